@@ -1,0 +1,49 @@
+"""The domain's errors. Adapters translate AWS error codes into these; handlers decide what to re-raise.
+
+A `RetryableError` escapes the handler on purpose: Lambda retries the async event, and when its
+retries are spent the on-failure destination keeps it, so nothing is lost.
+"""
+
+
+class WardenError(Exception):
+    """Base for every error Warden raises on purpose."""
+
+
+class SettingsError(WardenError):
+    """A setting is missing or invalid; the message names every offending variable."""
+
+
+class UnparseableMessage(WardenError):
+    """A message could not be understood; `reason` says why in words an operator can read."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class RetryableError(WardenError):
+    """The job could not finish now but will on a later attempt (Lambda retry or the reconcile)."""
+
+
+class ServiceBusy(RetryableError):
+    """The guarded service is in OPERATION_IN_PROGRESS; the change is deferred."""
+
+
+class EventInProgress(RetryableError):
+    """Another invocation is handling the same event right now."""
+
+
+class AwsUnavailable(RetryableError):
+    """An AWS call failed after botocore's retries (throttling, timeouts, 5xx)."""
+
+
+class ServiceNotFound(WardenError):
+    """The guarded service does not exist (wrong SERVICE_ARN, or deleted)."""
+
+
+class InvalidServiceState(WardenError):
+    """App Runner refused the call in the service's current state (a race with another change)."""
+
+
+class BudgetNotFound(WardenError):
+    """The budget named by BUDGET_NAME does not exist in this account."""
