@@ -1,0 +1,102 @@
+"""Benchmarks: numbers go to bench/results/latest.json (never asserted in tests: machines here are shared).
+
+- parse: how long the Budgets text parser takes per message (median of many runs);
+- handler: end-to-end latency of the real on_budget_alert handler per alert, against moto + the emulator;
+- cold import: the time a fresh python process takes to import the handler (Lambda's init phase, roughly).
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "latest.json"
+
+
+def bench_parse(runs: int = 5000) -> dict[str, Any]:
+    from tests.events import budget_message
+    from warden.models.budget import parse_budget_notification
+
+    text = budget_message(threshold="$10.00", amount="$10.42")
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter_ns()
+        parse_budget_notification(text)
+        samples.append(time.perf_counter_ns() - start)
+    return {"runs": runs, "median_us": statistics.median(samples) / 1000, "p99_us": _p99(samples) / 1000}
+
+
+def bench_handler(alerts: int = 30) -> dict[str, Any]:
+    import contextlib
+    import io
+
+    from local.account import local_servers, seed_account
+    from local.invoke import invoke
+    from tests.events import budget_message, sns_event
+
+    warn, breach = [], []
+    with local_servers() as servers, contextlib.redirect_stdout(io.StringIO()):
+        for _ in range(alerts):
+            servers.emulator.reset()
+            account = seed_account(servers, actual_spend="10.42")
+            for amount, bucket in (("$8.13", warn), ("$10.42", breach)):
+                event = sns_event(budget_message(name=account.budget_name, threshold="$8.00", amount=amount))
+                start = time.perf_counter_ns()
+                invoke("on_budget_alert", event, account.env())
+                bucket.append(time.perf_counter_ns() - start)
+    return {
+        "alerts": alerts,
+        "warning_median_ms": statistics.median(warn) / 1e6,
+        "pause_median_ms": statistics.median(breach) / 1e6,
+        "pause_p99_ms": _p99(breach) / 1e6,
+    }
+
+
+def bench_cold_import(runs: int = 7) -> dict[str, Any]:
+    code = (
+        "import time, importlib.util, sys; t=time.perf_counter(); sys.path[:0]=['layers/warden','.'];"
+        "from local.invoke import load_handler; load_handler('on_budget_alert'); print(time.perf_counter()-t)"
+    )
+    env = {"POWERTOOLS_TRACE_DISABLED": "true", "AWS_DEFAULT_REGION": "us-east-1", "PATH": "/usr/bin:/bin"}
+    samples = [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+            ).stdout
+        )
+        for _ in range(runs)
+    ]
+    return {"runs": runs, "median_ms": statistics.median(samples) * 1000}
+
+
+def _p99(samples: list[int]) -> float:
+    ordered = sorted(samples)
+    return float(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))])
+
+
+def main() -> int:
+    results = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "parse_budget_notification": bench_parse(),
+        "on_budget_alert_handler": bench_handler(),
+        "handler_cold_import": bench_cold_import(),
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+    print(f"written to {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,98 @@
+"""App Runner adapter: describe, pause, resume and deploy one service.
+
+App Runner has no paginators and no waiters in botocore; Warden needs neither here.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from warden.adapters.clients import client, error_code, is_retryable, unavailable
+from warden.domain.service import ServiceSnapshot, ServiceStatus
+from warden.errors import InvalidServiceState, ServiceNotFound
+
+if TYPE_CHECKING:
+    from mypy_boto3_apprunner import AppRunnerClient
+
+# The IAM actions this adapter calls; the template grants exactly these (checked by a test).
+IAM_ACTIONS = frozenset(
+    {
+        "apprunner:DescribeService",
+        "apprunner:PauseService",
+        "apprunner:ResumeService",
+        "apprunner:StartDeployment",
+    }
+)
+
+
+class AppRunnerServices:
+    def __init__(self, apprunner: AppRunnerClient | None = None) -> None:
+        self._client = apprunner
+
+    @property
+    def _apprunner(self) -> AppRunnerClient:
+        if self._client is None:
+            self._client = client("apprunner")
+        return self._client
+
+    def describe(self, service_arn: str) -> ServiceSnapshot:
+        service = self._call(
+            "DescribeService", service_arn, lambda: self._apprunner.describe_service(ServiceArn=service_arn)
+        )
+        return _snapshot(service["Service"])
+
+    def pause(self, service_arn: str) -> str | None:
+        response = self._call(
+            "PauseService", service_arn, lambda: self._apprunner.pause_service(ServiceArn=service_arn)
+        )
+        return _operation_id(response)
+
+    def resume(self, service_arn: str) -> str | None:
+        response = self._call(
+            "ResumeService", service_arn, lambda: self._apprunner.resume_service(ServiceArn=service_arn)
+        )
+        return _operation_id(response)
+
+    def start_deployment(self, service_arn: str) -> str:
+        response = self._call(
+            "StartDeployment", service_arn, lambda: self._apprunner.start_deployment(ServiceArn=service_arn)
+        )
+        return str(response["OperationId"])
+
+    @staticmethod
+    def _call(operation: str, service_arn: str, call: Any) -> Any:
+        try:
+            return call()
+        except ClientError as error:
+            code = error_code(error)
+            message = str(error.response.get("Error", {}).get("Message", ""))
+            if code == "ResourceNotFoundException":
+                raise ServiceNotFound(f"{service_arn}: {message or code}") from error
+            if code == "InvalidStateException":
+                raise InvalidServiceState(f"{operation}: {message or code}") from error
+            if is_retryable(error):
+                raise unavailable("apprunner", operation, error) from error
+            raise
+        except BotoCoreError as error:
+            raise unavailable("apprunner", operation, error) from error
+
+
+def _operation_id(response: Any) -> str | None:
+    value = response.get("OperationId")
+    return None if value is None else str(value)
+
+
+def _snapshot(service: Any) -> ServiceSnapshot:
+    source = service.get("SourceConfiguration", {})
+    image = source.get("ImageRepository", {}).get("ImageIdentifier")
+    url = service.get("ServiceUrl")
+    return ServiceSnapshot(
+        arn=service["ServiceArn"],
+        name=service["ServiceName"],
+        status=ServiceStatus(service["Status"]),
+        image_identifier=image,
+        auto_deploy=source.get("AutoDeploymentsEnabled"),
+        url=f"https://{url}" if url else None,
+    )

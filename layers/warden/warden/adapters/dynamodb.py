@@ -1,0 +1,244 @@
+"""State table adapter: pause claims, the action log and handled-event records in one DynamoDB table.
+
+Key scheme (literal in template.yaml: PK and SK, both strings):
+- `SERVICE#<arn>` / `CLAIM#<key>`            an active pause claim
+- `SERVICE#<arn>` / `ACTION#<time>#<id>`     one entry of the action log (TTL `expires_at`)
+- `EVENT#<key>`   / `EVENT`                  an event being or already handled (TTL `expires_at`)
+Claims are written with conditional puts so that two deliveries of one alert add one claim.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from warden.adapters.clients import client, error_code, is_retryable, unavailable
+from warden.domain.claims import Claim, ClaimReason
+from warden.domain.records import (
+    ActionRecord,
+    EventStart,
+    EventStatus,
+    claim_sort_key,
+    service_partition,
+)
+from warden.errors import EventInProgress
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+IAM_ACTIONS = frozenset({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:Query"})
+TTL_ATTRIBUTE = "expires_at"
+_EVENT_DAYS = 30
+_IN_PROGRESS = "IN_PROGRESS"
+_COMPLETED = "COMPLETED"
+
+
+class StateTable:
+    def __init__(
+        self, table_name: str, dynamodb: DynamoDBClient | None = None, *, history_retention_days: int = 400
+    ) -> None:
+        self._table = table_name
+        self._client = dynamodb
+        self._retention = timedelta(days=history_retention_days)
+
+    @property
+    def _ddb(self) -> DynamoDBClient:
+        if self._client is None:
+            self._client = client("dynamodb")
+        return self._client
+
+    # -- claims -----------------------------------------------------------------------------------
+    def list_claims(self, service_arn: str) -> list[Claim]:
+        items = self._query(service_partition(service_arn), "CLAIM#")
+        return sorted((_claim(item) for item in items), key=lambda claim: claim.created_at)
+
+    def add_claim(self, service_arn: str, claim: Claim) -> bool:
+        item: dict[str, Any] = {
+            "PK": _s(service_partition(service_arn)),
+            "SK": _s(claim_sort_key(claim.key)),
+            "kind": _s("claim"),
+            "reason": _s(claim.reason.value),
+            "owner": _s(claim.owner),
+            "evidence": _s(claim.evidence),
+            "created_at": _s(claim.created_at.isoformat()),
+            "details": {"M": {k: _s(v) for k, v in claim.details.items()}},
+        }
+        if claim.source_event:
+            item["source_event"] = _s(claim.source_event)
+        try:
+            self._ddb.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(PK)")
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise self._translate("PutItem", error) from error
+        except BotoCoreError as error:
+            raise unavailable("dynamodb", "PutItem", error) from error
+        return True
+
+    def get_claim(self, service_arn: str, key: str) -> Claim | None:
+        item = self._get(service_partition(service_arn), claim_sort_key(key))
+        return None if item is None else _claim(item)
+
+    def remove_claim(self, service_arn: str, key: str) -> bool:
+        try:
+            response = self._ddb.delete_item(
+                TableName=self._table,
+                Key={"PK": _s(service_partition(service_arn)), "SK": _s(claim_sort_key(key))},
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as error:
+            raise self._translate("DeleteItem", error) from error
+        except BotoCoreError as error:
+            raise unavailable("dynamodb", "DeleteItem", error) from error
+        return bool(response.get("Attributes"))
+
+    # -- action log -------------------------------------------------------------------------------
+    def record_action(self, service_arn: str, record: ActionRecord) -> None:
+        at = record.at.astimezone(UTC)
+        item: dict[str, Any] = {
+            "PK": _s(service_partition(service_arn)),
+            "SK": _s(f"ACTION#{at.isoformat(timespec='microseconds')}#{uuid.uuid4().hex[:8]}"),
+            "kind": _s("action"),
+            "at": _s(at.isoformat()),
+            "action": _s(record.action),
+            "outcome": _s(record.outcome),
+            "reason": _s(record.reason),
+            "actor": _s(record.actor),
+            "dry_run": {"BOOL": record.dry_run},
+            TTL_ATTRIBUTE: {"N": str(int((at + self._retention).timestamp()))},
+        }
+        if record.source_event:
+            item["source_event"] = _s(record.source_event)
+        self._put(item)
+
+    def list_actions(self, service_arn: str, limit: int = 50) -> Sequence[ActionRecord]:
+        items = self._query(service_partition(service_arn), "ACTION#", newest_first=True, limit=limit)
+        return [
+            ActionRecord(
+                at=datetime.fromisoformat(item["at"]["S"]),
+                action=item["action"]["S"],
+                outcome=item["outcome"]["S"],
+                reason=item["reason"]["S"],
+                actor=item["actor"]["S"],
+                dry_run=item.get("dry_run", {}).get("BOOL", False),
+                source_event=item.get("source_event", {}).get("S"),
+            )
+            for item in items
+        ]
+
+    # -- handled events ---------------------------------------------------------------------------
+    def begin_event(self, event_key: str, now: datetime, *, lock_seconds: int = 300) -> EventStart:
+        epoch = int(now.timestamp())
+        try:
+            self._ddb.put_item(
+                TableName=self._table,
+                Item={
+                    "PK": _s(f"EVENT#{event_key}"),
+                    "SK": _s("EVENT"),
+                    "kind": _s("event"),
+                    "status": _s(_IN_PROGRESS),
+                    "locked_until": {"N": str(epoch + lock_seconds)},
+                    TTL_ATTRIBUTE: {"N": str(epoch + _EVENT_DAYS * 86400)},
+                },
+                # A lock left by a crashed invocation expires, so its retry is not refused forever.
+                ConditionExpression="attribute_not_exists(PK) OR (#status = :in_progress AND locked_until < :now)",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={":in_progress": _s(_IN_PROGRESS), ":now": {"N": str(epoch)}},
+            )
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise self._translate("PutItem", error) from error
+            item = self._get(f"EVENT#{event_key}", "EVENT")
+            if item is not None and item["status"]["S"] == _COMPLETED:
+                return EventStart(
+                    status=EventStatus.DUPLICATE,
+                    handled_at=datetime.fromisoformat(item["handled_at"]["S"]),
+                    summary=item.get("summary", {}).get("S"),
+                )
+            raise EventInProgress(f"event {event_key} is being handled by another invocation") from error
+        except BotoCoreError as error:
+            raise unavailable("dynamodb", "PutItem", error) from error
+        return EventStart(status=EventStatus.NEW)
+
+    def complete_event(self, event_key: str, now: datetime, summary: str) -> None:
+        self._put(
+            {
+                "PK": _s(f"EVENT#{event_key}"),
+                "SK": _s("EVENT"),
+                "kind": _s("event"),
+                "status": _s(_COMPLETED),
+                "handled_at": _s(now.isoformat()),
+                "summary": _s(summary[:1000]),
+                TTL_ATTRIBUTE: {"N": str(int(now.timestamp()) + _EVENT_DAYS * 86400)},
+            }
+        )
+
+    def release_event(self, event_key: str) -> None:
+        try:
+            self._ddb.delete_item(TableName=self._table, Key={"PK": _s(f"EVENT#{event_key}"), "SK": _s("EVENT")})
+        except (ClientError, BotoCoreError):
+            # The lock expires on its own; failing here would hide the error that made us release it.
+            return
+
+    # -- plumbing ---------------------------------------------------------------------------------
+    def _put(self, item: dict[str, Any]) -> None:
+        try:
+            self._ddb.put_item(TableName=self._table, Item=item)
+        except ClientError as error:
+            raise self._translate("PutItem", error) from error
+        except BotoCoreError as error:
+            raise unavailable("dynamodb", "PutItem", error) from error
+
+    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        try:
+            response = self._ddb.get_item(TableName=self._table, Key={"PK": _s(pk), "SK": _s(sk)}, ConsistentRead=True)
+        except ClientError as error:
+            raise self._translate("GetItem", error) from error
+        except BotoCoreError as error:
+            raise unavailable("dynamodb", "GetItem", error) from error
+        item: dict[str, Any] | None = response.get("Item")
+        return item
+
+    def _query(self, pk: str, prefix: str, *, newest_first: bool = False, limit: int | None = None) -> list[Any]:
+        items: list[Any] = []
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+            "ExpressionAttributeValues": {":pk": _s(pk), ":prefix": _s(prefix)},
+            "ConsistentRead": True,
+            "ScanIndexForward": not newest_first,
+        }
+        try:
+            for page in self._ddb.get_paginator("query").paginate(**kwargs):
+                items.extend(page.get("Items", []))
+                if limit is not None and len(items) >= limit:
+                    return items[:limit]
+        except ClientError as error:
+            raise self._translate("Query", error) from error
+        except BotoCoreError as error:
+            raise unavailable("dynamodb", "Query", error) from error
+        return items
+
+    @staticmethod
+    def _translate(operation: str, error: ClientError) -> Exception:
+        return unavailable("dynamodb", operation, error) if is_retryable(error) else error
+
+
+def _s(value: str) -> dict[str, str]:
+    return {"S": value}
+
+
+def _claim(item: dict[str, Any]) -> Claim:
+    return Claim(
+        key=item["SK"]["S"].removeprefix("CLAIM#"),
+        reason=ClaimReason(item["reason"]["S"]),
+        owner=item["owner"]["S"],
+        evidence=item["evidence"]["S"],
+        created_at=datetime.fromisoformat(item["created_at"]["S"]),
+        source_event=item.get("source_event", {}).get("S"),
+        details={k: v["S"] for k, v in item.get("details", {}).get("M", {}).items()},
+    )

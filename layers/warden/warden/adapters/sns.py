@@ -1,0 +1,47 @@
+"""SNS adapter: publish Warden's notifications with filterable attributes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from warden.adapters.clients import client, is_retryable, unavailable
+from warden.domain.notification import Notification
+
+if TYPE_CHECKING:
+    from mypy_boto3_sns import SNSClient
+
+# The notification topic is encrypted with the AWS-managed SNS key, so publishing uses KMS through SNS.
+IAM_ACTIONS = frozenset({"sns:Publish", "kms:GenerateDataKey", "kms:Decrypt"})
+
+
+class SnsNotifier:
+    def __init__(self, topic_arn: str, sns: SNSClient | None = None) -> None:
+        self._topic_arn = topic_arn
+        self._client = sns
+
+    @property
+    def _sns(self) -> SNSClient:
+        if self._client is None:
+            self._client = client("sns")
+        return self._client
+
+    def publish(self, notification: Notification) -> str:
+        try:
+            response = self._sns.publish(
+                TopicArn=self._topic_arn,
+                Subject=notification.subject,
+                Message=notification.body,
+                MessageAttributes={
+                    "event": {"DataType": "String", "StringValue": notification.event},
+                    "severity": {"DataType": "String", "StringValue": notification.severity.value},
+                },
+            )
+        except ClientError as error:
+            if is_retryable(error):
+                raise unavailable("sns", "Publish", error) from error
+            raise
+        except BotoCoreError as error:
+            raise unavailable("sns", "Publish", error) from error
+        return response["MessageId"]

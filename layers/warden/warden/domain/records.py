@@ -1,0 +1,49 @@
+"""What Warden writes down: every action with its reason, and which events it has already handled."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+
+class ActionRecord(BaseModel):
+    """One entry of the action log (`warden history`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    at: datetime
+    action: str  # e.g. "pause", "claim.add", "notify"
+    outcome: str  # e.g. "done", "skipped", "would", "deferred", "failed"
+    reason: str
+    actor: str  # the function or person that acted
+    dry_run: bool = False
+    source_event: str | None = None
+
+
+class EventStatus(StrEnum):
+    NEW = "new"
+    DUPLICATE = "duplicate"
+
+
+class EventStart(BaseModel):
+    """The answer to "may I handle this event?": yes (NEW), or no, it was handled already."""
+
+    model_config = ConfigDict(frozen=True)
+
+    status: EventStatus
+    handled_at: datetime | None = None
+    summary: str | None = None
+
+
+def service_partition(service_arn: str) -> str:
+    """The state table's partition key for a service: its claims and its action log live under it.
+
+    Part of the operator contract: notifications print `aws dynamodb` commands built from it.
+    """
+    return f"SERVICE#{service_arn}"
+
+
+def claim_sort_key(claim_key: str) -> str:
+    return f"CLAIM#{claim_key}"

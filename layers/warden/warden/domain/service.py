@@ -1,0 +1,29 @@
+"""What Warden knows about the guarded service, independent of the AWS API that reports it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+
+class ServiceStatus(StrEnum):
+    """App Runner's `ServiceStatus` enum, exactly."""
+
+    RUNNING = "RUNNING"
+    PAUSED = "PAUSED"
+    OPERATION_IN_PROGRESS = "OPERATION_IN_PROGRESS"
+    CREATE_FAILED = "CREATE_FAILED"
+    DELETE_FAILED = "DELETE_FAILED"
+    DELETED = "DELETED"
+
+
+class ServiceSnapshot(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    arn: str
+    name: str
+    status: ServiceStatus
+    image_identifier: str | None = None
+    auto_deploy: bool | None = None
+    url: str | None = None

@@ -1,0 +1,237 @@
+"""Typed settings, read once from the environment that `template.yaml` sets.
+
+A missing or invalid value fails fast with one message that names every offending variable, so a
+misconfigured stack says what to fix on its first invocation instead of misbehaving later.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from functools import cache
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict
+
+from warden.errors import SettingsError
+
+_APPRUNNER_ARN = re.compile(
+    r"^arn:(?P<partition>aws[a-z-]*):apprunner:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
+    r"service/(?P<name>[A-Za-z0-9][A-Za-z0-9_-]{3,39})/(?P<id>[0-9a-f]{32})$"
+)
+_SNS_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}$")
+_TRUE = {"true", "1", "yes", "on"}
+_FALSE = {"false", "0", "no", "off", ""}
+
+T = TypeVar("T")
+
+
+class ImagePurgeMode(StrEnum):
+    PLAN = "plan"
+    DELETE = "delete"
+
+
+class ServiceRef(BaseModel):
+    """The guarded service, as named by its ARN."""
+
+    model_config = ConfigDict(frozen=True)
+
+    arn: str
+    partition: str
+    region: str
+    account_id: str
+    name: str
+    service_id: str
+
+    @classmethod
+    def parse(cls, arn: str) -> ServiceRef:
+        match = _APPRUNNER_ARN.match(arn)
+        if match is None:
+            raise ValueError(
+                "expected arn:aws:apprunner:<region>:<account>:service/<name>/<32-hex id>, got " + repr(arn)
+            )
+        return cls(
+            arn=arn,
+            partition=match["partition"],
+            region=match["region"],
+            account_id=match["account"],
+            name=match["name"],
+            service_id=match["id"],
+        )
+
+    @property
+    def console_url(self) -> str:
+        return (
+            f"https://{self.region}.console.aws.amazon.com/apprunner/home?region={self.region}"
+            f"#/services/dashboard?service_arn={self.arn}&active_tab=logs"
+        )
+
+
+class Settings(BaseModel):
+    """Every setting Warden reads. Field docs are the README's settings table in short."""
+
+    model_config = ConfigDict(frozen=True)
+
+    service: ServiceRef
+    notify_topic_arn: str
+    state_table: str
+    budget_name: str
+    dry_run: bool = False
+    enforce_threshold_percent: Decimal = Decimal(100)
+    enforce_on_forecast: bool = False
+    anomaly_pause_impact_usd: Decimal | None = None
+    ecr_repository: str | None = None
+    key_max_age_days: int = 90
+    key_deactivate_after_days: int | None = None
+    image_purge_mode: ImagePurgeMode = ImagePurgeMode.PLAN
+    history_retention_days: int = 400
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Parse settings, collecting every problem before failing so one deploy fixes them all."""
+        env = os.environ if environ is None else environ
+        reader = _Reader(env)
+        service = reader.required("SERVICE_ARN", ServiceRef.parse)
+        topic = reader.required("NOTIFY_TOPIC_ARN", _sns_arn)
+        table = reader.required("STATE_TABLE", _non_empty)
+        budget = reader.required("BUDGET_NAME", _budget_name)
+        dry_run = reader.optional("DRY_RUN", _bool, False)
+        threshold = reader.optional("ENFORCE_THRESHOLD_PERCENT", _percent, Decimal(100))
+        on_forecast = reader.optional("ENFORCE_ON_FORECAST", _bool, False)
+        anomaly = reader.optional("ANOMALY_PAUSE_IMPACT_USD", _optional_decimal, None)
+        repository = reader.optional("ECR_REPOSITORY", _optional_str, None)
+        max_age = reader.optional("KEY_MAX_AGE_DAYS", _positive_int, 90)
+        deactivate = reader.optional("KEY_DEACTIVATE_AFTER_DAYS", _optional_positive_int, None)
+        purge = reader.optional("IMAGE_PURGE_MODE", _purge_mode, ImagePurgeMode.PLAN)
+        retention = reader.optional("HISTORY_RETENTION_DAYS", _positive_int, 400)
+        if reader.problems or service is None or topic is None or table is None or budget is None:
+            raise SettingsError("invalid settings: " + "; ".join(reader.problems))
+        return cls(
+            service=service,
+            notify_topic_arn=topic,
+            state_table=table,
+            budget_name=budget,
+            dry_run=dry_run,
+            enforce_threshold_percent=threshold,
+            enforce_on_forecast=on_forecast,
+            anomaly_pause_impact_usd=anomaly,
+            ecr_repository=repository,
+            key_max_age_days=max_age,
+            key_deactivate_after_days=deactivate,
+            image_purge_mode=purge,
+            history_retention_days=retention,
+        )
+
+
+@cache
+def get_settings() -> Settings:
+    """The settings of this process, parsed on first use (a Lambda container reads them once)."""
+    return Settings.from_env()
+
+
+class _Reader:
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+        self.problems: list[str] = []
+
+    def required(self, name: str, parse: Callable[[str], T]) -> T | None:
+        raw = self._env.get(name)
+        if raw is None or not raw.strip():
+            self.problems.append(f"{name} is not set")
+            return None
+        return self._parse(name, raw.strip(), parse)
+
+    def optional(self, name: str, parse: Callable[[str], T], default: T) -> T:
+        raw = self._env.get(name)
+        if raw is None:
+            return default
+        value = self._parse(name, raw.strip(), parse)
+        return default if value is None else value
+
+    def _parse(self, name: str, raw: str, parse: Callable[[str], T]) -> T | None:
+        try:
+            return parse(raw)
+        except ValueError as error:
+            self.problems.append(f"{name}: {error}")
+            return None
+
+
+def _non_empty(raw: str) -> str:
+    if not raw:
+        raise ValueError("must not be empty")
+    return raw
+
+
+def _sns_arn(raw: str) -> str:
+    if not _SNS_ARN.match(raw):
+        raise ValueError(f"expected an SNS topic ARN, got {raw!r}")
+    return raw
+
+
+def _budget_name(raw: str) -> str:
+    if len(raw) > 100 or ":" in raw or "\\" in raw:
+        raise ValueError("a budget name is 1-100 characters without ':' or '\\'")
+    return raw
+
+
+def _bool(raw: str) -> bool:
+    lowered = raw.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ValueError(f"expected true or false, got {raw!r}")
+
+
+def _decimal(raw: str) -> Decimal:
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise ValueError(f"expected a number, got {raw!r}") from None
+    if not value.is_finite():
+        raise ValueError(f"expected a finite number, got {raw!r}")
+    return value
+
+
+def _percent(raw: str) -> Decimal:
+    value = _decimal(raw)
+    if not Decimal(1) <= value <= Decimal(1000):
+        raise ValueError(f"expected a percentage between 1 and 1000, got {raw!r}")
+    return value
+
+
+def _optional_decimal(raw: str) -> Decimal | None:
+    if not raw:
+        return None
+    value = _decimal(raw)
+    if value < 0:
+        raise ValueError(f"expected a positive amount, got {raw!r}")
+    return value
+
+
+def _optional_str(raw: str) -> str | None:
+    return raw or None
+
+
+def _positive_int(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"expected a whole number of days, got {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"expected a positive number, got {raw!r}")
+    return value
+
+
+def _optional_positive_int(raw: str) -> int | None:
+    return _positive_int(raw) if raw else None
+
+
+def _purge_mode(raw: str) -> ImagePurgeMode:
+    try:
+        return ImagePurgeMode(raw.lower())
+    except ValueError:
+        raise ValueError(f"expected 'plan' or 'delete', got {raw!r}") from None

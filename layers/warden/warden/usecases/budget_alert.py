@@ -1,0 +1,587 @@
+"""`on_budget_alert`: read a message from the budget topic, decide, act, record and notify.
+
+Every message ends in exactly one notification, and nothing is ever dropped: a message Warden cannot
+understand is forwarded verbatim. The same SNS message delivered again is recognised by its id and
+ignored (one claim, one pause, one notification).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from warden.domain.budget import (
+    Assessment,
+    BudgetSnapshot,
+    EnforcePolicy,
+    Verdict,
+    assess_alert,
+    assess_anomaly,
+    confirm_breach,
+)
+from warden.domain.claims import Claim, ClaimReason
+from warden.domain.converge import ConvergeAction
+from warden.domain.notification import Notification, Severity, render
+from warden.domain.records import ActionRecord, EventStatus
+from warden.errors import BudgetNotFound, ServiceNotFound, UnparseableMessage
+from warden.models.anomaly import CostAnomalyAlert, looks_like_anomaly_alert, parse_anomaly_alert
+from warden.models.budget import BudgetAlert, parse_budget_notification
+from warden.models.sns import SnsMessage
+from warden.observability import count, logger
+from warden.settings import Settings
+from warden.usecases.converge import ConvergeResult, converge
+from warden.usecases.ports import BudgetPort, NotifierPort, ServicePort, StatePort
+from warden.usecases.undo import undo_pause_lines
+
+ACTOR = "on_budget_alert"
+BUDGETS_CONSOLE = "https://console.aws.amazon.com/costmanagement/home#/budgets"
+
+
+@dataclass(frozen=True)
+class BudgetAlertDeps:
+    service: ServicePort
+    budgets: BudgetPort
+    notifier: NotifierPort
+    state: StatePort
+
+
+class Outcome(StrEnum):
+    WARNED = "warned"
+    FORECAST = "forecast"
+    OTHER_BUDGET = "other_budget"
+    NOT_CONFIRMED = "not_confirmed"
+    UNVERIFIABLE = "unverifiable"
+    PAUSED = "paused"
+    WOULD_PAUSE = "would_pause"
+    ALREADY_PAUSED = "already_paused"
+    UNAVAILABLE = "unavailable"
+    ANOMALY = "anomaly"
+    FORWARDED = "forwarded"
+    DUPLICATE = "duplicate"
+
+
+class AlertResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    message_id: str
+    outcome: Outcome
+    reason: str
+    notification_event: str | None = None
+
+
+def handle_message(message: SnsMessage, deps: BudgetAlertDeps, settings: Settings, now: datetime) -> AlertResult:
+    """Handles one SNS message once; a duplicate delivery is logged, counted and ignored."""
+    event_key = f"sns#{message.message_id}"
+    start = deps.state.begin_event(event_key, now)
+    if start.status is EventStatus.DUPLICATE:
+        handled = f"{start.handled_at:%Y-%m-%d %H:%M:%S} UTC" if start.handled_at else "an earlier time"
+        reason = f"ignored, because SNS message {message.message_id} was already handled at {handled}"
+        logger.info(reason, extra={"message_id": message.message_id, "first_outcome": start.summary})
+        count("DuplicateEvents")
+        return AlertResult(message_id=message.message_id, outcome=Outcome.DUPLICATE, reason=reason)
+    try:
+        result = _handle(message, deps, settings, now)
+    except BaseException:
+        # Forget the event so Lambda's retry handles it again; claims are keyed, so a retry adds none twice.
+        deps.state.release_event(event_key)
+        raise
+    deps.state.complete_event(event_key, now, f"{result.outcome.value}: {result.reason}")
+    return result
+
+
+def forward_unparseable(
+    raw: str, why: str, *, subject: str | None, source: str, deps: BudgetAlertDeps, settings: Settings
+) -> str:
+    """Sends a message Warden could not understand to the operator, verbatim, and says why."""
+    count("AlertsUnparsed")
+    logger.warning("forwarding a message Warden cannot parse", extra={"reason": why, "source": source})
+    headline = (
+        f"Warden received a message it could not understand on the budget topic, and did nothing with it.\n"
+        f"Why: {why}.\nNo pause or other action was taken. The original follows, verbatim."
+    )
+    body = render([("Received", [f"source: {source}", f"original subject: {subject or '(none)'}"])], headline=headline)
+    body += "\n----- original message -----\n" + raw + "\n----- end of original message -----\n"
+    notification = Notification(
+        subject=f"[warden] UNPARSED alert forwarded: {subject or settings.service.name}",
+        body=body,
+        event="alert.unparsed",
+        severity=Severity.WARNING,
+    )
+    return deps.notifier.publish(notification)
+
+
+def _handle(message: SnsMessage, deps: BudgetAlertDeps, settings: Settings, now: datetime) -> AlertResult:
+    text = message.message
+    policy = EnforcePolicy(
+        budget_name=settings.budget_name,
+        threshold_percent=settings.enforce_threshold_percent,
+        enforce_on_forecast=settings.enforce_on_forecast,
+        anomaly_pause_impact_usd=settings.anomaly_pause_impact_usd,
+    )
+    try:
+        if looks_like_anomaly_alert(text):
+            anomaly = parse_anomaly_alert(text)
+            count("AlertsParsed")
+            try:
+                return _on_anomaly(anomaly, message, policy, deps, settings, now)
+            except ServiceNotFound as missing:
+                return _service_missing(missing, message, deps, settings)
+        alert = parse_budget_notification(text)
+    except UnparseableMessage as error:
+        forward_unparseable(
+            text,
+            error.reason,
+            subject=message.subject,
+            source=f"SNS message {message.message_id}",
+            deps=deps,
+            settings=settings,
+        )
+        return AlertResult(
+            message_id=message.message_id,
+            outcome=Outcome.FORWARDED,
+            reason=f"forwarded verbatim, because {error.reason}",
+            notification_event="alert.unparsed",
+        )
+    count("AlertsParsed")
+    try:
+        return _on_budget_alert(alert, message, policy, deps, settings, now)
+    except ServiceNotFound as missing:
+        return _service_missing(missing, message, deps, settings)
+
+
+def _on_budget_alert(
+    alert: BudgetAlert,
+    message: SnsMessage,
+    policy: EnforcePolicy,
+    deps: BudgetAlertDeps,
+    settings: Settings,
+    now: datetime,
+) -> AlertResult:
+    assessment = assess_alert(alert, policy)
+    logger.info(
+        "budget alert assessed",
+        extra={
+            "budget": alert.budget_name,
+            "alert_type": alert.alert_type.value,
+            "verdict": assessment.verdict.value,
+        },
+    )
+    match assessment.verdict:
+        case Verdict.WARN | Verdict.FORECAST | Verdict.OTHER_BUDGET:
+            return _notify_only(alert, assessment, message, deps, settings)
+        case Verdict.VERIFY:
+            pass
+    try:
+        snapshot = deps.budgets.read_budget(settings.service.account_id, settings.budget_name)
+    except BudgetNotFound as missing:
+        reason = f"cannot verify the spend: {missing}; the service was not paused"
+        return _send(
+            deps,
+            message,
+            Outcome.UNVERIFIABLE,
+            reason,
+            Notification(
+                subject=f"[warden] NOT PAUSED {settings.service.name}: budget '{settings.budget_name}' not found",
+                body=render(
+                    [
+                        ("What happened", [_alert_line(alert)]),
+                        ("Why nothing was done", [reason, "Check BUDGET_NAME (stack parameter BudgetName)."]),
+                        ("Links", [BUDGETS_CONSOLE]),
+                    ],
+                    headline=f"Warden could not verify a budget breach for {settings.service.name}.",
+                ),
+                event="budget.unverifiable",
+                severity=Severity.CRITICAL,
+            ),
+        )
+    confirmation = confirm_breach(alert, snapshot, policy)
+    if not confirmation.confirmed:
+        deps.state.record_action(
+            settings.service.arn,
+            ActionRecord(
+                at=now,
+                action="pause",
+                outcome="skipped",
+                reason=confirmation.reason,
+                actor=ACTOR,
+                dry_run=settings.dry_run,
+                source_event=message.message_id,
+            ),
+        )
+        return _send(
+            deps,
+            message,
+            Outcome.NOT_CONFIRMED,
+            confirmation.reason,
+            Notification(
+                subject=f"[warden] NOT PAUSED {settings.service.name}: Budgets API shows "
+                f"{snapshot.actual} of {snapshot.limit}",
+                body=render(
+                    [
+                        ("What happened", [_alert_line(alert)]),
+                        ("Evidence", [_snapshot_line(snapshot, now)]),
+                        ("What Warden did", ["Nothing: " + confirmation.reason + "."]),
+                        ("Links", [BUDGETS_CONSOLE]),
+                    ],
+                    headline=f"Warden did not pause {settings.service.name}: the breach was not confirmed.",
+                ),
+                event="budget.not_confirmed",
+                severity=Severity.WARNING,
+            ),
+        )
+    evidence = f"{alert.alert_type.value} alert {alert.amount} of {alert.budgeted}; {confirmation.reason}"
+    period_start, period_end = snapshot.period(now)
+    details = {
+        "actual": str(snapshot.actual),
+        "limit": str(snapshot.limit),
+        "period_start": period_start.isoformat(),
+        "period_end": period_end.isoformat(),
+    }
+    claim = Claim.new(
+        ClaimReason.BUDGET,
+        owner=ACTOR,
+        evidence=evidence,
+        now=now,
+        source_event=message.message_id,
+        details=details,
+    )
+    result, claim_line = _claim_and_converge(claim, message, deps, settings, now)
+    return _notify_enforced(
+        deps,
+        message,
+        settings,
+        result,
+        claim,
+        claim_line,
+        what=[_alert_line(alert)],
+        evidence=[
+            _snapshot_line(snapshot, now),
+            f"Budget alert: SNS message {message.message_id} at {message.timestamp:%Y-%m-%d %H:%M} UTC",
+        ],
+        subject_evidence=f"spend {snapshot.actual} of {snapshot.limit}",
+        event_prefix="budget",
+    )
+
+
+def _claim_and_converge(
+    claim: Claim, message: SnsMessage, deps: BudgetAlertDeps, settings: Settings, now: datetime
+) -> tuple[ConvergeResult, str]:
+    arn = settings.service.arn
+    existing = deps.state.get_claim(arn, claim.key)
+    if settings.dry_run:
+        claims = deps.state.list_claims(arn)
+        if existing is None:
+            claims = [*claims, claim]
+            line = f"[dry run] Would have recorded the '{claim.key}' pause claim."
+        else:
+            line = f"The '{claim.key}' pause claim was already active (since {existing.created_at:%Y-%m-%d %H:%M} UTC)."
+        deps.state.record_action(
+            arn,
+            ActionRecord(
+                at=now,
+                action="claim.add",
+                outcome="would",
+                reason=claim.evidence,
+                actor=ACTOR,
+                dry_run=True,
+                source_event=message.message_id,
+            ),
+        )
+    else:
+        if existing is None:
+            added = deps.state.add_claim(arn, claim)
+            existing = None if added else deps.state.get_claim(arn, claim.key)
+        if existing is None or existing.source_event == message.message_id:
+            line = f"Recorded the '{claim.key}' pause claim."
+            outcome = "done"
+        else:
+            line = (
+                f"The '{claim.key}' pause claim was already active (since {existing.created_at:%Y-%m-%d %H:%M} UTC, "
+                f"from {existing.owner}); it stays as it was."
+            )
+            outcome = "skipped"
+        deps.state.record_action(
+            arn,
+            ActionRecord(
+                at=now,
+                action="claim.add",
+                outcome=outcome,
+                reason=claim.evidence,
+                actor=ACTOR,
+                source_event=message.message_id,
+            ),
+        )
+        claims = deps.state.list_claims(arn)
+    result = converge(
+        deps.service,
+        deps.state,
+        arn,
+        claims,
+        now=now,
+        actor=ACTOR,
+        dry_run=settings.dry_run,
+        source_event=message.message_id,
+    )
+    if result.called is None and _paused_earlier_by(deps.state, arn, message.message_id):
+        # A retry of this same alert (its first attempt paused, then failed before notifying):
+        # tell the operator what that attempt did, not "already paused".
+        result = result.model_copy(update={"called": "pause"})
+        line += " The service was paused by an earlier attempt at handling this same alert."
+    return result, line
+
+
+def _paused_earlier_by(state: StatePort, service_arn: str, message_id: str) -> bool:
+    return any(
+        record.action == "pause" and record.outcome == "done" and record.source_event == message_id
+        for record in state.list_actions(service_arn, limit=20)
+    )
+
+
+def _notify_enforced(
+    deps: BudgetAlertDeps,
+    message: SnsMessage,
+    settings: Settings,
+    result: ConvergeResult,
+    claim: Claim,
+    claim_line: str,
+    *,
+    what: list[str],
+    evidence: list[str],
+    subject_evidence: str,
+    event_prefix: str,
+) -> AlertResult:
+    name = settings.service.name
+    action = result.decision.action
+    if result.called == "pause":
+        action = ConvergeAction.PAUSE
+    if action is ConvergeAction.PAUSE and result.dry_run:
+        outcome, tag, event = Outcome.WOULD_PAUSE, "DRY RUN would pause", f"{event_prefix}.dry_run"
+        headline = f"[dry run] Warden would have paused {name}; DRY_RUN is on, so nothing was changed."
+    elif action is ConvergeAction.PAUSE:
+        outcome, tag, event = Outcome.PAUSED, "PAUSED", f"{event_prefix}.paused"
+        headline = f"Warden paused {name} to stop the spend."
+    elif action is ConvergeAction.UNAVAILABLE:
+        outcome, tag, event = Outcome.UNAVAILABLE, "CANNOT PAUSE", f"{event_prefix}.unenforceable"
+        headline = f"Warden could not pause {name}: {result.decision.reason}."
+    else:
+        outcome, tag, event = (
+            Outcome.ALREADY_PAUSED,
+            "BREACH, already paused",
+            f"{event_prefix}.already_paused",
+        )
+        headline = f"{name} is over budget and already paused; Warden keeps it paused."
+    did = [
+        claim_line,
+        result.summary if result.operation_id or result.dry_run or result.called is None else "",
+    ]
+    if result.called == "pause" and result.operation_id:
+        did.append(f"App Runner operation {result.operation_id}: compute goes to zero; config, domain and image stay.")
+    next_steps = [
+        "Warden resumes the service when the next budget period starts and the Budgets API shows spend "
+        f"under {settings.enforce_threshold_percent}% of the budget, unless another pause claim holds it.",
+        "While paused the service serves no traffic; resuming redeploys the version that ran before the pause.",
+    ]
+    body = render(
+        [
+            ("What happened", what),
+            ("Evidence", evidence),
+            ("What Warden did", did),
+            ("What happens next", next_steps),
+            ("How to undo", undo_pause_lines(settings, claim.reason, claim.key)),
+            ("Links", [f"Service: {settings.service.console_url}", f"Budgets: {BUDGETS_CONSOLE}"]),
+        ],
+        headline=headline,
+    )
+    notification = Notification(
+        subject=f"[warden] {tag} {name}: {subject_evidence}",
+        body=body,
+        event=event,
+        severity=Severity.CRITICAL,
+    )
+    return _send(deps, message, outcome, result.summary, notification)
+
+
+def _notify_only(
+    alert: BudgetAlert, assessment: Assessment, message: SnsMessage, deps: BudgetAlertDeps, settings: Settings
+) -> AlertResult:
+    name = settings.service.name
+    match assessment.verdict:
+        case Verdict.FORECAST:
+            outcome, event = Outcome.FORECAST, "budget.forecast"
+            subject = f"[warden] FORECAST {name}: {alert.amount} of {alert.budgeted} expected this period"
+            headline = f"AWS Budgets forecasts {alert.amount_percent}% of the budget for {name} this period."
+        case Verdict.OTHER_BUDGET:
+            outcome, event = Outcome.OTHER_BUDGET, "budget.other"
+            subject = f"[warden] BUDGET ALERT '{alert.budget_name}': {alert.amount} of {alert.budgeted}"
+            headline = f"AWS Budgets alert for '{alert.budget_name}' (not the budget Warden enforces)."
+        case _:
+            outcome, event = Outcome.WARNED, "budget.warning"
+            subject = f"[warden] WARNING {name}: budget at {alert.amount_percent}% ({alert.amount} of {alert.budgeted})"
+            headline = f"{name} has used {alert.amount_percent}% of its budget."
+    enforce_at = f"{settings.enforce_threshold_percent}%"
+    body = render(
+        [
+            ("What happened", [_alert_line(alert)]),
+            ("What Warden did", [f"Nothing yet: {assessment.reason}."]),
+            (
+                "What happens next",
+                [
+                    f"At {enforce_at} of '{settings.budget_name}' (actual spend, verified with the Budgets API), "
+                    f"Warden pauses {name}.",
+                    "DRY_RUN is on: Warden will only report what it would do." if settings.dry_run else "",
+                ],
+            ),
+            ("Links", [f"Budgets: {BUDGETS_CONSOLE}", f"Service: {settings.service.console_url}"]),
+        ],
+        headline=headline,
+    )
+    return _send(
+        deps,
+        message,
+        outcome,
+        assessment.reason,
+        Notification(subject=subject, body=body, event=event, severity=Severity.WARNING),
+    )
+
+
+def _on_anomaly(
+    anomaly: CostAnomalyAlert,
+    message: SnsMessage,
+    policy: EnforcePolicy,
+    deps: BudgetAlertDeps,
+    settings: Settings,
+    now: datetime,
+) -> AlertResult:
+    assessment = assess_anomaly(anomaly, policy)
+    impact = anomaly.impact
+    what = [
+        f"Cost Anomaly Detection found unexpected spend on {anomaly.dimension_value or 'an AWS service'}"
+        f" (monitor '{anomaly.monitor_name or 'unknown'}').",
+        f"Impact ${impact.total_impact:,.2f}"
+        + (f" ({impact.total_impact_percentage}% above expected)" if impact.total_impact_percentage is not None else "")
+        + (
+            f": actual ${impact.total_actual_spend:,.2f} vs expected ${impact.total_expected_spend:,.2f}"
+            if impact.total_actual_spend is not None and impact.total_expected_spend is not None
+            else ""
+        ),
+        f"Since {anomaly.anomaly_start:%Y-%m-%d}" if anomaly.anomaly_start else "",
+    ]
+    causes = [
+        " / ".join(
+            part
+            for part in (
+                cause.service,
+                cause.region,
+                cause.usage_type,
+                cause.linked_account_name or cause.linked_account,
+            )
+            if part
+        )
+        for cause in anomaly.root_causes
+    ] or ["none reported"]
+    links = [anomaly.details_link or "", f"Service: {settings.service.console_url}"]
+    subject_what = anomaly.dimension_value or "unexpected spend"
+    if assessment.verdict is not Verdict.VERIFY:
+        body = render(
+            [
+                ("What happened", what),
+                ("Root causes", causes),
+                ("What Warden did", [f"Nothing: {assessment.reason}."]),
+                ("Links", links),
+            ],
+            headline=f"Cost anomaly: ${impact.total_impact:,.2f} of unexpected spend.",
+        )
+        return _send(
+            deps,
+            message,
+            Outcome.ANOMALY,
+            assessment.reason,
+            Notification(
+                subject=f"[warden] COST ANOMALY ${impact.total_impact:,.2f} impact: {subject_what}",
+                body=body,
+                event="anomaly.detected",
+                severity=Severity.WARNING,
+            ),
+        )
+    claim = Claim.new(
+        ClaimReason.BUDGET,
+        owner=ACTOR,
+        evidence=f"cost anomaly {anomaly.anomaly_id}: {assessment.reason}",
+        now=now,
+        source_event=message.message_id,
+        details={"anomaly_id": anomaly.anomaly_id},
+    )
+    result, claim_line = _claim_and_converge(claim, message, deps, settings, now)
+    return _notify_enforced(
+        deps,
+        message,
+        settings,
+        result,
+        claim,
+        claim_line,
+        what=what,
+        evidence=["Root causes: " + "; ".join(causes), assessment.reason],
+        subject_evidence=f"cost anomaly ${impact.total_impact:,.2f}",
+        event_prefix="anomaly",
+    )
+
+
+def _service_missing(
+    missing: ServiceNotFound, message: SnsMessage, deps: BudgetAlertDeps, settings: Settings
+) -> AlertResult:
+    # Retrying cannot make a missing service appear: tell the operator once instead of failing forever.
+    reason = f"the guarded service does not exist: {missing}"
+    body = render(
+        [
+            (
+                "What happened",
+                ["A budget alert asked Warden to pause the service, but App Runner does not know it."],
+            ),
+            ("Why nothing was done", [reason, "Check SERVICE_ARN (stack parameter ServiceArn)."]),
+            ("The alert", [message.message[:2000]]),
+        ],
+        headline=f"Warden could not act on {settings.service.arn}.",
+    )
+    return _send(
+        deps,
+        message,
+        Outcome.UNAVAILABLE,
+        reason,
+        Notification(
+            subject=f"[warden] CANNOT PAUSE {settings.service.name}: service not found",
+            body=body,
+            event="budget.unenforceable",
+            severity=Severity.CRITICAL,
+        ),
+    )
+
+
+def _send(
+    deps: BudgetAlertDeps, message: SnsMessage, outcome: Outcome, reason: str, notification: Notification
+) -> AlertResult:
+    deps.notifier.publish(notification)
+    count("NotificationsSent")
+    return AlertResult(
+        message_id=message.message_id, outcome=outcome, reason=reason, notification_event=notification.event
+    )
+
+
+def _alert_line(alert: BudgetAlert) -> str:
+    kind = "forecast" if alert.alert_type.value == "FORECASTED" else "actual"
+    sent = f", sent {alert.notified_on:%B %d, %Y}" if alert.notified_on else ""
+    return (
+        f"AWS Budgets: {kind} spend {alert.amount} of the {alert.budgeted} budget '{alert.budget_name}' "
+        f"({alert.amount_percent}%; alert threshold {alert.comparison} {alert.threshold}{sent})."
+    )
+
+
+def _snapshot_line(snapshot: BudgetSnapshot, now: datetime) -> str:
+    start, end = snapshot.period(now)
+    parts = [f"Budgets API now: actual {snapshot.actual} of {snapshot.limit} ({snapshot.actual_percent}%)"]
+    if snapshot.forecast is not None:
+        parts.append(f"forecast {snapshot.forecast}")
+    parts.append(f"{snapshot.time_unit.lower()} period {start:%Y-%m-%d} to {end:%Y-%m-%d}")
+    return ", ".join(parts) + "."

@@ -1,0 +1,144 @@
+"""Converge the service to what its claims want: the only place that pauses or resumes (DESIGN §4)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import assert_never
+
+from pydantic import BaseModel, ConfigDict
+
+from warden.domain.claims import Claim, Desire, desired_state
+from warden.domain.converge import ConvergeAction, ConvergeDecision, decide_convergence
+from warden.domain.records import ActionRecord
+from warden.domain.service import ServiceSnapshot
+from warden.errors import InvalidServiceState, ServiceBusy
+from warden.observability import count, logger
+from warden.usecases.ports import ServicePort, StatePort
+
+
+class ConvergeResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    before: ServiceSnapshot
+    desire: Desire
+    decision: ConvergeDecision
+    called: str | None = None  # the App Runner call made ("pause", "resume"), None when none was made
+    dry_run: bool = False
+    operation_id: str | None = None
+
+    @property
+    def summary(self) -> str:
+        name, status = self.before.name, self.before.status.value
+        match self.decision.action:
+            case ConvergeAction.PAUSE | ConvergeAction.RESUME:
+                verb = "Paused" if self.decision.action is ConvergeAction.PAUSE else "Resumed"
+                if self.dry_run:
+                    return f"[dry run] Would have {verb.lower()} {name} (it is {status}); nothing was changed."
+                return f"{verb} {name} (it was {status})."
+            case ConvergeAction.NOTHING:
+                return f"No App Runner call: {self.decision.reason}."
+            case ConvergeAction.DEFER:
+                return f"Deferred: {self.decision.reason}."
+            case ConvergeAction.UNAVAILABLE:
+                return f"No App Runner call: {self.decision.reason}."
+            case _:
+                assert_never(self.decision.action)
+
+
+# A race (someone else paused between our describe and our call) is answered by describing again;
+# two rounds are enough for any single competing change to settle into a state we can read.
+_MAX_ROUNDS = 3
+
+
+def converge(
+    service: ServicePort,
+    state: StatePort,
+    service_arn: str,
+    claims: Sequence[Claim],
+    *,
+    now: datetime,
+    actor: str,
+    dry_run: bool,
+    source_event: str | None = None,
+) -> ConvergeResult:
+    """Makes one App Runner call at most, records it, and raises ServiceBusy when App Runner is busy.
+
+    `claims` is passed in rather than read so that a dry run can converge on the claims it *would* hold.
+    """
+    desire = desired_state(claims)
+    for _ in range(_MAX_ROUNDS):
+        snapshot = service.describe(service_arn)
+        decision = decide_convergence(snapshot.status, desire.state)
+        log = {"service": snapshot.name, "status": snapshot.status.value, "action": decision.action.value}
+        match decision.action:
+            case ConvergeAction.NOTHING | ConvergeAction.UNAVAILABLE:
+                logger.info("converge: no call", extra={**log, "reason": decision.reason})
+                return ConvergeResult(before=snapshot, desire=desire, decision=decision, dry_run=dry_run)
+            case ConvergeAction.DEFER:
+                _record(
+                    state,
+                    service_arn,
+                    now,
+                    actor,
+                    "converge",
+                    "deferred",
+                    decision.reason,
+                    dry_run,
+                    source_event,
+                )
+                logger.warning("converge: deferred", extra={**log, "reason": decision.reason})
+                raise ServiceBusy(f"{snapshot.name}: {decision.reason}")
+            case ConvergeAction.PAUSE | ConvergeAction.RESUME:
+                verb = decision.action.value
+                reason = f"{decision.reason}; {desire.reason}"
+                if dry_run:
+                    _record(state, service_arn, now, actor, verb, "would", reason, True, source_event)
+                    logger.info("converge: dry run", extra={**log, "reason": reason})
+                    return ConvergeResult(before=snapshot, desire=desire, decision=decision, dry_run=True)
+                try:
+                    call = service.pause if decision.action is ConvergeAction.PAUSE else service.resume
+                    operation_id = call(service_arn)
+                except InvalidServiceState as race:
+                    logger.warning(
+                        "converge: App Runner refused the call; describing again",
+                        extra={**log, "error": str(race)},
+                    )
+                    continue
+                _record(state, service_arn, now, actor, verb, "done", reason, False, source_event)
+                count("ActionsTaken")
+                logger.info(
+                    "converge: called App Runner",
+                    extra={**log, "reason": reason, "operation_id": operation_id},
+                )
+                return ConvergeResult(
+                    before=snapshot, desire=desire, decision=decision, called=verb, operation_id=operation_id
+                )
+            case _:
+                assert_never(decision.action)
+    raise ServiceBusy(f"{service_arn}: the service kept changing state while Warden tried to converge it")
+
+
+def _record(
+    state: StatePort,
+    service_arn: str,
+    now: datetime,
+    actor: str,
+    action: str,
+    outcome: str,
+    reason: str,
+    dry_run: bool,
+    source_event: str | None,
+) -> None:
+    state.record_action(
+        service_arn,
+        ActionRecord(
+            at=now,
+            action=action,
+            outcome=outcome,
+            reason=reason,
+            actor=actor,
+            dry_run=dry_run,
+            source_event=source_event,
+        ),
+    )

@@ -1,0 +1,870 @@
+"""template.yaml: linters, a real `sam build`, least privilege and the structure the code relies on."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import time
+import tomllib
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import yaml
+from cfnlint.api import ManualArgs, lint
+from moto import mock_aws
+
+from local.template import (
+    ROOT,
+    TEMPLATE_PATH,
+    compose_template,
+    compose_text,
+    load_text,
+    resources_of_type,
+    state_table_create_kwargs,
+    state_table_ttl_attribute,
+)
+
+pytestmark = pytest.mark.template
+
+PYTHON313_MISSING = (
+    "python3.13 not on PATH: sam build for the python3.13 runtime cannot run; "
+    "with pyenv set PYENV_VERSION=3.11.7:3.13.0"
+)
+# StackSets may deploy anywhere: lint against a spread of regions, not just the default one.
+LINT_REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2", "sa-east-1"]
+REQUIRED_ENV = {
+    "SERVICE_ARN": {"Ref": "ServiceArn"},
+    "NOTIFY_TOPIC_ARN": {"Ref": "NotifyTopic"},
+    "STATE_TABLE": {"Ref": "StateTable"},
+    "BUDGET_NAME": {"Ref": "BudgetName"},
+    "DRY_RUN": {"Ref": "DryRun"},
+}
+FUNCTION_TYPE = "AWS::Serverless::Function"
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def tail(text: str, lines: int = 40) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])
+
+
+@dataclass(frozen=True)
+class Run:
+    returncode: int
+    output: str
+    seconds: float
+
+    def failure(self, what: str) -> str:
+        return f"{what} exited {self.returncode} after {self.seconds:.1f}s:\n{tail(self.output)}"
+
+
+def run(command: Sequence[str | Path], env: dict[str, str], timeout: float) -> Run:
+    started = time.monotonic()
+    completed = subprocess.run(
+        [str(part) for part in command],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return Run(completed.returncode, completed.stdout, time.monotonic() - started)
+
+
+def function_setting(template: dict[str, Any], function: dict[str, Any], name: str) -> Any:
+    """A function property, falling back to Globals.Function as SAM does."""
+    properties = function.get("Properties", {})
+    if name in properties:
+        return properties[name]
+    return template.get("Globals", {}).get("Function", {}).get(name)
+
+
+def function_environment(template: dict[str, Any], function: dict[str, Any]) -> dict[str, Any]:
+    """Globals.Function variables merged with the function's own, as SAM merges them."""
+    merged = dict(template.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {}))
+    merged.update(function.get("Properties", {}).get("Environment", {}).get("Variables", {}))
+    return merged
+
+
+# --------------------------------------------------------------------------------------------------
+# Least privilege: mutating actions on Resource "*" need a `# star-reason: <why>` on the Resource line.
+# --------------------------------------------------------------------------------------------------
+
+READ_ONLY_VERBS = ("get", "list", "describe", "view", "query", "scan", "batchget", "lookup", "search", "head")
+IAM_POLICY_TYPES = {
+    "AWS::IAM::Policy",
+    "AWS::IAM::ManagedPolicy",
+    "AWS::IAM::RolePolicy",
+    "AWS::IAM::UserPolicy",
+    "AWS::IAM::GroupPolicy",
+}
+POLICY_HOLDERS = {"AWS::Serverless::Function", "AWS::Serverless::StateMachine"}
+STAR_REASON = re.compile(r"^[\s:,\]]*#\s*star-reason:\s*\S")
+
+
+def is_mutating(action: str) -> bool:
+    """True unless the action's verb is read-only; `*`, `service:*` and `s3:Put*` are mutating."""
+    service, separator, verb = action.partition(":")
+    if action == "*" or not separator or not service or not verb:
+        return True
+    return not verb.lower().startswith(READ_ONLY_VERBS)
+
+
+def _entries(node: yaml.Node | None) -> dict[str, tuple[yaml.Node, yaml.Node]]:
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {key.value: (key, value) for key, value in node.value if isinstance(key, yaml.ScalarNode)}
+
+
+def _value(node: yaml.Node | None, key: str) -> yaml.Node | None:
+    entry = _entries(node).get(key)
+    return entry[1] if entry else None
+
+
+def _branches(node: yaml.Node | None) -> Iterator[yaml.Node]:
+    """The node itself, or both outcomes of an `!If` / `Fn::If` around it."""
+    if node is None:
+        return
+    if isinstance(node, yaml.SequenceNode) and node.tag == "!If" and len(node.value) == 3:
+        yield from _branches(node.value[1])
+        yield from _branches(node.value[2])
+        return
+    conditional = _value(node, "Fn::If")
+    if isinstance(conditional, yaml.SequenceNode) and len(conditional.value) == 3:
+        yield from _branches(conditional.value[1])
+        yield from _branches(conditional.value[2])
+        return
+    yield node
+
+
+def _items(node: yaml.Node | None) -> Iterator[yaml.Node]:
+    for branch in _branches(node):
+        if isinstance(branch, yaml.SequenceNode) and branch.tag == "tag:yaml.org,2002:seq":
+            for item in branch.value:
+                yield from _branches(item)
+        else:
+            yield branch
+
+
+def _policy_documents(resource: yaml.Node) -> Iterator[tuple[str, yaml.Node]]:
+    resource_type = getattr(_value(resource, "Type"), "value", None)
+    properties = _value(resource, "Properties")
+    if resource_type in POLICY_HOLDERS:
+        for policy in _items(_value(properties, "Policies")):
+            if _value(policy, "Statement") is not None:  # skip managed-policy names and SAM templates
+                yield "Policies", policy
+    elif resource_type == "AWS::IAM::Role":
+        for policy in _items(_value(properties, "Policies")):
+            for document in _branches(_value(policy, "PolicyDocument")):
+                yield "Policies.PolicyDocument", document
+    elif resource_type in IAM_POLICY_TYPES:
+        for document in _branches(_value(properties, "PolicyDocument")):
+            yield "PolicyDocument", document
+
+
+def _scalars(node: yaml.Node | None) -> list[yaml.ScalarNode]:
+    """Plain string scalars of a node or a list (intrinsics, which cannot be judged here, are left out)."""
+    plain = "tag:yaml.org,2002:str"
+    if isinstance(node, yaml.ScalarNode):
+        return [node] if node.tag == plain else []
+    if isinstance(node, yaml.SequenceNode):
+        return [item for item in node.value if isinstance(item, yaml.ScalarNode) and item.tag == plain]
+    return []
+
+
+def _has_star_reason(lines: list[str], node: yaml.Node) -> bool:
+    line = lines[node.end_mark.line] if node.end_mark.line < len(lines) else ""
+    same_line = node.end_mark.line == node.start_mark.line
+    rest = line[node.end_mark.column :] if same_line else ""
+    return bool(STAR_REASON.match(rest))
+
+
+def iam_star_violations(root: yaml.Node, source: str) -> list[str]:
+    """Every Allow statement that grants a mutating action on every resource without a written reason.
+
+    Also reported, reason or not: `Action: "*"` and `NotAction` in an Allow statement.
+    """
+    lines = source.splitlines()
+    violations: list[str] = []
+    for key, resource in _entries(_value(root, "Resources")).values():
+        logical_id = key.value
+        for where, document in _policy_documents(resource):
+            for statement in _items(_value(document, "Statement")):
+                effect = getattr(_value(statement, "Effect"), "value", "Allow")
+                if effect != "Allow":
+                    continue
+                line = statement.start_mark.line + 1
+                label = f"{logical_id}.{where} statement at line {line}"
+                actions = [scalar.value for scalar in _scalars(_value(statement, "Action"))]
+                if "*" in actions:
+                    violations.append(f"{label}: Action '*' is never allowed")
+                if _value(statement, "NotAction") is not None:
+                    violations.append(f"{label}: NotAction in an Allow statement grants everything else")
+                mutating = sorted({action for action in actions if is_mutating(action)})
+                if not mutating:
+                    continue
+                entries = _entries(statement)
+                if "NotResource" in entries:
+                    resource_key, resource_value = entries["NotResource"]
+                    stars = [resource_value]
+                elif "Resource" in entries:
+                    resource_key, resource_value = entries["Resource"]
+                    stars = [scalar for scalar in _scalars(resource_value) if scalar.value == "*"]
+                else:
+                    continue
+                if not stars:
+                    continue
+                justified = _has_star_reason(lines, resource_key) or all(
+                    _has_star_reason(lines, star) for star in stars
+                )
+                if not justified:
+                    resource_line = resource_key.start_mark.line + 1
+                    violations.append(
+                        f"{label}: {', '.join(mutating)} on Resource '*' (line {resource_line})"
+                        " needs a `# star-reason: <why>` comment on that line"
+                    )
+    return violations
+
+
+CHECKER_SAMPLE = """\
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {}
+      Policies:
+        - PolicyName: inline
+          PolicyDocument:
+            Statement:
+              - Effect: Allow
+                Action: sns:Publish
+                Resource: "*"
+              - Effect: Allow
+                Action: [xray:PutTraceSegments, xray:PutTelemetryRecords]
+                Resource: "*"  # star-reason: X-Ray has no resource-level permissions
+              - Effect: Allow
+                Action: [apprunner:ListServices, ec2:Describe*]
+                Resource: "*"
+              - Effect: Deny
+                Action: "*"
+                Resource: "*"
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Policies:
+        - AWSLambdaBasicExecutionRole
+        - Statement:
+            - Effect: Allow
+              Action: "*"
+              Resource: !Ref Topic  # star-reason: not a resource star, and Action * is never fine
+            - Effect: Allow
+              Action: s3:*
+              Resource:
+                - !Sub arn:${AWS::Partition}:s3:::bucket
+                - "*"
+"""
+
+
+def test_the_least_privilege_checker_flags_unjustified_and_forbidden_statements() -> None:
+    # Given a small template with unjustified, justified, read-only, Deny and Action-* statements
+    root = compose_text(CHECKER_SAMPLE)
+
+    # When the checker walks it
+    violations = iam_star_violations(root, CHECKER_SAMPLE)
+
+    # Then exactly the unjustified sns:Publish, the Action "*" and the s3:* on "*" are reported
+    assert len(violations) == 3, violations
+    assert "Role.Policies.PolicyDocument statement at line 10: sns:Publish on Resource '*'" in violations[0]
+    assert "Fn.Policies statement at line 28: Action '*' is never allowed" in violations[1]
+    assert "Fn.Policies statement at line 31: s3:* on Resource '*' (line 33)" in violations[2]
+
+
+@pytest.mark.parametrize(
+    ("action", "mutating"),
+    [
+        ("apprunner:DescribeService", False),
+        ("budgets:ViewBudget", False),
+        ("dynamodb:Query", False),
+        ("dynamodb:BatchGetItem", False),
+        ("ec2:Describe*", False),
+        ("apprunner:PauseService", True),
+        ("dynamodb:PutItem", True),
+        ("s3:*", True),
+        ("*", True),
+        ("s3:Put*", True),
+    ],
+)
+def test_actions_are_classified_as_mutating_unless_their_verb_is_read_only(
+    action: str, mutating: bool
+) -> None:
+    # Given an IAM action / When it is classified / Then only read-only verbs count as harmless
+    assert is_mutating(action) is mutating
+
+
+def test_no_statement_in_the_template_grants_a_mutating_action_on_every_resource_without_a_reason() -> None:
+    # Given the template's node tree and source
+    root = compose_template()
+    source = TEMPLATE_PATH.read_text(encoding="utf-8")
+
+    # When the least-privilege checker walks every function policy and IAM role/policy
+    violations = iam_star_violations(root, source)
+
+    # Then nothing is reported
+    assert violations == []
+
+
+def test_function_policies_are_explicit_statements_with_sids(template: dict[str, Any]) -> None:
+    # Given every SAM function
+    functions = resources_of_type(template, FUNCTION_TYPE)
+    assert functions
+
+    for logical_id, function in functions.items():
+        # When its Policies are read
+        policies = function["Properties"].get("Policies", [])
+        policies = policies if isinstance(policies, list) else [policies]
+
+        # Then each is a policy document (no SAM policy template or managed policy) whose statements have Sids
+        for policy in policies:
+            assert isinstance(policy, dict), f"{logical_id}: {policy!r} is not an explicit policy document"
+            assert "Statement" in policy, f"{logical_id}: {policy!r} looks like a SAM policy template"
+            for statement in policy["Statement"]:
+                assert statement.get("Sid"), f"{logical_id}: statement without Sid: {statement}"
+
+
+def test_the_guarded_function_may_act_only_on_its_own_service_budget_topic_table_and_queue(
+    template: dict[str, Any],
+) -> None:
+    # Given the budget-alert function's statements
+    function = template["Resources"]["OnBudgetAlertFunction"]
+    statements = {
+        statement["Sid"]: statement
+        for policy in function["Properties"]["Policies"]
+        for statement in policy["Statement"]
+    }
+
+    # When each is looked up by purpose / Then its actions and resource are the expected, scoped ones
+    apprunner = statements["ManageGuardedAppRunnerService"]
+    assert sorted(apprunner["Action"]) == sorted(
+        [
+            "apprunner:DescribeService",
+            "apprunner:PauseService",
+            "apprunner:ResumeService",
+            "apprunner:StartDeployment",
+        ]
+    )
+    assert apprunner["Resource"] == {"Ref": "ServiceArn"}
+    assert statements["ReadGuardedBudget"]["Resource"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:budgets::${AWS::AccountId}:budget/${BudgetName}"
+    }
+    assert statements["PublishNotifications"]["Resource"] == {"Ref": "NotifyTopic"}
+    assert statements["ReadWriteStateTable"]["Resource"] == {"Fn::GetAtt": ["StateTable", "Arn"]}
+    assert statements["SendFailedEventsToQueue"] == {
+        "Sid": "SendFailedEventsToQueue",
+        "Effect": "Allow",
+        "Action": "sqs:SendMessage",
+        "Resource": {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]},
+    }
+    kms = statements["UseAwsManagedSnsKeyThroughSns"]
+    via_service = kms["Condition"]["StringEquals"]["kms:ViaService"]
+    assert via_service == {"Fn::Sub": "sns.${AWS::Region}.amazonaws.com"}
+
+
+# --------------------------------------------------------------------------------------------------
+# Linters and a real build
+# --------------------------------------------------------------------------------------------------
+
+
+def test_cfn_lint_reports_nothing_not_even_informational(template_text: str) -> None:
+    # Given cfn-lint with informational checks included, for several regions
+    config = ManualArgs(regions=LINT_REGIONS, include_checks=["I"])
+
+    # When it lints template.yaml
+    started = time.monotonic()
+    matches = lint(template_text, config=config)
+    seconds = time.monotonic() - started
+
+    # Then there is no error, warning or informational match
+    report = "\n".join(f"{m.rule.id} line {m.linenumber}: {m.message}" for m in matches)
+    assert matches == [], f"cfn-lint ({seconds:.1f}s) found:\n{report}"
+
+
+def test_sam_validate_with_lint_passes(sam_cli: Path, tool_env: dict[str, str]) -> None:
+    # Given the SAM CLI / When it validates and lints the template
+    result = run([sam_cli, "validate", "--lint", "--template-file", TEMPLATE_PATH], tool_env, timeout=300)
+
+    # Then it succeeds and calls the template valid
+    assert result.returncode == 0, result.failure("sam validate --lint")
+    assert "is a valid SAM Template" in result.output, tail(result.output)
+
+
+@dataclass(frozen=True)
+class Build:
+    run: Run
+    build_dir: Path
+
+
+def require_python313(env: dict[str, str]) -> str:
+    """The path of a working python3.13 (pyenv shims exist even when that version is not selected)."""
+    found = shutil.which("python3.13", path=env.get("PATH"))
+    if found is None:
+        pytest.skip(PYTHON313_MISSING)
+    probe = subprocess.run(
+        [found, "-c", "import sys; print(sys.version_info[:2] == (3, 13))"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    if probe.returncode != 0 or probe.stdout.strip() != "True":
+        first_line = next(iter(probe.stderr.strip().splitlines()), f"exit {probe.returncode}")
+        pytest.skip(f"{PYTHON313_MISSING} ({found} does not run: {first_line})")
+    return found
+
+
+@pytest.fixture(scope="module")
+def sam_build(sam_cli: Path, tool_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Build:
+    require_python313(tool_env)
+    build_dir = tmp_path_factory.mktemp("sam-build") / "build"
+    command = [
+        sam_cli,
+        "build",
+        "--template-file",
+        TEMPLATE_PATH,
+        "--build-dir",
+        build_dir,
+        "--base-dir",
+        ROOT,
+    ]
+    return Build(run(command, tool_env, timeout=900), build_dir)
+
+
+def test_sam_build_succeeds_for_python313_on_arm64(sam_build: Build) -> None:
+    # Given / When the module's sam build has run
+    result = sam_build.run
+
+    # Then it succeeded and wrote the built template
+    assert result.returncode == 0, result.failure("sam build")
+    assert (sam_build.build_dir / "template.yaml").is_file()
+
+
+def test_the_built_layer_holds_warden_and_pydantic_core_compiled_for_aarch64(sam_build: Build) -> None:
+    # Given a successful build
+    assert sam_build.run.returncode == 0, sam_build.run.failure("sam build")
+    site = sam_build.build_dir / "WardenLayer" / "python"
+
+    # When the layer's python/ folder is inspected
+    compiled = sorted(path.name for path in (site / "pydantic_core").glob("_pydantic_core*.so"))
+
+    # Then it holds the warden package and an aarch64 build of pydantic_core
+    assert (site / "warden" / "__init__.py").is_file()
+    assert compiled, f"no compiled pydantic_core module in {site / 'pydantic_core'}"
+    assert all("aarch64" in name for name in compiled), compiled
+    assert all("cpython-313" in name for name in compiled), compiled
+
+
+def test_the_built_function_holds_the_handler(sam_build: Build) -> None:
+    # Given a successful build / When the function folder is inspected / Then app.py is there
+    assert sam_build.run.returncode == 0, sam_build.run.failure("sam build")
+    assert (sam_build.build_dir / "OnBudgetAlertFunction" / "app.py").is_file()
+
+
+# --------------------------------------------------------------------------------------------------
+# What SAM generates from the template
+# --------------------------------------------------------------------------------------------------
+
+# Runs in the SAM CLI's own interpreter, which has aws-sam-translator; prints the translated template.
+TRANSLATE = """\
+import json, sys
+from samtranslator.translator.transform import transform
+from samtranslator.yaml_helper import yaml_parse
+
+class NoManagedPolicyLookups:
+    def load(self):
+        return {}
+
+template = yaml_parse(open(sys.argv[1], encoding="utf-8").read())
+for resource in template["Resources"].values():
+    properties = resource.get("Properties", {})
+    if resource["Type"] == "AWS::Serverless::Function":
+        properties["CodeUri"] = "s3://bucket/code.zip"
+    if resource["Type"] == "AWS::Serverless::LayerVersion":
+        properties["ContentUri"] = "s3://bucket/layer.zip"
+print(json.dumps(transform(template, {}, NoManagedPolicyLookups())))
+"""
+SAM_MISSING_TRANSLATOR = "SAM CLI's interpreter not found: run `make test`, which installs it into .venv-sam"
+EXPECTED_MANAGED_POLICIES = {"AWSLambdaBasicExecutionRole", "AWSXrayWriteOnlyAccess"}
+
+
+@pytest.fixture(scope="module")
+def translated(sam_cli: Path, tool_env: dict[str, str]) -> dict[str, Any]:
+    sam_python = sam_cli.resolve().parent / "python"
+    if not sam_python.is_file():
+        pytest.skip(f"{SAM_MISSING_TRANSLATOR}: no python next to {sam_cli}")
+    result = run([sam_python, "-c", TRANSLATE, TEMPLATE_PATH], tool_env, timeout=120)
+    if "No module named 'samtranslator'" in result.output:
+        pytest.skip(f"{SAM_MISSING_TRANSLATOR}: {sam_python} lacks aws-sam-translator")
+    assert result.returncode == 0, result.failure("the SAM translation")
+    translated: dict[str, Any] = json.loads(result.output)
+    return translated
+
+
+def test_the_roles_sam_generates_add_only_scoped_statements_and_the_expected_managed_policies(
+    translated: dict[str, Any],
+) -> None:
+    # Given the template as SAM translates it
+    roles = resources_of_type(translated, "AWS::IAM::Role")
+    assert roles
+
+    for logical_id, role in roles.items():
+        properties = role["Properties"]
+        # When its inline statements and managed policies are read
+        statements = [
+            statement
+            for policy in properties.get("Policies", [])
+            for statement in policy["PolicyDocument"]["Statement"]
+        ]
+        managed = {str(arn).rsplit("/", 1)[-1] for arn in properties.get("ManagedPolicyArns", [])}
+
+        # Then no inline statement touches "*" and only the logging and tracing managed policies are attached
+        for statement in statements:
+            assert "*" not in _as_list(statement["Resource"]), f"{logical_id}: {statement}"
+        assert managed <= EXPECTED_MANAGED_POLICIES, f"{logical_id}: {managed}"
+
+
+def test_sam_scopes_the_on_failure_destination_permission_to_the_failed_events_queue(
+    translated: dict[str, Any],
+) -> None:
+    # Given the translated function role
+    role = translated["Resources"]["OnBudgetAlertFunctionRole"]["Properties"]
+
+    # When the statements granting sqs actions are collected
+    sqs = [
+        statement
+        for policy in role["Policies"]
+        for statement in policy["PolicyDocument"]["Statement"]
+        if any(str(action).startswith("sqs:") for action in _as_list(statement["Action"]))
+    ]
+
+    # Then every one is limited to the failure queue
+    assert sqs
+    queue_arn = {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]}
+    assert all(statement["Resource"] == queue_arn for statement in sqs), sqs
+
+
+# --------------------------------------------------------------------------------------------------
+# Structure the code and the operators rely on
+# --------------------------------------------------------------------------------------------------
+
+
+def test_the_budget_topic_admits_budgets_and_cost_anomaly_detection_from_this_account_only(
+    template: dict[str, Any],
+) -> None:
+    # Given the budget topic's policy
+    policy = template["Resources"]["BudgetAlertTopicPolicy"]["Properties"]
+    statements = policy["PolicyDocument"]["Statement"]
+    by_service = {statement["Principal"]["Service"]: statement for statement in statements}
+
+    # When the statements for the two services are read
+    budgets = by_service["budgets.amazonaws.com"]
+    anomalies = by_service["costalerts.amazonaws.com"]
+
+    # Then each may only publish to this topic, from this account (and budgets from this account's budgets)
+    assert policy["Topics"] == [{"Ref": "BudgetAlertTopic"}]
+    for statement in (budgets, anomalies):
+        assert statement["Effect"] == "Allow"
+        assert statement["Action"] == "SNS:Publish"
+        assert statement["Resource"] == {"Ref": "BudgetAlertTopic"}
+        assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
+    assert budgets["Condition"]["ArnLike"] == {
+        "aws:SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:budgets::${AWS::AccountId}:*"}
+    }
+
+
+def test_the_function_is_subscribed_to_the_budget_topic(template: dict[str, Any]) -> None:
+    # Given the function's events / When the SNS ones are listed / Then the budget topic is among them
+    events = template["Resources"]["OnBudgetAlertFunction"]["Properties"]["Events"].values()
+    topics = [event["Properties"]["Topic"] for event in events if event["Type"] == "SNS"]
+    assert topics == [{"Ref": "BudgetAlertTopic"}]
+
+
+def test_the_state_table_is_a_plain_dynamodb_table_with_a_literal_pk_sk_schema(
+    template: dict[str, Any],
+) -> None:
+    # Given the state table resource
+    table = template["Resources"]["StateTable"]
+    properties = table["Properties"]
+
+    # When its type, keys and settings are read / Then they are the literal ones the code relies on
+    assert table["Type"] == "AWS::DynamoDB::Table"
+    assert properties["KeySchema"] == [
+        {"AttributeName": "PK", "KeyType": "HASH"},
+        {"AttributeName": "SK", "KeyType": "RANGE"},
+    ]
+    assert properties["AttributeDefinitions"] == [
+        {"AttributeName": "PK", "AttributeType": "S"},
+        {"AttributeName": "SK", "AttributeType": "S"},
+    ]
+    assert properties["BillingMode"] == "PAY_PER_REQUEST"
+    assert properties["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert properties["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert properties["SSESpecification"] == {"SSEEnabled": True}
+    assert table["DeletionPolicy"] == "Retain"
+    assert table["UpdateReplacePolicy"] == "Retain"
+    assert state_table_ttl_attribute(template) == "expires_at"
+
+
+def test_state_table_create_kwargs_build_a_table_that_moto_accepts(
+    template: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the create_table arguments derived from the template, and a mocked DynamoDB
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+    }.items():
+        monkeypatch.setenv(name, value)
+    kwargs = state_table_create_kwargs(template, "warden-state-test")
+
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+
+        # When the table is created from them and its TTL is switched on
+        client.create_table(**kwargs)
+        client.update_time_to_live(
+            TableName="warden-state-test",
+            TimeToLiveSpecification={"AttributeName": state_table_ttl_attribute(template), "Enabled": True},
+        )
+        described = client.describe_table(TableName="warden-state-test")["Table"]
+        ttl = client.describe_time_to_live(TableName="warden-state-test")["TimeToLiveDescription"]
+
+    # Then the table has the template's key schema, billing mode and TTL attribute
+    assert described["KeySchema"] == template["Resources"]["StateTable"]["Properties"]["KeySchema"]
+    assert described["BillingModeSummary"]["BillingMode"] == "PAY_PER_REQUEST"
+    assert ttl == {"TimeToLiveStatus": "ENABLED", "AttributeName": "expires_at"}
+
+
+def test_state_table_create_kwargs_refuse_a_schema_built_from_intrinsics() -> None:
+    # Given a template whose table key comes from a parameter
+    template = load_text(
+        """
+Resources:
+  StateTable:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      BillingMode: PAY_PER_REQUEST
+      KeySchema: [{AttributeName: !Ref KeyName, KeyType: HASH}]
+      AttributeDefinitions: [{AttributeName: !Ref KeyName, AttributeType: S}]
+"""
+    )
+
+    # When kwargs are requested / Then it says the schema must be literal
+    with pytest.raises(ValueError, match="must be literal"):
+        state_table_create_kwargs(template, "t")
+
+
+def test_every_function_sends_failed_events_to_the_failure_queue(template: dict[str, Any]) -> None:
+    # Given every SAM function
+    functions = resources_of_type(template, FUNCTION_TYPE)
+    assert functions
+
+    for logical_id, function in functions.items():
+        # When its EventInvokeConfig is read
+        config = function_setting(template, function, "EventInvokeConfig")
+
+        # Then it retries twice and then sends the event to the failure queue
+        assert config, f"{logical_id} has no EventInvokeConfig"
+        assert config["MaximumRetryAttempts"] == 2, logical_id
+        assert config["MaximumEventAgeInSeconds"] == 21600, logical_id
+        assert config["DestinationConfig"]["OnFailure"] == {
+            "Type": "SQS",
+            "Destination": {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]},
+        }, logical_id
+
+
+def test_every_function_gets_the_settings_environment(template: dict[str, Any]) -> None:
+    # Given every SAM function
+    functions = resources_of_type(template, FUNCTION_TYPE)
+    assert functions
+
+    for logical_id, function in functions.items():
+        # When its environment (Globals merged with its own) is read
+        environment = function_environment(template, function)
+
+        # Then the required variables point at the right parameters and resources
+        for name, value in REQUIRED_ENV.items():
+            assert environment.get(name) == value, f"{logical_id}: {name}={environment.get(name)!r}"
+        assert environment["ENFORCE_THRESHOLD_PERCENT"] == {"Ref": "EnforceThresholdPercent"}
+        assert environment["ENFORCE_ON_FORECAST"] == {"Ref": "EnforceOnForecast"}
+        assert environment["ANOMALY_PAUSE_IMPACT_USD"] == {"Ref": "AnomalyPauseImpactUsd"}
+        assert environment["POWERTOOLS_SERVICE_NAME"] == "warden"
+        assert environment["POWERTOOLS_METRICS_NAMESPACE"] == "Warden"
+        assert environment["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
+
+
+def test_every_function_runs_python313_on_arm64_with_the_warden_layer(template: dict[str, Any]) -> None:
+    # Given every SAM function
+    functions = resources_of_type(template, FUNCTION_TYPE)
+    assert functions
+
+    for logical_id, function in functions.items():
+        # When its runtime settings are read (Globals included) / Then they match the layer's build
+        assert function_setting(template, function, "Runtime") == "python3.13", logical_id
+        assert function_setting(template, function, "Architectures") == ["arm64"], logical_id
+        assert function_setting(template, function, "Tracing") == "Active", logical_id
+        assert {"Ref": "WardenLayer"} in function_setting(template, function, "Layers"), logical_id
+
+
+def test_the_layer_is_built_for_python313_on_arm64(template: dict[str, Any]) -> None:
+    # Given the layer / When its build metadata and compatibility are read / Then they match the functions
+    layer = template["Resources"]["WardenLayer"]
+    assert layer["Type"] == "AWS::Serverless::LayerVersion"
+    assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+    assert layer["Properties"]["ContentUri"] == "layers/warden"
+    assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
+    assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
+
+
+ACCOUNT_ID = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
+REGION = re.compile(r"\b(?:us|eu|ap|sa|ca|me|af|il|mx|cn)(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]\b")
+
+
+def test_the_template_names_no_account_id_and_no_region(template_text: str) -> None:
+    # Given the template text / When it is searched for account ids and region names
+    accounts = ACCOUNT_ID.findall(template_text)
+    regions = REGION.findall(template_text)
+
+    # Then there are none (and the patterns do catch them)
+    assert accounts == []
+    assert regions == []
+    assert REGION.findall("sns.us-east-1.amazonaws.com us-gov-west-1 eu-central-2") == [
+        "us-east-1",
+        "us-gov-west-1",
+        "eu-central-2",
+    ]
+    assert ACCOUNT_ID.findall("arn:aws:iam::123456789012:root") == ["123456789012"]
+
+
+PHYSICAL_NAME_PROPERTIES = ("TopicName", "TableName", "QueueName", "FunctionName", "LayerName", "RoleName")
+
+
+def test_no_resource_has_a_hard_coded_physical_name(template: dict[str, Any]) -> None:
+    # Given every resource / When its name properties are read / Then none is a literal (StackSets-safe)
+    for logical_id, resource in template["Resources"].items():
+        properties = resource.get("Properties", {})
+        for name in PHYSICAL_NAME_PROPERTIES:
+            assert not isinstance(properties.get(name), str), f"{logical_id}.{name} is hard-coded"
+    log_group = template["Resources"]["OnBudgetAlertLogGroup"]["Properties"]
+    assert log_group == {
+        "LogGroupName": {"Fn::Sub": "/aws/lambda/${OnBudgetAlertFunction}"},
+        "RetentionInDays": 30,
+    }
+
+
+VALID_SERVICE_ARN = "arn:aws:apprunner:eu-west-1:123456789012:service/my-app/0123456789abcdef0123456789abcdef"
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        (VALID_SERVICE_ARN, True),
+        (VALID_SERVICE_ARN.replace("arn:aws:", "arn:aws-cn:"), True),
+        (VALID_SERVICE_ARN.replace("apprunner", "lambda", 1), False),
+        (VALID_SERVICE_ARN[:-1], False),
+        (VALID_SERVICE_ARN.replace("123456789012", "1234"), False),
+        ("", False),
+    ],
+)
+def test_the_service_arn_parameter_accepts_only_app_runner_service_arns(
+    template: dict[str, Any], value: str, accepted: bool
+) -> None:
+    # Given the ServiceArn pattern / When a value is matched / Then only App Runner service ARNs pass
+    parameter = template["Parameters"]["ServiceArn"]
+    assert "Default" not in parameter
+    assert (re.fullmatch(parameter["AllowedPattern"], value) is not None) is accepted
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [("monthly", True), ("team budget (2025)", True), ("a:b", False), ("a\\b", False)],
+)
+def test_the_budget_name_parameter_forbids_colons_and_backslashes(
+    template: dict[str, Any], value: str, accepted: bool
+) -> None:
+    # Given the BudgetName pattern / When a value is matched / Then ':' and '\' are refused
+    parameter = template["Parameters"]["BudgetName"]
+    assert (parameter["MinLength"], parameter["MaxLength"]) == (1, 100)
+    assert (re.fullmatch(parameter["AllowedPattern"], value) is not None) is accepted
+
+
+def test_parameters_have_safe_defaults_and_are_all_grouped_in_the_console(template: dict[str, Any]) -> None:
+    # Given the parameters and the console interface metadata
+    parameters = template["Parameters"]
+    interface = template["Metadata"]["AWS::CloudFormation::Interface"]
+    grouped = [name for group in interface["ParameterGroups"] for name in group["Parameters"]]
+
+    # When defaults and groups are read / Then defaults never pause by surprise and every parameter is shown
+    assert parameters["EnforceThresholdPercent"]["Default"] == 100
+    threshold = parameters["EnforceThresholdPercent"]
+    assert (threshold["MinValue"], threshold["MaxValue"]) == (1, 1000)
+    assert parameters["EnforceOnForecast"]["Default"] == "false"
+    assert parameters["AnomalyPauseImpactUsd"]["Default"] == ""
+    assert parameters["DryRun"]["Default"] == "false"
+    assert parameters["AlertEmail"]["Default"] == ""
+    assert parameters["LogLevel"]["AllowedValues"] == ["DEBUG", "INFO", "WARNING", "ERROR"]
+    assert sorted(grouped) == sorted(parameters)
+    assert set(interface["ParameterLabels"]) == set(parameters)
+    has_email = {"Fn::Not": [{"Fn::Equals": [{"Ref": "AlertEmail"}, ""]}]}
+    assert template["Conditions"]["HasAlertEmail"] == has_email
+    assert template["Resources"]["NotifyEmailSubscription"]["Condition"] == "HasAlertEmail"
+
+
+def test_the_outputs_tell_the_operator_where_to_point_the_budget(template: dict[str, Any]) -> None:
+    # Given the outputs / When they are listed / Then the expected ones exist and the topic says what to do
+    outputs = template["Outputs"]
+    assert set(outputs) == {
+        "BudgetAlertTopicArn",
+        "NotifyTopicArn",
+        "StateTableName",
+        "FailedEventsQueueUrl",
+        "OnBudgetAlertFunctionName",
+    }
+    assert outputs["BudgetAlertTopicArn"]["Value"] == {"Ref": "BudgetAlertTopic"}
+    assert "subscriber" in outputs["BudgetAlertTopicArn"]["Description"]
+
+
+def test_samconfig_deploys_dry_run_by_default_and_enforces_in_prod() -> None:
+    # Given samconfig.toml
+    text = (ROOT / "samconfig.toml").read_text(encoding="utf-8")
+    config = tomllib.loads(text)
+
+    # When its environments are read
+    default = config["default"]
+    prod = config["prod"]
+
+    # Then the stacks, safety settings and DryRun values are as documented, with no account id in it
+    assert config["version"] == 0.1
+    assert default["global"]["parameters"]["stack_name"] == "warden"
+    assert prod["global"]["parameters"]["stack_name"] == "warden-prod"
+    assert default["build"]["parameters"] == {"cached": True, "parallel": True}
+    assert default["validate"]["parameters"] == {"lint": True}
+    for environment in (default, prod):
+        deploy = environment["deploy"]["parameters"]
+        assert deploy["capabilities"] == "CAPABILITY_IAM"
+        assert deploy["confirm_changeset"] is True
+        assert deploy["resolve_s3"] is True
+    assert 'DryRun="true"' in default["deploy"]["parameters"]["parameter_overrides"]
+    assert 'DryRun="false"' in prod["deploy"]["parameters"]["parameter_overrides"]
+    assert prod["deploy"]["parameters"]["fail_on_empty_changeset"] is False
+    assert ACCOUNT_ID.findall(text) == []
+    assert REGION.findall(text) == []
