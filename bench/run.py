@@ -22,7 +22,7 @@ RESULTS = ROOT / "bench" / "results" / "latest.json"
 
 
 def bench_parse(runs: int = 5000) -> dict[str, Any]:
-    from tests.events import budget_message
+    from local.events import budget_message
     from warden.models.budget import parse_budget_notification
 
     text = budget_message(threshold="$10.00", amount="$10.42")
@@ -39,8 +39,8 @@ def bench_handler(alerts: int = 30) -> dict[str, Any]:
     import io
 
     from local.account import local_servers, seed_account
+    from local.events import budget_message, sns_event
     from local.invoke import invoke
-    from tests.events import budget_message, sns_event
 
     warn, breach = [], []
     with local_servers() as servers, contextlib.redirect_stdout(io.StringIO()):

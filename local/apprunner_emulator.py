@@ -26,7 +26,11 @@ What it models
   timestamps as epoch seconds.
 * Test hooks (:meth:`AppRunnerEmulator.force_status`, :meth:`~AppRunnerEmulator.fail_next`,
   :meth:`~AppRunnerEmulator.inject_error`, :meth:`~AppRunnerEmulator.calls`) and a small HTTP
-  control surface under ``/_emulator/`` for out-of-process users.
+  control surface for out-of-process users: ``GET /_emulator/health`` (``{"ok": true}``),
+  ``POST /_emulator/reset`` and ``GET /_emulator/calls``.
+* ``python -m local.apprunner_emulator [--host H] [--port P] [--operation-seconds S]
+  [--seed NAME=IMAGE ...]`` serves in the foreground: it prints the URL, then one
+  ``NAME=ARN`` line per seeded service, and stops cleanly on SIGINT or SIGTERM.
 
 What it deliberately does not model
 -----------------------------------
@@ -88,7 +92,7 @@ __all__ = [
 JsonDict = dict[str, Any]
 _T = TypeVar("_T")
 
-# --- Enumerations (mirrors of the model's enums; the tests check them against botocore) --------
+# --- Enumerations (mirrors of the model's enums; the tests check them against botocore) ----------
 
 CREATE_FAILED: Final = "CREATE_FAILED"
 RUNNING: Final = "RUNNING"
@@ -137,7 +141,7 @@ _OPERATION_TYPE_BY_API_NAME: Final = {
     "UpdateService": UPDATE_SERVICE,
 }
 
-# --- Errors ------------------------------------------------------------------------------------
+# --- Errors --------------------------------------------------------------------------------------
 
 INVALID_REQUEST: Final = "InvalidRequestException"
 INVALID_STATE: Final = "InvalidStateException"
@@ -210,7 +214,7 @@ def _modelled_error_status(code: str) -> int:
     return 500 if metadata.get("fault") else 400
 
 
-# --- Model-driven input validation ---------------------------------------------------------------
+# --- Model-driven input validation --------------------------------------------------------------
 
 
 @functools.cache
@@ -227,9 +231,7 @@ def _describe_value(value: Any) -> str:
 
 def _validate_value(shape: Shape, value: Any, path: str, errors: list[str]) -> None:
     def fail(constraint: str) -> None:
-        errors.append(
-            f"Value {_describe_value(value)} at '{path}' failed to satisfy constraint: {constraint}"
-        )
+        errors.append(f"Value {_describe_value(value)} at '{path}' failed to satisfy constraint: {constraint}")
 
     type_name = shape.type_name
     metadata = shape.metadata
@@ -240,9 +242,7 @@ def _validate_value(shape: Shape, value: Any, path: str, errors: list[str]) -> N
         for name in shape.required_members:
             if value.get(name) is None:
                 member_path = _join(path, name)
-                errors.append(
-                    f"Value null at '{member_path}' failed to satisfy constraint: Member must not be null"
-                )
+                errors.append(f"Value null at '{member_path}' failed to satisfy constraint: Member must not be null")
         for name, member_value in value.items():
             member = shape.members.get(name)
             if member is not None and member_value is not None:
@@ -313,7 +313,7 @@ def _validate_input(operation: str, params: JsonDict) -> None:
         raise ApiError(INVALID_REQUEST, f"{len(errors)} validation {noun} detected: {'; '.join(errors)}")
 
 
-# --- State -------------------------------------------------------------------------------------
+# --- State --------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -395,7 +395,7 @@ def _timestamp(value: float) -> float:
     return round(value, 3)
 
 
-# --- The emulator ------------------------------------------------------------------------------
+# --- The emulator -------------------------------------------------------------------------------
 
 
 class AppRunnerEmulator:
@@ -610,11 +610,7 @@ class AppRunnerEmulator:
     def calls(self, operation: str | None = None) -> list[dict[str, Any]]:
         """Requests received so far, in order (failed ones too): ``{"operation", "params"}``."""
         with self._lock:
-            return [
-                copy.deepcopy(call)
-                for call in self._calls
-                if operation is None or call["operation"] == operation
-            ]
+            return [copy.deepcopy(call) for call in self._calls if operation is None or call["operation"] == operation]
 
     def status_of(self, service_arn: str) -> str:
         """The status DescribeService would report right now."""
@@ -653,9 +649,7 @@ class AppRunnerEmulator:
                     raise ApiError(INVALID_REQUEST, "Missing X-Amz-Target header")
                 handler = self._handlers.get(operation) if target.startswith(_TARGET_PREFIX) else None
                 if handler is None:
-                    raise ApiError(
-                        INVALID_REQUEST, f"operation not implemented by the Warden emulator: {operation}"
-                    )
+                    raise ApiError(INVALID_REQUEST, f"operation not implemented by the Warden emulator: {operation}")
                 if not isinstance(params, dict):
                     raise ApiError(INVALID_REQUEST, "The request body must be a JSON object")
                 _validate_input(operation, params)
@@ -743,9 +737,7 @@ class AppRunnerEmulator:
             )
         self._require_status(service, {RUNNING})
         fails = self._take_fail_next(service, START_DEPLOYMENT)
-        operation = self._begin(
-            service, START_DEPLOYMENT, RUNNING, RUNNING if fails else None, OP_ROLLBACK_SUCCEEDED
-        )
+        operation = self._begin(service, START_DEPLOYMENT, RUNNING, RUNNING if fails else None, OP_ROLLBACK_SUCCEEDED)
         return {"OperationId": operation.id}
 
     def _update_service(self, params: JsonDict) -> JsonDict:
@@ -1025,7 +1017,7 @@ class AppRunnerEmulator:
         return view
 
 
-# --- Configuration helpers -----------------------------------------------------------------------
+# --- Configuration helpers ----------------------------------------------------------------------
 
 
 def _image_repository_type(image_identifier: str) -> str:
@@ -1118,7 +1110,7 @@ def _decode_token(token: str, scope: str) -> int:
     return int(decoded["after"])
 
 
-# --- HTTP plumbing -------------------------------------------------------------------------------
+# --- HTTP plumbing ------------------------------------------------------------------------------
 
 
 class _Server(ThreadingHTTPServer):
@@ -1203,7 +1195,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(payload)
 
 
-# --- Command line --------------------------------------------------------------------------------
+# --- Command line -------------------------------------------------------------------------------
 
 
 def _seed_argument(value: str) -> tuple[str, str]:

@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from local.account import LocalAccount, local_account
+from local.events import budget_message, sns_event
 from local.invoke import invoke
 from local.template import ROOT
-from tests.events import budget_message, sns_event
 
 LOG_PATH = ROOT / ".demo" / "handler-logs.jsonl"
 WIDTH = 96

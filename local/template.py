@@ -94,9 +94,7 @@ class _CfnLoader(yaml.SafeLoader):
 def _construct_intrinsic(loader: _CfnLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
     long_name = _INTRINSICS.get(suffix)
     if long_name is None:
-        raise yaml.constructor.ConstructorError(
-            None, None, f"unknown CloudFormation tag !{suffix}", node.start_mark
-        )
+        raise yaml.constructor.ConstructorError(None, None, f"unknown CloudFormation tag !{suffix}", node.start_mark)
     value: Any
     if isinstance(node, yaml.ScalarNode):
         value = loader.construct_scalar(node)

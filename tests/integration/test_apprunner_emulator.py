@@ -46,13 +46,9 @@ pytestmark = pytest.mark.integration
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "123456789012"
-SERVICE_ARN_RE = re.compile(
-    rf"arn:aws:apprunner:us-east-1:{ACCOUNT}:service/(?P<name>[\w-]+)/(?P<id>[0-9a-f]{{32}})"
-)
+SERVICE_ARN_RE = re.compile(rf"arn:aws:apprunner:us-east-1:{ACCOUNT}:service/(?P<name>[\w-]+)/(?P<id>[0-9a-f]{{32}})")
 UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-INVALID_STATE_MESSAGE = (
-    "You can't perform this action when the resource is in its current state. Service status: {}"
-)
+INVALID_STATE_MESSAGE = "You can't perform this action when the resource is in its current state. Service status: {}"
 
 # The operations Warden's product code and demo use; each must answer exactly like the model says.
 WARDEN_OPERATIONS = [
@@ -174,7 +170,7 @@ def service_in_status(emulator: AppRunnerEmulator, apprunner: Any, clock: FakeCl
     return arn
 
 
-# --- The enums the emulator uses are the model's -------------------------------------------------
+# --- The enums the emulator uses are the model's ------------------------------------------------
 
 
 def test_the_emulator_uses_exactly_the_model_enums() -> None:
@@ -184,7 +180,7 @@ def test_the_emulator_uses_exactly_the_model_enums() -> None:
     assert set(OPERATION_TYPES) == set(enum_values("OperationType"))
 
 
-# --- CreateService ---------------------------------------------------------------------------------
+# --- CreateService ------------------------------------------------------------------------------
 
 
 def test_create_service_answers_operation_in_progress_and_the_next_describe_shows_running(
@@ -260,9 +256,7 @@ def test_create_service_validates_parameters_against_the_model(apprunner: Any) -
     assert error_code(error) == "InvalidRequestException"
 
 
-def test_create_service_can_be_told_to_fail_and_ends_create_failed(
-    emulator: AppRunnerEmulator, apprunner: Any
-) -> None:
+def test_create_service_can_be_told_to_fail_and_ends_create_failed(emulator: AppRunnerEmulator, apprunner: Any) -> None:
     # Given the next creation of consultation-app is set to fail
     emulator.fail_next("consultation-app", "CreateService")
     # When it is created and settles
@@ -272,16 +266,12 @@ def test_create_service_can_be_told_to_fail_and_ends_create_failed(
     assert operations(apprunner, arn)[0]["Status"] == "FAILED"
 
 
-# --- DescribeService ---------------------------------------------------------------------------------
+# --- DescribeService ----------------------------------------------------------------------------
 
 
-def test_describe_service_reports_the_deployed_image_and_settings(
-    emulator: AppRunnerEmulator, apprunner: Any
-) -> None:
+def test_describe_service_reports_the_deployed_image_and_settings(emulator: AppRunnerEmulator, apprunner: Any) -> None:
     # Given a seeded service with Warden-like settings
-    arn = emulator.seed_service(
-        "consultation-app", image("v7"), auto_deploy=False, cpu="0.25 vCPU", memory="0.5 GB"
-    )
+    arn = emulator.seed_service("consultation-app", image("v7"), auto_deploy=False, cpu="0.25 vCPU", memory="0.5 GB")
     # When it is described
     service = apprunner.describe_service(ServiceArn=arn)["Service"]
     # Then the image, auto-deploy flag, size and health check are what was seeded
@@ -318,7 +308,7 @@ def test_a_malformed_service_arn_raises_invalid_request(apprunner: Any, arn: str
     assert error_code(error) == "InvalidRequestException"
 
 
-# --- ListServices --------------------------------------------------------------------------------------
+# --- ListServices -------------------------------------------------------------------------------
 
 
 def test_list_services_summarises_live_services_and_omits_deleted_ones(
@@ -376,9 +366,7 @@ def test_list_services_without_max_results_returns_everything_in_one_page(
 
 
 @pytest.mark.parametrize("operation", ["list_services", "list_operations"])
-def test_max_results_above_twenty_raises_invalid_request(
-    apprunner: Any, running_arn: str, operation: str
-) -> None:
+def test_max_results_above_twenty_raises_invalid_request(apprunner: Any, running_arn: str, operation: str) -> None:
     # Given MaxResults=21, which botocore does not check (it only checks minimums)
     kwargs: dict[str, Any] = {"MaxResults": 21}
     if operation == "list_operations":
@@ -406,12 +394,10 @@ def test_a_next_token_that_was_not_issued_for_the_request_raises_invalid_request
     assert error_code(error) == "InvalidRequestException"
 
 
-# --- PauseService / ResumeService -----------------------------------------------------------------------
+# --- PauseService / ResumeService ---------------------------------------------------------------
 
 
-def test_pause_service_answers_service_and_operation_and_lands_paused(
-    apprunner: Any, running_arn: str
-) -> None:
+def test_pause_service_answers_service_and_operation_and_lands_paused(apprunner: Any, running_arn: str) -> None:
     # Given a running service
     # When it is paused
     answer = apprunner.pause_service(ServiceArn=running_arn)
@@ -462,7 +448,7 @@ def test_resuming_a_running_service_raises_invalid_state(apprunner: Any, running
     assert error_message(error) == INVALID_STATE_MESSAGE.format("RUNNING")
 
 
-# --- StartDeployment --------------------------------------------------------------------------------------
+# --- StartDeployment ----------------------------------------------------------------------------
 
 
 def test_start_deployment_answers_only_an_operation_id_and_redeploys_the_same_image(
@@ -485,9 +471,7 @@ def test_start_deployment_answers_only_an_operation_id_and_redeploys_the_same_im
     )
 
 
-def test_deploying_a_paused_service_raises_invalid_request(
-    emulator: AppRunnerEmulator, apprunner: Any
-) -> None:
+def test_deploying_a_paused_service_raises_invalid_request(emulator: AppRunnerEmulator, apprunner: Any) -> None:
     # Given a paused service
     arn = emulator.seed_service("consultation-app", image(), status="PAUSED")
     # When a deployment is started
@@ -523,7 +507,7 @@ def test_a_failed_deployment_rolls_back_and_leaves_the_service_running(
     assert operations(apprunner, running_arn)[0]["Status"] == "SUCCEEDED"
 
 
-# --- UpdateService -------------------------------------------------------------------------------------------
+# --- UpdateService ------------------------------------------------------------------------------
 
 
 def test_update_service_changes_image_instance_and_health_check(apprunner: Any, running_arn: str) -> None:
@@ -573,12 +557,10 @@ def test_a_failed_update_restores_the_previous_configuration(
     assert operations(apprunner, running_arn)[0]["Status"] == "ROLLBACK_SUCCEEDED"
 
 
-# --- DeleteService --------------------------------------------------------------------------------------------
+# --- DeleteService ------------------------------------------------------------------------------
 
 
-def test_a_deleted_service_can_still_be_described_but_is_no_longer_listed(
-    apprunner: Any, running_arn: str
-) -> None:
+def test_a_deleted_service_can_still_be_described_but_is_no_longer_listed(apprunner: Any, running_arn: str) -> None:
     # Given a running service
     # When it is deleted
     answer = apprunner.delete_service(ServiceArn=running_arn)
@@ -625,7 +607,7 @@ def test_a_failed_deletion_leaves_delete_failed_and_can_be_retried(
     assert status(apprunner, running_arn) == "DELETED"
 
 
-# --- Status machine ------------------------------------------------------------------------------------------
+# --- Status machine -----------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -760,7 +742,7 @@ def test_fail_next_ends_the_operation_failed_and_leaves_the_expected_status(
     assert (newest["Type"], newest["Status"]) == (operation, expected_operation)
 
 
-# --- ListOperations --------------------------------------------------------------------------------------
+# --- ListOperations -----------------------------------------------------------------------------
 
 
 def test_list_operations_returns_newest_first_with_timestamps(
@@ -805,13 +787,11 @@ def test_list_operations_pages_through_more_than_twenty_operations(
 def test_list_operations_of_an_unknown_service_raises_resource_not_found(apprunner: Any) -> None:
     # Given an ARN nobody created / When its operations are listed / Then ResourceNotFoundException
     with pytest.raises(ClientError) as error:
-        apprunner.list_operations(
-            ServiceArn=f"arn:aws:apprunner:us-east-1:{ACCOUNT}:service/ghost/{'b' * 32}"
-        )
+        apprunner.list_operations(ServiceArn=f"arn:aws:apprunner:us-east-1:{ACCOUNT}:service/ghost/{'b' * 32}")
     assert error_code(error) == "ResourceNotFoundException"
 
 
-# --- Tags --------------------------------------------------------------------------------------------------
+# --- Tags ---------------------------------------------------------------------------------------
 
 
 def test_tags_can_be_set_at_creation_added_listed_and_removed(apprunner: Any) -> None:
@@ -828,9 +808,7 @@ def test_tags_can_be_set_at_creation_added_listed_and_removed(apprunner: Any) ->
     ]
     # When one is removed / Then only the other remains
     apprunner.untag_resource(ResourceArn=arn, TagKeys=["team"])
-    assert apprunner.list_tags_for_resource(ResourceArn=arn)["Tags"] == [
-        {"Key": "warden", "Value": "guarded"}
-    ]
+    assert apprunner.list_tags_for_resource(ResourceArn=arn)["Tags"] == [{"Key": "warden", "Value": "guarded"}]
 
 
 def test_tagging_an_unknown_resource_raises_resource_not_found_and_aws_keys_are_refused(
@@ -847,7 +825,7 @@ def test_tagging_an_unknown_resource_raises_resource_not_found_and_aws_keys_are_
     assert error_code(error) == "InvalidRequestException"
 
 
-# --- Fault injection and call recording ------------------------------------------------------------------
+# --- Fault injection and call recording ---------------------------------------------------------
 
 
 def test_an_injected_internal_error_is_raised_as_internal_service_error_with_status_500(
@@ -928,7 +906,7 @@ def test_every_answer_carries_a_request_id_and_the_json_1_0_content_type(
     assert failed.headers["x-amzn-errortype"] == failed.body["__type"] == "InvalidStateException"
 
 
-# --- Control API and lifecycle ----------------------------------------------------------------------------------
+# --- Control API and lifecycle ------------------------------------------------------------------
 
 
 def test_a_seeded_service_has_no_operation_record(apprunner: Any, running_arn: str) -> None:
@@ -936,9 +914,7 @@ def test_a_seeded_service_has_no_operation_record(apprunner: Any, running_arn: s
     assert apprunner.list_operations(ServiceArn=running_arn)["OperationSummaryList"] == []
 
 
-def test_seed_service_refuses_bad_names_duplicates_and_statuses(
-    emulator: AppRunnerEmulator, running_arn: str
-) -> None:
+def test_seed_service_refuses_bad_names_duplicates_and_statuses(emulator: AppRunnerEmulator, running_arn: str) -> None:
     # Given a seeded consultation-app / When bad seeds are attempted / Then ValueError
     with pytest.raises(ValueError, match="already exists"):
         emulator.seed_service("consultation-app", image())
@@ -948,9 +924,7 @@ def test_seed_service_refuses_bad_names_duplicates_and_statuses(
         emulator.seed_service("other-app", image(), status="SLEEPING")
 
 
-def test_control_methods_reject_unknown_services_and_values(
-    emulator: AppRunnerEmulator, running_arn: str
-) -> None:
+def test_control_methods_reject_unknown_services_and_values(emulator: AppRunnerEmulator, running_arn: str) -> None:
     # Given an ARN nobody created / When the control API is used on it / Then KeyError
     ghost = f"arn:aws:apprunner:us-east-1:{ACCOUNT}:service/ghost/{'d' * 32}"
     with pytest.raises(KeyError):
@@ -980,13 +954,17 @@ def test_reset_forgets_services_calls_and_injected_errors(
     assert [call["operation"] for call in emulator.calls()] == ["DescribeService", "ListServices"]
 
 
-def test_the_http_control_surface_reports_health_and_resets(
+def test_the_http_control_surface_reports_health_calls_and_resets(
     emulator: AppRunnerEmulator, apprunner: Any, running_arn: str
 ) -> None:
-    # Given a running emulator with a service
+    # Given a running emulator with a service that was described once
+    apprunner.describe_service(ServiceArn=running_arn)
     # When its health is checked / Then it is ok
     with urllib.request.urlopen(f"{emulator.url}/_emulator/health", timeout=5) as response:
         assert (response.status, json.load(response)) == (200, {"ok": True})
+    # When the recorded calls are fetched / Then the describe is there
+    with urllib.request.urlopen(f"{emulator.url}/_emulator/calls", timeout=5) as response:
+        assert json.load(response)["calls"] == [{"operation": "DescribeService", "params": {"ServiceArn": running_arn}}]
     # When it is reset over HTTP / Then the service is gone
     reset = urllib.request.Request(f"{emulator.url}/_emulator/reset", data=b"", method="POST")
     with urllib.request.urlopen(reset, timeout=5) as response:
@@ -1051,7 +1029,7 @@ def test_the_command_line_serves_seeded_services_and_stops_cleanly_on_a_signal(
             process.communicate()
 
 
-# --- Property: random call sequences follow the status machine -------------------------------------------
+# --- Property: random call sequences follow the status machine ----------------------------------
 
 ACTIONS = st.lists(st.sampled_from(["pause", "resume", "deploy", "update", "tick", "describe"]), max_size=14)
 
@@ -1097,7 +1075,7 @@ def test_random_call_sequences_follow_the_status_machine(
     assert emulator.status_of(arn) == expected()
 
 
-# --- Contract: raw answers satisfy botocore's model ------------------------------------------------------
+# --- Contract: raw answers satisfy botocore's model ---------------------------------------------
 
 
 def _arrange(emulator: AppRunnerEmulator, operation: str) -> dict[str, Any]:
@@ -1138,9 +1116,7 @@ def _arrange(emulator: AppRunnerEmulator, operation: str) -> dict[str, Any]:
     "operation",
     [*WARDEN_OPERATIONS, "TagResource", "UntagResource", "ListTagsForResource"],
 )
-def test_every_successful_answer_matches_the_botocore_output_shape(
-    emulator: AppRunnerEmulator, operation: str
-) -> None:
+def test_every_successful_answer_matches_the_botocore_output_shape(emulator: AppRunnerEmulator, operation: str) -> None:
     # Given the emulator arranged so that the operation succeeds
     params = _arrange(emulator, operation)
     # When it is called with a raw HTTP request
@@ -1213,7 +1189,7 @@ def test_the_contract_checker_itself_catches_missing_unknown_mistyped_and_off_en
     assert "Service.Colour: member unknown to shape Service" in problems
 
 
-def _error_scenarios(emulator: AppRunnerEmulator, clock: FakeClock) -> list[tuple[str, dict[str, Any], str]]:
+def _error_scenarios(emulator: AppRunnerEmulator) -> list[tuple[str, dict[str, Any], str]]:
     """(operation, params, expected code) for every error the emulator produces on its own."""
     running = emulator.seed_service("running-app", image())
     paused = emulator.seed_service("paused-app", image(), status="PAUSED")
@@ -1256,19 +1232,17 @@ def _error_scenarios(emulator: AppRunnerEmulator, clock: FakeClock) -> list[tupl
 
 
 def test_every_error_the_emulator_produces_is_declared_by_the_model_for_that_operation(
-    emulator: AppRunnerEmulator, clock: FakeClock
+    emulator: AppRunnerEmulator,
 ) -> None:
     # Given every kind of failing request
-    for operation, params, expected in _error_scenarios(emulator, clock):
+    for operation, params, expected in _error_scenarios(emulator):
         # When it is sent raw
         answer = raw_call(emulator.url, operation, params)
         # Then the code is the expected one, declared for the operation (or the one deliberate
         # exception), with the model's HTTP status, in both the body and the header
         where = f"{operation} {params}"
         assert answer.error_code == expected, where
-        assert (
-            expected in declared_error_codes(operation) or (operation, expected) in UNDECLARED_BUT_DELIBERATE
-        ), where
+        assert expected in declared_error_codes(operation) or (operation, expected) in UNDECLARED_BUT_DELIBERATE, where
         assert expected in modelled_error_codes()
         assert answer.status == expected_error_status(expected), where
         assert answer.headers["x-amzn-errortype"] == expected

@@ -304,9 +304,7 @@ def test_the_least_privilege_checker_flags_unjustified_and_forbidden_statements(
         ("s3:Put*", True),
     ],
 )
-def test_actions_are_classified_as_mutating_unless_their_verb_is_read_only(
-    action: str, mutating: bool
-) -> None:
+def test_actions_are_classified_as_mutating_unless_their_verb_is_read_only(action: str, mutating: bool) -> None:
     # Given an IAM action / When it is classified / Then only read-only verbs count as harmless
     assert is_mutating(action) is mutating
 

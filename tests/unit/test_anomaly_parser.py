@@ -232,9 +232,7 @@ def test_a_date_without_time_is_midnight_utc() -> None:
 def test_the_model_can_be_built_by_field_name() -> None:
     # Given the Python field names rather than the JSON keys
     # When the models are built
-    alert = CostAnomalyAlert(
-        anomaly_id="a-1", impact=AnomalyImpact(total_impact=Decimal(3)), monitor_name="m"
-    )
+    alert = CostAnomalyAlert(anomaly_id="a-1", impact=AnomalyImpact(total_impact=Decimal(3)), monitor_name="m")
     # Then the names are accepted
     assert alert.anomaly_id == "a-1"
     assert alert.monitor_name == "m"
@@ -248,8 +246,7 @@ def test_the_model_can_be_built_by_field_name() -> None:
         ("   ", "message is empty"),
         (
             "{not json",
-            "message is not valid JSON "
-            "(Expecting property name enclosed in double quotes at line 1 column 2)",
+            "message is not valid JSON (Expecting property name enclosed in double quotes at line 1 column 2)",
         ),
         ("[1, 2]", "message is JSON but not an object (it is a list)"),
         ('"a string"', "message is JSON but not an object (it is a str)"),
@@ -369,9 +366,7 @@ def test_the_unknown_fixture_is_not_an_anomaly_alert() -> None:
 
 _json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=10),
-    lambda children: (
-        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
-    ),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
     max_leaves=10,
 )
 _anomaly_like = st.fixed_dictionaries(
@@ -384,8 +379,7 @@ _anomaly_like = st.fixed_dictionaries(
         "anomalyStartDate": _json_values,
         "anomalyEndDate": _json_values,
         "dimensionalValue": _json_values,
-        "rootCauses": _json_values
-        | st.lists(st.dictionaries(st.sampled_from(["service", "impact"]), _json_values)),
+        "rootCauses": _json_values | st.lists(st.dictionaries(st.sampled_from(["service", "impact"]), _json_values)),
     },
 ).map(json.dumps)
 

@@ -180,9 +180,7 @@ ACTUAL Amount: $0.19
 
 """  # noqa: E501
 
-LONG_NAME = (
-    "Consultation App production spend for all regions and linked accounts - monthly cap v2 (team ops) Q1"
-)
+LONG_NAME = "Consultation App production spend for all regions and linked accounts - monthly cap v2 (team ops) Q1"
 
 LONG_NAME_WITH_SPACES = f"""\
 AWS Budget Notification March 30, 2026
@@ -401,9 +399,7 @@ def test_old_and_new_footer_links_both_parse(message: str, footer: str) -> None:
         ("$3.00", "$4.50", Decimal("150.0")),
     ],
 )
-def test_threshold_percent_is_derived_from_the_money_amounts(
-    budgeted: str, threshold: str, percent: Decimal
-) -> None:
+def test_threshold_percent_is_derived_from_the_money_amounts(budgeted: str, threshold: str, percent: Decimal) -> None:
     # Given a percentage threshold that AWS printed already converted to money
     message = budget_message(budgeted=budgeted, threshold=threshold)
     # When it is parsed
@@ -591,7 +587,19 @@ def test_a_threshold_that_is_not_an_amount_is_rejected() -> None:
     with pytest.raises(UnparseableMessage) as raised:
         parse_budget_notification(message)
     # Then the reason quotes the threshold
-    assert raised.value.reason.startswith("Alert Threshold '> lots' is not a comparison and an amount")
+    assert raised.value.reason == "Alert Threshold '> lots' is not a comparison and an amount such as '> $8.00'"
+
+
+def test_a_huge_value_is_quoted_only_in_part() -> None:
+    # Given a hostile message whose budgeted amount is 100,000 characters long
+    message = _replace_line(ACTUAL_OVER_80_PERCENT, "Budgeted Amount:", "Budgeted Amount: $" + "9" * 100_000 + "!")
+    # When it is parsed
+    with pytest.raises(UnparseableMessage) as raised:
+        parse_budget_notification(message)
+    # Then the reason quotes an excerpt, not the whole value
+    assert raised.value.reason.startswith("Budgeted Amount '$999")
+    assert raised.value.reason.endswith("…' is not a number")
+    assert len(raised.value.reason) < 120
 
 
 def test_an_amount_line_of_the_other_alert_type_is_not_taken_for_this_one() -> None:
@@ -741,9 +749,7 @@ def test_parse_money_reads_amounts_as_aws_prints_them(text: str, money: Money) -
     assert parsed == money
 
 
-@pytest.mark.parametrize(
-    "text", ["", "$", "$abc", "1,23", "$1,2345", "1e5", "$10 GB", "ten dollars", "$1.2.3"]
-)
+@pytest.mark.parametrize("text", ["", "$", "$abc", "1,23", "$1,2345", "1e5", "$10 GB", "ten dollars", "$1.2.3"])
 def test_parse_money_rejects_what_is_not_one_amount(text: str) -> None:
     # Given a text that is not one amount
     # When it is parsed

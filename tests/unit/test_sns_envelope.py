@@ -155,6 +155,7 @@ SNS = ("Records", 0, "Sns")
         (_delete(("Records",)), "no 'Records' key"),
         (_set(("Records",), {"0": {}}), "'Records' is an object, not a list"),
         (_set(("Records",), []), "'Records' is empty"),
+        (_set(("Records",), None), "'Records' is null, not a list"),
         (_set(("Records", 0), "a record"), "Records[0] is a string, not an object"),
         (_set(("Records", 0, "EventSource"), "aws:sqs"), "Records[0].EventSource is 'aws:sqs', not 'aws:sns'"),
         (_delete(("Records", 0, "EventSource")), "Records[0] has no EventSource (expected 'aws:sns')"),

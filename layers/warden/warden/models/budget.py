@@ -114,10 +114,10 @@ _MONTHS: Final[Mapping[str, int]] = {
 
 _HEADER_RE: Final = re.compile(r"AWS\s+Budget\s+Notification\b(?P<rest>.*)", re.IGNORECASE)
 _DATE_RE: Final = re.compile(r"\b(?P<month>[A-Za-z]+)\s+(?P<day>[0-9]{1,2}),?\s+(?P<year>[0-9]{4})\b")
-_ACCOUNT_RE: Final = re.compile(r"AWS\s+Account\s*:?\s*(?P<account>[0-9]{12})", re.IGNORECASE)
+_ACCOUNT_RE: Final = re.compile(r"AWS\s++Account\s*+:?\s*+(?P<account>[0-9]{12})", re.IGNORECASE)
 # A labelled line: a short key of letters and spaces, a colon, the value. The key is matched against
-# the known labels below; any other key is ignored.
-_LABEL_RE: Final = re.compile(r"(?P<key>[A-Za-z][A-Za-z ]{0,39}?)\s*:\s*(?P<value>.*)")
+# the known labels below; any other key is ignored. Possessive `*+` keeps long padded lines linear.
+_LABEL_RE: Final = re.compile(r"(?P<key>[A-Za-z](?:[A-Za-z ]{0,38}[A-Za-z])?)\s*+:\s*+(?P<value>.*)")
 _THRESHOLD_RE: Final = re.compile(r"(?P<comparison>>=|<=|=>|=<|[<>=≥≤])?\s*(?P<amount>.+)")
 _COMPARISONS: Final[Mapping[str, str]] = {
     "": "",
@@ -177,7 +177,7 @@ def parse_budget_notification(text: str) -> BudgetAlert:
     budget_name = _required(labels, _BUDGET_NAME)
     budgeted = _money(labels, _BUDGETED_AMOUNT)
     if budgeted.amount <= 0:
-        raise UnparseableMessage(f"Budgeted Amount '{labels[_BUDGETED_AMOUNT]}' is not greater than zero")
+        raise UnparseableMessage(f"Budgeted Amount '{_excerpt(labels[_BUDGETED_AMOUNT])}' is not greater than zero")
     alert_type = _alert_type(labels)
     comparison, threshold = _threshold(labels)
     amount, amount_source = _amount(labels, alert_type, text)
@@ -197,6 +197,11 @@ def parse_budget_notification(text: str) -> BudgetAlert:
         )
     except ValidationError as error:  # pragma: no cover - every field is checked above
         raise UnparseableMessage(f"the budget alert is invalid: {error}") from None
+
+
+def _excerpt(text: str, limit: int = 60) -> str:
+    """`text`, cut short for a reason an operator reads (a hostile message can be 256 KB)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _reject_json(text: str) -> None:
@@ -255,19 +260,19 @@ def _alert_type(labels: Mapping[str, str]) -> AlertType:
     try:
         return AlertType(value.upper())
     except ValueError:
-        raise UnparseableMessage(f"Alert Type '{value}' is neither ACTUAL nor FORECASTED") from None
+        raise UnparseableMessage(f"Alert Type '{_excerpt(value)}' is neither ACTUAL nor FORECASTED") from None
 
 
 def _threshold(labels: Mapping[str, str]) -> tuple[str, Money]:
     value = _required(labels, _ALERT_THRESHOLD)
     match = _THRESHOLD_RE.fullmatch(value)
     if match is None:  # pragma: no cover - the pattern accepts any non-empty value
-        raise UnparseableMessage(f"Alert Threshold '{value}' is not a comparison and an amount")
+        raise UnparseableMessage(f"Alert Threshold '{_excerpt(value)}' is not a comparison and an amount")
     try:
         threshold = parse_money(match["amount"])
-    except UnparseableMessage as error:
+    except UnparseableMessage:
         raise UnparseableMessage(
-            f"Alert Threshold '{value}' is not a comparison and an amount such as '> $8.00' ({error.reason})"
+            f"Alert Threshold '{_excerpt(value)}' is not a comparison and an amount such as '> $8.00'"
         ) from None
     return _COMPARISONS[match["comparison"] or ""], threshold
 

@@ -18,13 +18,14 @@ _CENT: Final = Decimal("0.01")
 
 # An optional sign, an optional `$`, a number with optional `,` thousands separators (strictly in
 # groups of three) and an optional fraction, then an optional unit of one or two words (GB, Hrs, GB-Mo).
+# Possessive quantifiers (`*+`, `?+`) keep the match linear however the text is padded.
 _MONEY_RE: Final = re.compile(
     r"""
-    (?P<sign>-)?\s*
-    (?P<dollar>\$)?\s*
-    (?P<sign2>-)?\s*
-    (?P<number>(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]*)?|\.[0-9]+)
-    (?:\s*(?P<unit>%|[A-Za-z][A-Za-z/]*(?:-[A-Za-z0-9]+)*(?:\s[A-Za-z][A-Za-z/]*(?:-[A-Za-z0-9]+)*)?))?
+    (?P<sign>-)?+\s*+
+    (?P<dollar>\$)?+\s*+
+    (?P<sign2>-)?+\s*+
+    (?P<number>(?:[0-9]{1,3}(?:,[0-9]{3})++(?![0-9])|[0-9]++)(?:\.[0-9]*+)?+|\.[0-9]++)
+    (?:\s*+(?P<unit>%|[A-Za-z][A-Za-z/]*+(?:-[A-Za-z0-9]++)*+(?:\s[A-Za-z][A-Za-z/]*+(?:-[A-Za-z0-9]++)*+)?+))?+
     """,
     re.VERBOSE,
 )
@@ -97,6 +98,11 @@ def _plain(value: Decimal) -> Decimal:
     return normal
 
 
+def _excerpt(text: str, limit: int = 60) -> str:
+    """`text`, cut short for a reason an operator reads (a hostile message can be 256 KB)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def parse_money(text: str) -> Money:
     """Read an amount as AWS prints it: `$10.42`, `$0.5`, `$1,234.56`, `100.00 GB`, `-$3.00`, `12 USD`.
 
@@ -107,11 +113,11 @@ def parse_money(text: str) -> Money:
         raise UnparseableMessage("the amount is empty")
     match = _MONEY_RE.fullmatch(stripped)
     if match is None or (match["sign"] and match["sign2"]):
-        raise UnparseableMessage(f"'{stripped}' is not a number")
+        raise UnparseableMessage(f"'{_excerpt(stripped)}' is not a number")
     unit = (match["unit"] or "").strip()
     if match["dollar"]:
         if unit and unit.upper() != USD:
-            raise UnparseableMessage(f"'{stripped}' has both '$' and the unit '{unit}'")
+            raise UnparseableMessage(f"'{_excerpt(stripped)}' has both '$' and the unit '{_excerpt(unit)}'")
         unit = USD
     elif unit.upper() == USD:
         unit = USD
@@ -119,5 +125,5 @@ def parse_money(text: str) -> Money:
     try:
         amount = Decimal(match["number"].replace(",", ""))
     except InvalidOperation:  # pragma: no cover - the pattern only lets digits through
-        raise UnparseableMessage(f"'{stripped}' is not a number") from None
+        raise UnparseableMessage(f"'{_excerpt(stripped)}' is not a number") from None
     return Money(amount=-amount if negative else amount, unit=unit)

@@ -39,14 +39,19 @@ def parse_sns_event(event: object) -> list[SnsMessage]:
     """
     if not isinstance(event, Mapping):
         _reject(f"the event is {_describe(event)}, not an object")
-    records = event.get("Records")
-    if records is None:
+    if "Records" not in event:
         _reject("no 'Records' key")
+    records = event["Records"]
     if not isinstance(records, list):
         _reject(f"'Records' is {_describe(records)}, not a list")
     if not records:
         _reject("'Records' is empty")
     return [_record(index, record) for index, record in enumerate(records)]
+
+
+def _excerpt(text: str, limit: int = 60) -> str:
+    """`text`, cut short for a reason an operator reads (a hostile message can be 256 KB)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _describe(value: object) -> str:
@@ -78,7 +83,7 @@ def _record(index: int, record: object) -> SnsMessage:
     if source is None:
         _reject(f"{where} has no EventSource (expected {_SNS_SOURCE!r})")
     if source != _SNS_SOURCE:
-        _reject(f"{where}.EventSource is {source!r}, not {_SNS_SOURCE!r}")
+        _reject(f"{where}.EventSource is {_excerpt(repr(source))}, not {_SNS_SOURCE!r}")
     sns = record.get("Sns")
     if not isinstance(sns, Mapping):
         _reject(f"{where}.Sns is {'missing' if sns is None else _describe(sns)}, not an object")
@@ -111,7 +116,7 @@ def _timestamp(sns: Mapping[str, object], where: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        _reject(f"{where}.Sns.Timestamp {text!r} is not an ISO 8601 date and time")
+        _reject(f"{where}.Sns.Timestamp {_excerpt(repr(text))} is not an ISO 8601 date and time")
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
@@ -125,6 +130,6 @@ def _attributes(sns: Mapping[str, object], where: str) -> dict[str, str]:
     for name, attribute in raw.items():
         value = attribute.get("Value") if isinstance(attribute, Mapping) else None
         if not isinstance(name, str) or not isinstance(value, str):
-            _reject(f"{where}.Sns.MessageAttributes[{name!r}] has no string 'Value'")
+            _reject(f"{where}.Sns.MessageAttributes[{_excerpt(repr(name))}] has no string 'Value'")
         attributes[name] = value
     return attributes
