@@ -11,7 +11,7 @@ import contextlib
 import io
 import sys
 import textwrap
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -82,11 +82,10 @@ def main() -> int:
 def _play_budget_month(timeline: Timeline) -> int:
     account = timeline.account
     failures = 0
-    # The story happens in the current month, so the alerts' dates agree with the Budgets period.
-    today = datetime.now(UTC)
-    day = min(today.day, 28)
-    warned_at = today.replace(day=max(day - 7, 1), hour=9, minute=12)
-    breached_at = today.replace(day=day, hour=16, minute=40)
+    # The story happens now, in the current budget month, so the alerts' dates, the Budgets period and
+    # the handlers' own clock agree.
+    breached_at = datetime.now(UTC).replace(second=0, microsecond=0)
+    warned_at = max(breached_at - timedelta(days=7), breached_at.replace(day=1, hour=9, minute=12))
 
     timeline.say(
         f"{warned_at:%b %d, %H:%M}",
