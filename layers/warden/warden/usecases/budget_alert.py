@@ -248,14 +248,12 @@ def _on_budget_alert(
         source_event=message.message_id,
         details=details,
     )
-    result, claim_line = _claim_and_converge(claim, message, deps, settings, now)
-    return _notify_enforced(
-        deps,
-        message,
-        settings,
-        result,
+    return _enforce(
         claim,
-        claim_line,
+        message,
+        deps,
+        settings,
+        now,
         what=[_alert_line(alert)],
         evidence=[
             _snapshot_line(snapshot, now),
@@ -340,19 +338,20 @@ def _paused_earlier_by(state: StatePort, service_arn: str, message_id: str) -> b
     )
 
 
-def _notify_enforced(
-    deps: BudgetAlertDeps,
-    message: SnsMessage,
-    settings: Settings,
-    result: ConvergeResult,
+def _enforce(
     claim: Claim,
-    claim_line: str,
+    message: SnsMessage,
+    deps: BudgetAlertDeps,
+    settings: Settings,
+    now: datetime,
     *,
     what: list[str],
     evidence: list[str],
     subject_evidence: str,
     event_prefix: str,
 ) -> AlertResult:
+    """Adds the claim, converges the service, and tells the operator what happened and how to undo it."""
+    result, claim_line = _claim_and_converge(claim, message, deps, settings, now)
     name = settings.service.name
     action = result.decision.action
     if result.called == "pause":
@@ -514,14 +513,12 @@ def _on_anomaly(
         source_event=message.message_id,
         details={"anomaly_id": anomaly.anomaly_id},
     )
-    result, claim_line = _claim_and_converge(claim, message, deps, settings, now)
-    return _notify_enforced(
-        deps,
-        message,
-        settings,
-        result,
+    return _enforce(
         claim,
-        claim_line,
+        message,
+        deps,
+        settings,
+        now,
         what=what,
         evidence=["Root causes: " + "; ".join(causes), assessment.reason],
         subject_evidence=f"cost anomaly ${impact.total_impact:,.2f}",
