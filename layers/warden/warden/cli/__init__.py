@@ -1,0 +1,66 @@
+"""The operator CLI: `warden <command>` (console script) or `python -m warden <command>`.
+
+It reads the same settings as the functions (flags override them), reaches AWS through the same
+adapters and the standard endpoint variables, and runs the same use cases. Errors are one clear
+line on stderr with a non-zero exit status; tables go to stdout.
+
+Each command group lives in its own module with a `register(subparsers)` function that adds its
+sub-commands and sets `handler` (a callable taking the parsed arguments and returning an exit code).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from warden import __version__
+from warden.errors import WardenError
+
+# Command groups, in the order `warden --help` lists them.
+COMMAND_MODULES = ("warden.cli.service",)
+
+SETTING_FLAGS = {
+    "--service-arn": "SERVICE_ARN",
+    "--table": "STATE_TABLE",
+    "--topic-arn": "NOTIFY_TOPIC_ARN",
+    "--budget": "BUDGET_NAME",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="warden",
+        description="Warden's operator CLI. Settings come from the same environment variables as the "
+        "functions (SERVICE_ARN, STATE_TABLE, NOTIFY_TOPIC_ARN, BUDGET_NAME, DRY_RUN, ...); flags override them.",
+    )
+    parser.add_argument("--version", action="version", version=f"warden {__version__}")
+    for flag, variable in SETTING_FLAGS.items():
+        parser.add_argument(flag, metavar=variable, help=f"overrides {variable}")
+    parser.add_argument("--dry-run", action="store_true", help="say what would happen; change nothing (DRY_RUN=true)")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for flag, variable in SETTING_FLAGS.items():
+        value = getattr(args, flag.removeprefix("--").replace("-", "_"))
+        if value:
+            os.environ[variable] = value
+    if args.dry_run:
+        os.environ["DRY_RUN"] = "true"
+    try:
+        code: int = args.handler(args)
+    except WardenError as error:
+        print(f"warden: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("warden: interrupted", file=sys.stderr)
+        return 130
+    return code
