@@ -32,7 +32,7 @@ from warden.models.budget import BudgetAlert, parse_budget_notification
 from warden.models.sns import SnsMessage
 from warden.observability import count, logger
 from warden.settings import Settings
-from warden.usecases.converge import ConvergeResult, converge
+from warden.usecases.claims import ClaimDeps, place_claim
 from warden.usecases.ports import BudgetPort, NotifierPort, ServicePort, StatePort
 from warden.usecases.undo import undo_pause_lines
 
@@ -264,80 +264,6 @@ def _on_budget_alert(
     )
 
 
-def _claim_and_converge(
-    claim: Claim, message: SnsMessage, deps: BudgetAlertDeps, settings: Settings, now: datetime
-) -> tuple[ConvergeResult, str]:
-    arn = settings.service.arn
-    existing = deps.state.get_claim(arn, claim.key)
-    if settings.dry_run:
-        claims = deps.state.list_claims(arn)
-        if existing is None:
-            claims = [*claims, claim]
-            line = f"[dry run] Would have recorded the '{claim.key}' pause claim."
-        else:
-            line = f"The '{claim.key}' pause claim was already active (since {existing.created_at:%Y-%m-%d %H:%M} UTC)."
-        deps.state.record_action(
-            arn,
-            ActionRecord(
-                at=now,
-                action="claim.add",
-                outcome="would",
-                reason=claim.evidence,
-                actor=ACTOR,
-                dry_run=True,
-                source_event=message.message_id,
-            ),
-        )
-    else:
-        if existing is None:
-            added = deps.state.add_claim(arn, claim)
-            existing = None if added else deps.state.get_claim(arn, claim.key)
-        if existing is None or existing.source_event == message.message_id:
-            line = f"Recorded the '{claim.key}' pause claim."
-            outcome = "done"
-        else:
-            line = (
-                f"The '{claim.key}' pause claim was already active (since {existing.created_at:%Y-%m-%d %H:%M} UTC, "
-                f"from {existing.owner}); it stays as it was."
-            )
-            outcome = "skipped"
-        deps.state.record_action(
-            arn,
-            ActionRecord(
-                at=now,
-                action="claim.add",
-                outcome=outcome,
-                reason=claim.evidence,
-                actor=ACTOR,
-                source_event=message.message_id,
-            ),
-        )
-        claims = deps.state.list_claims(arn)
-    result = converge(
-        deps.service,
-        deps.state,
-        arn,
-        claims,
-        now=now,
-        actor=ACTOR,
-        dry_run=settings.dry_run,
-        source_event=message.message_id,
-    )
-    if result.called is None and _paused_earlier_by(deps.state, arn, message.message_id):
-        # A retry of this same alert (its first attempt paused, then failed before notifying):
-        # tell the operator what that attempt did, not "already paused".
-        result = result.model_copy(update={"called": "pause"})
-        line += " The service was paused by an earlier attempt at handling this same alert."
-    return result, line
-
-
-def _paused_earlier_by(state: StatePort, service_arn: str, message_id: str) -> bool:
-    return any(
-        record.action == "pause" and record.outcome == "done" and record.source_event == message_id
-        for record in state.list_actions(service_arn, limit=20)
-    )
-
-
 def _enforce(
     claim: Claim,
     message: SnsMessage,
@@ -351,7 +277,18 @@ def _enforce(
     event_prefix: str,
 ) -> AlertResult:
     """Adds the claim, converges the service, and tells the operator what happened and how to undo it."""
-    result, claim_line = _claim_and_converge(claim, message, deps, settings, now)
+    change = place_claim(
+        ClaimDeps(deps.service, deps.state),
+        settings.service.arn,
+        claim,
+        now=now,
+        actor=ACTOR,
+        dry_run=settings.dry_run,
+        source_event=message.message_id,
+    )
+    result, claim_line = change.result, change.line
+    if result.called and result.operation_id is None and not result.dry_run:
+        claim_line += " The service was paused by an earlier attempt at handling this same alert."
     name = settings.service.name
     action = result.decision.action
     if result.called == "pause":

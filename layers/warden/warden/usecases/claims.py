@@ -1,0 +1,202 @@
+"""Adding and clearing pause claims, then converging: the one way any part of Warden pauses or resumes.
+
+Budget alerts, the working-hours schedule, alarms and the operator all go through `place_claim` and
+`release_claim`. Each touches only its own claim, so none can undo another's pause (DESIGN §4).
+Both are safe to repeat: placing an active claim or clearing an absent one changes nothing, and the
+converge that follows makes at most one App Runner call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
+from warden.domain.claims import Claim
+from warden.domain.records import ActionRecord
+from warden.usecases.converge import ConvergeResult, converge
+from warden.usecases.ports import ServicePort, StatePort
+
+
+@dataclass(frozen=True)
+class ClaimDeps:
+    service: ServicePort
+    state: StatePort
+
+
+class ClaimChange(BaseModel):
+    """What happened to one claim, and what converging did about it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    claim_key: str
+    changed: bool  # this call added or cleared the claim (in a dry run: would have)
+    line: str  # the claim's story in one sentence, for notifications
+    result: ConvergeResult
+    existing: Claim | None = None  # the claim that was already active, when placing found one
+
+    @property
+    def called(self) -> str | None:
+        return self.result.called
+
+
+def place_claim(
+    deps: ClaimDeps,
+    service_arn: str,
+    claim: Claim,
+    *,
+    now: datetime,
+    actor: str,
+    dry_run: bool,
+    source_event: str | None = None,
+) -> ClaimChange:
+    """Adds `claim` unless one with its key is active, then converges (raises ServiceBusy when deferred)."""
+    state = deps.state
+    existing = state.get_claim(service_arn, claim.key)
+    if dry_run:
+        claims = state.list_claims(service_arn)
+        changed = existing is None
+        if changed:
+            claims = [*claims, claim]
+            line = f"[dry run] Would have recorded the '{claim.key}' pause claim."
+        else:
+            line = _already_active(claim.key, existing)
+        _record(
+            state,
+            service_arn,
+            now,
+            actor,
+            "claim.add",
+            "would" if changed else "skipped",
+            claim.evidence,
+            True,
+            source_event,
+        )
+    else:
+        if existing is None and state.add_claim(service_arn, claim):
+            changed, line = True, f"Recorded the '{claim.key}' pause claim."
+        else:
+            existing = existing or state.get_claim(service_arn, claim.key)
+            # A retry of the event that placed the claim is that same placement, not a second one.
+            mine = existing is not None and source_event is not None and existing.source_event == source_event
+            changed = mine or existing is None
+            line = f"Recorded the '{claim.key}' pause claim." if changed else _already_active(claim.key, existing)
+        _record(
+            state,
+            service_arn,
+            now,
+            actor,
+            "claim.add",
+            "done" if changed else "skipped",
+            claim.evidence,
+            False,
+            source_event,
+        )
+        claims = state.list_claims(service_arn)
+    result = converge(
+        deps.service, state, service_arn, claims, now=now, actor=actor, dry_run=dry_run, source_event=source_event
+    )
+    return ClaimChange(
+        claim_key=claim.key,
+        changed=changed,
+        line=line,
+        result=_credit_earlier_attempt(state, service_arn, result, source_event),
+        existing=existing,
+    )
+
+
+def release_claim(
+    deps: ClaimDeps,
+    service_arn: str,
+    key: str,
+    *,
+    now: datetime,
+    actor: str,
+    reason: str,
+    dry_run: bool,
+    source_event: str | None = None,
+) -> ClaimChange:
+    """Clears the claim `key` if active, then converges: the service resumes only if no claim is left."""
+    state = deps.state
+    existing = state.get_claim(service_arn, key)
+    claims = [claim for claim in state.list_claims(service_arn) if claim.key != key]
+    if existing is None:
+        changed, line = False, f"No '{key}' pause claim was active."
+    elif dry_run:
+        changed, line = True, f"[dry run] Would have cleared the '{key}' pause claim ({reason})."
+    else:
+        changed = state.remove_claim(service_arn, key)
+        line = f"Cleared the '{key}' pause claim ({reason})." if changed else f"No '{key}' pause claim was active."
+    if changed:
+        outcome = "would" if dry_run else "done"
+        _record(state, service_arn, now, actor, "claim.clear", outcome, f"{key}: {reason}", dry_run, source_event)
+    if dry_run:
+        result = converge(
+            deps.service, state, service_arn, claims, now=now, actor=actor, dry_run=True, source_event=source_event
+        )
+    else:
+        result = converge(
+            deps.service,
+            state,
+            service_arn,
+            state.list_claims(service_arn),
+            now=now,
+            actor=actor,
+            dry_run=False,
+            source_event=source_event,
+        )
+    return ClaimChange(
+        claim_key=key,
+        changed=changed,
+        line=line,
+        result=_credit_earlier_attempt(state, service_arn, result, source_event),
+        existing=existing,
+    )
+
+
+def _already_active(key: str, existing: Claim | None) -> str:
+    if existing is None:
+        return f"The '{key}' pause claim was already active; it stays as it was."
+    return (
+        f"The '{key}' pause claim was already active (since {existing.created_at:%Y-%m-%d %H:%M} UTC, "
+        f"from {existing.owner}); it stays as it was."
+    )
+
+
+def _credit_earlier_attempt(
+    state: StatePort, service_arn: str, result: ConvergeResult, source_event: str | None
+) -> ConvergeResult:
+    """When an earlier attempt at this same event already paused or resumed (and then failed before it
+    could notify), report that call as this event's, so the operator hears "PAUSED", not "already paused"."""
+    if result.called is not None or source_event is None or result.dry_run:
+        return result
+    for record in state.list_actions(service_arn, limit=20):
+        if record.source_event == source_event and record.outcome == "done" and record.action in {"pause", "resume"}:
+            return result.model_copy(update={"called": record.action})
+    return result
+
+
+def _record(
+    state: StatePort,
+    service_arn: str,
+    now: datetime,
+    actor: str,
+    action: str,
+    outcome: str,
+    reason: str,
+    dry_run: bool,
+    source_event: str | None,
+) -> None:
+    state.record_action(
+        service_arn,
+        ActionRecord(
+            at=now,
+            action=action,
+            outcome=outcome,
+            reason=reason,
+            actor=actor,
+            dry_run=dry_run,
+            source_event=source_event,
+        ),
+    )
