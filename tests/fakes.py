@@ -8,10 +8,12 @@ from datetime import datetime
 
 from warden.domain.budget import BudgetSnapshot
 from warden.domain.claims import Claim
+from warden.domain.keys import AccessKeyRefused, ListedKey
 from warden.domain.notification import Notification
 from warden.domain.records import ActionRecord, EventStart, EventStatus
 from warden.domain.service import ServiceSnapshot, ServiceStatus
 from warden.errors import BudgetNotFound, EventInProgress, InvalidServiceState, ServiceNotFound
+from warden.models.credential_report import RawCredentialReport, ReportNotReady, ReportState
 
 
 @dataclass
@@ -53,6 +55,16 @@ class FakeService:
     @property
     def mutations(self) -> list[str]:
         return [call for call in self.calls if call != "describe"]
+
+
+@dataclass
+class FakeImages:
+    """The tracked tag's digest, which a test moves to simulate a push."""
+
+    digest: str | None = "sha256:" + "1" * 64
+
+    def resolve(self, image_identifier: str) -> str | None:
+        return self.digest
 
 
 @dataclass
@@ -124,3 +136,95 @@ class FakeState:
 
     def release_event(self, event_key: str) -> None:
         self.events.pop(event_key, None)
+
+    memos: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
+
+    def put_memo(self, service_arn: str, name: str, values: dict[str, str]) -> None:
+        self.memos[(service_arn, name)] = dict(values)
+
+    def get_memo(self, service_arn: str, name: str) -> dict[str, str] | None:
+        return self.memos.get((service_arn, name))
+
+    def delete_memo(self, service_arn: str, name: str) -> None:
+        self.memos.pop((service_arn, name), None)
+
+
+REPORT_COLUMNS = [
+    "user",
+    "arn",
+    "user_creation_time",
+    "password_enabled",
+    "password_last_used",
+    "password_last_changed",
+    "password_next_rotation",
+    "mfa_active",
+    "access_key_1_active",
+    "access_key_1_last_rotated",
+    "access_key_1_last_used_date",
+    "access_key_1_last_used_region",
+    "access_key_1_last_used_service",
+    "access_key_2_active",
+    "access_key_2_last_rotated",
+    "access_key_2_last_used_date",
+    "access_key_2_last_used_region",
+    "access_key_2_last_used_service",
+    "cert_1_active",
+    "cert_1_last_rotated",
+    "cert_2_active",
+    "cert_2_last_rotated",
+]
+
+
+def credential_report_csv(*rows: dict[str, str]) -> str:
+    """A credential report as AWS writes it: the 22 columns, "N/A" wherever a row gives no value."""
+    lines = [",".join(REPORT_COLUMNS)]
+    for row in rows:
+        values = {"arn": f"arn:aws:iam::123456789012:user/{row.get('user', '')}", **row}
+        lines.append(",".join(values.get(column, "N/A") for column in REPORT_COLUMNS))
+    return "\n".join(lines) + "\n"
+
+
+@dataclass
+class FakeAccessKeys:
+    """IAM for the key audit: a report (after `states` generate answers), tags, and keys that can be deactivated."""
+
+    report: str
+    generated_at: datetime | None = None
+    states: list[ReportState] = field(default_factory=lambda: [ReportState.COMPLETE])
+    not_ready_gets: int = 0
+    tags: dict[str, dict[str, str]] = field(default_factory=dict)
+    keys: dict[str, list[ListedKey]] = field(default_factory=dict)
+    refuse: dict[str, str] = field(default_factory=dict)
+    calls: list[str] = field(default_factory=list)
+
+    def generate_credential_report(self) -> ReportState:
+        self.calls.append("generate")
+        return self.states.pop(0) if len(self.states) > 1 else self.states[0]
+
+    def get_credential_report(self) -> RawCredentialReport:
+        self.calls.append("get")
+        if self.not_ready_gets:
+            self.not_ready_gets -= 1
+            raise ReportNotReady("IAM GetCredentialReport: ReportInProgress")
+        return RawCredentialReport(content=self.report, generated_at=self.generated_at)
+
+    def user_tags(self) -> dict[str, dict[str, str]]:
+        self.calls.append("tags")
+        return self.tags
+
+    def list_access_keys(self, user_name: str) -> list[ListedKey]:
+        self.calls.append(f"list:{user_name}")
+        return list(self.keys.get(user_name, []))
+
+    def deactivate_access_key(self, user_name: str, access_key_id: str) -> None:
+        self.calls.append(f"deactivate:{user_name}:{access_key_id}")
+        if access_key_id in self.refuse:
+            raise AccessKeyRefused(self.refuse[access_key_id])
+        self.keys[user_name] = [
+            key.model_copy(update={"status": "Inactive"}) if key.access_key_id == access_key_id else key
+            for key in self.keys.get(user_name, [])
+        ]
+
+    @property
+    def deactivated(self) -> list[str]:
+        return [call.split(":", 2)[2] for call in self.calls if call.startswith("deactivate:")]

@@ -12,7 +12,10 @@ from warden.adapters import apprunner, budgets, dynamodb, sns
 pytestmark = pytest.mark.template
 
 # Which adapters each function's use case is wired with (warden/wiring.py).
-WIRING = {"OnBudgetAlertFunction": (apprunner, budgets, sns, dynamodb)}
+WIRING = {
+    "OnBudgetAlertFunction": (apprunner, budgets, sns, dynamodb),
+    "RunScheduleFunction": (apprunner, budgets, sns, dynamodb),
+}
 # Statements that serve Lambda itself rather than an adapter (the on-failure destination).
 LAMBDA_OWN = {"SendFailedEventsToQueue"}
 

@@ -60,3 +60,32 @@ def test_optional_numbers_may_be_empty_meaning_off() -> None:
 def test_a_budget_name_with_a_colon_is_refused() -> None:
     with pytest.raises(SettingsError, match="BUDGET_NAME"):
         Settings.from_env({**VALID, "BUDGET_NAME": "a:b"})
+
+
+def test_working_hours_are_off_unless_enabled() -> None:
+    assert Settings.from_env(VALID).working_hours is None
+
+
+def test_working_hours_are_read_in_the_operators_time_zone() -> None:
+    # Given working hours enabled for Berlin, 07:30 to 17:00, Monday to Thursday
+    env = {
+        **VALID,
+        "WORKING_HOURS_ENABLED": "true",
+        "SCHEDULE_TIMEZONE": "Europe/Berlin",
+        "WORKDAY_START": "07:30",
+        "WORKDAY_END": "17:00",
+        "WORKING_DAYS": "MON-THU",
+    }
+    # When settings are read
+    hours = Settings.from_env(env).working_hours
+    # Then they are what the operator wrote
+    assert hours is not None
+    assert hours.describe() == "MON-THU 07:30-17:00 Europe/Berlin"
+
+
+def test_an_unknown_time_zone_and_a_backwards_day_are_named() -> None:
+    env = {**VALID, "WORKING_HOURS_ENABLED": "true", "SCHEDULE_TIMEZONE": "Mars/Olympus", "WORKDAY_START": "19:00"}
+    with pytest.raises(SettingsError) as failure:
+        Settings.from_env(env)
+    assert "SCHEDULE_TIMEZONE" in str(failure.value)
+    assert "WORKDAY_START" in str(failure.value)

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from warden.domain.schedule import WorkingHours, parse_clock, parse_days
 from warden.errors import SettingsError
 
 _APPRUNNER_ARN = re.compile(
@@ -86,8 +87,15 @@ class Settings(BaseModel):
     ecr_repository: str | None = None
     key_max_age_days: int = 90
     key_deactivate_after_days: int | None = None
+    key_warning_days: int = 14
+    key_unused_days: int = 90
+    key_unused_never_days: int = 7
+    key_healthy_digest_days: int = 7
     image_purge_mode: ImagePurgeMode = ImagePurgeMode.PLAN
     history_retention_days: int = 400
+    # None when working hours are off (WORKING_HOURS_ENABLED=false, the default).
+    working_hours: WorkingHours | None = None
+    schedule_timezone: str = "UTC"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -105,8 +113,31 @@ class Settings(BaseModel):
         repository = reader.optional("ECR_REPOSITORY", _optional_str, None)
         max_age = reader.optional("KEY_MAX_AGE_DAYS", _positive_int, 90)
         deactivate = reader.optional("KEY_DEACTIVATE_AFTER_DAYS", _optional_positive_int, None)
+        warning = reader.optional("KEY_WARNING_DAYS", _positive_int, 14)
+        unused = reader.optional("KEY_UNUSED_DAYS", _positive_int, 90)
+        unused_never = reader.optional("KEY_UNUSED_NEVER_DAYS", _positive_int, 7)
+        healthy_digest = reader.optional("KEY_HEALTHY_DIGEST_DAYS", _positive_int, 7)
+        if warning >= max_age:
+            reader.problems.append(
+                f"KEY_WARNING_DAYS: the warning window ({warning}) must be shorter than KEY_MAX_AGE_DAYS ({max_age})"
+            )
+        if deactivate is not None and deactivate < max_age:
+            reader.problems.append(
+                f"KEY_DEACTIVATE_AFTER_DAYS: only overdue keys are deactivated, so it must be at "
+                f"least KEY_MAX_AGE_DAYS ({max_age}), got {deactivate}"
+            )
         purge = reader.optional("IMAGE_PURGE_MODE", _purge_mode, ImagePurgeMode.PLAN)
         retention = reader.optional("HISTORY_RETENTION_DAYS", _positive_int, 400)
+        timezone = reader.optional("SCHEDULE_TIMEZONE", _timezone, "UTC")
+        working_hours = None
+        if reader.optional("WORKING_HOURS_ENABLED", _bool, False):
+            start = reader.optional("WORKDAY_START", parse_clock, parse_clock("08:00"))
+            end = reader.optional("WORKDAY_END", parse_clock, parse_clock("18:00"))
+            days = reader.optional("WORKING_DAYS", parse_days, parse_days("MON-FRI"))
+            if start >= end:
+                reader.problems.append(f"WORKDAY_START: the working day must start before WORKDAY_END ({start}-{end})")
+            else:
+                working_hours = WorkingHours(timezone=timezone, start=start, end=end, days=days)
         if reader.problems or service is None or topic is None or table is None or budget is None:
             raise SettingsError("invalid settings: " + "; ".join(reader.problems))
         return cls(
@@ -121,8 +152,14 @@ class Settings(BaseModel):
             ecr_repository=repository,
             key_max_age_days=max_age,
             key_deactivate_after_days=deactivate,
+            key_warning_days=warning,
+            key_unused_days=unused,
+            key_unused_never_days=unused_never,
+            key_healthy_digest_days=healthy_digest,
             image_purge_mode=purge,
             history_retention_days=retention,
+            working_hours=working_hours,
+            schedule_timezone=timezone,
         )
 
 
@@ -228,6 +265,11 @@ def _positive_int(raw: str) -> int:
 
 def _optional_positive_int(raw: str) -> int | None:
     return _positive_int(raw) if raw else None
+
+
+def _timezone(raw: str) -> str:
+    WorkingHours.parse(raw, "00:00", "23:59", "MON")  # validates the zone; raises a readable ValueError
+    return raw
 
 
 def _purge_mode(raw: str) -> ImagePurgeMode:

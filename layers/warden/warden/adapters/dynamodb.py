@@ -3,6 +3,7 @@
 Key scheme (literal in template.yaml: PK and SK, both strings):
 - `SERVICE#<arn>` / `CLAIM#<key>`            an active pause claim
 - `SERVICE#<arn>` / `ACTION#<time>#<id>`     one entry of the action log (TTL `expires_at`)
+- `SERVICE#<arn>` / `MEMO#<name>`            a small fact kept across invocations (e.g. `paused_image`)
 - `EVENT#<key>`   / `EVENT`                  an event being or already handled (TTL `expires_at`)
 Claims are written with conditional puts so that two deliveries of one alert add one claim.
 """
@@ -183,6 +184,33 @@ class StateTable:
         except (ClientError, BotoCoreError):
             # The lock expires on its own; failing here would hide the error that made us release it.
             return
+
+    # -- memos ------------------------------------------------------------------------------------
+    def put_memo(self, service_arn: str, name: str, values: dict[str, str]) -> None:
+        self._put(
+            {
+                "PK": _s(service_partition(service_arn)),
+                "SK": _s(f"MEMO#{name}"),
+                "kind": _s("memo"),
+                "values": {"M": {key: _s(value) for key, value in values.items()}},
+            }
+        )
+
+    def get_memo(self, service_arn: str, name: str) -> dict[str, str] | None:
+        item = self._get(service_partition(service_arn), f"MEMO#{name}")
+        if item is None:
+            return None
+        return {key: value["S"] for key, value in item.get("values", {}).get("M", {}).items()}
+
+    def delete_memo(self, service_arn: str, name: str) -> None:
+        try:
+            self._ddb.delete_item(
+                TableName=self._table, Key={"PK": _s(service_partition(service_arn)), "SK": _s(f"MEMO#{name}")}
+            )
+        except ClientError as error:
+            raise self._translate("DeleteItem", error) from error
+        except BotoCoreError as error:
+            raise unavailable("dynamodb", "DeleteItem", error) from error
 
     # -- plumbing ---------------------------------------------------------------------------------
     def _put(self, item: dict[str, Any]) -> None:

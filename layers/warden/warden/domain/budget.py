@@ -163,3 +163,34 @@ def assess_anomaly(alert: CostAnomalyAlert, policy: EnforcePolicy) -> Assessment
         verdict=Verdict.VERIFY,
         reason=f"cost anomaly with ${impact:,.2f} impact, at or above ANOMALY_PAUSE_IMPACT_USD ${pause_at:,.2f}",
     )
+
+
+class PeriodCheck(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    release: bool
+    reason: str
+
+
+def budget_claim_release(
+    claim_period_start: date, snapshot: BudgetSnapshot, policy: EnforcePolicy, now: datetime
+) -> PeriodCheck:
+    """The budget claim ends only when a new period has started AND the spend in it is under the threshold."""
+    start, end = snapshot.period(now)
+    if start <= claim_period_start:
+        return PeriodCheck(
+            release=False,
+            reason=f"the budget period that paused the service ({claim_period_start:%Y-%m-%d} to {end:%Y-%m-%d}) "
+            "has not ended yet",
+        )
+    if snapshot.actual_percent >= policy.threshold_percent:
+        return PeriodCheck(
+            release=False,
+            reason=f"a new period started on {start:%Y-%m-%d}, but spend is already {snapshot.actual} of "
+            f"{snapshot.limit} ({snapshot.actual_percent}%), at or above {policy.threshold_percent}%",
+        )
+    return PeriodCheck(
+        release=True,
+        reason=f"a new budget period started on {start:%Y-%m-%d} and spend in it is {snapshot.actual} of "
+        f"{snapshot.limit} ({snapshot.actual_percent}%), under {policy.threshold_percent}%",
+    )

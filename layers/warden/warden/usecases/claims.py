@@ -16,13 +16,14 @@ from pydantic import BaseModel, ConfigDict
 from warden.domain.claims import Claim
 from warden.domain.records import ActionRecord
 from warden.usecases.converge import ConvergeResult, converge
-from warden.usecases.ports import ServicePort, StatePort
+from warden.usecases.ports import ImagePort, ServicePort, StatePort
 
 
 @dataclass(frozen=True)
 class ClaimDeps:
     service: ServicePort
     state: StatePort
+    images: ImagePort | None = None  # lets a resume notice an image pushed while paused
 
 
 class ClaimChange(BaseModel):
@@ -95,7 +96,15 @@ def place_claim(
         )
         claims = state.list_claims(service_arn)
     result = converge(
-        deps.service, state, service_arn, claims, now=now, actor=actor, dry_run=dry_run, source_event=source_event
+        deps.service,
+        state,
+        service_arn,
+        claims,
+        now=now,
+        actor=actor,
+        dry_run=dry_run,
+        source_event=source_event,
+        images=deps.images,
     )
     return ClaimChange(
         claim_key=claim.key,
@@ -131,21 +140,17 @@ def release_claim(
     if changed:
         outcome = "would" if dry_run else "done"
         _record(state, service_arn, now, actor, "claim.clear", outcome, f"{key}: {reason}", dry_run, source_event)
-    if dry_run:
-        result = converge(
-            deps.service, state, service_arn, claims, now=now, actor=actor, dry_run=True, source_event=source_event
-        )
-    else:
-        result = converge(
-            deps.service,
-            state,
-            service_arn,
-            state.list_claims(service_arn),
-            now=now,
-            actor=actor,
-            dry_run=False,
-            source_event=source_event,
-        )
+    result = converge(
+        deps.service,
+        state,
+        service_arn,
+        claims if dry_run else state.list_claims(service_arn),
+        now=now,
+        actor=actor,
+        dry_run=dry_run,
+        source_event=source_event,
+        images=deps.images,
+    )
     return ClaimChange(
         claim_key=key,
         changed=changed,

@@ -11,10 +11,10 @@ from pydantic import BaseModel, ConfigDict
 from warden.domain.claims import Claim, Desire, desired_state
 from warden.domain.converge import ConvergeAction, ConvergeDecision, decide_convergence
 from warden.domain.records import ActionRecord
-from warden.domain.service import ServiceSnapshot
-from warden.errors import InvalidServiceState, ServiceBusy
+from warden.domain.service import ServiceSnapshot, ServiceStatus
+from warden.errors import InvalidServiceState, ServiceBusy, WardenError
 from warden.observability import count, logger
-from warden.usecases.ports import ServicePort, StatePort
+from warden.usecases.ports import ImagePort, ServicePort, StatePort
 
 
 class ConvergeResult(BaseModel):
@@ -26,6 +26,9 @@ class ConvergeResult(BaseModel):
     called: str | None = None  # the App Runner call made ("pause", "resume"), None when none was made
     dry_run: bool = False
     operation_id: str | None = None
+    # The tracked image changed while the service was paused: App Runner resumes the old version, so a
+    # deployment must follow once the resume completes (AWS-FACTS §4.4). The reconcile starts it.
+    deploy_pending: str | None = None
 
     @property
     def summary(self) -> str:
@@ -35,6 +38,11 @@ class ConvergeResult(BaseModel):
                 verb = "Paused" if self.decision.action is ConvergeAction.PAUSE else "Resumed"
                 if self.dry_run:
                     return f"[dry run] Would have {verb.lower()} {name} (it is {status}); nothing was changed."
+                if self.deploy_pending:
+                    return (
+                        f"{verb} {name} (it was {status}). {self.deploy_pending} App Runner resumes the version "
+                        "deployed before the pause, so Warden starts a deployment once the resume completes."
+                    )
                 return f"{verb} {name} (it was {status})."
             case ConvergeAction.NOTHING:
                 return f"No App Runner call: {self.decision.reason}."
@@ -61,6 +69,7 @@ def converge(
     actor: str,
     dry_run: bool,
     source_event: str | None = None,
+    images: ImagePort | None = None,
 ) -> ConvergeResult:
     """Makes one App Runner call at most, records it, and raises ServiceBusy when App Runner is busy.
 
@@ -107,16 +116,83 @@ def converge(
                     continue
                 _record(state, service_arn, now, actor, verb, "done", reason, False, source_event)
                 count("ActionsTaken")
+                pending = _track_image(images, state, snapshot, decision.action, now)
                 logger.info(
                     "converge: called App Runner",
                     extra={**log, "reason": reason, "operation_id": operation_id},
                 )
                 return ConvergeResult(
-                    before=snapshot, desire=desire, decision=decision, called=verb, operation_id=operation_id
+                    before=snapshot,
+                    desire=desire,
+                    decision=decision,
+                    called=verb,
+                    operation_id=operation_id,
+                    deploy_pending=pending,
                 )
             case _:
                 assert_never(decision.action)
     raise ServiceBusy(f"{service_arn}: the service kept changing state while Warden tried to converge it")
+
+
+PAUSED_IMAGE = "paused_image"
+PENDING_DEPLOY = "pending_deploy"
+
+
+def _track_image(
+    images: ImagePort | None, state: StatePort, snapshot: ServiceSnapshot, action: ConvergeAction, now: datetime
+) -> str | None:
+    """Remembers the image's digest at pause; at resume, notes a pending deployment if it changed meanwhile.
+
+    Returns a sentence for the notification when a deployment is pending.
+    """
+    if images is None or not snapshot.image_identifier:
+        return None
+    try:
+        digest = images.resolve(snapshot.image_identifier)
+    except WardenError as error:
+        # The pause or resume already happened; not knowing the digest only costs the follow-up deployment.
+        logger.warning(
+            "could not resolve the tracked image", extra={"image": snapshot.image_identifier, "error": str(error)}
+        )
+        return None
+    if action is ConvergeAction.PAUSE:
+        state.put_memo(snapshot.arn, PAUSED_IMAGE, {"image": snapshot.image_identifier, "digest": digest or ""})
+        return None
+    before = state.get_memo(snapshot.arn, PAUSED_IMAGE)
+    state.delete_memo(snapshot.arn, PAUSED_IMAGE)
+    if before is None or not before.get("digest") or not digest or digest == before["digest"]:
+        return None
+    state.put_memo(
+        snapshot.arn,
+        PENDING_DEPLOY,
+        {"image": snapshot.image_identifier, "from": before["digest"], "to": digest, "since": now.isoformat()},
+    )
+    return f"The image {snapshot.image_identifier} changed while paused ({before['digest'][:19]} -> {digest[:19]})."
+
+
+def finish_pending_deploy(
+    service: ServicePort, state: StatePort, service_arn: str, *, now: datetime, actor: str, dry_run: bool
+) -> str | None:
+    """Starts the deployment a resume left pending, once the service is RUNNING again.
+
+    Returns a sentence saying what was (or would have been) done, or None when nothing was pending or due.
+    """
+    pending = state.get_memo(service_arn, PENDING_DEPLOY)
+    if pending is None:
+        return None
+    snapshot = service.describe(service_arn)
+    if snapshot.status is not ServiceStatus.RUNNING:
+        logger.info("pending deployment waits", extra={"status": snapshot.status.value})
+        return None
+    reason = f"the tracked image {pending['image']} changed while the service was paused ({pending['to'][:19]})"
+    if dry_run:
+        _record(state, service_arn, now, actor, "deploy", "would", reason, True, None)
+        return f"[dry run] Would have started a deployment: {reason}."
+    operation_id = service.start_deployment(service_arn)
+    state.delete_memo(service_arn, PENDING_DEPLOY)
+    _record(state, service_arn, now, actor, "deploy", "done", reason, False, None)
+    count("ActionsTaken")
+    return f"Started deployment {operation_id}: {reason}."
 
 
 def _record(

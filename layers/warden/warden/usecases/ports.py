@@ -8,9 +8,11 @@ from typing import Protocol
 
 from warden.domain.budget import BudgetSnapshot
 from warden.domain.claims import Claim
+from warden.domain.keys import ListedKey
 from warden.domain.notification import Notification
 from warden.domain.records import ActionRecord, EventStart
 from warden.domain.service import ServiceSnapshot
+from warden.models.credential_report import RawCredentialReport, ReportState
 
 
 class ServicePort(Protocol):
@@ -23,6 +25,13 @@ class ServicePort(Protocol):
     def resume(self, service_arn: str) -> str | None: ...
 
     def start_deployment(self, service_arn: str) -> str: ...
+
+
+class ImagePort(Protocol):
+    def resolve(self, image_identifier: str) -> str | None:
+        """The digest an App Runner ImageIdentifier (`<registry>/<repo>:<tag>` or `...@sha256:...`) points at
+        now, or None when the tag does not exist or the image is not in this account's ECR."""
+        ...
 
 
 class BudgetPort(Protocol):
@@ -60,4 +69,36 @@ class StatePort(Protocol):
 
     def release_event(self, event_key: str) -> None:
         """Forgets an unfinished event so that Lambda's retry can handle it again."""
+        ...
+
+    def put_memo(self, service_arn: str, name: str, values: dict[str, str]) -> None:
+        """Remembers a small fact about the service across invocations (e.g. the image it paused with)."""
+        ...
+
+    def get_memo(self, service_arn: str, name: str) -> dict[str, str] | None: ...
+
+    def delete_memo(self, service_arn: str, name: str) -> None: ...
+
+
+class AccessKeysPort(Protocol):
+    """IAM, for the access-key audit: one credential report and one bulk tag read per run."""
+
+    def generate_credential_report(self) -> ReportState:
+        """Raises ReportLimitExceeded when AWS refuses another generation for now."""
+        ...
+
+    def get_credential_report(self) -> RawCredentialReport:
+        """Raises ReportNotReady while it is being generated, ReportMissing when there is none (or it expired)."""
+        ...
+
+    def user_tags(self) -> dict[str, dict[str, str]]:
+        """Every user's tags, read in bulk (a paginated call for the whole account, never one per user)."""
+        ...
+
+    def list_access_keys(self, user_name: str) -> list[ListedKey]:
+        """The user's keys now; empty when the user no longer exists."""
+        ...
+
+    def deactivate_access_key(self, user_name: str, access_key_id: str) -> None:
+        """Sets exactly this key Inactive. Raises AccessKeyRefused (with the reason) when IAM refuses."""
         ...

@@ -1,0 +1,141 @@
+"""`warden status | pause | resume | history`: the service and its pause claims."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from warden.cli.table import table
+from warden.domain.claims import ClaimReason, desired_state
+from warden.settings import get_settings
+from warden.usecases.operator import manual_pause, manual_resume, status
+from warden.wiring import operator_deps
+
+OVERRIDABLE = [reason.value for reason in ClaimReason if reason is not ClaimReason.MANUAL]
+
+
+def register(subparsers: Any) -> None:
+    show = subparsers.add_parser("status", help="service state, pause claims, budget spend, last actions")
+    show.add_argument("--actions", type=int, default=10, metavar="N", help="how many recent actions to show")
+    show.set_defaults(handler=_status)
+
+    pause = subparsers.add_parser("pause", help="pause the service with a manual claim")
+    pause.add_argument("--reason", required=True, help="why (recorded, and sent in the notification)")
+    pause.set_defaults(handler=_pause)
+
+    resume = subparsers.add_parser(
+        "resume", help="clear the manual claim (or, with --override, another source's) and resume if none is left"
+    )
+    resume.add_argument("--override", choices=OVERRIDABLE, help="clear this source's claim instead of the manual one")
+    resume.add_argument("--reason", help="why (required with --override; recorded)")
+    resume.set_defaults(handler=_resume)
+
+    history = subparsers.add_parser("history", help="the action log, newest first")
+    history.add_argument("--limit", type=int, default=30, metavar="N")
+    history.set_defaults(handler=_history)
+
+
+def _status(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    now = datetime.now(UTC)
+    report = status(operator_deps(settings), settings, actions=args.actions)
+    service = report.service
+    print(f"Service   {service.name}  {service.status.value}")
+    print(f"          {service.arn}")
+    if service.image_identifier:
+        print(f"Image     {service.image_identifier}")
+    desire = desired_state(report.claims)
+    print(f"Claims    should be {desire.state.value}: {desire.reason}")
+    print(
+        table(
+            ["claim", "reason", "owner", "age", "evidence"],
+            [[c.key, c.reason.value, c.owner, _age(now, c.created_at), _cut(c.evidence, 70)] for c in report.claims],
+            empty="          (no pause claim is active)",
+        )
+    )
+    if report.budget is not None:
+        budget = report.budget
+        start, end = budget.period(now)
+        print(
+            f"Budget    {budget.name}: {budget.actual} of {budget.limit} ({budget.actual_percent}%), "
+            f"pause at {settings.enforce_threshold_percent}%; period {start} to {end}"
+        )
+    else:
+        print(f"Budget    {settings.budget_name}: unavailable ({report.budget_error})")
+    print(f"Dry run   {'on: nothing is changed' if settings.dry_run else 'off'}")
+    print("\nLast actions")
+    print(_actions_table(report.actions, now))
+    return 0
+
+
+def _pause(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    change = manual_pause(operator_deps(settings), settings, who=_who(), reason=args.reason, now=datetime.now(UTC))
+    print(change.line)
+    print(change.result.summary)
+    return 0
+
+
+def _resume(args: argparse.Namespace) -> int:
+    if args.override and not args.reason:
+        print(f"warden: --override {args.override} needs --reason (it is recorded with the override)", file=sys.stderr)
+        return 2
+    settings = get_settings()
+    override = ClaimReason(args.override) if args.override else None
+    changes = manual_resume(
+        operator_deps(settings),
+        settings,
+        who=_who(),
+        reason=args.reason or "resumed by hand",
+        override=override,
+        now=datetime.now(UTC),
+    )
+    for change in changes:
+        print(change.line)
+    print(changes[-1].result.summary)
+    return 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    actions = operator_deps(settings).state.list_actions(settings.service.arn, limit=args.limit)
+    print(_actions_table(actions, datetime.now(UTC)))
+    return 0
+
+
+def _actions_table(actions: Any, now: datetime) -> str:
+    rows = [
+        [
+            f"{record.at:%Y-%m-%d %H:%M}",
+            record.actor,
+            record.action,
+            record.outcome + (" (dry run)" if record.dry_run else ""),
+            _cut(record.reason, 80),
+        ]
+        for record in actions
+    ]
+    return table(["time (UTC)", "by", "action", "outcome", "reason"], rows, empty="(no actions recorded)")
+
+
+def _who() -> str:
+    try:
+        return os.environ.get("WARDEN_OPERATOR") or getpass.getuser()
+    except (KeyError, OSError):
+        return "operator"
+
+
+def _age(now: datetime, then: datetime) -> str:
+    minutes = max(0, int((now - then).total_seconds() // 60))
+    if minutes < 60:
+        return f"{minutes}m"
+    hours = minutes // 60
+    return f"{hours}h" if hours < 48 else f"{hours // 24}d"
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
