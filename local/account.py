@@ -8,6 +8,7 @@ Resources are created from the same `template.yaml` the stack deploys (the state
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -54,14 +55,8 @@ class LocalAccount:
     extra_env: dict[str, str] = field(default_factory=dict)
 
     def client(self, service: str) -> Any:
-        endpoint = self.apprunner_url if service == "apprunner" else self.moto_url
-        return boto3.session.Session().client(
-            service,  # type: ignore[call-overload]
-            region_name=REGION,
-            endpoint_url=endpoint,
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",  # moto's fixed fake credentials
-        )
+        """A client of the local account's endpoint for `service`, built once per account and service."""
+        return _local_client(service, self.apprunner_url if service == "apprunner" else self.moto_url)
 
     def env(self) -> dict[str, str]:
         """The environment a Warden function sees: endpoints, fake credentials and its settings."""
@@ -145,6 +140,17 @@ class LocalAccount:
 
     def service_status(self) -> str:
         return str(self.client("apprunner").describe_service(ServiceArn=self.service_arn)["Service"]["Status"])
+
+
+@functools.cache
+def _local_client(service: str, endpoint: str) -> Any:
+    return boto3.session.Session().client(
+        service,  # type: ignore[call-overload]
+        region_name=REGION,
+        endpoint_url=endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # moto's fixed fake credentials
+    )
 
 
 @contextlib.contextmanager

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import sys
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -48,17 +49,26 @@ def load_handler(function: str) -> ModuleType:
     return module
 
 
-def invoke(function: str, event: Any, env: Mapping[str, str]) -> Any:
-    """Invokes the handler with `env` applied, as a fresh Lambda container would read it."""
+@contextlib.contextmanager
+def fresh_container(env: Mapping[str, str], *, reuse_clients: bool = False) -> Iterator[None]:
+    """`env` applied, with settings (and unless `reuse_clients`, clients) read anew from it, as in a new
+    Lambda container. Reusing clients is a warm container: only right when the endpoints stay the same."""
     from warden.adapters.clients import client
     from warden.settings import get_settings
 
     with patched_environ(env):
-        # A new container: settings and clients are read from this environment, not a previous one.
         get_settings.cache_clear()
-        client.cache_clear()
+        if not reuse_clients:
+            client.cache_clear()
         try:
-            return load_handler(function).lambda_handler(event, LambdaContextStub(function_name=function))
+            yield
         finally:
             get_settings.cache_clear()
-            client.cache_clear()
+            if not reuse_clients:
+                client.cache_clear()
+
+
+def invoke(function: str, event: Any, env: Mapping[str, str]) -> Any:
+    """Invokes the handler with `env` applied, as a fresh Lambda container would read it."""
+    with fresh_container(env):
+        return load_handler(function).lambda_handler(event, LambdaContextStub(function_name=function))

@@ -202,8 +202,12 @@ def _claim_line(claim: Claim, now: datetime) -> str:
 
 
 def _claim_period_start(claim: Claim) -> date:
-    recorded = claim.details.get("period_start")
-    return date.fromisoformat(recorded) if recorded else claim.created_at.date()
+    recorded = claim.details.get("period_start", "")
+    try:
+        return date.fromisoformat(recorded[:10])
+    except ValueError:
+        # An older or hand-made claim without a readable period: the day it was placed is in that period.
+        return claim.created_at.date()
 
 
 def _schedule_help(settings: Settings, working: bool) -> list[str]:
