@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import sys
 import textwrap
 from typing import Any
@@ -19,6 +20,13 @@ class Timeline:
         self.account = account
         self.log = log
         self.step = 0
+        # Powertools' logger keeps the stream it found when it was built: point it at the log file too,
+        # so JSON logs never interleave with the story, whichever act imported it first.
+        from warden.observability import logger
+
+        for handler in logging.getLogger(logger.name).handlers:
+            if isinstance(handler, logging.StreamHandler):
+                handler.setStream(log)
 
     def say(self, when: str, what: str) -> None:
         self.step += 1

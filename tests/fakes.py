@@ -10,7 +10,7 @@ from warden.domain.budget import BudgetSnapshot
 from warden.domain.claims import Claim
 from warden.domain.keys import AccessKeyRefused, ListedKey
 from warden.domain.notification import Notification
-from warden.domain.records import ActionRecord, EventStart, EventStatus
+from warden.domain.records import ActionRecord, DeploymentRecord, EventStart, EventStatus
 from warden.domain.service import ServiceSnapshot, ServiceStatus
 from warden.errors import BudgetNotFound, EventInProgress, InvalidServiceState, ServiceNotFound
 from warden.models.credential_report import RawCredentialReport, ReportNotReady, ReportState
@@ -23,6 +23,7 @@ class FakeService:
     arn: str
     status: ServiceStatus = ServiceStatus.RUNNING
     name: str = "consultation-app"
+    image: str | None = "123456789012.dkr.ecr.us-east-1.amazonaws.com/consultation-app:latest"
     calls: list[str] = field(default_factory=list)
     # Set to a status to simulate someone else changing the service between describe and call.
     race_to: ServiceStatus | None = None
@@ -31,7 +32,7 @@ class FakeService:
         if service_arn != self.arn:
             raise ServiceNotFound(service_arn)
         self.calls.append("describe")
-        return ServiceSnapshot(arn=self.arn, name=self.name, status=self.status)
+        return ServiceSnapshot(arn=self.arn, name=self.name, status=self.status, image_identifier=self.image)
 
     def pause(self, service_arn: str) -> str | None:
         return self._change("pause", ServiceStatus.RUNNING, ServiceStatus.PAUSED)
@@ -65,6 +66,20 @@ class FakeImages:
 
     def resolve(self, image_identifier: str) -> str | None:
         return self.digest
+
+
+@dataclass
+class FakeRollback:
+    """A release pipeline's rollback: records each request; `configured=False` is a stack without one."""
+
+    configured: bool = True
+    requests: list[str] = field(default_factory=list)
+
+    def roll_back(self, service_arn: str, *, reason: str) -> str | None:
+        if not self.configured:
+            return None
+        self.requests.append(reason)
+        return f"Started rolling back to the previous release (request {len(self.requests)})."
 
 
 @dataclass
@@ -136,6 +151,15 @@ class FakeState:
 
     def release_event(self, event_key: str) -> None:
         self.events.pop(event_key, None)
+
+    deployments: list[tuple[str, DeploymentRecord]] = field(default_factory=list)
+
+    def record_deployment(self, service_arn: str, digest: str, tag: str | None, at: datetime, source: str) -> None:
+        self.deployments.append((service_arn, DeploymentRecord(digest=digest, tag=tag, at=at, source=source)))
+
+    def list_deployments(self, service_arn: str, limit: int) -> list[DeploymentRecord]:
+        mine = [record for arn, record in self.deployments if arn == service_arn]
+        return sorted(mine, key=lambda record: record.at, reverse=True)[:limit]
 
     memos: dict[tuple[str, str], dict[str, str]] = field(default_factory=dict)
 
