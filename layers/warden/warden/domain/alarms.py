@@ -1,0 +1,526 @@
+"""Health alarms in plain words, and what to do about them: pure decisions, `now` passed in.
+
+- `AlarmActionMap`: the operator's mapping from alarm name (or glob pattern) to an action, parsed and
+  validated from ALARM_ACTIONS ("warden-5xx-rate=rollback,*-cpu=pause").
+- `classify` / `describe`: which metric an alarm watches and a sentence a person reads on a phone
+  ("The 5xx error rate is 12.5 %, above 5 %.").
+- `observed_value`: the datapoint that tripped the alarm, read from CloudWatch's reason text.
+- `decide_cooldown`: whether an alarm may act again so soon.
+- `runbook`: what to check first, per metric.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from enum import StrEnum
+from fnmatch import fnmatchcase
+from typing import Any, Final, assert_never
+from urllib.parse import quote
+
+from pydantic import BaseModel, ConfigDict
+
+from warden.models.alarm import AlarmMetric, AlarmState, AlarmStateChange
+
+APPRUNNER: Final = "AWS/AppRunner"
+BILLING: Final = "AWS/Billing"
+COST_EXPLORER: Final = "https://console.aws.amazon.com/cost-management/home#/cost-explorer"
+_GLOB: Final = re.compile(r"[*?\[]")
+# The datapoints CloudWatch lists in its reason, newest first: "[12.5 (27/11/26 10:00:00), 8.3 (...)]".
+_BRACKETS: Final = re.compile(r"\[([^\[\]]*)\]")
+_DATAPOINT: Final = re.compile(
+    r"(?P<value>-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[Ee][-+]?[0-9]+)?)\s*\((?P<at>[^()]*)\)"
+)
+_BAND: Final = re.compile(
+    r"lower\s+thresholds?\s*\[\s*(?P<lower>-?[0-9.Ee+-]+)[^\]]*\].*?upper\s+thresholds?\s*\[\s*(?P<upper>-?[0-9.Ee+-]+)",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+# --- the action mapping ----------------------------------------------------------------------------
+
+
+class AlarmAction(StrEnum):
+    NOTIFY = "notify"
+    PAUSE = "pause"
+    ROLLBACK = "rollback"
+
+
+class ActionRule(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    pattern: str
+    action: AlarmAction
+
+    @property
+    def is_glob(self) -> bool:
+        return _GLOB.search(self.pattern) is not None
+
+
+class ActionChoice(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    action: AlarmAction
+    reason: str
+
+
+class AlarmActionMap(BaseModel):
+    """Alarm name -> action. An exact name wins over patterns; among patterns the first written wins;
+    an alarm no rule matches gets `notify`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    rules: tuple[ActionRule, ...] = ()
+
+    @classmethod
+    def parse(cls, raw: str) -> AlarmActionMap:
+        """`name=action` pairs separated by commas (or new lines); raises ValueError naming every bad pair."""
+        rules: list[ActionRule] = []
+        problems: list[str] = []
+        seen: dict[str, AlarmAction] = {}
+        for entry in (part.strip() for part in re.split(r"[,\n]", raw)):
+            if not entry:
+                continue
+            pattern, separator, word = (piece.strip() for piece in entry.partition("="))
+            if not separator or not pattern:
+                problems.append(f"{entry!r} is not <alarm name or pattern>=<action>")
+                continue
+            try:
+                action = AlarmAction(word.lower())
+            except ValueError:
+                allowed = ", ".join(action.value for action in AlarmAction)
+                problems.append(f"unknown action {word!r} for {pattern!r} (expected one of {allowed})")
+                continue
+            if pattern in seen and seen[pattern] is not action:
+                problems.append(f"{pattern!r} is mapped to both {seen[pattern].value} and {action.value}")
+                continue
+            if pattern not in seen:
+                seen[pattern] = action
+                rules.append(ActionRule(pattern=pattern, action=action))
+        if problems:
+            raise ValueError("; ".join(problems))
+        return cls(rules=tuple(rules))
+
+    def resolve(self, alarm_name: str) -> ActionChoice:
+        for rule in self.rules:
+            if not rule.is_glob and rule.pattern == alarm_name:
+                return ActionChoice(action=rule.action, reason=f"ALARM_ACTIONS maps '{alarm_name}' to {rule.action}")
+        for rule in self.rules:
+            if rule.is_glob and fnmatchcase(alarm_name, rule.pattern):
+                return ActionChoice(
+                    action=rule.action, reason=f"ALARM_ACTIONS pattern '{rule.pattern}' maps it to {rule.action}"
+                )
+        return ActionChoice(
+            action=AlarmAction.NOTIFY, reason="no ALARM_ACTIONS rule matches this alarm, so it only notifies"
+        )
+
+    def describe(self) -> str:
+        return ", ".join(f"{rule.pattern}={rule.action}" for rule in self.rules) or "(none: every alarm notifies)"
+
+
+# --- which metric, in words ------------------------------------------------------------------------
+
+
+class MetricKind(StrEnum):
+    ERROR_RATE = "5xx_rate"
+    ERRORS_5XX = "5xx_count"
+    ERRORS_4XX = "4xx_count"
+    LATENCY = "latency"
+    CPU = "cpu"
+    MEMORY = "memory"
+    INSTANCES = "instances"
+    REQUESTS = "requests"
+    BILLING = "billing"
+    COMPOSITE = "composite"
+    OTHER = "other"
+
+
+_APPRUNNER_KINDS: Final = {
+    "5xxStatusResponses": MetricKind.ERRORS_5XX,
+    "4xxStatusResponses": MetricKind.ERRORS_4XX,
+    "RequestLatency": MetricKind.LATENCY,
+    "CPUUtilization": MetricKind.CPU,
+    "MemoryUtilization": MetricKind.MEMORY,
+    "ActiveInstances": MetricKind.INSTANCES,
+    "Requests": MetricKind.REQUESTS,
+}
+
+
+def classify(change: AlarmStateChange) -> MetricKind:
+    """What the alarm watches, recognised from its namespace and metric names (never from its name)."""
+    if change.is_composite:
+        return MetricKind.COMPOSITE
+    metric = change.metric
+    if metric is None:
+        return MetricKind.OTHER
+    read = {(namespace, name) for namespace, name, _ in metric.metrics()}
+    if metric.shape == "math":
+        if {(APPRUNNER, "5xxStatusResponses"), (APPRUNNER, "Requests")} <= read:
+            return MetricKind.ERROR_RATE
+        if len(read) != 1:
+            return MetricKind.OTHER
+    if (BILLING, "EstimatedCharges") in read:
+        return MetricKind.BILLING
+    for namespace, name in read:
+        if namespace == APPRUNNER and name in _APPRUNNER_KINDS:
+            return _APPRUNNER_KINDS[name]
+    return MetricKind.OTHER
+
+
+def is_below_alarm(change: AlarmStateChange) -> bool:
+    return (change.comparison or "").startswith("LessThan")
+
+
+class Observation(BaseModel):
+    """The datapoint that made the alarm change state."""
+
+    model_config = ConfigDict(frozen=True)
+
+    value: float
+    at: str | None = None
+    """The datapoint's time as CloudWatch printed it ("27/11/26 10:00:00", UTC) or an ISO timestamp."""
+    source: str
+    """Where it was read: "reason" or "reason data"."""
+
+
+def observed_value(reason: str, reason_data: dict[str, Any] | None = None) -> Observation | None:
+    """The newest datapoint in CloudWatch's reason ("[12.5 (27/11/26 10:00:00), ...]"), else in its data."""
+    for group in _BRACKETS.finditer(reason):
+        point = _DATAPOINT.search(group.group(1))
+        if point is not None:
+            return Observation(value=float(point["value"]), at=point["at"].strip() or None, source="reason")
+    data = reason_data or {}
+    evaluated = data.get("evaluatedDatapoints")
+    if isinstance(evaluated, list):
+        for point in evaluated:
+            if isinstance(point, dict) and isinstance(point.get("value"), int | float):
+                stamp = point.get("timestamp")
+                return Observation(
+                    value=float(point["value"]), at=stamp if isinstance(stamp, str) else None, source="reason data"
+                )
+    recent = data.get("recentDatapoints")
+    if isinstance(recent, list) and recent and isinstance(recent[-1], int | float):
+        return Observation(value=float(recent[-1]), source="reason data")
+    return None
+
+
+class Finding(BaseModel):
+    """What is wrong, in words: one sentence for the body, a short phrase for the subject."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: MetricKind
+    sentence: str
+    subject: str
+    observed: str
+    threshold: str
+    metric: str
+
+
+_COMPARISONS: Final = {
+    # operator: (symbol, words when breaching, words when not)
+    "GreaterThanThreshold": (">", "above", "not above"),
+    "GreaterThanOrEqualToThreshold": (">=", "at or above", "below"),
+    "LessThanThreshold": ("<", "below", "not below"),
+    "LessThanOrEqualToThreshold": ("<=", "at or below", "above"),
+    "LessThanLowerOrGreaterThanUpperThreshold": ("outside", "outside the expected band", "inside the expected band"),
+    "GreaterThanUpperThreshold": ("above", "above the expected band", "not above the expected band"),
+    "LessThanLowerThreshold": ("below", "below the expected band", "not below the expected band"),
+}
+
+
+def describe(change: AlarmStateChange, observation: Observation | None) -> Finding:
+    """The alarm's meaning for this service, worded for its new state."""
+    kind = classify(change)
+    if kind is MetricKind.COMPOSITE:
+        return _describe_composite(change)
+    label, unit = _label(kind, change.metric)
+    symbol, breaching, calm = _COMPARISONS.get(change.comparison or "", ("vs", "beyond", "within"))
+    words = calm if change.new_state is AlarmState.OK else breaching
+    limit = _limit(change, unit)
+    observed = _format(observation.value, unit) if observation else None
+
+    if change.metric is not None and change.metric.anomaly_band is not None:
+        threshold = f"the anomaly detection band {change.metric.anomaly_band}"
+        band = _BAND.search(change.reason)
+        if band is not None:
+            threshold += f" (expected {_format(float(band['lower']), unit)} to {_format(float(band['upper']), unit)})"
+    elif change.threshold is None:
+        threshold = "not given in the alarm message"
+    else:
+        threshold = f"{symbol} {limit}"
+    if kind is MetricKind.INSTANCES and is_below_alarm(change) and change.new_state is AlarmState.ALARM:
+        count = f" ({observed}, {words} {limit})" if observed is not None else f" ({words} {limit})"
+        sentence = f"The service has no active instances{count}."
+        subject = "no active instances"
+    elif change.new_state is AlarmState.INSUFFICIENT_DATA:
+        sentence = f"CloudWatch has too little data to judge {label} (threshold {threshold})."
+        subject = f"{_short(label)}: insufficient data"
+    else:
+        against = limit if change.metric is None or change.metric.anomaly_band is None else ""
+        against = f" {against}" if against else ""
+        if observed is not None:
+            sentence = f"{_capital(label)} is {observed}, {words}{against}."
+            subject = f"{_short(label)} {observed} ({words}{against})"
+        else:
+            sentence = f"{_capital(label)} is {words}{against} (the alarm message gave no datapoint value)."
+            subject = f"{_short(label)} {words}{against}"
+    if observation is None:
+        observed_text = "not given: CloudWatch's reason lists no datapoint value"
+    else:
+        # CloudWatch prints the datapoints of its reason in UTC ("27/11/26 10:00:00").
+        zone = " UTC" if observation.source == "reason" else ""
+        at = f" (datapoint of {observation.at}{zone})" if observation.at else ""
+        observed_text = f"{observed}{at}"
+    return Finding(
+        kind=kind,
+        sentence=sentence,
+        subject=subject,
+        observed=observed_text,
+        threshold=threshold + _evaluation(change),
+        metric=_metric_text(change.metric),
+    )
+
+
+def _describe_composite(change: AlarmStateChange) -> Finding:
+    names = ", ".join(
+        child.name + (f" ({child.state.value})" if child.state else "") for child in change.triggering_children
+    )
+    rule = change.composite_rule or ""
+    match change.new_state:
+        case AlarmState.ALARM:
+            sentence = f"The composite rule {rule} is true" + (f", triggered by {names}." if names else ".")
+            subject = f"composite alarm: {names or rule}"
+        case AlarmState.OK:
+            sentence = f"The composite rule {rule} is no longer true."
+            subject = "composite alarm back to OK"
+        case AlarmState.INSUFFICIENT_DATA:
+            sentence = f"The composite rule {rule} cannot be judged: its children lack data."
+            subject = "composite alarm: insufficient data"
+        case _:
+            assert_never(change.new_state)
+    return Finding(
+        kind=MetricKind.COMPOSITE,
+        sentence=sentence,
+        subject=subject,
+        observed=f"triggering children: {names or 'none listed'}",
+        threshold=f"rule {rule}",
+        metric="composite alarm over other alarms",
+    )
+
+
+def _label(kind: MetricKind, metric: AlarmMetric | None) -> tuple[str, str]:
+    """The metric's name in words, and its unit: "%", "ms", "USD", "count" or ""."""
+    statistic = metric.statistic if metric is not None and metric.statistic else None
+    match kind:
+        case MetricKind.ERROR_RATE:
+            return "the 5xx error rate", "%"
+        case MetricKind.ERRORS_5XX:
+            return "the number of 5xx responses", "count"
+        case MetricKind.ERRORS_4XX:
+            return "the number of 4xx responses", "count"
+        case MetricKind.LATENCY:
+            if statistic is None:
+                return "the response time", "ms"
+            # p99 stays p99; Average reads "the average response time".
+            return f"the {statistic if statistic[0].islower() else statistic.lower()} response time", "ms"
+        case MetricKind.CPU:
+            return "CPU utilisation", "%"
+        case MetricKind.MEMORY:
+            return "memory utilisation", "%"
+        case MetricKind.INSTANCES:
+            return "the number of active instances", "count"
+        case MetricKind.REQUESTS:
+            return "the number of requests", "count"
+        case MetricKind.BILLING:
+            return "the estimated AWS charge for this month", "USD"
+        case MetricKind.COMPOSITE | MetricKind.OTHER:
+            if metric is None:
+                return "the alarm's metric", ""
+            if metric.shape == "math":
+                return f"the expression {metric.label or metric.expression}", ""
+            name = f"{metric.namespace} {metric.metric_name}" if metric.namespace else str(metric.metric_name)
+            return (f"{name} ({statistic})" if statistic else name), ""
+        case _:
+            assert_never(kind)
+
+
+def _limit(change: AlarmStateChange, unit: str) -> str:
+    return "" if change.threshold is None else _format(change.threshold, unit)
+
+
+def _format(value: float, unit: str) -> str:
+    if unit == "USD":
+        return f"${value:,.2f}"
+    if unit == "ms":
+        return f"{_number(value / 1000)} s" if abs(value) >= 1000 else f"{_number(value)} ms"
+    if unit == "%":
+        return f"{_number(value)} %"
+    return _number(value)
+
+
+def _number(value: float) -> str:
+    if value == int(value) and abs(value) < 1e15:
+        return f"{int(value):,}"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def _short(label: str) -> str:
+    """A label for a subject line: "the 5xx error rate" -> "5xx error rate"."""
+    return label.removeprefix("the ")
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _evaluation(change: AlarmStateChange) -> str:
+    if not change.period or not change.evaluation_periods:
+        return ""
+    minutes = change.period / 60
+    if change.period >= 60:
+        size = f"{_number(minutes)} minute" + ("" if minutes == 1 else "s")
+    else:
+        size = f"{change.period} seconds"
+    of = change.datapoints_to_alarm or change.evaluation_periods
+    return f", in {of} of {change.evaluation_periods} periods of {size}"
+
+
+def _metric_text(metric: AlarmMetric | None) -> str:
+    if metric is None:
+        return "none given in the alarm message"
+    dims = ", ".join(f"{name}={value}" for name, value in sorted(metric.dimensions.items()))
+    base = f"{metric.namespace} {metric.metric_name}" + (f" ({metric.statistic})" if metric.statistic else "")
+    base += f" [{dims}]" if dims else ""
+    match metric.shape:
+        case "anomaly":
+            return f"{base}, anomaly band {metric.anomaly_band}"
+        case "math":
+            read = "; ".join(
+                f"{query.id} = {query.namespace} {query.metric_name} ({query.statistic})"
+                for query in metric.queries
+                if query.metric_name
+            )
+            return f"metric math {metric.expression}" + (f" where {read}" if read else "")
+        case _:
+            return base
+
+
+# --- whose alarm -----------------------------------------------------------------------------------
+
+
+def other_service(change: AlarmStateChange, service_name: str, service_id: str) -> str | None:
+    """Why the alarm is about another App Runner service (None when it is about the guarded one, or
+    names no App Runner service at all). Warden never acts on the guarded service for someone else's alarm."""
+    if change.metric is None:
+        return None
+    for namespace, _, dimensions in change.metric.metrics():
+        if namespace != APPRUNNER:
+            continue
+        watched_id = dimensions.get("ServiceID")
+        watched_name = dimensions.get("ServiceName")
+        if (watched_id and watched_id != service_id) or (
+            not watched_id and watched_name and watched_name != service_name
+        ):
+            watched = f"{watched_name or '?'} ({watched_id or 'no ServiceID'})"
+            return f"the alarm watches App Runner service {watched}, not the guarded {service_name} ({service_id})"
+    return None
+
+
+# --- cool-down, durations, links, runbooks ---------------------------------------------------------
+
+
+class CooldownDecision(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    allowed: bool
+    reason: str
+    ends_at: datetime | None = None
+
+
+def decide_cooldown(last_acted_at: datetime | None, now: datetime, window: timedelta) -> CooldownDecision:
+    """An alarm may pause or roll back once per window; a flapping alarm must not pause/resume in a loop."""
+    if last_acted_at is None:
+        return CooldownDecision(allowed=True, reason="this alarm has not acted before")
+    ends_at = last_acted_at + window
+    if window <= timedelta(0) or now >= ends_at:
+        return CooldownDecision(
+            allowed=True, reason=f"the last action of this alarm was at {last_acted_at:%Y-%m-%d %H:%M} UTC"
+        )
+    return CooldownDecision(
+        allowed=False,
+        reason=f"this alarm already acted at {last_acted_at:%Y-%m-%d %H:%M} UTC; the {format_duration(window)} "
+        f"cool-down (ALARM_COOLDOWN_MINUTES) ends at {ends_at:%H:%M} UTC",
+        ends_at=ends_at,
+    )
+
+
+def format_duration(delta: timedelta) -> str:
+    """20 minutes, 1 h 5 min, 2 days 3 h."""
+    seconds = int(delta.total_seconds())
+    if seconds < 60:
+        return "less than a minute" if seconds >= 0 else "an unknown time (the times are out of order)"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} minute" + ("" if minutes == 1 else "s")
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} days {hours} h" if hours else f"{days} days"
+
+
+def alarm_console_url(region: str, alarm_name: str) -> str:
+    return (
+        f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}"
+        f"#alarmsV2:alarm/{quote(alarm_name, safe='')}"
+    )
+
+
+def runbook(kind: MetricKind) -> list[str]:
+    """What to check first, per metric."""
+    match kind:
+        case MetricKind.ERROR_RATE | MetricKind.ERRORS_5XX:
+            return [
+                "Read the application logs for the failing requests (App Runner console > Logs > Application logs).",
+                "Did it start with a recent deployment? Then roll back: `warden rollback` (the previous release).",
+                "Check what the app depends on (database, external APIs such as OpenAI or Clerk) and its secrets.",
+            ]
+        case MetricKind.ERRORS_4XX:
+            return [
+                "4xx are client errors: look for a broken client release, a changed route or expired auth tokens.",
+                "A spike from one address can be a scan; check the request logs.",
+            ]
+        case MetricKind.LATENCY:
+            return [
+                "Check slow downstream calls first: the database, external APIs, their timeouts.",
+                "Cold starts: App Runner adding instances answers slowly at first; raise the minimum instances.",
+                "CPU or memory at the limit also slows responses: see the CPU and memory graphs.",
+            ]
+        case MetricKind.CPU:
+            return [
+                "Scale up: give the service more vCPU (App Runner > Configuration > Instance), or more instances.",
+                "Look for hot loops or expensive requests (e.g. image or PDF work) in the application logs.",
+            ]
+        case MetricKind.MEMORY:
+            return [
+                "Look for a leak: memory that grows with every request and never falls back.",
+                "Increase the instance memory (App Runner > Configuration > Instance), e.g. 0.5 GB -> 1 GB.",
+            ]
+        case MetricKind.INSTANCES:
+            return [
+                "Is the service paused? `warden status` shows App Runner's status and the pause claims.",
+                "Did a deployment fail? Check the service's event log and deployment logs in the App Runner console.",
+            ]
+        case MetricKind.REQUESTS:
+            return ["A traffic change: check the app's traffic sources and, for a drop, the health check and DNS."]
+        case MetricKind.BILLING:
+            return [f"Open Cost Explorer to see which service is spending: {COST_EXPLORER}"]
+        case MetricKind.COMPOSITE:
+            return ["Open the triggering child alarms (listed above) to see which metric is off."]
+        case MetricKind.OTHER:
+            return ["Open the alarm in the CloudWatch console (link below) to see the metric's graph."]
+        case _:
+            assert_never(kind)

@@ -1,0 +1,651 @@
+"""`on_alarm`: a CloudWatch alarm changed state. Explain it, act as configured, record, notify.
+
+Deliveries: the alarm topic (SNS), an EventBridge "CloudWatch Alarm State Change" rule, or the alarm
+invoking the function directly. All three are read into one `AlarmStateChange`, and the same state
+change is handled once whichever way (or however often) it arrives: the idempotency key is the alarm
+name, the new state and the state-change time.
+
+- ALARM: a notification saying what is wrong in plain words, the observed value against the threshold,
+  since when, a console link and what to check; then the alarm's action from ALARM_ACTIONS:
+  `notify` (nothing more), `pause` (an `alarm#<name>` pause claim, then converge) or `rollback`
+  (handed to the RollbackPort). Pause and rollback happen at most once per alarm per cool-down
+  window. A "no active instances" alarm while pause claims hold the service is expected: it is
+  reported as such and nothing is done.
+- OK: "recovered", with how long the incident lasted (from the incident recorded at ALARM), and the
+  alarm's own pause claim cleared (the service resumes only if no other claim holds it).
+- INSUFFICIENT_DATA: an information message, no action.
+Anything Warden cannot read is forwarded verbatim.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import assert_never
+
+from pydantic import BaseModel, ConfigDict
+
+from warden.domain.alarms import (
+    AlarmAction,
+    Finding,
+    MetricKind,
+    alarm_console_url,
+    decide_cooldown,
+    describe,
+    format_duration,
+    is_below_alarm,
+    observed_value,
+    other_service,
+    runbook,
+)
+from warden.domain.claims import Claim, ClaimReason, DesiredState, desired_state
+from warden.domain.converge import ConvergeAction
+from warden.domain.notification import Notification, Severity, render
+from warden.domain.records import ActionRecord, EventStatus
+from warden.errors import ServiceNotFound, UnparseableMessage
+from warden.models.alarm import (
+    AlarmState,
+    AlarmStateChange,
+    is_direct_alarm,
+    is_eventbridge_alarm,
+    parse_alarm_message,
+    parse_direct_alarm,
+    parse_eventbridge_alarm,
+)
+from warden.models.sns import SnsMessage, parse_sns_event
+from warden.observability import count, logger
+from warden.settings import Settings
+from warden.usecases.claims import ClaimChange, ClaimDeps, place_claim, release_claim
+from warden.usecases.forward import forward_unparseable
+from warden.usecases.ports import NotifierPort, RollbackPort, ServicePort, StatePort
+from warden.usecases.undo import undo_pause_lines
+
+ACTOR = "on_alarm"
+TOPIC = "the alarm topic"
+
+
+@dataclass(frozen=True)
+class AlarmDeps:
+    service: ServicePort
+    notifier: NotifierPort
+    state: StatePort
+    rollback: RollbackPort
+
+
+class RollbackNotConfigured:
+    """The RollbackPort until the release pipeline provides one: it starts nothing and says so."""
+
+    def roll_back(self, service_arn: str, *, reason: str) -> str | None:
+        return None
+
+
+class Outcome(StrEnum):
+    NOTIFIED = "notified"
+    PAUSED = "paused"
+    WOULD_PAUSE = "would_pause"
+    ALREADY_PAUSED = "already_paused"
+    ROLLBACK = "rollback"
+    WOULD_ROLLBACK = "would_rollback"
+    ROLLBACK_NOT_CONFIGURED = "rollback_not_configured"
+    COOLDOWN = "cooldown"
+    EXPECTED = "expected"
+    OTHER_SERVICE = "other_service"
+    UNAVAILABLE = "unavailable"
+    RECOVERED = "recovered"
+    OK = "ok"
+    INSUFFICIENT_DATA = "insufficient_data"
+    FORWARDED = "forwarded"
+    DUPLICATE = "duplicate"
+
+
+class AlarmResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    alarm: str | None
+    state: str | None
+    outcome: Outcome
+    reason: str
+    notification_event: str | None = None
+
+
+def claim_key(alarm_name: str) -> str:
+    """The pause claim an alarm holds: each alarm its own, so one alarm's OK never clears another's pause."""
+    return f"{ClaimReason.ALARM.value}#{alarm_name}"
+
+
+def incident_memo(alarm_name: str) -> str:
+    """The memo that remembers an alarm's open incident and its last action (for the cool-down)."""
+    return f"alarm#{alarm_name}"
+
+
+# --- entry points ----------------------------------------------------------------------------------
+
+
+def handle_event(event: object, deps: AlarmDeps, settings: Settings, now: datetime) -> list[AlarmResult]:
+    """Any invocation of `on_alarm`: SNS records, an EventBridge event or a direct alarm action."""
+    try:
+        delivery = _read(event)
+    except UnparseableMessage as error:
+        raw = json.dumps(event, default=str, indent=2) if isinstance(event, dict | list) else str(event)
+        _forward(raw, error.reason, None, "Lambda invocation", deps, settings)
+        return [_forwarded(error.reason)]
+    if isinstance(delivery, AlarmStateChange):
+        return [handle_change(delivery, deps, settings, now)]
+    return [handle_sns_message(message, deps, settings, now) for message in delivery]
+
+
+def _read(event: object) -> AlarmStateChange | list[SnsMessage]:
+    if is_eventbridge_alarm(event) and isinstance(event, Mapping):
+        return parse_eventbridge_alarm(event)
+    if is_direct_alarm(event) and isinstance(event, Mapping):
+        return parse_direct_alarm(event)
+    try:
+        return parse_sns_event(event)
+    except UnparseableMessage as error:
+        raise UnparseableMessage(
+            f"the invocation is no SNS delivery, EventBridge alarm state change or direct alarm action ({error.reason})"
+        ) from None
+
+
+def handle_sns_message(message: SnsMessage, deps: AlarmDeps, settings: Settings, now: datetime) -> AlarmResult:
+    try:
+        change = parse_alarm_message(message.message)
+    except UnparseableMessage as error:
+        # Forwarded once per SNS message, whatever SNS redelivers.
+        event_key = f"sns#{message.message_id}"
+        if deps.state.begin_event(event_key, now).status is EventStatus.DUPLICATE:
+            return _duplicate(None, None, f"SNS message {message.message_id} was already forwarded")
+        try:
+            source = f"SNS message {message.message_id}"
+            _forward(message.message, error.reason, message.subject, source, deps, settings)
+        except BaseException:
+            deps.state.release_event(event_key)
+            raise
+        result = _forwarded(error.reason)
+        deps.state.complete_event(event_key, now, f"{result.outcome.value}: {result.reason}")
+        return result
+    return handle_change(change, deps, settings, now)
+
+
+def handle_change(change: AlarmStateChange, deps: AlarmDeps, settings: Settings, now: datetime) -> AlarmResult:
+    """Handles one state change once; another delivery of it is logged, counted and ignored."""
+    event_key = change.delivery_key
+    start = deps.state.begin_event(event_key, now)
+    if start.status is EventStatus.DUPLICATE:
+        handled = f"{start.handled_at:%Y-%m-%d %H:%M:%S} UTC" if start.handled_at else "an earlier time"
+        return _duplicate(
+            change.name,
+            change.new_state.value,
+            f"this state change ({change.new_state.value} at {change.changed_at:%Y-%m-%d %H:%M:%S} UTC) "
+            f"was already handled at {handled}",
+        )
+    try:
+        result = _handle(change, event_key, deps, settings, now)
+    except BaseException:
+        # Forget the event so Lambda's retry handles it again; the claim is keyed, so a retry adds none twice.
+        deps.state.release_event(event_key)
+        raise
+    deps.state.complete_event(event_key, now, f"{result.outcome.value}: {result.reason}")
+    return result
+
+
+# --- the three states ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Context:
+    change: AlarmStateChange
+    event_key: str
+    finding: Finding
+    deps: AlarmDeps
+    settings: Settings
+    now: datetime
+
+    @property
+    def service_arn(self) -> str:
+        return self.settings.service.arn
+
+    @property
+    def links(self) -> list[str]:
+        return [
+            f"Alarm: {alarm_console_url(self.change.region, self.change.name)}",
+            f"Service: {self.settings.service.console_url}",
+        ]
+
+    def happened(self) -> str:
+        before = self.change.old_state.value if self.change.old_state else "an unknown state"
+        return (
+            f"CloudWatch alarm '{self.change.name}' went from {before} to {self.change.new_state.value} "
+            f"at {self.change.changed_at:%Y-%m-%d %H:%M} UTC."
+        )
+
+
+def _handle(
+    change: AlarmStateChange, event_key: str, deps: AlarmDeps, settings: Settings, now: datetime
+) -> AlarmResult:
+    count("AlertsParsed")
+    finding = describe(change, observed_value(change.reason, change.reason_data))
+    logger.info(
+        "alarm state change",
+        extra={
+            "alarm": change.name,
+            "state": change.new_state.value,
+            "kind": finding.kind.value,
+            "delivery": change.source.value,
+        },
+    )
+    context = _Context(change, event_key, finding, deps, settings, now)
+    match change.new_state:
+        case AlarmState.ALARM:
+            return _on_alarm(context)
+        case AlarmState.OK:
+            return _on_ok(context)
+        case AlarmState.INSUFFICIENT_DATA:
+            return _on_insufficient_data(context)
+        case _:
+            assert_never(change.new_state)
+
+
+def _on_alarm(context: _Context) -> AlarmResult:
+    change, deps, settings = context.change, context.deps, context.settings
+    memo = deps.state.get_memo(context.service_arn, incident_memo(change.name)) or {}
+    if "opened_at" not in memo:
+        memo = {**memo, "opened_at": change.changed_at.isoformat(), "opened_event": context.event_key}
+        deps.state.put_memo(context.service_arn, incident_memo(change.name), memo)
+    status_line = _status(deps, context.service_arn)
+    claims = deps.state.list_claims(context.service_arn)
+    others = [claim for claim in claims if claim.key != claim_key(change.name)]
+    choice = settings.alarm_actions.resolve(change.name)
+    elsewhere = other_service(change, settings.service.name, settings.service.service_id)
+    desire = desired_state(others)
+
+    if elsewhere is not None:
+        return _fired(context, Outcome.OTHER_SERVICE, f"Nothing: {elsewhere}.", status_line)
+    # A paused service has no instances: that alarm is expected while any (other) claim holds the pause.
+    no_instances = context.finding.kind is MetricKind.INSTANCES and is_below_alarm(change)
+    if no_instances and desire.state is DesiredState.PAUSED:
+        return _expected(context, desire.reason, status_line)
+    match choice.action:
+        case AlarmAction.NOTIFY:
+            return _fired(context, Outcome.NOTIFIED, f"Nothing beyond this message: {choice.reason}.", status_line)
+        case AlarmAction.PAUSE:
+            return _pause(context, memo, choice.reason, status_line)
+        case AlarmAction.ROLLBACK:
+            return _rollback(context, memo, choice.reason, status_line)
+        case _:
+            assert_never(choice.action)
+
+
+def _pause(context: _Context, memo: dict[str, str], why: str, status_line: str) -> AlarmResult:
+    change, deps, settings = context.change, context.deps, context.settings
+    key = claim_key(change.name)
+    if deps.state.get_claim(context.service_arn, key) is None:
+        blocked = _cooldown(context, memo, "pause", status_line)
+        if blocked is not None:
+            return blocked
+    claim = Claim.new(
+        ClaimReason.ALARM,
+        owner=ACTOR,
+        evidence=f"alarm '{change.name}' in ALARM since {change.changed_at:%Y-%m-%d %H:%M} UTC: "
+        f"{context.finding.sentence}",
+        now=context.now,
+        qualifier=change.name,
+        source_event=context.event_key,
+        details={"alarm": change.name, "alarm_arn": change.arn, "state_changed_at": change.changed_at.isoformat()},
+    )
+    try:
+        placed = place_claim(
+            ClaimDeps(deps.service, deps.state),
+            context.service_arn,
+            claim,
+            now=context.now,
+            actor=ACTOR,
+            dry_run=settings.dry_run,
+            source_event=context.event_key,
+        )
+    except ServiceNotFound as missing:
+        return _fired(context, Outcome.UNAVAILABLE, f"Could not pause: {missing}.", status_line)
+    result = placed.result
+    action = ConvergeAction.PAUSE if result.called == "pause" else result.decision.action
+    if action is ConvergeAction.PAUSE and result.dry_run:
+        outcome = Outcome.WOULD_PAUSE
+    elif action is ConvergeAction.PAUSE:
+        outcome = Outcome.PAUSED
+    elif action is ConvergeAction.UNAVAILABLE:
+        outcome = Outcome.UNAVAILABLE
+    else:
+        outcome = Outcome.ALREADY_PAUSED
+    if placed.changed and not settings.dry_run:
+        _remember_action(context, memo, "pause")
+    did = [f"The action for this alarm is pause: {why}.", *_claim_lines(placed)]
+    undo = undo_pause_lines(settings, ClaimReason.ALARM, key) if placed.changed or placed.existing else []
+    next_steps = [
+        f"When '{change.name}' returns to OK, Warden clears the '{key}' claim and resumes the service, "
+        "unless another pause claim holds it."
+    ]
+    return _fired(context, outcome, did, status_line, undo=undo, next_steps=next_steps)
+
+
+def _rollback(context: _Context, memo: dict[str, str], why: str, status_line: str) -> AlarmResult:
+    change, deps, settings = context.change, context.deps, context.settings
+    name = settings.service.name
+    blocked = _cooldown(context, memo, "rollback", status_line)
+    if blocked is not None:
+        return blocked
+    intro = f"The action for this alarm is rollback: {why}."
+    if settings.dry_run:
+        _record(context, "rollback", "would", f"alarm '{change.name}': {context.finding.sentence}", dry_run=True)
+        return _fired(
+            context,
+            Outcome.WOULD_ROLLBACK,
+            [intro, f"[dry run] Would have rolled {name} back to its previous release; nothing was changed."],
+            status_line,
+        )
+    started = deps.rollback.roll_back(context.service_arn, reason=f"alarm '{change.name}': {context.finding.sentence}")
+    if started is None:
+        _record(context, "rollback", "skipped", "rollback is not configured in this stack")
+        return _fired(
+            context,
+            Outcome.ROLLBACK_NOT_CONFIGURED,
+            [
+                intro,
+                "Rollback is not configured yet; run `warden rollback` by hand to go back to the previous release.",
+            ],
+            status_line,
+        )
+    _record(context, "rollback", "done", started)
+    _remember_action(context, memo, "rollback")
+    count("ActionsTaken")
+    return _fired(context, Outcome.ROLLBACK, [intro, started], status_line)
+
+
+def _cooldown(context: _Context, memo: dict[str, str], verb: str, status_line: str) -> AlarmResult | None:
+    acted = memo.get("acted_at")
+    window = timedelta(minutes=context.settings.alarm_cooldown_minutes)
+    decision = decide_cooldown(datetime.fromisoformat(acted) if acted else None, context.now, window)
+    if decision.allowed:
+        return None
+    _record(context, verb, "skipped", decision.reason)
+    did = [f"Did not {verb}: {decision.reason}. The action runs again if the alarm fires after that."]
+    return _fired(context, Outcome.COOLDOWN, did, status_line)
+
+
+def _expected(context: _Context, paused_by: str, status_line: str) -> AlarmResult:
+    name = context.settings.service.name
+    body = render(
+        [
+            ("What happened", [context.happened(), context.finding.sentence]),
+            ("Why this is expected", [f"Expected: the service is {paused_by}.", status_line]),
+            ("What Warden did", ["Nothing: a paused service has no instances; the alarm's action does not run."]),
+            ("Links", context.links),
+        ],
+        headline=f"{name} has no active instances, as expected while it is paused.",
+    )
+    reason = f"expected: the service is {paused_by}"
+    return _send(
+        context,
+        Outcome.EXPECTED,
+        reason,
+        Notification(
+            subject=f"[warden] EXPECTED {name}: no active instances while paused",
+            body=body,
+            event="alarm.expected",
+            severity=Severity.INFO,
+        ),
+    )
+
+
+_TAGS = {
+    Outcome.NOTIFIED: ("ALARM", "alarm.fired"),
+    Outcome.PAUSED: ("PAUSED", "alarm.paused"),
+    Outcome.WOULD_PAUSE: ("DRY RUN would pause", "alarm.dry_run"),
+    Outcome.ALREADY_PAUSED: ("ALARM, already paused", "alarm.already_paused"),
+    Outcome.ROLLBACK: ("ROLLING BACK", "alarm.rollback"),
+    Outcome.WOULD_ROLLBACK: ("DRY RUN would roll back", "alarm.dry_run"),
+    Outcome.ROLLBACK_NOT_CONFIGURED: ("ALARM", "alarm.rollback_unconfigured"),
+    Outcome.COOLDOWN: ("ALARM", "alarm.cooldown"),
+    Outcome.OTHER_SERVICE: ("ALARM", "alarm.other_service"),
+    Outcome.UNAVAILABLE: ("ALARM", "alarm.unenforceable"),
+}
+
+
+def _fired(
+    context: _Context,
+    outcome: Outcome,
+    did: str | list[str],
+    status_line: str,
+    *,
+    undo: list[str] | None = None,
+    next_steps: list[str] | None = None,
+) -> AlarmResult:
+    change, finding, name = context.change, context.finding, context.settings.service.name
+    did_lines = [did] if isinstance(did, str) else did
+    tag, event = _TAGS[outcome]
+    what = [
+        context.happened(),
+        finding.sentence,
+        f"Alarm description: {change.description}" if change.description else "",
+    ]
+    evidence = [
+        f"Observed: {finding.observed}",
+        f"Threshold: {finding.threshold}",
+        f"Metric: {finding.metric}",
+        f"CloudWatch's reason: {change.reason}" if change.reason else "",
+        status_line,
+    ]
+    body = render(
+        [
+            ("What happened", what),
+            ("Evidence", evidence),
+            ("What Warden did", did_lines),
+            ("What happens next", next_steps or []),
+            ("What to check", runbook(finding.kind)),
+            ("How to undo", undo or []),
+            ("Links", context.links),
+        ],
+        headline=f"{name}: {_lower_the(finding.sentence)}",
+    )
+    severity = Severity.WARNING if finding.kind is MetricKind.BILLING else Severity.CRITICAL
+    notification = Notification(
+        subject=f"[warden] {tag} {name}: {finding.subject}", body=body, event=event, severity=severity
+    )
+    return _send(context, outcome, " ".join(did_lines), notification)
+
+
+def _on_ok(context: _Context) -> AlarmResult:
+    change, deps, settings = context.change, context.deps, context.settings
+    name = settings.service.name
+    memo = deps.state.get_memo(context.service_arn, incident_memo(change.name)) or {}
+    opened = memo.get("opened_at")
+    did: list[str] = []
+    key = claim_key(change.name)
+    if deps.state.get_claim(context.service_arn, key) is not None:
+        try:
+            cleared = release_claim(
+                ClaimDeps(deps.service, deps.state),
+                context.service_arn,
+                key,
+                now=context.now,
+                actor=ACTOR,
+                reason=f"alarm '{change.name}' returned to OK",
+                dry_run=settings.dry_run,
+                source_event=context.event_key,
+            )
+            did += _claim_lines(cleared)
+        except ServiceNotFound as missing:
+            did.append(f"Cleared nothing: {missing}.")
+    else:
+        did.append("Nothing to undo: this alarm held no pause claim.")
+    remaining = {k: v for k, v in memo.items() if k not in {"opened_at", "opened_event"}}
+    if remaining != memo:
+        if remaining:
+            deps.state.put_memo(context.service_arn, incident_memo(change.name), remaining)
+        else:
+            deps.state.delete_memo(context.service_arn, incident_memo(change.name))
+
+    if opened is None and change.old_state is not AlarmState.ALARM:
+        body = render(
+            [
+                ("What happened", [context.happened(), context.finding.sentence]),
+                ("What Warden did", did),
+                ("Links", context.links),
+            ],
+            headline=f"{name}: alarm '{change.name}' is OK.",
+        )
+        return _send(
+            context,
+            Outcome.OK,
+            " ".join(did),
+            Notification(
+                subject=f"[warden] OK {name}: {change.name}", body=body, event="alarm.ok", severity=Severity.INFO
+            ),
+        )
+    if opened is not None:
+        since = datetime.fromisoformat(opened)
+        duration = format_duration(change.changed_at - since)
+        lasted = f"The incident lasted {duration} (ALARM since {since:%Y-%m-%d %H:%M} UTC)."
+        subject_tail = f"after {duration}"
+    else:
+        duration = "duration unknown"
+        lasted = (
+            "Duration unknown: Warden has no record of when this alarm went to ALARM (it fired before Warden "
+            "was watching, or that message did not reach Warden)."
+        )
+        subject_tail = "(duration unknown)"
+    body = render(
+        [
+            ("What happened", [context.happened(), context.finding.sentence, lasted]),
+            ("What Warden did", did),
+            ("Links", context.links),
+        ],
+        headline=f"{name} recovered: alarm '{change.name}' is back to OK.",
+    )
+    return _send(
+        context,
+        Outcome.RECOVERED,
+        f"recovered ({duration}); " + " ".join(did),
+        Notification(
+            subject=f"[warden] RECOVERED {name}: {change.name} OK {subject_tail}",
+            body=body,
+            event="alarm.recovered",
+            severity=Severity.INFO,
+        ),
+    )
+
+
+def _on_insufficient_data(context: _Context) -> AlarmResult:
+    change, deps, name = context.change, context.deps, context.settings.service.name
+    lines = ["Nothing: missing data is not a failure by itself, so no action runs."]
+    if deps.state.get_claim(context.service_arn, claim_key(change.name)) is not None:
+        lines.append(f"The '{claim_key(change.name)}' pause claim stays until the alarm returns to OK.")
+    paused = desired_state(deps.state.list_claims(context.service_arn))
+    if paused.state is DesiredState.PAUSED:
+        lines.append(f"The service is {paused.reason}: a paused service publishes no metrics, which explains this.")
+    body = render(
+        [
+            ("What happened", [context.happened(), context.finding.sentence]),
+            ("Evidence", [f"CloudWatch's reason: {change.reason}" if change.reason else ""]),
+            ("What Warden did", lines),
+            ("Links", context.links),
+        ],
+        headline=f"{name}: alarm '{change.name}' has insufficient data.",
+    )
+    return _send(
+        context,
+        Outcome.INSUFFICIENT_DATA,
+        lines[0],
+        Notification(
+            subject=f"[warden] NO DATA {name}: {change.name}",
+            body=body,
+            event="alarm.insufficient_data",
+            severity=Severity.INFO,
+        ),
+    )
+
+
+# --- helpers ---------------------------------------------------------------------------------------
+
+
+def _status(deps: AlarmDeps, service_arn: str) -> str:
+    """The service as App Runner and the claims see it now, for the evidence."""
+    try:
+        snapshot = deps.service.describe(service_arn)
+    except ServiceNotFound:
+        return f"App Runner does not know the guarded service {service_arn} (check SERVICE_ARN)."
+    claims = deps.state.list_claims(service_arn)
+    held = ", ".join(claim.key for claim in claims) or "none"
+    return f"App Runner status now: {snapshot.status.value}; pause claims: {held}."
+
+
+def _lower_the(sentence: str) -> str:
+    """ "The 5xx error rate is ..." reads "consultation-app: the 5xx error rate is ..." after the name."""
+    return "the" + sentence[3:] if sentence.startswith("The ") else sentence
+
+
+def _claim_lines(change: ClaimChange) -> list[str]:
+    result = change.result
+    summary = result.summary if result.operation_id or result.dry_run or result.called is None else ""
+    return [change.line, summary]
+
+
+def _remember_action(context: _Context, memo: dict[str, str], verb: str) -> None:
+    memo.update({"acted_at": context.now.isoformat(), "action": verb})
+    context.deps.state.put_memo(context.service_arn, incident_memo(context.change.name), memo)
+
+
+def _record(context: _Context, action: str, outcome: str, reason: str, *, dry_run: bool = False) -> None:
+    context.deps.state.record_action(
+        context.service_arn,
+        ActionRecord(
+            at=context.now,
+            action=action,
+            outcome=outcome,
+            reason=reason,
+            actor=ACTOR,
+            dry_run=dry_run,
+            source_event=context.event_key,
+        ),
+    )
+
+
+def _send(context: _Context, outcome: Outcome, reason: str, notification: Notification) -> AlarmResult:
+    context.deps.notifier.publish(notification)
+    count("NotificationsSent")
+    return AlarmResult(
+        alarm=context.change.name,
+        state=context.change.new_state.value,
+        outcome=outcome,
+        reason=reason,
+        notification_event=notification.event,
+    )
+
+
+def _forward(raw: str, why: str, subject: str | None, source: str, deps: AlarmDeps, settings: Settings) -> None:
+    forward_unparseable(
+        raw,
+        why,
+        subject=subject,
+        source=source,
+        topic=TOPIC,
+        service_name=settings.service.name,
+        notifier=deps.notifier,
+    )
+
+
+def _forwarded(why: str) -> AlarmResult:
+    return AlarmResult(
+        alarm=None,
+        state=None,
+        outcome=Outcome.FORWARDED,
+        reason=f"forwarded verbatim, because {why}",
+        notification_event="alert.unparsed",
+    )
+
+
+def _duplicate(alarm: str | None, state: str | None, why: str) -> AlarmResult:
+    logger.info("duplicate delivery ignored", extra={"alarm": alarm, "reason": why})
+    count("DuplicateEvents")
+    return AlarmResult(alarm=alarm, state=state, outcome=Outcome.DUPLICATE, reason=f"ignored, because {why}")

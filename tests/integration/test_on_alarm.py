@@ -1,0 +1,116 @@
+"""The real on_alarm handler against moto (SNS, SQS, DynamoDB) and the App Runner emulator."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from local.account import LocalAccount
+from local.alarm_events import alarm_event
+from local.invoke import invoke
+from tests.events import budget_message, sns_event
+from warden.errors import SettingsError
+
+pytestmark = pytest.mark.integration
+
+FIRED = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+
+
+def deliver(account: LocalAccount, event: dict[str, Any], **env: str) -> dict[str, Any]:
+    (result,) = invoke("on_alarm", event, {**account.env(), **env})["results"]
+    outcome: dict[str, Any] = result
+    return outcome
+
+
+def fired(account: LocalAccount, fixture: str = "sns-5xx-rate-alarm", **changes: Any) -> dict[str, Any]:
+    return alarm_event(fixture, service_arn=account.service_arn, changed_at=FIRED, **changes)
+
+
+def test_a_pause_alarm_pauses_the_service_and_its_recovery_resumes_it(account: LocalAccount) -> None:
+    # Given the 5xx-rate alarm mapped to pause and a RUNNING service
+    env = {"ALARM_ACTIONS": "warden-5xx-rate=pause"}
+    # When the alarm fires over SNS
+    result = deliver(account, fired(account), **env)
+    # Then App Runner paused it, the alarm's claim is stored, and one critical message arrived
+    assert result["outcome"] == "paused"
+    assert account.service_status() == "PAUSED"
+    assert [claim["SK"] for claim in account.claims()] == ["CLAIM#alarm#warden-5xx-rate"]
+    (received,) = account.inbox()
+    assert received.subject == "[warden] PAUSED consultation-app: 5xx error rate 12.5 % (above 5 %)"
+    assert received.attributes == {"event": "alarm.paused", "severity": "critical"}
+    # When the alarm returns to OK 20 minutes later
+    ok = alarm_event("sns-5xx-rate-ok", service_arn=account.service_arn, changed_at=FIRED + timedelta(minutes=20))
+    result = deliver(account, ok, **env)
+    # Then the claim is cleared, the service resumed, and the operator hears how long it lasted
+    assert result["outcome"] == "recovered"
+    assert account.claims() == []
+    assert account.service_status() == "RUNNING"
+    assert account.emulator.calls("ResumeService") != []
+    (received,) = account.inbox()
+    assert received.subject == "[warden] RECOVERED consultation-app: warden-5xx-rate OK after 20 minutes"
+    assert received.attributes == {"event": "alarm.recovered", "severity": "info"}
+
+
+def test_by_default_the_fixture_alarm_is_explained_and_nothing_changes(account: LocalAccount) -> None:
+    result = deliver(account, fired(account, "sns-latency-p99-alarm"))
+    assert result["outcome"] == "notified"
+    assert account.service_status() == "RUNNING"
+    assert account.emulator.calls("PauseService") == []
+    (received,) = account.inbox()
+    assert received.subject == "[warden] ALARM consultation-app: p99 response time 6.21 s (above 5 s)"
+    assert "App Runner status now: RUNNING; pause claims: none." in received.body
+
+
+def test_one_state_change_over_sns_twice_and_eventbridge_pauses_once_and_notifies_once(account: LocalAccount) -> None:
+    # Given the alarm mapped to pause, wired to both the topic and an EventBridge rule
+    env = {"ALARM_ACTIONS": "warden-*=pause"}
+    sns = fired(account)
+    bridge = fired(account, "eventbridge-5xx-rate-alarm")
+    # When SNS delivers it twice and EventBridge once
+    outcomes = [deliver(account, event, **env)["outcome"] for event in (sns, sns, bridge)]
+    # Then it acted once and told once
+    assert outcomes == ["paused", "duplicate", "duplicate"]
+    assert len(account.emulator.calls("PauseService")) == 1
+    assert len(account.inbox()) == 1
+
+
+def test_a_direct_alarm_invocation_is_handled(account: LocalAccount) -> None:
+    result = deliver(account, fired(account, "direct-memory-alarm"))
+    assert result["outcome"] == "notified"
+    (received,) = account.inbox()
+    assert "memory utilisation 97.6 %" in received.subject
+
+
+def test_no_instances_while_the_budget_holds_the_service_paused_is_expected(account: LocalAccount) -> None:
+    # Given the budget paused the service (a real on_budget_alert delivery)
+    account.set_budget(limit="10.00", actual="10.42")
+    breach = sns_event(
+        budget_message(name=account.budget_name, threshold="$10.00", amount="$10.42"),
+        topic_arn=account.budget_topic_arn,
+    )
+    invoke("on_budget_alert", breach, account.env())
+    account.inbox()
+    assert account.service_status() == "PAUSED"
+    # When the no-instances alarm fires, mapped to pause
+    result = deliver(account, fired(account, "sns-no-instances-alarm"), ALARM_ACTIONS="*-no-instances=pause")
+    # Then it is expected, nothing is added, and the message names the budget claim
+    assert result["outcome"] == "expected"
+    assert [claim["SK"] for claim in account.claims()] == ["CLAIM#budget"]
+    (received,) = account.inbox()
+    assert received.attributes == {"event": "alarm.expected", "severity": "info"}
+    assert "Expected: the service is paused by budget" in received.body
+
+
+def test_a_message_that_is_no_alarm_is_forwarded_verbatim(account: LocalAccount) -> None:
+    result = deliver(account, alarm_event("unparseable-message"))
+    assert result["outcome"] == "forwarded"
+    (received,) = account.inbox()
+    assert received.subject.startswith("[warden] UNPARSED")
+    assert "hand-published test message" in received.body
+
+
+def test_a_bad_alarm_actions_setting_fails_naming_the_variable(account: LocalAccount) -> None:
+    with pytest.raises(SettingsError, match="ALARM_ACTIONS"):
+        deliver(account, fired(account), ALARM_ACTIONS="warden-5xx-rate=reboot")
