@@ -1,0 +1,219 @@
+"""The real audit_access_keys handler and `warden audit-keys` against moto's IAM, with back-dated keys."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from local.account import LocalAccount, Received
+from local.demo_keys import add_user, clear_users, iam_backend
+from local.invoke import invoke
+from local.template import ROOT
+from tests.events import load_event
+
+pytestmark = pytest.mark.integration
+
+FULL_KEY_ID = re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b")
+WEEKLY = load_event("audit_access_keys", "weekly")
+
+
+@pytest.fixture
+def iam_account(account: LocalAccount) -> Iterator[LocalAccount]:
+    """The test account with no IAM users but the test's own, and a credential report that AWS has ready."""
+    clear_users()
+    account.client("iam").generate_credential_report()
+    yield account
+    clear_users()
+
+
+def audit(account: LocalAccount, event: dict[str, Any] | None = None, **env: str) -> dict[str, Any]:
+    result: dict[str, Any] = invoke("audit_access_keys", event or WEEKLY, {**account.env(), **env})
+    (outcome,) = result["results"]
+    return outcome
+
+
+def statuses(account: LocalAccount, user: str) -> dict[str, str]:
+    keys = account.client("iam").list_access_keys(UserName=user)["AccessKeyMetadata"]
+    return {key["AccessKeyId"]: key["Status"] for key in keys}
+
+
+def actions(account: LocalAccount) -> list[dict[str, Any]]:
+    items = account.client("dynamodb").query(
+        TableName=account.table_name,
+        KeyConditionExpression="PK = :pk AND begins_with(SK, :action)",
+        ExpressionAttributeValues={":pk": {"S": f"SERVICE#{account.service_arn}"}, ":action": {"S": "ACTION#"}},
+    )["Items"]
+    return [{key: next(iter(value.values())) for key, value in item.items()} for item in items]
+
+
+def secrets(account: LocalAccount) -> list[str]:
+    """Every secret access key moto holds: none may ever appear in what Warden sends or prints."""
+    return [key.secret_access_key for user in iam_backend().users.values() for key in user.access_keys]
+
+
+def assert_nothing_leaks(account: LocalAccount, *texts: str) -> None:
+    for text in texts:
+        assert FULL_KEY_ID.findall(text) == [], "a full access key id was shown"
+        for secret in secrets(account):
+            assert secret not in text, "a secret access key was shown"
+
+
+def test_the_weekly_audit_deactivates_only_the_overdue_key_of_a_two_key_user(iam_account: LocalAccount) -> None:
+    # Given deploy-bot with a 400-day key and a 5-day key, a healthy user, and deactivation after 180 days
+    old, new = add_user(iam_account, "deploy-bot", [(400, 3), (5, 1)])
+    add_user(iam_account, "dev-alice", [(12, 1)])
+    # When the weekly schedule runs the audit
+    outcome = audit(iam_account, KEY_DEACTIVATE_AFTER_DAYS="180")
+    # Then exactly the old key is Inactive and the new one still Active
+    assert outcome["outcome"] == "reported"
+    assert statuses(iam_account, "deploy-bot") == {old: "Inactive", new: "Active"}
+    assert [(d["user"], d["slot"], d["outcome"]) for d in outcome["deactivations"]] == [("deploy-bot", 1, "done")]
+    # And one critical digest names it by suffix with the way to re-activate it
+    (received,) = iam_account.inbox()
+    assert received.attributes == {"event": "keys.audit", "severity": "critical"}
+    assert received.subject == "[warden] KEYS 123456789012: 1 overdue; 1 deactivated"
+    suffix = old[-4:]
+    assert f"deploy-bot key 1 …{suffix} (400 days): deactivated: the key created at" in received.body
+    assert f"--access-key-id <the id ending in {suffix}> --status Active" in received.body
+    assert re.search(rf"deploy-bot\s+key 1 …{suffix}\s+overdue\s+400", received.body)
+    # And the action log has it, without the full id
+    (record,) = actions(iam_account)
+    assert (record["action"], record["outcome"], record["actor"]) == ("key.deactivate", "done", "audit_access_keys")
+    assert f"(…{suffix})" in record["reason"]
+    assert_nothing_leaks(iam_account, received.subject, received.body, record["reason"], str(outcome))
+
+
+def test_under_dry_run_nothing_is_deactivated_and_the_digest_says_what_would_be(iam_account: LocalAccount) -> None:
+    old, new = add_user(iam_account, "deploy-bot", [(400, 3), (5, 1)])
+    outcome = audit(iam_account, KEY_DEACTIVATE_AFTER_DAYS="180", DRY_RUN="true")
+    assert statuses(iam_account, "deploy-bot") == {old: "Active", new: "Active"}
+    assert outcome["deactivations"][0]["outcome"] == "would"
+    (received,) = iam_account.inbox()
+    assert "would be deactivated, but DRY_RUN is on" in received.body
+    assert "How to undo" not in received.body
+    assert_nothing_leaks(iam_account, received.body)
+
+
+def test_an_exempt_users_overdue_key_is_reported_and_left_alone(iam_account: LocalAccount) -> None:
+    # Given a CI user tagged warden:exempt=true with a 400-day key
+    (key,) = add_user(iam_account, "legacy-ci", [(400, 1)], tags={"warden:exempt": "true"})
+    add_user(iam_account, "dev-bob", [(85, 2)])
+    # When the audit runs with deactivation on
+    outcome = audit(iam_account, KEY_DEACTIVATE_AFTER_DAYS="180")
+    # Then the key stays Active and the digest shows it as exempt (tags were read in bulk)
+    assert statuses(iam_account, "legacy-ci") == {key: "Active"}
+    assert outcome["deactivations"] == []
+    assert outcome["counts"]["exempt"] == 1
+    (received,) = iam_account.inbox()
+    assert received.attributes["severity"] == "warning"
+    assert re.search(r"legacy-ci\s+key 1\s+exempt\s+400", received.body)
+
+
+def test_every_class_is_found_in_a_moto_report(iam_account: LocalAccount) -> None:
+    # Given keys 12, 85, 120 and 400 days old, one never used, and an old inactive key
+    add_user(iam_account, "dev-alice", [(12, 1)])
+    add_user(iam_account, "dev-bob", [(85, 2)])
+    add_user(iam_account, "ci-runner", [(120, 1)])
+    add_user(iam_account, "deploy-bot", [(400, 3)])
+    add_user(iam_account, "old-laptop", [(30, None)])
+    (retired,) = add_user(iam_account, "retired", [(200, 150)])
+    iam_account.client("iam").update_access_key(UserName="retired", AccessKeyId=retired, Status="Inactive")
+    # When the audit runs (deactivation off)
+    outcome = audit(iam_account)
+    # Then each key is in its class, and the digest says deactivation is off
+    assert outcome["counts"] == {
+        "root key present": 0,
+        "overdue": 2,
+        "unused": 1,
+        "due": 1,
+        "delete me": 1,
+        "exempt": 0,
+        "ok": 1,
+    }
+    (received,) = iam_account.inbox()
+    assert "Deactivation is off (KEY_DEACTIVATE_AFTER_DAYS is empty)" in received.body
+    assert "moto" not in received.body
+    assert "generated 2015-02-02 20:02 UTC" in received.body, "moto's fixed GeneratedTime is quoted, not hidden"
+
+
+def test_without_a_report_the_audit_waits_for_one_and_then_audits(iam_account: LocalAccount) -> None:
+    # Given no credential report yet (moto answers STARTED, then COMPLETE)
+    iam_backend().credential_report = None
+    add_user(iam_account, "dev-bob", [(85, 2)])
+    # When the audit runs / Then it waited for the report and reported the due key
+    outcome = audit(iam_account)
+    assert outcome["counts"]["due"] == 1
+    assert len(iam_account.inbox()) == 1
+
+
+def test_a_clean_account_gets_one_short_digest_and_then_silence(iam_account: LocalAccount) -> None:
+    add_user(iam_account, "dev-alice", [(12, 1), (30, 2)])
+    first, second = audit(iam_account), audit(iam_account)
+    assert (first["outcome"], second["outcome"]) == ("healthy", "healthy_quiet")
+    (received,) = iam_account.inbox()
+    assert received.subject == "[warden] KEYS 123456789012: all 2 keys healthy"
+    assert received.attributes == {"event": "keys.audit", "severity": "info"}
+
+
+def test_an_unknown_job_is_ignored_with_its_reason(iam_account: LocalAccount) -> None:
+    outcome = audit(iam_account, {"job": "purge-images"})
+    assert outcome["outcome"] == "ignored"
+    assert outcome["reason"] == "ignored, because 'purge-images' is not a job of this function (it runs 'audit-keys')"
+    assert iam_account.inbox() == []
+
+
+def warden_cli(account: LocalAccount, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {
+        **os.environ,
+        **account.env(),
+        "PYTHONPATH": str(ROOT / "layers" / "warden"),
+        **env,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "warden", *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_cli_prints_the_audit_and_by_default_sends_and_changes_nothing(iam_account: LocalAccount) -> None:
+    # Given an overdue key that the weekly run would deactivate
+    old, new = add_user(iam_account, "deploy-bot", [(400, 3), (5, 1)])
+    add_user(iam_account, "old-laptop", [(30, None)])
+    # When an operator runs `warden audit-keys`
+    run = warden_cli(iam_account, "audit-keys", KEY_DEACTIVATE_AFTER_DAYS="180")
+    # Then it prints every key in a table, says what --apply would do, and changes and sends nothing
+    assert run.returncode == 0, run.stderr
+    assert re.search(rf"deploy-bot\s+key 1 …{old[-4:]}\s+overdue\s+400", run.stdout)
+    assert re.search(r"deploy-bot\s+key 2\s+ok\s+5", run.stdout)
+    assert re.search(r"old-laptop\s+key 1\s+unused\s+30\s+never", run.stdout)
+    assert f"deploy-bot key 1 …{old[-4:]} (400 days): would be deactivated with --apply" in run.stdout
+    assert "No digest sent (use --notify to send one)." in run.stdout
+    assert statuses(iam_account, "deploy-bot") == {old: "Active", new: "Active"}
+    assert iam_account.inbox() == []
+    assert actions(iam_account) == []
+    assert_nothing_leaks(iam_account, run.stdout, run.stderr)
+
+
+def test_the_cli_with_notify_and_apply_does_what_the_weekly_run_does(iam_account: LocalAccount) -> None:
+    old, new = add_user(iam_account, "deploy-bot", [(400, 3), (5, 1)])
+    run = warden_cli(iam_account, "audit-keys", "--notify", "--apply", KEY_DEACTIVATE_AFTER_DAYS="180")
+    assert run.returncode == 0, run.stderr
+    assert statuses(iam_account, "deploy-bot") == {old: "Inactive", new: "Active"}
+    assert "Digest sent: keys.audit (critical)." in run.stdout
+    assert f"aws iam update-access-key --user-name deploy-bot --access-key-id <the id ending in {old[-4:]}>" in (
+        run.stdout
+    )
+    received: list[Received] = iam_account.inbox()
+    assert len(received) == 1
+    assert_nothing_leaks(iam_account, run.stdout, received[0].body)
