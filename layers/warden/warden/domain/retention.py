@@ -1,0 +1,269 @@
+"""Image retention: which images of the app's repository may go, and why each one stays or goes.
+
+A pure function of the image list, what is protected and the policy, with `now` as a parameter. Every
+image gets exactly one decision with a reason a person can read, and the plan is deterministic: the
+same images in any order give the same plan, and applying a plan and planning again deletes nothing
+more (every reason to keep an image survives the deletion of the others).
+
+The rules, in the order their reasons are reported (an image is kept by the first that applies):
+1. deployed now: the digest the service runs (its tag resolved through ECR, or its `@sha256:` digest);
+2. behind the service's tag, and behind `latest`: whatever those tags point at in the listing;
+3. rollback targets: the last K distinct digests of the deployment history;
+4. the newest N semver-tagged images, ordered by version (not by push date);
+5. pulled within P days, where ECR recorded a pull;
+then age: untagged images older than U days and tagged images older than A days go, younger ones stay
+("too recent"); and finally 6. every manifest a kept index refers to (its children, usually untagged)
+stays, whatever the age rules said. Deletion is by digest, which removes all of an image's tags, so
+one tag that a rule protects keeps the whole image.
+
+Two safety holds turn every deletion into a keep: `Protection.hold` (the use case could not tell which
+image runs), and a kept index whose manifest could not be read (its children are unknown).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from warden.domain.images import ImageInfo, best_semver, short_digest
+from warden.domain.records import DeploymentRecord
+
+LATEST = "latest"
+_DAY = timedelta(days=1)
+
+
+class RetentionPolicy(BaseModel):
+    """The thresholds, from settings (IMAGE_KEEP_DEPLOYED, IMAGE_KEEP_SEMVER, ...)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    keep_deployed: int = 5
+    keep_semver: int = 10
+    keep_pulled_days: int = 30  # 0 turns the pull rule off
+    untagged_days: int = 7
+    tagged_days: int = 90
+
+
+class Protection(BaseModel):
+    """What must never go, as far as the run could tell."""
+
+    model_config = ConfigDict(frozen=True)
+
+    running_digest: str | None = None
+    tracked_tag: str | None = None  # the tag in the service's ImageIdentifier (`latest` is always kept too)
+    deployments: tuple[DeploymentRecord, ...] = ()  # any order; the newest K distinct digests are kept
+    hold: str | None = None  # set: nothing is deleted, and this says why
+
+
+class Rule(StrEnum):
+    """Why an image stays or goes; the notification counts images per rule, in this order."""
+
+    DEPLOYED_NOW = "deployed now"
+    TRACKED_TAG = "behind the service's tag or latest"
+    ROLLBACK_TARGET = "rollback target"
+    SEMVER = "newest semver"
+    PULLED = "pulled recently"
+    INDEX_CHILD = "child of a kept index"
+    TOO_RECENT = "too recent"
+    CHILDREN_UNKNOWN = "kept index unreadable"
+    HOLD = "held"
+    UNTAGGED_EXPIRED = "untagged, expired"
+    TAGGED_EXPIRED = "tagged, beyond keep rules"
+
+
+DELETE_RULES = frozenset({Rule.UNTAGGED_EXPIRED, Rule.TAGGED_EXPIRED})
+
+
+class Decision(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    image: ImageInfo
+    rule: Rule
+    reason: str  # "kept: deployed now", "deleted: untagged, 41 days", ...
+
+    @property
+    def delete(self) -> bool:
+        return self.rule in DELETE_RULES
+
+
+class RetentionPlan(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    decisions: tuple[Decision, ...]  # newest push first, then by digest
+    # Kept indexes whose children the caller has not looked up yet: look them up and plan again.
+    missing_children: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    @property
+    def deletions(self) -> tuple[Decision, ...]:
+        return tuple(decision for decision in self.decisions if decision.delete)
+
+    @property
+    def kept(self) -> tuple[Decision, ...]:
+        return tuple(decision for decision in self.decisions if not decision.delete)
+
+    @property
+    def bytes_to_delete(self) -> int:
+        return sum(decision.image.size_bytes for decision in self.deletions)
+
+    def counts(self) -> dict[Rule, int]:
+        """How many images each rule decided, in the order of `Rule`, leaving out rules that decided none."""
+        counted = {rule: 0 for rule in Rule}
+        for decision in self.decisions:
+            counted[decision.rule] += 1
+        return {rule: count for rule, count in counted.items() if count}
+
+
+def plan_retention(
+    images: Iterable[ImageInfo],
+    protection: Protection,
+    policy: RetentionPolicy,
+    now: datetime,
+    *,
+    children: Mapping[str, Sequence[str]] | None = None,
+    unreadable: Collection[str] = (),
+) -> RetentionPlan:
+    """Decides every image once. `children` maps an index digest to the digests its manifest lists;
+    `unreadable` holds index digests whose manifest could not be read."""
+    ordered = _unique(images)
+    by_digest = {image.digest: image for image in ordered}
+    decided: dict[str, tuple[Rule, str]] = {}
+
+    def keep(digest: str, rule: Rule, reason: str) -> None:
+        if digest in by_digest and digest not in decided:
+            decided[digest] = (rule, reason)
+
+    if protection.running_digest:
+        keep(protection.running_digest, Rule.DEPLOYED_NOW, "kept: deployed now")
+    tracked = [tag for tag in (protection.tracked_tag, LATEST) if tag]
+    for tag in dict.fromkeys(tracked):
+        reason = "kept: behind latest" if tag == LATEST else f"kept: behind {tag} (the service's tag)"
+        for image in ordered:
+            if tag in image.tags:
+                keep(image.digest, Rule.TRACKED_TAG, reason)
+    for digest, at in _last_deployed(protection.deployments, policy.keep_deployed):
+        keep(digest, Rule.ROLLBACK_TARGET, f"kept: deployed {at:%Y-%m-%d} (rollback target)")
+    for image, tag in _newest_semver(ordered, policy.keep_semver):
+        keep(image.digest, Rule.SEMVER, f"kept: newest {policy.keep_semver} semver ({tag})")
+    if policy.keep_pulled_days > 0:
+        for image in ordered:
+            if image.last_pull is not None and now - image.last_pull <= timedelta(days=policy.keep_pulled_days):
+                keep(image.digest, Rule.PULLED, f"kept: {_pulled(now, image.last_pull)}")
+    for image in ordered:
+        if image.digest not in decided:
+            decided[image.digest] = _by_age(image, policy, now)
+
+    # Children of kept indexes stay, whatever their age: an index is useless without them. Repeat for
+    # nested indexes until nothing changes (each pass only turns deletions into keeps, so it ends).
+    lookup = children or {}
+    expanded: set[str] = set()
+    missing: list[str] = []
+    changed = True
+    while changed:
+        changed = False
+        for image in ordered:
+            rule = decided[image.digest][0]
+            if not image.is_index or rule in DELETE_RULES or image.digest in expanded:
+                continue
+            expanded.add(image.digest)
+            if image.digest not in lookup:
+                if image.digest not in unreadable:
+                    missing.append(image.digest)
+                continue
+            for child in sorted(set(lookup[image.digest])):
+                if child in by_digest and decided[child][0] in DELETE_RULES:
+                    decided[child] = (Rule.INDEX_CHILD, f"kept: child of kept index {short_digest(image.digest)}")
+                    changed = True
+
+    notes: list[str] = []
+    unknown = sorted(digest for digest in expanded if digest not in lookup and decided[digest][0] not in DELETE_RULES)
+    if protection.hold:
+        notes.append(f"Nothing is deleted: {protection.hold}.")
+        for digest, (rule, _) in list(decided.items()):
+            if rule in DELETE_RULES:
+                decided[digest] = (Rule.HOLD, f"kept: {protection.hold}")
+    elif unknown:
+        first = short_digest(unknown[0])
+        more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
+        notes.append(
+            f"The manifest of kept index {first}{more} could not be read, so its children are unknown: "
+            "no image other than an index is deleted this time."
+        )
+        for image in ordered:
+            if decided[image.digest][0] in DELETE_RULES and not image.is_index:
+                decided[image.digest] = (Rule.CHILDREN_UNKNOWN, f"kept: children of kept index {first} unknown")
+
+    decisions = tuple(
+        Decision(image=image, rule=decided[image.digest][0], reason=decided[image.digest][1]) for image in ordered
+    )
+    return RetentionPlan(decisions=decisions, missing_children=tuple(sorted(missing)), notes=tuple(notes))
+
+
+def _unique(images: Iterable[ImageInfo]) -> list[ImageInfo]:
+    """One entry per digest (merging duplicates, should a listing repeat one), newest push first."""
+    merged: dict[str, ImageInfo] = {}
+    for image in images:
+        seen = merged.get(image.digest)
+        if seen is None:
+            merged[image.digest] = image
+            continue
+        pulls = [t for t in (seen.last_pull, image.last_pull) if t is not None]
+        merged[image.digest] = seen.model_copy(
+            update={
+                "tags": _sorted([*seen.tags, *image.tags]),
+                "pushed_at": min(seen.pushed_at, image.pushed_at),
+                "size_bytes": max(seen.size_bytes, image.size_bytes),
+                "media_type": seen.media_type or image.media_type,
+                "last_pull": max(pulls) if pulls else None,
+            }
+        )
+    normalised = [
+        image if list(image.tags) == sorted(set(image.tags)) else image.model_copy(update={"tags": _sorted(image.tags)})
+        for image in merged.values()
+    ]
+    return sorted(normalised, key=lambda image: (-image.pushed_at.timestamp(), image.digest))
+
+
+def _sorted(tags: Iterable[str]) -> tuple[str, ...]:
+    return tuple(sorted(set(tags)))
+
+
+def _last_deployed(deployments: Iterable[DeploymentRecord], count: int) -> list[tuple[str, datetime]]:
+    """The newest `count` distinct digests of the history, each with its latest deployment time."""
+    newest: dict[str, datetime] = {}
+    for record in sorted(deployments, key=lambda r: (-r.at.timestamp(), r.digest)):
+        if record.digest not in newest:
+            newest[record.digest] = record.at
+    return list(newest.items())[:count]
+
+
+def _newest_semver(images: Sequence[ImageInfo], count: int) -> list[tuple[ImageInfo, str]]:
+    """The `count` images with the highest semver tags (an image counts once, by its highest tag)."""
+    versioned = [(found, image) for image in images if (found := best_semver(image.tags)) is not None]
+    versioned.sort(key=lambda item: (item[0][0], item[0][1], item[1].digest), reverse=True)
+    return [(image, tag) for (_, tag), image in versioned[:count]]
+
+
+def _pulled(now: datetime, last_pull: datetime) -> str:
+    days = max(0, (now - last_pull) // _DAY)
+    return "pulled today" if days == 0 else f"pulled {days} day{'s' if days != 1 else ''} ago"
+
+
+def _by_age(image: ImageInfo, policy: RetentionPolicy, now: datetime) -> tuple[Rule, str]:
+    age = now - image.pushed_at
+    days = age // _DAY
+    if not image.tags:
+        if age > timedelta(days=policy.untagged_days):
+            return Rule.UNTAGGED_EXPIRED, f"deleted: untagged, {days} days"
+        return Rule.TOO_RECENT, f"kept: too recent (untagged, {max(days, 0)} of {policy.untagged_days} days)"
+    if age > timedelta(days=policy.tagged_days):
+        return Rule.TAGGED_EXPIRED, f"deleted: tagged {_tags(image.tags)}, beyond keep rules, {days} days"
+    return Rule.TOO_RECENT, f"kept: too recent (tagged, {max(days, 0)} of {policy.tagged_days} days)"
+
+
+def _tags(tags: Sequence[str], shown: int = 3) -> str:
+    listed = ", ".join(tags[:shown])
+    return listed + (f" (+{len(tags) - shown} more)" if len(tags) > shown else "")

@@ -1,0 +1,654 @@
+"""`purge_images`: keep the app's ECR repository small without ever deleting what runs or a rollback target.
+
+One run: find the image the service runs (its tag resolved through ECR), list the repository, read
+the deployment history, plan (domain/retention.py), then, only in `delete` mode and without DRY_RUN,
+delete by digest in batches of at most 100, reading each batch's per-item failures. The run is
+recorded in the action log and ends in one summary notification (`images.plan` or `images.purged`).
+
+Safety first:
+- when Warden cannot tell which image runs (the service is missing, its tag points at nothing), the
+  plan keeps everything and says why;
+- runs of the same repository never overlap (a lock in the state table): an ECR push during the daily
+  run is ignored, not run twice;
+- indexes are deleted before other images, so ECR never refuses a child as still referenced by an
+  index that this same run deletes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from warden.domain.images import (
+    ALREADY_GONE,
+    RETRYABLE_FAILURES,
+    DeleteFailure,
+    ImageInfo,
+    PurgeTrigger,
+    RepositoryNotFound,
+    format_size,
+    format_usd,
+    monthly_storage_cost,
+    parse_image_identifier,
+    short_digest,
+)
+from warden.domain.notification import Notification, Severity, render
+from warden.domain.records import ActionRecord, DeploymentRecord
+from warden.domain.retention import Decision, Protection, RetentionPlan, RetentionPolicy, Rule, plan_retention
+from warden.domain.service import ServiceSnapshot, ServiceStatus
+from warden.errors import AwsUnavailable, EventInProgress, ServiceNotFound, SettingsError
+from warden.observability import count, logger
+from warden.settings import ImagePurgeMode, Settings
+from warden.usecases.ports import NotifierPort, RegistryPort, ServiceReaderPort, StatePort
+
+ACTOR = "purge_images"
+OBSERVED = f"observed by {ACTOR}"  # the source of a deployment this job saw running, not one it made
+BATCH_LIMIT = 100
+LOCK_SECONDS = 300  # the function's timeout: a lock left by a crashed run expires with it
+MAX_RETRIES = 2  # per-item failures with a retryable code are tried at most twice more
+RETRY_BACKOFF_SECONDS = (1.0, 3.0)
+LISTED_DELETIONS = 40  # a notification lists this many deletions, then counts the rest
+CHILD_LOOKUP_ROUNDS = 5  # nested indexes: each round reads the manifests of newly kept indexes
+
+
+@dataclass(frozen=True)
+class PurgeImagesDeps:
+    service: ServiceReaderPort
+    registry: RegistryPort
+    notifier: NotifierPort
+    state: StatePort
+    sleep: Callable[[float], None] = time.sleep
+
+
+class RunningImage(BaseModel):
+    """What the service runs, as far as App Runner and ECR tell."""
+
+    model_config = ConfigDict(frozen=True)
+
+    description: str
+    identifier: str | None = None
+    digest: str | None = None
+    tag: str | None = None
+    in_repository: bool = False
+
+
+class PreparedPlan(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    repository: str
+    running: RunningImage
+    policy: RetentionPolicy
+    plan: RetentionPlan
+    deployments: tuple[DeploymentRecord, ...]
+    new_deployment: bool  # the running digest is not the newest in the history yet
+
+
+class DeletionReport(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    deleted: tuple[ImageInfo, ...] = ()
+    already_gone: tuple[str, ...] = ()
+    failed: tuple[DeleteFailure, ...] = ()
+    not_attempted: tuple[str, ...] = ()
+    aborted: str | None = None
+    calls: int = 0
+    retries: int = 0
+
+    @property
+    def bytes_deleted(self) -> int:
+        return sum(image.size_bytes for image in self.deleted)
+
+
+class Outcome(StrEnum):
+    PURGED = "purged"
+    PARTIAL = "partial"
+    PLANNED = "planned"
+    NOTHING = "nothing"
+    HELD = "held"
+    BUSY = "busy"
+    NO_REPOSITORY = "no_repository"
+
+
+class PurgeResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    outcome: Outcome
+    reason: str
+    mode: ImagePurgeMode
+    trigger: PurgeTrigger
+    images: int = 0
+    planned: int = 0
+    deleted: int = 0
+    already_gone: int = 0
+    failed: int = 0
+    bytes_deleted: int = 0
+    notification_event: str | None = None
+
+
+def require_repository(settings: Settings) -> str:
+    if not settings.ecr_repository:
+        raise SettingsError("ECR_REPOSITORY is not set: the image purge needs the name of the app's repository")
+    return settings.ecr_repository
+
+
+def effective_mode(settings: Settings, requested: ImagePurgeMode | None = None) -> tuple[ImagePurgeMode, str]:
+    """The mode this run acts in, and why it will not delete when it will not. DRY_RUN always plans."""
+    mode = requested or settings.image_purge_mode
+    if settings.dry_run:
+        return ImagePurgeMode.PLAN, "DRY_RUN is on"
+    if mode is ImagePurgeMode.PLAN:
+        return mode, "IMAGE_PURGE_MODE is plan" if requested is None else "this run only plans"
+    return mode, ""
+
+
+def policy_of(settings: Settings) -> RetentionPolicy:
+    return RetentionPolicy(
+        keep_deployed=settings.image_keep_deployed,
+        keep_semver=settings.image_keep_semver,
+        keep_pulled_days=settings.image_keep_pulled_days,
+        untagged_days=settings.image_untagged_days,
+        tagged_days=settings.image_tagged_days,
+    )
+
+
+def prepare_plan(deps: PurgeImagesDeps, settings: Settings, now: datetime) -> PreparedPlan:
+    """Reads what runs, the images and the history, and plans. Changes nothing (the CLI's `--plan`)."""
+    repository = require_repository(settings)
+    running, hold = _running_image(deps, settings, repository)
+    images = deps.registry.list_images(repository)
+    policy = policy_of(settings)
+    history = deps.state.list_deployments(settings.service.arn, limit=max(50, 4 * policy.keep_deployed))
+    new_deployment = bool(running.digest and running.in_repository) and (
+        not history or history[0].digest != running.digest
+    )
+    deployments = list(history)
+    if new_deployment and running.digest:
+        deployments.insert(0, DeploymentRecord(digest=running.digest, tag=running.tag, at=now, source=OBSERVED))
+    protection = Protection(
+        running_digest=running.digest,
+        tracked_tag=running.tag if running.in_repository else None,
+        deployments=tuple(deployments),
+        hold=hold,
+    )
+    children: dict[str, tuple[str, ...]] = {}
+    unreadable: set[str] = set()
+    plan = plan_retention(images, protection, policy, now)
+    for _ in range(CHILD_LOOKUP_ROUNDS):
+        if not plan.missing_children:
+            break
+        wanted = plan.missing_children
+        children.update(deps.registry.index_children(repository, wanted))
+        unreadable.update(digest for digest in wanted if digest not in children)
+        plan = plan_retention(images, protection, policy, now, children=children, unreadable=unreadable)
+    return PreparedPlan(
+        repository=repository,
+        running=running,
+        policy=policy,
+        plan=plan,
+        deployments=tuple(deployments),
+        new_deployment=new_deployment,
+    )
+
+
+def purge_images(
+    deps: PurgeImagesDeps,
+    settings: Settings,
+    now: datetime,
+    *,
+    trigger: PurgeTrigger,
+    mode: ImagePurgeMode | None = None,
+) -> PurgeResult:
+    """One purge run of the app's repository; runs of the same repository never overlap."""
+    repository = require_repository(settings)
+    acting, why_not = effective_mode(settings, mode)
+    lock = f"purge-images#{repository}"
+    try:
+        deps.state.begin_event(lock, now, lock_seconds=LOCK_SECONDS)
+    except EventInProgress:
+        reason = f"ignored, because another purge of {repository} is running"
+        logger.info(reason, extra={"repository": repository, "trigger": trigger.value})
+        count("PurgeRunsSkipped")
+        return PurgeResult(outcome=Outcome.BUSY, reason=reason, mode=acting, trigger=trigger)
+    try:
+        return _run(deps, settings, now, repository, trigger, acting, why_not)
+    finally:
+        deps.state.release_event(lock)
+
+
+def _run(
+    deps: PurgeImagesDeps,
+    settings: Settings,
+    now: datetime,
+    repository: str,
+    trigger: PurgeTrigger,
+    mode: ImagePurgeMode,
+    why_not: str,
+) -> PurgeResult:
+    try:
+        prepared = prepare_plan(deps, settings, now)
+    except RepositoryNotFound as missing:
+        return _repository_missing(deps, settings, now, repository, trigger, mode, str(missing))
+    plan = prepared.plan
+    arn = settings.service.arn
+    if prepared.new_deployment and prepared.running.digest:
+        # History builds up from what the service runs, even before a release pipeline records deploys.
+        deps.state.record_deployment(arn, prepared.running.digest, prepared.running.tag, now, OBSERVED)
+    report = _delete(deps, repository, plan) if mode is ImagePurgeMode.DELETE and plan.deletions else None
+    outcome, reason = _summary(prepared, mode, why_not, report)
+    logger.info(
+        "image purge planned" if report is None else "image purge done",
+        extra={
+            "repository": repository,
+            "trigger": trigger.value,
+            "mode": mode.value,
+            "images": len(plan.decisions),
+            "planned": len(plan.deletions),
+            "deleted": len(report.deleted) if report else 0,
+            "failed": len(report.failed) if report else 0,
+        },
+    )
+    count("PurgeRuns")
+    if report is not None:
+        count("ImagesDeleted", len(report.deleted))
+        count("ImageDeleteFailures", len(report.failed))
+    deps.state.record_action(
+        arn,
+        ActionRecord(
+            at=now,
+            action="images.purge",
+            outcome={Outcome.PURGED: "done", Outcome.PARTIAL: "partial", Outcome.PLANNED: "would"}.get(
+                outcome, "skipped"
+            ),
+            reason=reason,
+            actor=ACTOR,
+            dry_run=settings.dry_run,
+            source_event=trigger.value,
+        ),
+    )
+    event: str | None = None
+    quiet = trigger is PurgeTrigger.PUSH and not plan.deletions and not plan.notes
+    if quiet:
+        logger.info("nothing to purge after the push; no notification", extra={"repository": repository})
+    else:
+        notification = _notification(prepared, settings, mode, why_not, report)
+        deps.notifier.publish(notification)
+        count("NotificationsSent")
+        event = notification.event
+    return PurgeResult(
+        outcome=outcome,
+        reason=reason,
+        mode=mode,
+        trigger=trigger,
+        images=len(plan.decisions),
+        planned=len(plan.deletions),
+        deleted=len(report.deleted) if report else 0,
+        already_gone=len(report.already_gone) if report else 0,
+        failed=len(report.failed) + len(report.not_attempted) if report else 0,
+        bytes_deleted=report.bytes_deleted if report else 0,
+        notification_event=event,
+    )
+
+
+def _running_image(deps: PurgeImagesDeps, settings: Settings, repository: str) -> tuple[RunningImage, str | None]:
+    """What the service runs, and a hold reason when that cannot be told (then nothing is deleted)."""
+    try:
+        snapshot = deps.service.describe(settings.service.arn)
+    except ServiceNotFound:
+        gone = f"the guarded service {settings.service.name} was not found, so Warden cannot tell which image it runs"
+        return RunningImage(description="unknown: the service was not found"), gone
+    running, hold = _image_of(snapshot, deps, settings, repository)
+    if hold is None and snapshot.status is ServiceStatus.OPERATION_IN_PROGRESS:
+        # A deployment in flight can still roll back to the image that ran before it, which may no longer
+        # carry a tag (a push just moved it): delete nothing until App Runner has settled.
+        hold = f"{snapshot.name} is in OPERATION_IN_PROGRESS (a deployment may still roll back), so this run waits"
+    return running, hold
+
+
+def _image_of(
+    snapshot: ServiceSnapshot, deps: PurgeImagesDeps, settings: Settings, repository: str
+) -> tuple[RunningImage, str | None]:
+    identifier = snapshot.image_identifier
+    if identifier is None:
+        return RunningImage(description="no ECR image (the service does not run an image repository)"), None
+    try:
+        reference = parse_image_identifier(identifier)
+    except ValueError as error:
+        hold = f"App Runner's ImageIdentifier could not be understood ({error})"
+        return RunningImage(description=f"unknown: {identifier}", identifier=identifier), hold
+    inside = reference.is_in(settings.service.account_id, settings.service.region, repository)
+    if reference.digest:
+        where = "" if inside else f" (not in {repository})"
+        return RunningImage(
+            description=f"{identifier}{where}",
+            identifier=identifier,
+            digest=reference.digest,
+            in_repository=inside,
+        ), None
+    if not inside:
+        return RunningImage(
+            description=f"{identifier}, which is not in {repository}: no image there is protected as running",
+            identifier=identifier,
+            tag=reference.tag,
+        ), None
+    tag = reference.tag or "latest"
+    digest = deps.registry.resolve_tag(repository, tag)
+    if digest is None:
+        hold = f"the service's tag '{tag}' points at no image in {repository}, so Warden cannot tell which image runs"
+        return RunningImage(
+            description=f"{repository}:{tag}, which points at no image",
+            identifier=identifier,
+            tag=tag,
+            in_repository=True,
+        ), hold
+    return RunningImage(
+        description=f"{repository}:{tag} = {digest}",
+        identifier=identifier,
+        digest=digest,
+        tag=tag,
+        in_repository=True,
+    ), None
+
+
+def _delete(deps: PurgeImagesDeps, repository: str, plan: RetentionPlan) -> DeletionReport:
+    """Deletes the plan's images by digest: indexes first, at most 100 a call, retrying what may succeed."""
+    images = {decision.image.digest: decision.image for decision in plan.deletions}
+    indexes = [image.digest for image in images.values() if image.is_index]
+    others = [image.digest for image in images.values() if not image.is_index]
+    batches = [*_chunks(indexes, BATCH_LIMIT), *_chunks(others, BATCH_LIMIT)]
+    deleted: list[str] = []
+    gone: list[str] = []
+    failed: list[DeleteFailure] = []
+    not_attempted: list[str] = []
+    aborted: str | None = None
+    calls = retries = 0
+    for position, batch in enumerate(batches):
+        todo = batch
+        for attempt in range(MAX_RETRIES + 1):
+            try:
+                result = deps.registry.delete_digests(repository, todo)
+            except AwsUnavailable as error:
+                # ECR itself is failing (botocore has retried already): stop, report, let the next run go on.
+                aborted = str(error)
+                not_attempted = [*todo, *(digest for later in batches[position + 1 :] for digest in later)]
+                break
+            calls += 1
+            deleted.extend(result.deleted)
+            again: list[str] = []
+            for failure in result.failures:
+                if failure.code == ALREADY_GONE:
+                    gone.append(failure.digest)
+                elif failure.code in RETRYABLE_FAILURES and attempt < MAX_RETRIES:
+                    again.append(failure.digest)
+                else:
+                    failed.append(failure)
+            if not again:
+                break
+            retries += 1
+            logger.info(
+                "retrying per-item failures of batch_delete_image",
+                extra={"repository": repository, "images": len(again), "attempt": attempt + 1},
+            )
+            deps.sleep(RETRY_BACKOFF_SECONDS[attempt])
+            todo = again
+        if aborted:
+            break
+    return DeletionReport(
+        deleted=tuple(images[digest] for digest in deleted if digest in images),
+        already_gone=tuple(gone),
+        failed=tuple(failed),
+        not_attempted=tuple(not_attempted),
+        aborted=aborted,
+        calls=calls,
+        retries=retries,
+    )
+
+
+def _summary(
+    prepared: PreparedPlan, mode: ImagePurgeMode, why_not: str, report: DeletionReport | None
+) -> tuple[Outcome, str]:
+    plan = prepared.plan
+    repository = prepared.repository
+    total = len(plan.decisions)
+    planned = len(plan.deletions)
+    if report is None:
+        if any(decision.rule is Rule.HOLD for decision in plan.decisions) or (plan.notes and not planned):
+            return Outcome.HELD, f"nothing deleted from {repository}: {'; '.join(plan.notes)}"
+        if not planned:
+            return Outcome.NOTHING, f"nothing to purge in {repository}: all {total} images are kept"
+        if mode is ImagePurgeMode.PLAN:
+            return Outcome.PLANNED, (
+                f"plan for {repository}: a real run would delete {planned} of {total} images "
+                f"(up to {format_size(plan.bytes_to_delete)}); nothing deleted, because {why_not}"
+            )
+    assert report is not None
+    problems = len(report.failed) + len(report.not_attempted)
+    reason = (
+        f"deleted {len(report.deleted)} of {total} images from {repository} "
+        f"(up to {format_size(report.bytes_deleted)}, up to {format_usd(monthly_storage_cost(report.bytes_deleted))}"
+        " a month)"
+    )
+    if report.already_gone:
+        reason += f"; {len(report.already_gone)} already gone"
+    if problems:
+        reason += f"; {problems} not deleted"
+        return Outcome.PARTIAL, reason
+    return Outcome.PURGED, reason
+
+
+_KEEP_LABELS = {
+    Rule.DEPLOYED_NOW: "deployed now",
+    Rule.TRACKED_TAG: "behind the service's tag or latest",
+    Rule.ROLLBACK_TARGET: "rollback targets (the last {keep_deployed} deployments)",
+    Rule.SEMVER: "newest {keep_semver} semver releases",
+    Rule.PULLED: "pulled within {keep_pulled_days} days",
+    Rule.INDEX_CHILD: "children of kept indexes",
+    Rule.TOO_RECENT: "too recent (untagged under {untagged_days} days, tagged under {tagged_days} days)",
+    Rule.CHILDREN_UNKNOWN: "held: a kept index's children are unknown",
+    Rule.HOLD: "held: the running image is unknown",
+}
+_NAMED_RULES = (Rule.DEPLOYED_NOW, Rule.TRACKED_TAG, Rule.ROLLBACK_TARGET)
+
+
+def _notification(
+    prepared: PreparedPlan,
+    settings: Settings,
+    mode: ImagePurgeMode,
+    why_not: str,
+    report: DeletionReport | None,
+) -> Notification:
+    plan = prepared.plan
+    repository = prepared.repository
+    total = len(plan.decisions)
+    planned = plan.deletions
+    held = any(decision.rule in {Rule.HOLD, Rule.CHILDREN_UNKNOWN} for decision in plan.decisions)
+    if report is None:
+        size = format_size(plan.bytes_to_delete)
+        saving = format_usd(monthly_storage_cost(plan.bytes_to_delete))
+        event = "images.plan" if mode is ImagePurgeMode.PLAN else "images.purged"
+        if planned:
+            subject = f"[warden] PURGE PLAN {repository}: would delete {len(planned)} of {total} images, up to {size}"
+            headline = (
+                f"Plan for {repository}: a real run would delete {len(planned)} of {total} images, "
+                f"up to {size} (up to {saving} a month). Nothing was deleted, because {why_not}."
+            )
+        elif held:
+            subject = f"[warden] PURGE HELD {repository}: nothing deleted, {total} images kept"
+            headline = f"Warden deleted nothing from {repository}: {' '.join(plan.notes)}"
+        else:
+            subject = f"[warden] NOTHING TO PURGE {repository}: all {total} images kept"
+            headline = f"Nothing to purge in {repository}: every one of its {total} images is kept."
+        deletion_title = f"Would delete ({len(planned)}, up to {size})"
+        deletion_lines = _listed(planned)
+        severity = Severity.WARNING if held else Severity.INFO
+    else:
+        deleted = {image.digest for image in report.deleted}
+        size = format_size(report.bytes_deleted)
+        saving = format_usd(monthly_storage_cost(report.bytes_deleted))
+        problems = len(report.failed) + len(report.not_attempted)
+        event = "images.purged"
+        if problems:
+            subject = (
+                f"[warden] PURGED {repository} with {problems} failures: "
+                f"{len(report.deleted)} of {len(planned)} images deleted"
+            )
+        else:
+            subject = f"[warden] PURGED {repository}: {len(report.deleted)} images, up to {size} (up to {saving}/month)"
+        headline = (
+            f"Warden deleted {len(report.deleted)} of {total} images from {repository}, "
+            f"up to {size} (up to {saving} a month)."
+        )
+        deletion_title = f"Deleted ({len(report.deleted)}, up to {size})"
+        deletion_lines = _listed([decision for decision in planned if decision.image.digest in deleted])
+        severity = Severity.WARNING if problems else Severity.INFO
+    sections: list[tuple[str, Iterable[str]]] = [
+        ("What runs now", [prepared.running.description, *_history_lines(prepared)]),
+        (deletion_title, deletion_lines),
+        (f"Kept ({len(plan.kept)})", _kept_lines(plan, prepared.policy)),
+    ]
+    if report is not None:
+        sections.append(("Not deleted", _failure_lines(report)))
+    sections.append(("Notes", [*plan.notes, _size_note(plan, report)]))
+    sections.append(("What next", _next_lines(settings, mode, report, bool(planned))))
+    sections.append(("Links", [_console_url(settings, repository)]))
+    return Notification(subject=subject, body=render(sections, headline=headline), event=event, severity=severity)
+
+
+def _listed(decisions: Sequence[Decision]) -> list[str]:
+    lines = [_image_line(decision) for decision in decisions[:LISTED_DELETIONS]]
+    rest = decisions[LISTED_DELETIONS:]
+    if rest:
+        rest_size = format_size(sum(decision.image.size_bytes for decision in rest))
+        lines.append(f"... and {len(rest)} more ({rest_size}); `warden purge-images --plan` lists every image.")
+    return lines
+
+
+def _image_line(decision: Decision) -> str:
+    image = decision.image
+    tags = ", ".join(image.tags[:3]) + (" ..." if len(image.tags) > 3 else "") if image.tags else "(untagged)"
+    return (
+        f"{image.short_digest}  {tags}  pushed {image.pushed_at:%Y-%m-%d}  {format_size(image.size_bytes)}  "
+        f"{decision.reason}"
+    )
+
+
+def _history_lines(prepared: PreparedPlan) -> list[str]:
+    known = len(prepared.deployments)
+    recorded = " (the running image was just recorded as the newest)" if prepared.new_deployment else ""
+    return [
+        f"Deployment history: {known} deployment{'s' if known != 1 else ''} known{recorded}. The last "
+        f"{prepared.policy.keep_deployed} distinct images deployed are kept as rollback targets."
+    ]
+
+
+def _kept_lines(plan: RetentionPlan, policy: RetentionPolicy) -> list[str]:
+    lines = []
+    for rule, number in plan.counts().items():
+        label = _KEEP_LABELS.get(rule)
+        if label is not None:
+            lines.append(f"{label.format(**policy.model_dump())}: {number}")
+    for decision in plan.kept:
+        if decision.rule in _NAMED_RULES:
+            tags = ", ".join(decision.image.tags) or "untagged"
+            lines.append(f"{decision.image.short_digest} ({tags}): {decision.reason}")
+    return lines
+
+
+def _failure_lines(report: DeletionReport) -> list[str]:
+    lines = []
+    by_code = Counter(failure.code for failure in report.failed)
+    for code, number in sorted(by_code.items()):
+        example = next(failure for failure in report.failed if failure.code == code)
+        lines.append(f"{number} x {code}: {example.reason or 'no reason given'} (e.g. {short_digest(example.digest)})")
+    if report.retries:
+        lines.append(f"Retried per-item failures {report.retries} time(s) (throttling, upstream, KMS).")
+    if report.already_gone:
+        lines.append(f"{len(report.already_gone)} image(s) were already gone (ImageNotFound): nothing to do.")
+    if report.aborted:
+        lines.append(
+            f"Stopped early: {report.aborted}. {len(report.not_attempted)} image(s) were not attempted; "
+            "the next run plans again and deletes them."
+        )
+    return lines
+
+
+def _size_note(plan: RetentionPlan, report: DeletionReport | None) -> str:
+    return (
+        "Sizes are ECR's imageSizeInBytes, which counts a layer shared by several images once per image: "
+        "the storage freed is up to the figure shown, at $0.10 per GB-month."
+        if plan.deletions or report
+        else ""
+    )
+
+
+def _next_lines(settings: Settings, mode: ImagePurgeMode, report: DeletionReport | None, planned: bool) -> list[str]:
+    if settings.dry_run:
+        return ["DRY_RUN is on: no purge deletes anything until it is off (stack parameter DryRun=false)."]
+    if mode is ImagePurgeMode.PLAN and planned:
+        return [
+            "Check the list above. To let the daily run delete what its plan lists, deploy with "
+            "ImagePurgeMode=delete: sam deploy --parameter-overrides ImagePurgeMode=delete "
+            "(repeat your other overrides).",
+            "To delete it once now, from your shell: warden purge-images --apply",
+        ]
+    if report is not None:
+        return [
+            "Deleted images cannot be restored; rebuild and push one from source if you need it again.",
+            "An image stays while it runs, is among the last deployments, carries latest or one of the newest "
+            "semver tags, or was pulled recently.",
+        ]
+    return []
+
+
+def _console_url(settings: Settings, repository: str) -> str:
+    region = settings.service.region
+    return (
+        f"https://{region}.console.aws.amazon.com/ecr/repositories/private/"
+        f"{settings.service.account_id}/{repository}?region={region}"
+    )
+
+
+def _repository_missing(
+    deps: PurgeImagesDeps,
+    settings: Settings,
+    now: datetime,
+    repository: str,
+    trigger: PurgeTrigger,
+    mode: ImagePurgeMode,
+    why: str,
+) -> PurgeResult:
+    # A retry cannot make the repository appear: say so once per run instead of failing.
+    reason = f"nothing purged: {why}"
+    deps.state.record_action(
+        settings.service.arn,
+        ActionRecord(at=now, action="images.purge", outcome="skipped", reason=reason, actor=ACTOR),
+    )
+    notification = Notification(
+        subject=f"[warden] CANNOT PURGE {repository}: repository not found",
+        body=render(
+            [
+                ("What happened", [why]),
+                ("What next", ["Set the stack parameter EcrRepository to the name of the app's ECR repository."]),
+            ],
+            headline=f"Warden could not purge images: ECR repository {repository!r} does not exist.",
+        ),
+        event="images.unavailable",
+        severity=Severity.WARNING,
+    )
+    deps.notifier.publish(notification)
+    return PurgeResult(
+        outcome=Outcome.NO_REPOSITORY,
+        reason=reason,
+        mode=mode,
+        trigger=trigger,
+        notification_event=notification.event,
+    )
+
+
+def _chunks(items: Sequence[str], size: int) -> list[list[str]]:
+    return [list(items[start : start + size]) for start in range(0, len(items), size)]
