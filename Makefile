@@ -102,6 +102,7 @@ deploy: build ## sam deploy --guided (asks for the service ARN, budget name and 
 .PHONY: bench
 bench: $(DEV_STAMP) ## Run the benchmarks; numbers go to bench/results/
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.keys
 
 .PHONY: lock
 lock: ## Re-resolve requirements/*.in into the pinned lock files

@@ -13,13 +13,19 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from local import demo_budget
+from local import demo_alarms, demo_budget, demo_images, demo_keys, demo_schedule
 from local.account import local_account
 from local.template import ROOT
 from local.timeline import Timeline
 
 LOG_PATH = ROOT / ".demo" / "handler-logs.jsonl"
-ACTS: tuple[Callable[[Timeline], int], ...] = (demo_budget.play,)
+ACTS: tuple[Callable[[Timeline], int], ...] = (
+    demo_budget.play,
+    demo_schedule.play,
+    demo_keys.play,
+    demo_alarms.play,
+    demo_images.play,
+)
 
 
 def main() -> int:

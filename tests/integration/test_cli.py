@@ -27,9 +27,7 @@ def warden(account: LocalAccount, *args: str, script: bool = False, **env: str) 
         **account.env(),
         **env,
     }
-    return subprocess.run(
-        [*command, *args], env=environment, capture_output=True, text=True, timeout=60, check=False
-    )
+    return subprocess.run([*command, *args], env=environment, capture_output=True, text=True, timeout=60, check=False)
 
 
 def test_status_shows_the_service_its_claims_the_budget_and_the_last_actions(account: LocalAccount) -> None:

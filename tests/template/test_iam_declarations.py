@@ -2,33 +2,71 @@
 
 from __future__ import annotations
 
+from types import ModuleType, SimpleNamespace
 from typing import Any
 
 import pytest
 
 from local.template import load_template
-from warden.adapters import apprunner, budgets, dynamodb, sns
+from warden.adapters import apprunner, budgets, dynamodb, ecr, iam, sns
 
 pytestmark = pytest.mark.template
+
+
+def only(adapter: ModuleType, *actions: str) -> SimpleNamespace:
+    """An adapter of which the use case calls only some methods (through a narrower port): just their actions."""
+    assert set(actions) <= adapter.IAM_ACTIONS, f"{adapter.__name__} does not declare {set(actions)}"
+    return SimpleNamespace(IAM_ACTIONS=frozenset(actions))
+
 
 # Which adapters each function's use case is wired with (warden/wiring.py).
 WIRING = {
     "OnBudgetAlertFunction": (apprunner, budgets, sns, dynamodb),
+    "OnAlarmFunction": (apprunner, sns, dynamodb),
     "RunScheduleFunction": (apprunner, budgets, sns, dynamodb),
+    "AuditAccessKeysFunction": (iam, sns, dynamodb),
+    # purge_images reads the service through ServiceReaderPort (describe only): it never pauses or deploys.
+    "PurgeImagesFunction": (only(apprunner, "apprunner:DescribeService"), ecr, sns, dynamodb),
 }
 # Statements that serve Lambda itself rather than an adapter (the on-failure destination).
 LAMBDA_OWN = {"SendFailedEventsToQueue"}
 
 
+def enabled(statement: dict[str, Any]) -> list[dict[str, Any]]:
+    """The statement as deployed with every optional feature on: `!If [cond, statement, AWS::NoValue]` is the
+    statement (iam:UpdateAccessKey is granted only when KeyDeactivateAfterDays is set, but always declared)."""
+    if "Fn::If" not in statement:
+        return [statement]
+    _, when_true, when_false = statement["Fn::If"]
+    return [branch for branch in (when_true, when_false) if branch != {"Ref": "AWS::NoValue"}]
+
+
 def granted(function: dict[str, Any]) -> set[str]:
     actions: set[str] = set()
     for policy in function["Properties"].get("Policies", []):
-        for statement in policy.get("Statement", []):
+        for statement in (branch for written in policy.get("Statement", []) for branch in enabled(written)):
             if statement.get("Sid") in LAMBDA_OWN:
                 continue
             listed = statement["Action"]
             actions.update([listed] if isinstance(listed, str) else listed)
     return actions
+
+
+def test_deactivating_keys_is_granted_only_when_key_deactivation_is_enabled() -> None:
+    # Given the audit function's statements as written
+    template = load_template()
+    (policy,) = template["Resources"]["AuditAccessKeysFunction"]["Properties"]["Policies"]
+    conditional = [statement for statement in policy["Statement"] if "Fn::If" in statement]
+    unconditional = [statement for statement in policy["Statement"] if "Fn::If" not in statement]
+    # When the one conditional statement is read
+    ((condition, statement, otherwise),) = (entry["Fn::If"] for entry in conditional)
+    # Then it alone grants iam:UpdateAccessKey, on users only, and only while KeyDeactivateAfterDays is set
+    assert condition == "KeyDeactivationEnabled"
+    assert template["Conditions"][condition] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "KeyDeactivateAfterDays"}, ""]}]}
+    assert otherwise == {"Ref": "AWS::NoValue"}
+    assert statement["Action"] == "iam:UpdateAccessKey"
+    assert statement["Resource"] == {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:user/*"}
+    assert all("iam:UpdateAccessKey" not in str(other["Action"]) for other in unconditional)
 
 
 @pytest.mark.parametrize("logical_id", sorted(WIRING))
@@ -50,3 +88,36 @@ def test_every_function_in_the_template_is_covered_by_this_check() -> None:
         if resource["Type"] == "AWS::Serverless::Function"
     }
     assert functions == set(WIRING)
+
+
+def test_the_image_purge_may_delete_images_of_the_apps_repository_only_and_only_when_one_is_named() -> None:
+    # Given the purge function's statements as written
+    template = load_template()
+    function = template["Resources"]["PurgeImagesFunction"]
+    (policy,) = function["Properties"]["Policies"]
+    statements = {s["Sid"]: s for written in policy["Statement"] for s in enabled(written)}
+    ((condition, _, otherwise),) = (s["Fn::If"] for s in policy["Statement"] if "Fn::If" in s)
+    # When the ECR and App Runner statements are read
+    images, service = statements["ReadAndPurgeAppImages"], statements["ReadGuardedAppRunnerService"]
+    # Then ECR is scoped to the one repository and granted only while EcrRepository is set, App Runner to
+    # reading the guarded service; and both triggers are off while no repository is named
+    assert images["Resource"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/${EcrRepository}"
+    }
+    assert (condition, otherwise) == ("HasEcrRepository", {"Ref": "AWS::NoValue"})
+    assert template["Conditions"][condition] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "EcrRepository"}, ""]}]}
+    assert service == {
+        "Sid": "ReadGuardedAppRunnerService",
+        "Effect": "Allow",
+        "Action": "apprunner:DescribeService",
+        "Resource": {"Ref": "ServiceArn"},
+    }
+    events = function["Properties"]["Events"]
+    for name in ("DailyPurge", "EcrPush"):
+        assert events[name]["Properties"]["State"] == {"Fn::If": ["HasEcrRepository", "ENABLED", "DISABLED"]}
+    assert events["DailyPurge"]["Properties"]["Input"] == '{"job": "purge-images"}'
+    assert events["EcrPush"]["Properties"]["Pattern"] == {
+        "source": ["aws.ecr"],
+        "detail-type": ["ECR Image Action"],
+        "detail": {"action-type": ["PUSH"], "result": ["SUCCESS"], "repository-name": [{"Ref": "EcrRepository"}]},
+    }

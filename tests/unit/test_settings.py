@@ -89,3 +89,124 @@ def test_an_unknown_time_zone_and_a_backwards_day_are_named() -> None:
         Settings.from_env(env)
     assert "SCHEDULE_TIMEZONE" in str(failure.value)
     assert "WORKDAY_START" in str(failure.value)
+
+
+def test_alarm_actions_default_to_notify_everything_with_a_30_minute_cool_down() -> None:
+    settings = Settings.from_env(VALID)
+    assert settings.alarm_actions.rules == ()
+    assert settings.alarm_cooldown_minutes == 30
+
+
+def test_alarm_actions_are_parsed_into_a_validated_mapping() -> None:
+    # Given exact names and a glob pattern, When settings are read
+    settings = Settings.from_env(
+        {**VALID, "ALARM_ACTIONS": "warden-5xx-rate=rollback, warden-no-instances=notify,*-cpu=PAUSE"}
+    )
+    # Then each alarm resolves to its action
+    actions = settings.alarm_actions
+    assert actions.resolve("warden-5xx-rate").action.value == "rollback"
+    assert actions.resolve("warden-no-instances").action.value == "notify"
+    assert actions.resolve("warden-cpu").action.value == "pause"
+
+
+def test_an_unknown_alarm_action_and_a_bad_cool_down_are_named() -> None:
+    env = {**VALID, "ALARM_ACTIONS": "warden-cpu=reboot", "ALARM_COOLDOWN_MINUTES": "half an hour"}
+    with pytest.raises(SettingsError) as failure:
+        Settings.from_env(env)
+    message = str(failure.value)
+    assert "ALARM_ACTIONS: unknown action 'reboot' for 'warden-cpu'" in message
+    assert "ALARM_COOLDOWN_MINUTES" in message
+
+
+def test_the_key_audit_thresholds_default_to_the_documented_days() -> None:
+    settings = Settings.from_env(VALID)
+    assert (settings.key_warning_days, settings.key_unused_days, settings.key_unused_never_days) == (14, 90, 7)
+    assert settings.key_healthy_digest_days == 7
+
+
+def test_the_key_audit_thresholds_are_read_from_the_environment() -> None:
+    env = {
+        **VALID,
+        "KEY_MAX_AGE_DAYS": "60",
+        "KEY_WARNING_DAYS": "10",
+        "KEY_UNUSED_DAYS": "45",
+        "KEY_UNUSED_NEVER_DAYS": "3",
+        "KEY_HEALTHY_DIGEST_DAYS": "30",
+        "KEY_DEACTIVATE_AFTER_DAYS": "60",
+    }
+    settings = Settings.from_env(env)
+    assert settings.key_max_age_days == 60
+    assert (settings.key_warning_days, settings.key_unused_days, settings.key_unused_never_days) == (10, 45, 3)
+    assert (settings.key_healthy_digest_days, settings.key_deactivate_after_days) == (30, 60)
+
+
+def test_bad_key_audit_thresholds_are_all_named() -> None:
+    # Given a warning window as long as the limit, a deactivation age under it, and unreadable days
+    env = {
+        **VALID,
+        "KEY_WARNING_DAYS": "90",
+        "KEY_DEACTIVATE_AFTER_DAYS": "30",
+        "KEY_UNUSED_DAYS": "0",
+        "KEY_UNUSED_NEVER_DAYS": "a week",
+        "KEY_HEALTHY_DIGEST_DAYS": "-1",
+    }
+    # When settings are read, Then one error names each of them
+    with pytest.raises(SettingsError) as failure:
+        Settings.from_env(env)
+    message = str(failure.value)
+    assert "KEY_WARNING_DAYS: the warning window (90) must be shorter than KEY_MAX_AGE_DAYS (90)" in message
+    assert "KEY_DEACTIVATE_AFTER_DAYS: only overdue keys are deactivated" in message
+    for name in ("KEY_UNUSED_DAYS", "KEY_UNUSED_NEVER_DAYS", "KEY_HEALTHY_DIGEST_DAYS"):
+        assert name in message
+
+
+def test_the_image_retention_settings_default_to_the_documented_values() -> None:
+    # Given only the required variables, When settings are read, Then retention keeps 5/10/30 and expires at 7/90
+    settings = Settings.from_env(VALID)
+    assert settings.ecr_repository is None
+    assert (settings.image_keep_deployed, settings.image_keep_semver, settings.image_keep_pulled_days) == (5, 10, 30)
+    assert (settings.image_untagged_days, settings.image_tagged_days) == (7, 90)
+
+
+def test_image_retention_settings_are_read_and_zero_turns_the_semver_and_pull_rules_off() -> None:
+    env = {
+        **VALID,
+        "ECR_REPOSITORY": "team/consultation-app",
+        "IMAGE_PURGE_MODE": "DELETE",
+        "IMAGE_KEEP_DEPLOYED": "3",
+        "IMAGE_KEEP_SEMVER": "0",
+        "IMAGE_KEEP_PULLED_DAYS": "0",
+        "IMAGE_UNTAGGED_DAYS": "1",
+        "IMAGE_TAGGED_DAYS": "365",
+    }
+    settings = Settings.from_env(env)
+    assert settings.ecr_repository == "team/consultation-app"
+    assert settings.image_purge_mode is ImagePurgeMode.DELETE
+    assert (settings.image_keep_deployed, settings.image_keep_semver, settings.image_keep_pulled_days) == (3, 0, 0)
+    assert (settings.image_untagged_days, settings.image_tagged_days) == (1, 365)
+
+
+def test_bad_image_retention_settings_are_all_named() -> None:
+    # Given no deployment kept, a negative count, a word, zero days and an unknown mode
+    env = {
+        **VALID,
+        "IMAGE_KEEP_DEPLOYED": "0",
+        "IMAGE_KEEP_SEMVER": "-1",
+        "IMAGE_KEEP_PULLED_DAYS": "a month",
+        "IMAGE_UNTAGGED_DAYS": "0",
+        "IMAGE_TAGGED_DAYS": "",
+        "IMAGE_PURGE_MODE": "purge",
+    }
+    # When settings are read, Then one error names each of them
+    with pytest.raises(SettingsError) as failure:
+        Settings.from_env(env)
+    message = str(failure.value)
+    for name in (
+        "IMAGE_KEEP_DEPLOYED",
+        "IMAGE_KEEP_SEMVER",
+        "IMAGE_KEEP_PULLED_DAYS",
+        "IMAGE_UNTAGGED_DAYS",
+        "IMAGE_TAGGED_DAYS",
+        "IMAGE_PURGE_MODE",
+    ):
+        assert name in message

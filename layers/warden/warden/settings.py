@@ -16,6 +16,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from warden.domain.alarms import AlarmActionMap
 from warden.domain.schedule import WorkingHours, parse_clock, parse_days
 from warden.errors import SettingsError
 
@@ -92,10 +93,17 @@ class Settings(BaseModel):
     key_unused_never_days: int = 7
     key_healthy_digest_days: int = 7
     image_purge_mode: ImagePurgeMode = ImagePurgeMode.PLAN
+    image_keep_deployed: int = 5
+    image_keep_semver: int = 10
+    image_keep_pulled_days: int = 30
+    image_untagged_days: int = 7
+    image_tagged_days: int = 90
     history_retention_days: int = 400
     # None when working hours are off (WORKING_HOURS_ENABLED=false, the default).
     working_hours: WorkingHours | None = None
     schedule_timezone: str = "UTC"
+    alarm_actions: AlarmActionMap = AlarmActionMap()
+    alarm_cooldown_minutes: int = 30
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -127,8 +135,15 @@ class Settings(BaseModel):
                 f"least KEY_MAX_AGE_DAYS ({max_age}), got {deactivate}"
             )
         purge = reader.optional("IMAGE_PURGE_MODE", _purge_mode, ImagePurgeMode.PLAN)
+        keep_deployed = reader.optional("IMAGE_KEEP_DEPLOYED", _positive_int, 5)
+        keep_semver = reader.optional("IMAGE_KEEP_SEMVER", _count, 10)
+        keep_pulled = reader.optional("IMAGE_KEEP_PULLED_DAYS", _count, 30)
+        untagged_days = reader.optional("IMAGE_UNTAGGED_DAYS", _positive_int, 7)
+        tagged_days = reader.optional("IMAGE_TAGGED_DAYS", _positive_int, 90)
         retention = reader.optional("HISTORY_RETENTION_DAYS", _positive_int, 400)
         timezone = reader.optional("SCHEDULE_TIMEZONE", _timezone, "UTC")
+        alarm_actions = reader.optional("ALARM_ACTIONS", AlarmActionMap.parse, AlarmActionMap())
+        alarm_cooldown = reader.optional("ALARM_COOLDOWN_MINUTES", _minutes, 30)
         working_hours = None
         if reader.optional("WORKING_HOURS_ENABLED", _bool, False):
             start = reader.optional("WORKDAY_START", parse_clock, parse_clock("08:00"))
@@ -157,9 +172,16 @@ class Settings(BaseModel):
             key_unused_never_days=unused_never,
             key_healthy_digest_days=healthy_digest,
             image_purge_mode=purge,
+            image_keep_deployed=keep_deployed,
+            image_keep_semver=keep_semver,
+            image_keep_pulled_days=keep_pulled,
+            image_untagged_days=untagged_days,
+            image_tagged_days=tagged_days,
             history_retention_days=retention,
             working_hours=working_hours,
             schedule_timezone=timezone,
+            alarm_actions=alarm_actions,
+            alarm_cooldown_minutes=alarm_cooldown,
         )
 
 
@@ -260,6 +282,26 @@ def _positive_int(raw: str) -> int:
         raise ValueError(f"expected a whole number of days, got {raw!r}") from None
     if value <= 0:
         raise ValueError(f"expected a positive number, got {raw!r}")
+    return value
+
+
+def _count(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"expected a whole number, got {raw!r}") from None
+    if value < 0:
+        raise ValueError(f"expected 0 or more, got {raw!r}")
+    return value
+
+
+def _minutes(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"expected a whole number of minutes, got {raw!r}") from None
+    if not 0 <= value <= 10080:
+        raise ValueError(f"expected 0 (no cool-down) to 10080 minutes (a week), got {raw!r}")
     return value
 
 

@@ -3,6 +3,7 @@
 Key scheme (literal in template.yaml: PK and SK, both strings):
 - `SERVICE#<arn>` / `CLAIM#<key>`            an active pause claim
 - `SERVICE#<arn>` / `ACTION#<time>#<id>`     one entry of the action log (TTL `expires_at`)
+- `SERVICE#<arn>` / `DEPLOY#<time>#<digest>` one deployment of an image (rollback targets; TTL `expires_at`)
 - `SERVICE#<arn>` / `MEMO#<name>`            a small fact kept across invocations (e.g. `paused_image`)
 - `EVENT#<key>`   / `EVENT`                  an event being or already handled (TTL `expires_at`)
 Claims are written with conditional puts so that two deliveries of one alert add one claim.
@@ -21,6 +22,7 @@ from warden.adapters.clients import client, error_code, is_retryable, unavailabl
 from warden.domain.claims import Claim, ClaimReason
 from warden.domain.records import (
     ActionRecord,
+    DeploymentRecord,
     EventStart,
     EventStatus,
     claim_sort_key,
@@ -127,6 +129,34 @@ class StateTable:
                 actor=item["actor"]["S"],
                 dry_run=item.get("dry_run", {}).get("BOOL", False),
                 source_event=item.get("source_event", {}).get("S"),
+            )
+            for item in items
+        ]
+
+    # -- deployment history -------------------------------------------------------------------------
+    def record_deployment(self, service_arn: str, digest: str, tag: str | None, at: datetime, source: str) -> None:
+        moment = at.astimezone(UTC)
+        item: dict[str, Any] = {
+            "PK": _s(service_partition(service_arn)),
+            "SK": _s(f"DEPLOY#{moment.isoformat(timespec='microseconds')}#{digest}"),
+            "kind": _s("deployment"),
+            "at": _s(moment.isoformat()),
+            "digest": _s(digest),
+            "source": _s(source),
+            TTL_ATTRIBUTE: {"N": str(int((moment + self._retention).timestamp()))},
+        }
+        if tag:
+            item["tag"] = _s(tag)
+        self._put(item)
+
+    def list_deployments(self, service_arn: str, limit: int) -> list[DeploymentRecord]:
+        items = self._query(service_partition(service_arn), "DEPLOY#", newest_first=True, limit=limit)
+        return [
+            DeploymentRecord(
+                digest=item["digest"]["S"],
+                tag=item.get("tag", {}).get("S"),
+                at=datetime.fromisoformat(item["at"]["S"]),
+                source=item["source"]["S"],
             )
             for item in items
         ]

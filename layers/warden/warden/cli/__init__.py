@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -20,7 +21,7 @@ from warden import __version__
 from warden.errors import WardenError
 
 # Command groups, in the order `warden --help` lists them.
-COMMAND_MODULES = ("warden.cli.service",)
+COMMAND_MODULES = ("warden.cli.service", "warden.cli.keys", "warden.cli.images")
 
 SETTING_FLAGS = {
     "--service-arn": "SERVICE_ARN",
@@ -47,6 +48,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # The functions log JSON to stdout for CloudWatch; at a terminal stdout is for tables, so the CLI
+    # logs only warnings, and to stderr.
+    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+    from warden.observability import logger
+
+    for handler in logging.getLogger(logger.name).handlers:
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(sys.stderr)
     parser = build_parser()
     args = parser.parse_args(argv)
     for flag, variable in SETTING_FLAGS.items():

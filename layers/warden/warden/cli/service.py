@@ -9,8 +9,8 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-from warden.cli.table import table
 from warden.domain.claims import ClaimReason, desired_state
+from warden.domain.table import table
 from warden.settings import get_settings
 from warden.usecases.operator import manual_pause, manual_resume, status
 from warden.wiring import operator_deps
@@ -138,4 +138,3 @@ def _age(now: datetime, then: datetime) -> str:
 
 def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
-

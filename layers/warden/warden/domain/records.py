@@ -22,6 +22,17 @@ class ActionRecord(BaseModel):
     source_event: str | None = None
 
 
+class DeploymentRecord(BaseModel):
+    """One deployment of an image to the service (the image purge keeps the last few: rollback targets)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    digest: str
+    tag: str | None
+    at: datetime
+    source: str  # who saw or made it, e.g. "observed by purge_images", "warden release"
+
+
 class EventStatus(StrEnum):
     NEW = "new"
     DUPLICATE = "duplicate"

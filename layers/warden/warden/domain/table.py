@@ -1,4 +1,4 @@
-"""Plain-text tables for the terminal: aligned columns, no dependencies."""
+"""Plain-text tables for terminals and notification bodies: aligned columns, no dependencies."""
 
 from __future__ import annotations
 

@@ -32,6 +32,7 @@ from warden.models.budget import BudgetAlert, parse_budget_notification
 from warden.models.sns import SnsMessage
 from warden.observability import count, logger
 from warden.settings import Settings
+from warden.usecases import forward
 from warden.usecases.claims import ClaimDeps, place_claim
 from warden.usecases.ports import BudgetPort, NotifierPort, ServicePort, StatePort
 from warden.usecases.undo import undo_pause_lines
@@ -96,21 +97,15 @@ def forward_unparseable(
     raw: str, why: str, *, subject: str | None, source: str, deps: BudgetAlertDeps, settings: Settings
 ) -> str:
     """Sends a message Warden could not understand to the operator, verbatim, and says why."""
-    count("AlertsUnparsed")
-    logger.warning("forwarding a message Warden cannot parse", extra={"reason": why, "source": source})
-    headline = (
-        f"Warden received a message it could not understand on the budget topic, and did nothing with it.\n"
-        f"Why: {why}.\nNo pause or other action was taken. The original follows, verbatim."
+    return forward.forward_unparseable(
+        raw,
+        why,
+        subject=subject,
+        source=source,
+        topic="the budget topic",
+        service_name=settings.service.name,
+        notifier=deps.notifier,
     )
-    body = render([("Received", [f"source: {source}", f"original subject: {subject or '(none)'}"])], headline=headline)
-    body += "\n----- original message -----\n" + raw + "\n----- end of original message -----\n"
-    notification = Notification(
-        subject=f"[warden] UNPARSED alert forwarded: {subject or settings.service.name}",
-        body=body,
-        event="alert.unparsed",
-        severity=Severity.WARNING,
-    )
-    return deps.notifier.publish(notification)
 
 
 def _handle(message: SnsMessage, deps: BudgetAlertDeps, settings: Settings, now: datetime) -> AlertResult:

@@ -8,9 +8,10 @@ from typing import Protocol
 
 from warden.domain.budget import BudgetSnapshot
 from warden.domain.claims import Claim
+from warden.domain.images import BatchResult, ImageInfo
 from warden.domain.keys import ListedKey
 from warden.domain.notification import Notification
-from warden.domain.records import ActionRecord, EventStart
+from warden.domain.records import ActionRecord, DeploymentRecord, EventStart
 from warden.domain.service import ServiceSnapshot
 from warden.models.credential_report import RawCredentialReport, ReportState
 
@@ -27,10 +28,45 @@ class ServicePort(Protocol):
     def start_deployment(self, service_arn: str) -> str: ...
 
 
+class RollbackPort(Protocol):
+    """Hands the service over to the release pipeline's rollback (`warden rollback`), for health alarms."""
+
+    def roll_back(self, service_arn: str, *, reason: str) -> str | None:
+        """Starts rolling back to the previous release; returns a sentence saying what was started, or None
+        when this stack has no rollback configured (the operator then runs `warden rollback` by hand)."""
+        ...
+
+
 class ImagePort(Protocol):
     def resolve(self, image_identifier: str) -> str | None:
         """The digest an App Runner ImageIdentifier (`<registry>/<repo>:<tag>` or `...@sha256:...`) points at
         now, or None when the tag does not exist or the image is not in this account's ECR."""
+        ...
+
+
+class ServiceReaderPort(Protocol):
+    """Read-only access to the service, for jobs that only need to know what it runs (image purge)."""
+
+    def describe(self, service_arn: str) -> ServiceSnapshot: ...
+
+
+class RegistryPort(Protocol):
+    """The app's ECR repository, for the image purge."""
+
+    def list_images(self, repository: str) -> list[ImageInfo]:
+        """Every image. Raises RepositoryNotFound when the repository does not exist."""
+        ...
+
+    def resolve_tag(self, repository: str, tag: str) -> str | None:
+        """The digest behind the tag now, or None when no image carries it."""
+        ...
+
+    def index_children(self, repository: str, digests: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """The child digests of each index; an index whose manifest cannot be read is left out."""
+        ...
+
+    def delete_digests(self, repository: str, digests: Sequence[str]) -> BatchResult:
+        """Deletes at most 100 images by digest; per-item failures come back in the result."""
         ...
 
 
@@ -69,6 +105,14 @@ class StatePort(Protocol):
 
     def release_event(self, event_key: str) -> None:
         """Forgets an unfinished event so that Lambda's retry can handle it again."""
+        ...
+
+    def record_deployment(self, service_arn: str, digest: str, tag: str | None, at: datetime, source: str) -> None:
+        """Adds a deployment to the service's history (kept as long as the action log)."""
+        ...
+
+    def list_deployments(self, service_arn: str, limit: int) -> list[DeploymentRecord]:
+        """The newest `limit` deployments, newest first."""
         ...
 
     def put_memo(self, service_arn: str, name: str, values: dict[str, str]) -> None:
