@@ -21,9 +21,11 @@ def only(adapter: ModuleType, *actions: str) -> SimpleNamespace:
 
 # Which adapters each function's use case is wired with (warden/wiring.py).
 WIRING = {
-    "OnBudgetAlertFunction": (apprunner, budgets, sns, dynamodb),
-    "OnAlarmFunction": (apprunner, sns, dynamodb),
-    "RunScheduleFunction": (apprunner, budgets, sns, dynamodb),
+    # Functions that pause or resume read the tracked image's digest (ecr:DescribeImages) when EcrRepository is
+    # set, so that a resume can deploy an image pushed while the service was paused.
+    "OnBudgetAlertFunction": (apprunner, budgets, only(ecr, "ecr:DescribeImages"), sns, dynamodb),
+    "OnAlarmFunction": (apprunner, only(ecr, "ecr:DescribeImages"), sns, dynamodb),
+    "RunScheduleFunction": (apprunner, budgets, only(ecr, "ecr:DescribeImages"), sns, dynamodb),
     "AuditAccessKeysFunction": (iam, sns, dynamodb),
     # purge_images reads the service through ServiceReaderPort (describe only): it never pauses or deploys.
     "PurgeImagesFunction": (only(apprunner, "apprunner:DescribeService"), ecr, sns, dynamodb),

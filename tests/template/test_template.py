@@ -357,9 +357,16 @@ def test_the_guarded_function_may_act_only_on_its_own_service_budget_topic_table
     # Given the budget-alert function's statements
     function = template["Resources"]["OnBudgetAlertFunction"]
     statements = {
-        statement["Sid"]: statement
+        # A conditional statement (`!If [cond, statement, AWS::NoValue]`) is read as deployed with the feature on.
+        (statement["Fn::If"][1] if "Fn::If" in statement else statement)["Sid"]: (
+            statement["Fn::If"][1] if "Fn::If" in statement else statement
+        )
         for policy in function["Properties"]["Policies"]
         for statement in policy["Statement"]
+    }
+    assert statements["ResolveTrackedImage"]["Action"] == "ecr:DescribeImages"
+    assert statements["ResolveTrackedImage"]["Resource"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/${EcrRepository}"
     }
 
     # When each is looked up by purpose / Then its actions and resource are the expected, scoped ones
@@ -565,7 +572,7 @@ def test_sam_scopes_the_on_failure_destination_permission_to_the_failed_events_q
         statement
         for policy in role["Policies"]
         for statement in policy["PolicyDocument"]["Statement"]
-        if any(str(action).startswith("sqs:") for action in _as_list(statement["Action"]))
+        if any(str(action).startswith("sqs:") for action in _as_list(statement.get("Action", [])))
     ]
 
     # Then every one is limited to the failure queue

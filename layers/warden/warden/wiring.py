@@ -24,6 +24,7 @@ def budget_alert_deps(settings: Settings) -> BudgetAlertDeps:
         budgets=BudgetsReader(),
         notifier=SnsNotifier(settings.notify_topic_arn),
         state=StateTable(settings.state_table, history_retention_days=settings.history_retention_days),
+        images=image_resolver(settings),
     )
 
 
@@ -34,6 +35,7 @@ def alarm_deps(settings: Settings) -> AlarmDeps:
         state=StateTable(settings.state_table, history_retention_days=settings.history_retention_days),
         # Until the release pipeline provides a RollbackPort, a `rollback` alarm says to run it by hand.
         rollback=RollbackNotConfigured(),
+        images=image_resolver(settings),
     )
 
 
@@ -48,8 +50,11 @@ def schedule_deps(settings: Settings) -> ScheduleDeps:
 
 
 def image_resolver(settings: Settings) -> ImagePort | None:
-    """Resolves the tracked tag to a digest, so a resume can tell that the image changed while paused."""
-    return None
+    """Resolves the tracked tag to a digest, so a resume can tell that the image changed while paused.
+
+    Only with ECR_REPOSITORY set: that is the one repository the stack grants ecr:DescribeImages on.
+    """
+    return EcrImages() if settings.ecr_repository else None
 
 
 def operator_deps(settings: Settings) -> OperatorDeps:

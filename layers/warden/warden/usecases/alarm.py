@@ -60,7 +60,7 @@ from warden.observability import count, logger
 from warden.settings import Settings
 from warden.usecases.claims import ClaimChange, ClaimDeps, place_claim, release_claim
 from warden.usecases.forward import forward_unparseable
-from warden.usecases.ports import NotifierPort, RollbackPort, ServicePort, StatePort
+from warden.usecases.ports import ImagePort, NotifierPort, RollbackPort, ServicePort, StatePort
 from warden.usecases.undo import undo_pause_lines
 
 ACTOR = "on_alarm"
@@ -73,6 +73,7 @@ class AlarmDeps:
     notifier: NotifierPort
     state: StatePort
     rollback: RollbackPort
+    images: ImagePort | None = None  # lets a resume notice an image pushed while paused
 
 
 class RollbackNotConfigured:
@@ -298,7 +299,7 @@ def _pause(context: _Context, memo: dict[str, str], why: str, status_line: str) 
     )
     try:
         placed = place_claim(
-            ClaimDeps(deps.service, deps.state),
+            ClaimDeps(deps.service, deps.state, deps.images),
             context.service_arn,
             claim,
             now=context.now,
@@ -465,7 +466,7 @@ def _on_ok(context: _Context) -> AlarmResult:
     if deps.state.get_claim(context.service_arn, key) is not None:
         try:
             cleared = release_claim(
-                ClaimDeps(deps.service, deps.state),
+                ClaimDeps(deps.service, deps.state, deps.images),
                 context.service_arn,
                 key,
                 now=context.now,

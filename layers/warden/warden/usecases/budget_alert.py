@@ -34,7 +34,7 @@ from warden.observability import count, logger
 from warden.settings import Settings
 from warden.usecases import forward
 from warden.usecases.claims import ClaimDeps, place_claim
-from warden.usecases.ports import BudgetPort, NotifierPort, ServicePort, StatePort
+from warden.usecases.ports import BudgetPort, ImagePort, NotifierPort, ServicePort, StatePort
 from warden.usecases.undo import undo_pause_lines
 
 ACTOR = "on_budget_alert"
@@ -47,6 +47,7 @@ class BudgetAlertDeps:
     budgets: BudgetPort
     notifier: NotifierPort
     state: StatePort
+    images: ImagePort | None = None  # lets a later resume notice an image pushed while paused
 
 
 class Outcome(StrEnum):
@@ -273,7 +274,7 @@ def _enforce(
 ) -> AlertResult:
     """Adds the claim, converges the service, and tells the operator what happened and how to undo it."""
     change = place_claim(
-        ClaimDeps(deps.service, deps.state),
+        ClaimDeps(deps.service, deps.state, deps.images),
         settings.service.arn,
         claim,
         now=now,
