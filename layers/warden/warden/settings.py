@@ -24,6 +24,10 @@ _APPRUNNER_ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):apprunner:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
     r"service/(?P<name>[A-Za-z0-9][A-Za-z0-9_-]{3,39})/(?P<id>[0-9a-f]{32})$"
 )
+_ECS_ARN = re.compile(
+    r"^arn:(?P<partition>aws[a-z-]*):ecs:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
+    r"service/(?P<cluster>[A-Za-z0-9_-]{1,255})/(?P<name>[A-Za-z0-9_-]{1,255})$"
+)
 _SNS_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}$")
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off", ""}
@@ -36,36 +40,59 @@ class ImagePurgeMode(StrEnum):
     DELETE = "delete"
 
 
+class ServiceKind(StrEnum):
+    APPRUNNER = "apprunner"
+    ECS = "ecs"
+
+
 class ServiceRef(BaseModel):
-    """The guarded service, as named by its ARN."""
+    """The guarded service, as named by its ARN: an App Runner service or an ECS service."""
 
     model_config = ConfigDict(frozen=True)
 
     arn: str
+    kind: ServiceKind = ServiceKind.APPRUNNER
     partition: str
     region: str
     account_id: str
     name: str
-    service_id: str
+    service_id: str = ""  # App Runner's 32-hex id; empty for ECS
+    cluster: str = ""  # the ECS cluster; empty for App Runner
 
     @classmethod
     def parse(cls, arn: str) -> ServiceRef:
-        match = _APPRUNNER_ARN.match(arn)
-        if match is None:
-            raise ValueError(
-                "expected arn:aws:apprunner:<region>:<account>:service/<name>/<32-hex id>, got " + repr(arn)
+        if (match := _APPRUNNER_ARN.match(arn)) is not None:
+            return cls(
+                arn=arn,
+                kind=ServiceKind.APPRUNNER,
+                partition=match["partition"],
+                region=match["region"],
+                account_id=match["account"],
+                name=match["name"],
+                service_id=match["id"],
             )
-        return cls(
-            arn=arn,
-            partition=match["partition"],
-            region=match["region"],
-            account_id=match["account"],
-            name=match["name"],
-            service_id=match["id"],
+        if (match := _ECS_ARN.match(arn)) is not None:
+            return cls(
+                arn=arn,
+                kind=ServiceKind.ECS,
+                partition=match["partition"],
+                region=match["region"],
+                account_id=match["account"],
+                name=match["name"],
+                cluster=match["cluster"],
+            )
+        raise ValueError(
+            "expected arn:aws:apprunner:<region>:<account>:service/<name>/<32-hex id> or "
+            "arn:aws:ecs:<region>:<account>:service/<cluster>/<name>, got " + repr(arn)
         )
 
     @property
     def console_url(self) -> str:
+        if self.kind is ServiceKind.ECS:
+            return (
+                f"https://{self.region}.console.aws.amazon.com/ecs/v2/clusters/{self.cluster}/services/"
+                f"{self.name}/health?region={self.region}"
+            )
         return (
             f"https://{self.region}.console.aws.amazon.com/apprunner/home?region={self.region}"
             f"#/services/dashboard?service_arn={self.arn}&active_tab=logs"

@@ -25,6 +25,9 @@ CONFIG = Config(
     user_agent_extra=f"warden/{__version__}",
 )
 
+# For a capability probe (is this an Express service?): one attempt, since any refusal already answers "no".
+PROBE_CONFIG = CONFIG.merge(Config(retries={"mode": "standard", "total_max_attempts": 1}))
+
 # Codes that mean "not now" rather than "never": botocore has already retried them.
 RETRYABLE_CODES = frozenset(
     {
@@ -52,6 +55,12 @@ def client(service_name: str, region_name: str | None = None) -> Any:
     # Typed per service by the adapters (mypy_boto3_*); the factory itself is service-agnostic.
     session: Any = boto3.session.Session()
     return session.client(service_name, region_name=region_name, config=CONFIG)
+
+
+@cache
+def probe_client(service_name: str, region_name: str | None = None) -> Any:
+    session: Any = boto3.session.Session()
+    return session.client(service_name, region_name=region_name, config=PROBE_CONFIG)
 
 
 def error_code(error: ClientError) -> str:

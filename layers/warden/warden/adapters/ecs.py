@@ -1,0 +1,277 @@
+"""ECS adapter: the service controller for an Amazon ECS service (Fargate, or Express Mode).
+
+ECS has no "pause". Warden's pause remembers, in the state table, the service's desired count and its
+Application Auto Scaling target (minimum, maximum, suspended state), pins the target to 0/0 with
+dynamic scaling suspended (or a scaling policy would start tasks again) and sets the desired count to
+0. Resuming restores exactly what was remembered. The App Runner states map as:
+
+| ECS                                                   | ServiceStatus          |
+|-------------------------------------------------------|------------------------|
+| ACTIVE, a deployment with rolloutState IN_PROGRESS    | OPERATION_IN_PROGRESS  |
+| ACTIVE, desired count 0                               | PAUSED                 |
+| ACTIVE, desired count > 0                             | RUNNING                |
+| DRAINING, INACTIVE, or not found                      | DELETED / not found    |
+
+Pausing a paused service or resuming a running one raises InvalidServiceState, as App Runner's
+InvalidStateException does, so the converge logic is the same for both targets.
+
+Express Mode: an Express service is detected once with `describe_express_gateway_service`. Its pause
+first asks the Express API for a scaling target of 0/0; whether Express accepts a minimum of 0 is not
+documented, so when it refuses, Warden falls back to the underlying ECS service and its scalable
+target, and remembers which path it used so that the resume takes the same one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING, Any, Protocol
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from warden.adapters.autoscaling import EcsScaling, ScalableTarget
+from warden.adapters.clients import client, error_code, is_retryable, probe_client, unavailable
+from warden.domain.service import ServiceSnapshot, ServiceStatus
+from warden.errors import InvalidServiceState, ServiceNotFound
+from warden.observability import logger
+
+if TYPE_CHECKING:
+    from mypy_boto3_ecs import ECSClient
+
+IAM_ACTIONS = frozenset(
+    {
+        "ecs:DescribeServices",
+        "ecs:DescribeTaskDefinition",
+        "ecs:UpdateService",
+        "ecs:DescribeExpressGatewayService",
+        "ecs:UpdateExpressGatewayService",
+    }
+)
+PAUSE_MEMO = "ecs_pause"
+_ARN = re.compile(r"^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service/(?P<cluster>[^/]+)/(?P<service>[^/]+)$")
+
+
+class Memos(Protocol):
+    """Where the controller remembers a paused service's scale (the state table, through its adapter)."""
+
+    def put_memo(self, service_arn: str, name: str, values: dict[str, str]) -> None: ...
+
+    def get_memo(self, service_arn: str, name: str) -> dict[str, str] | None: ...
+
+    def delete_memo(self, service_arn: str, name: str) -> None: ...
+
+
+class EcsServices:
+    def __init__(
+        self,
+        memos: Memos,
+        ecs: ECSClient | None = None,
+        scaling: EcsScaling | None = None,
+        express_probe: ECSClient | None = None,
+    ) -> None:
+        self._memos = memos
+        self._client = ecs
+        self._scaling = scaling or EcsScaling()
+        self._probe = express_probe
+        self._express: dict[str, bool] = {}
+
+    @property
+    def _ecs(self) -> ECSClient:
+        if self._client is None:
+            self._client = client("ecs")
+        return self._client
+
+    # -- ServicePort --------------------------------------------------------------------------------
+    def describe(self, service_arn: str) -> ServiceSnapshot:
+        cluster, name = split_arn(service_arn)
+        service = self._service(cluster, name, service_arn)
+        deployments = service.get("deployments") or []
+        primary = next((d for d in deployments if d.get("status") == "PRIMARY"), deployments[0] if deployments else {})
+        return ServiceSnapshot(
+            arn=service_arn,
+            name=name,
+            status=ecs_status(service),
+            image_identifier=self._image(primary.get("taskDefinition") or service.get("taskDefinition")),
+            auto_deploy=False,
+            url=None,
+        )
+
+    def pause(self, service_arn: str) -> str | None:
+        cluster, name = split_arn(service_arn)
+        service = self._service(cluster, name, service_arn)
+        status = ecs_status(service)
+        if status is not ServiceStatus.RUNNING:
+            raise InvalidServiceState(f"PauseService: the ECS service is {status.value}")
+        remembered: dict[str, str] = {"desired_count": str(service.get("desiredCount", 0)), "path": "ecs"}
+        if self._is_express(service_arn) and self._pause_express(service_arn, remembered):
+            self._memos.put_memo(service_arn, PAUSE_MEMO, remembered)
+            return None
+        target = self._scaling.read(cluster, name)
+        if target is not None:
+            remembered["scalable_target"] = target.model_dump_json()
+        # Remember first: if a call below fails, the retry (or the reconcile) still knows what to restore.
+        self._memos.put_memo(service_arn, PAUSE_MEMO, remembered)
+        if target is not None:
+            self._scaling.write(
+                cluster,
+                name,
+                ScalableTarget(
+                    minimum=0,
+                    maximum=0,
+                    scaling_in_suspended=True,
+                    scaling_out_suspended=True,
+                    scheduled_suspended=True,
+                ),
+            )
+        self._update(cluster, name, desiredCount=0)
+        return None
+
+    def resume(self, service_arn: str) -> str | None:
+        cluster, name = split_arn(service_arn)
+        service = self._service(cluster, name, service_arn)
+        status = ecs_status(service)
+        if status is not ServiceStatus.PAUSED:
+            raise InvalidServiceState(f"ResumeService: the ECS service is {status.value}")
+        memo = self._memos.get_memo(service_arn, PAUSE_MEMO) or {}
+        if memo.get("path") == "express":
+            self._resume_express(service_arn, memo)
+            self._memos.delete_memo(service_arn, PAUSE_MEMO)
+            return None
+        # Scaled to zero outside Warden, nothing remembered: one task is the least that serves traffic.
+        desired = int(memo.get("desired_count") or 1) or 1
+        if memo.get("scalable_target"):
+            target = ScalableTarget.model_validate_json(memo["scalable_target"])
+            self._scaling.write(cluster, name, target)
+            desired = min(max(desired, target.minimum), target.maximum) if target.maximum else desired
+        self._update(cluster, name, desiredCount=desired)
+        self._memos.delete_memo(service_arn, PAUSE_MEMO)
+        return None
+
+    def start_deployment(self, service_arn: str) -> str:
+        cluster, name = split_arn(service_arn)
+        service = self._update(cluster, name, forceNewDeployment=True)
+        deployments = service.get("deployments") or [{}]
+        return str(deployments[0].get("id", "ecs-deployment"))
+
+    # -- ECS-specific, for rollback and the purge ----------------------------------------------------
+    def task_definition(self, service_arn: str) -> str:
+        cluster, name = split_arn(service_arn)
+        return str(self._service(cluster, name, service_arn)["taskDefinition"])
+
+    def task_definition_images(self, task_definition: str) -> list[str]:
+        try:
+            definition = self._ecs.describe_task_definition(taskDefinition=task_definition)["taskDefinition"]
+        except ClientError as error:
+            raise _translate("DescribeTaskDefinition", error) from error
+        except BotoCoreError as error:
+            raise unavailable("ecs", "DescribeTaskDefinition", error) from error
+        return [str(container["image"]) for container in definition.get("containerDefinitions", [])]
+
+    def deploy_task_definition(self, service_arn: str, task_definition: str) -> str:
+        cluster, name = split_arn(service_arn)
+        service = self._update(cluster, name, taskDefinition=task_definition)
+        deployments = service.get("deployments") or [{}]
+        return str(deployments[0].get("id", "ecs-deployment"))
+
+    # -- plumbing -------------------------------------------------------------------------------------
+    def _service(self, cluster: str, name: str, service_arn: str) -> Any:
+        try:
+            response = self._ecs.describe_services(cluster=cluster, services=[name])
+        except ClientError as error:
+            if error_code(error) == "ClusterNotFoundException":
+                raise ServiceNotFound(f"{service_arn}: cluster {cluster} not found") from error
+            raise _translate("DescribeServices", error) from error
+        except BotoCoreError as error:
+            raise unavailable("ecs", "DescribeServices", error) from error
+        services = response.get("services") or []
+        if not services:
+            raise ServiceNotFound(f"{service_arn}: no such ECS service")
+        return services[0]
+
+    def _image(self, task_definition: str | None) -> str | None:
+        if not task_definition:
+            return None
+        images = self.task_definition_images(task_definition)
+        return images[0] if images else None
+
+    def _update(self, cluster: str, name: str, **changes: Any) -> Any:
+        try:
+            return self._ecs.update_service(cluster=cluster, service=name, **changes)["service"]
+        except ClientError as error:
+            if error_code(error) in {"ServiceNotActiveException", "ServiceNotFoundException"}:
+                raise InvalidServiceState(f"UpdateService: {error}") from error
+            raise _translate("UpdateService", error) from error
+        except BotoCoreError as error:
+            raise unavailable("ecs", "UpdateService", error) from error
+
+    def _is_express(self, service_arn: str) -> bool:
+        """Asked once per container. Any refusal (not an Express service, an API this endpoint lacks,
+        AccessDenied) means "plain ECS": the probe client makes one attempt, no retries."""
+        if service_arn not in self._express:
+            probe = self._probe or probe_client("ecs")
+            try:
+                probe.describe_express_gateway_service(serviceArn=service_arn)
+                self._express[service_arn] = True
+            except (ClientError, BotoCoreError) as error:
+                logger.info("not an Express service", extra={"service_arn": service_arn, "probe": repr(error)[:200]})
+                self._express[service_arn] = False
+        return self._express[service_arn]
+
+    def _pause_express(self, service_arn: str, remembered: dict[str, str]) -> bool:
+        probe = self._probe or probe_client("ecs")
+        try:
+            current = probe.describe_express_gateway_service(serviceArn=service_arn)["service"]
+            configurations = current.get("activeConfigurations") or [{}]
+            scaling = configurations[0].get("scalingTarget") or {}
+            self._ecs.update_express_gateway_service(
+                serviceArn=service_arn, scalingTarget={"minTaskCount": 0, "maxTaskCount": 0}
+            )
+        except ClientError as error:
+            if is_retryable(error):
+                raise _translate("UpdateExpressGatewayService", error) from error
+            logger.warning(
+                "Express refused a 0/0 scaling target; pausing the underlying ECS service instead",
+                extra={"service_arn": service_arn, "error": error_code(error)},
+            )
+            return False
+        remembered.update(path="express", express_scaling=json.dumps(scaling, default=str))
+        return True
+
+    def _resume_express(self, service_arn: str, memo: dict[str, str]) -> None:
+        scaling = json.loads(memo.get("express_scaling") or "{}")
+        # Nothing remembered (an older pause): one task is the least that serves traffic.
+        minimum = int(scaling.get("minTaskCount", 1))
+        maximum = int(scaling.get("maxTaskCount", max(minimum, 1)))
+        try:
+            self._ecs.update_express_gateway_service(
+                serviceArn=service_arn, scalingTarget={"minTaskCount": minimum, "maxTaskCount": maximum}
+            )
+        except ClientError as error:
+            raise _translate("UpdateExpressGatewayService", error) from error
+        except BotoCoreError as error:
+            raise unavailable("ecs", "UpdateExpressGatewayService", error) from error
+
+
+def split_arn(service_arn: str) -> tuple[str, str]:
+    match = _ARN.match(service_arn)
+    if match is None:
+        raise ServiceNotFound(
+            f"{service_arn}: not an ECS service ARN (arn:aws:ecs:<region>:<account>:service/<cluster>/<name>)"
+        )
+    return match["cluster"], match["service"]
+
+
+def ecs_status(service: Any) -> ServiceStatus:
+    """The App Runner-style status of an ECS service description (see the module's table)."""
+    state = service.get("status")
+    if state in {"DRAINING", "INACTIVE"}:
+        return ServiceStatus.DELETED
+    if any(d.get("rolloutState") == "IN_PROGRESS" for d in service.get("deployments") or []):
+        return ServiceStatus.OPERATION_IN_PROGRESS
+    if int(service.get("desiredCount", 0)) == 0:
+        return ServiceStatus.PAUSED
+    return ServiceStatus.RUNNING
+
+
+def _translate(operation: str, error: ClientError) -> Exception:
+    return unavailable("ecs", operation, error) if is_retryable(error) else error
