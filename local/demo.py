@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from local import demo_alarms, demo_budget, demo_images, demo_keys, demo_schedule
+from local import demo_alarms, demo_budget, demo_images, demo_keys, demo_pipeline, demo_schedule
 from local.account import local_account
 from local.template import ROOT
 from local.timeline import Timeline
@@ -25,6 +25,7 @@ ACTS: tuple[Callable[[Timeline], int], ...] = (
     demo_keys.play,
     demo_alarms.play,
     demo_images.play,
+    demo_pipeline.play,
 )
 
 

@@ -54,6 +54,12 @@ def seed_ecs_service(
             ScalableDimension="ecs:service:DesiredCount",
             MinCapacity=scaling[0],
             MaxCapacity=scaling[1],
+            # Explicit: re-registering keeps a previous suspension otherwise (a test before may have paused it).
+            SuspendedState={
+                "DynamicScalingInSuspended": False,
+                "DynamicScalingOutSuspended": False,
+                "ScheduledScalingSuspended": False,
+            },
         )
     return arn
 

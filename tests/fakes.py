@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from pydantic import SecretStr
+
 from warden.domain.budget import BudgetSnapshot
 from warden.domain.claims import Claim
+from warden.domain.deployments import OperationInfo
+from warden.domain.images import DOCKER_MANIFEST, RepositoryNotFound
 from warden.domain.keys import AccessKeyRefused, ListedKey
 from warden.domain.notification import Notification
+from warden.domain.pipeline import DockerUnavailable, ImageManifest, ImmutableTag, RegistryLogin, RepositoryInfo
 from warden.domain.records import ActionRecord, DeploymentRecord, EventStart, EventStatus
 from warden.domain.service import ServiceSnapshot, ServiceStatus
 from warden.errors import BudgetNotFound, EventInProgress, InvalidServiceState, ServiceNotFound
@@ -27,12 +33,15 @@ class FakeService:
     calls: list[str] = field(default_factory=list)
     # Set to a status to simulate someone else changing the service between describe and call.
     race_to: ServiceStatus | None = None
+    auto_deploy: bool | None = None  # AutoDeploymentsEnabled
 
     def describe(self, service_arn: str) -> ServiceSnapshot:
         if service_arn != self.arn:
             raise ServiceNotFound(service_arn)
         self.calls.append("describe")
-        return ServiceSnapshot(arn=self.arn, name=self.name, status=self.status, image_identifier=self.image)
+        return ServiceSnapshot(
+            arn=self.arn, name=self.name, status=self.status, image_identifier=self.image, auto_deploy=self.auto_deploy
+        )
 
     def pause(self, service_arn: str) -> str | None:
         return self._change("pause", ServiceStatus.RUNNING, ServiceStatus.PAUSED)
@@ -252,3 +261,97 @@ class FakeAccessKeys:
     @property
     def deactivated(self) -> list[str]:
         return [call.split(":", 2)[2] for call in self.calls if call.startswith("deactivate:")]
+
+
+@dataclass
+class FakeRegistry:
+    """ECR for release and rollback: tags -> digests, digests -> manifests, and the calls made."""
+
+    repository_name: str = "consultation-app"
+    uri: str = "123456789012.dkr.ecr.us-east-1.amazonaws.com/consultation-app"
+    mutability: str = "MUTABLE"
+    exists: bool = True
+    tags: dict[str, str] = field(default_factory=dict)
+    manifests: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    calls: list[str] = field(default_factory=list)
+
+    def add(self, digest: str, *tags: str, media_type: str = DOCKER_MANIFEST) -> str:
+        self.manifests[digest] = (f'{{"digest": "{digest}"}}', media_type)
+        for tag in tags:
+            self.tags[tag] = digest
+        return digest
+
+    def repository(self, name: str) -> RepositoryInfo:
+        self.calls.append("repository")
+        if not self.exists:
+            raise RepositoryNotFound(f"ECR repository {name!r} does not exist")
+        return RepositoryInfo(name=name, uri=self.uri, tag_mutability=self.mutability)
+
+    def login(self) -> RegistryLogin:
+        self.calls.append("login")
+        return RegistryLogin(registry=self.uri.split("/")[0], username="AWS", password=SecretStr("ecr-password"))
+
+    def resolve_tag(self, repository: str, tag: str) -> str | None:
+        return self.tags.get(tag)
+
+    def get_manifest(self, repository: str, digest: str) -> ImageManifest | None:
+        self.calls.append(f"get:{digest}")
+        if digest not in self.manifests:
+            return None
+        manifest, media_type = self.manifests[digest]
+        return ImageManifest(digest=digest, manifest=manifest, media_type=media_type)
+
+    def put_manifest(self, repository: str, tag: str, manifest: ImageManifest) -> bool:
+        self.calls.append(f"put:{tag}")
+        if self.mutability == "IMMUTABLE":
+            raise ImmutableTag(f"{tag} cannot move")
+        if self.tags.get(tag) == manifest.digest:
+            return False
+        self.tags[tag] = manifest.digest
+        return True
+
+
+@dataclass
+class FakeDocker:
+    """The docker CLI: records each call (secret values kept apart, as the environment would carry them)."""
+
+    registry: FakeRegistry | None = None  # a push puts the built image into it
+    engine: bool = True
+    calls: list[str] = field(default_factory=list)
+    build_env: dict[str, str] = field(default_factory=dict)
+    passwords: list[str] = field(default_factory=list)
+    built: dict[str, str] = field(default_factory=dict)
+
+    def check_engine(self) -> str:
+        self.calls.append("info")
+        if not self.engine:
+            raise DockerUnavailable("the Docker engine is not running")
+        return "27.3.1"
+
+    def build(self, image: str, *, context: str, build_args: Mapping[str, str]) -> None:
+        self.calls.append(f"build {image} {context} {' '.join(build_args)}".strip())
+        self.build_env.update(build_args)
+        self.built[image] = "sha256:" + hashlib.sha256(image.encode()).hexdigest()
+
+    def tag(self, source: str, target: str) -> None:
+        self.calls.append(f"tag {source} {target}")
+        self.built[target] = self.built[source]
+
+    def login(self, registry: str, username: str, password: str) -> None:
+        self.calls.append(f"login {username} {registry}")
+        self.passwords.append(password)
+
+    def push(self, image: str) -> None:
+        self.calls.append(f"push {image}")
+        if self.registry is not None:
+            self.registry.add(self.built[image], image.rsplit(":", 1)[1])
+
+
+@dataclass
+class FakeOperations:
+    """App Runner's ListOperations: the newest operation per type."""
+
+    operations: list[OperationInfo] = field(default_factory=list)
+
+    def last_operation(self, service_arn: str, types: frozenset[str]) -> OperationInfo | None:
+        return next((operation for operation in self.operations if operation.type in types), None)

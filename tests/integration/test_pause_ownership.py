@@ -16,9 +16,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from local.account import IMAGE, LocalAccount, LocalServers, seed_account
+from local.ecs import CLUSTER, seed_ecs_service
 from local.events import budget_message, sns_event
 from local.invoke import fresh_container
 from warden.adapters.apprunner import AppRunnerServices
+from warden.adapters.clients import client
 from warden.domain.claims import Claim, ClaimReason
 from warden.errors import InvalidServiceState
 from warden.models.sns import parse_sns_event
@@ -27,7 +29,7 @@ from warden.usecases.budget_alert import handle_message
 from warden.usecases.claims import ClaimDeps, place_claim, release_claim
 from warden.usecases.operator import manual_pause, manual_resume
 from warden.usecases.schedule import Job, run_job
-from warden.wiring import budget_alert_deps, operator_deps, schedule_deps
+from warden.wiring import budget_alert_deps, operator_deps, schedule_deps, service_controller
 
 pytestmark = pytest.mark.integration
 
@@ -38,12 +40,79 @@ def shared(servers: LocalServers) -> LocalAccount:
     return seed_account(servers)
 
 
+class AppRunnerTarget:
+    """A fresh App Runner service in the emulator; App Runner's own calls are counted there."""
+
+    kind = "apprunner"
+
+    def new(self, shared: LocalAccount) -> LocalAccount:
+        arn = shared.emulator.seed_service(f"case-{uuid.uuid4().hex[:12]}", IMAGE)
+        return dataclasses.replace(shared, service_arn=arn)
+
+    def pause(self, account: LocalAccount) -> None:
+        account.client("apprunner").pause_service(ServiceArn=account.service_arn)
+
+    def calls(self, account: LocalAccount) -> tuple[int, int]:
+        def count(operation: str) -> int:
+            return sum(
+                1
+                for call in account.emulator.calls(operation)
+                if call["params"].get("ServiceArn") == account.service_arn
+            )
+
+        return count("PauseService"), count("ResumeService")
+
+    def status(self, account: LocalAccount) -> str:
+        return account.service_status()
+
+
+class EcsTarget:
+    """A fresh ECS service with an auto-scaling target in moto; the UpdateService calls Warden makes are
+    counted on the client Warden itself uses (a warm container: the cached client of warden.adapters.clients)."""
+
+    kind = "ecs"
+
+    def __init__(self) -> None:
+        self.updates: list[dict[str, object]] = []
+        self._hooked: set[int] = set()
+
+    def new(self, shared: LocalAccount) -> LocalAccount:
+        arn = seed_ecs_service(shared, f"case-{uuid.uuid4().hex[:12]}", desired=2, scaling=(1, 3))
+        return dataclasses.replace(shared, service_arn=arn)
+
+    def pause(self, account: LocalAccount) -> None:
+        service_controller(get_settings()).pause(account.service_arn)
+
+    def calls(self, account: LocalAccount) -> tuple[int, int]:
+        ecs = client("ecs")
+        if id(ecs) not in self._hooked:
+            ecs.meta.events.register("provide-client-params.ecs.UpdateService", self._record)
+            self._hooked.add(id(ecs))
+        name = account.service_arn.rsplit("/", 1)[-1]
+        mine = [update for update in self.updates if update.get("service") == name and "desiredCount" in update]
+        return sum(1 for u in mine if u["desiredCount"] == 0), sum(1 for u in mine if u["desiredCount"] != 0)
+
+    def _record(self, params: dict[str, object], **_: object) -> None:
+        self.updates.append(dict(params))
+
+    def status(self, account: LocalAccount) -> str:
+        name = account.service_arn.rsplit("/", 1)[-1]
+        service = account.client("ecs").describe_services(cluster=CLUSTER, services=[name])["services"][0]
+        return "PAUSED" if service["desiredCount"] == 0 else "RUNNING"
+
+
+TARGETS = {"apprunner": AppRunnerTarget(), "ecs": EcsTarget()}
+
+
+@pytest.fixture(params=sorted(TARGETS))
+def target(request: pytest.FixtureRequest) -> AppRunnerTarget | EcsTarget:
+    return TARGETS[request.param]
+
+
 @pytest.fixture
 def account(shared: LocalAccount) -> LocalAccount:
-    """The module's account with a service of its own: claims are keyed by service, so cases stay apart."""
-    name = f"case-{uuid.uuid4().hex[:12]}"
-    arn = shared.emulator.seed_service(name, IMAGE)
-    return dataclasses.replace(shared, service_arn=arn)
+    """The module's account with an App Runner service of its own (claims are keyed by service)."""
+    return TARGETS["apprunner"].new(shared)
 
 
 MONDAY_0800 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -96,7 +165,7 @@ def _override(reason: ClaimReason) -> Callable[[LocalAccount], None]:
 def _alarm(fired: bool) -> Callable[[LocalAccount], None]:
     def run(account: LocalAccount) -> None:
         settings = get_settings()
-        deps = ClaimDeps(AppRunnerServices(), operator_deps(settings).state)
+        deps = ClaimDeps(service_controller(settings), operator_deps(settings).state)
         if fired:
             claim = Claim.new(
                 ClaimReason.ALARM, owner="on_alarm", evidence="5xx", now=MONDAY_0800, qualifier="warden-5xx-rate"
@@ -128,7 +197,7 @@ CLAIM_SETS = [
 ]
 
 
-def _seed_claims(account: LocalAccount, keys: frozenset[str]) -> None:
+def _seed_claims(account: LocalAccount, target: AppRunnerTarget | EcsTarget, keys: frozenset[str]) -> None:
     state = operator_deps(get_settings()).state
     last_month = (MONDAY_0800.replace(day=1) - timedelta(days=1)).replace(day=1)
     for key in keys:
@@ -143,40 +212,35 @@ def _seed_claims(account: LocalAccount, keys: frozenset[str]) -> None:
         )
         assert state.add_claim(account.service_arn, claim)
     if keys:
-        account.client("apprunner").pause_service(ServiceArn=account.service_arn)
-
-
-def calls(account: LocalAccount, operation: str) -> int:
-    """App Runner calls of `operation` made for this case's service."""
-    return sum(
-        1 for call in account.emulator.calls(operation) if call["params"].get("ServiceArn") == account.service_arn
-    )
+        target.pause(account)
 
 
 @pytest.mark.parametrize("event", list(EVENTS))
 @pytest.mark.parametrize("claims", CLAIM_SETS, ids=lambda keys: "+".join(sorted(keys)) or "no claims")
 def test_each_event_changes_only_its_own_claim_and_the_service_follows_the_claims(
-    account: LocalAccount, claims: frozenset[str], event: str
+    shared: LocalAccount, target: AppRunnerTarget | EcsTarget, claims: frozenset[str], event: str
 ) -> None:
     arrive, adds, clears = EVENTS[event]
+    account = target.new(shared)
     with fresh_container({**account.env(), **SCHEDULE_ENV}, reuse_clients=True):
         # Given a service converged with these claims
-        _seed_claims(account, claims)
+        _seed_claims(account, target, claims)
         before_paused = bool(claims)
-        pauses_before = calls(account, "PauseService")
-        resumes_before = calls(account, "ResumeService")
+        pauses_before, resumes_before = target.calls(account)
         # When the event arrives through its production use case
         arrive(account)
         # Then only its own claim changed
         expected = (claims | {adds}) - {clears} if adds else claims - {clears}
         left = {item["SK"].removeprefix("CLAIM#") for item in account.claims()}
         assert left == expected
-        # And App Runner was called exactly when the desired state flipped
+        # And the service was paused or resumed exactly when the desired state flipped
         after_paused = bool(expected)
-        pauses = calls(account, "PauseService") - pauses_before
-        resumes = calls(account, "ResumeService") - resumes_before
-        assert (pauses, resumes) == (int(after_paused and not before_paused), int(before_paused and not after_paused))
-        assert account.service_status() == ("PAUSED" if after_paused else "RUNNING")
+        pauses, resumes = target.calls(account)
+        assert (pauses - pauses_before, resumes - resumes_before) == (
+            int(after_paused and not before_paused),
+            int(before_paused and not after_paused),
+        )
+        assert target.status(account) == ("PAUSED" if after_paused else "RUNNING")
 
 
 class RacingServices(AppRunnerServices):
@@ -204,7 +268,7 @@ def test_a_race_between_describe_and_pause_ends_converged_not_crashed(account: L
         change = place_claim(deps, account.service_arn, claim, now=MONDAY_0800, actor="test", dry_run=False)
         # Then App Runner refused Warden's pause (InvalidStateException), Warden described again and found it done
         assert services.raced
-        assert calls(account, "PauseService") == 2
+        assert TARGETS["apprunner"].calls(account)[0] == 2
         assert change.result.called is None
         assert account.service_status() == "PAUSED"
 

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from local.template import load_template
-from warden.adapters import apprunner, budgets, dynamodb, ecr, iam, sns
+from warden.adapters import apprunner, autoscaling, budgets, dynamodb, ecr, iam, sns
+from warden.adapters import ecs as ecs_adapter
 
 pytestmark = pytest.mark.template
 
@@ -19,16 +20,46 @@ def only(adapter: ModuleType, *actions: str) -> SimpleNamespace:
     return SimpleNamespace(IAM_ACTIONS=frozenset(actions))
 
 
-# Which adapters each function's use case is wired with (warden/wiring.py).
+# What the functions that pause, resume and deploy call on App Runner (ListOperations is the deployment watcher's).
+MANAGE = only(
+    apprunner,
+    "apprunner:DescribeService",
+    "apprunner:PauseService",
+    "apprunner:ResumeService",
+    "apprunner:StartDeployment",
+)
+# A rollback reads the tracked tag, fetches the earlier image's exact manifest and puts it back as the tag.
+ROLLBACK = only(ecr, "ecr:DescribeImages", "ecr:BatchGetImage", "ecr:PutImage")
+# An ECS SERVICE_ARN swaps the App Runner controller for the ECS one (a GuardsEcsService condition in the
+# template): the service, its task definitions and its Application Auto Scaling target.
+ECS_CONTROL = (ecs_adapter, autoscaling)
+
+# Which adapters each function's use case is wired with (warden/wiring.py). The ECR adapter also declares
+# what only the CLI's `warden release` calls (ecr:DescribeRepositories, ecr:GetAuthorizationToken): the CLI runs
+# with the operator's rights, never the template's.
 WIRING = {
     # Functions that pause or resume read the tracked image's digest (ecr:DescribeImages) when EcrRepository is
     # set, so that a resume can deploy an image pushed while the service was paused.
-    "OnBudgetAlertFunction": (apprunner, budgets, only(ecr, "ecr:DescribeImages"), sns, dynamodb),
-    "OnAlarmFunction": (apprunner, only(ecr, "ecr:DescribeImages"), sns, dynamodb),
-    "RunScheduleFunction": (apprunner, budgets, only(ecr, "ecr:DescribeImages"), sns, dynamodb),
+    "OnBudgetAlertFunction": (MANAGE, *ECS_CONTROL, budgets, only(ecr, "ecr:DescribeImages"), sns, dynamodb),
+    # on_alarm's `rollback` action rolls back through the release pipeline (re-tag, then deploy).
+    "OnAlarmFunction": (MANAGE, *ECS_CONTROL, ROLLBACK, sns, dynamodb),
+    "RunScheduleFunction": (MANAGE, *ECS_CONTROL, budgets, only(ecr, "ecr:DescribeImages"), sns, dynamodb),
     "AuditAccessKeysFunction": (iam, sns, dynamodb),
     # purge_images reads the service through ServiceReaderPort (describe only): it never pauses or deploys.
-    "PurgeImagesFunction": (only(apprunner, "apprunner:DescribeService"), ecr, sns, dynamodb),
+    "PurgeImagesFunction": (
+        only(apprunner, "apprunner:DescribeService"),
+        only(ecr, "ecr:DescribeImages", "ecr:BatchGetImage", "ecr:BatchDeleteImage"),
+        sns,
+        dynamodb,
+    ),
+    # on_deployment describes the service, reads its operations (the duration) and, rolling back, deploys; it
+    # never pauses or resumes.
+    "OnDeploymentFunction": (
+        only(apprunner, "apprunner:DescribeService", "apprunner:ListOperations", "apprunner:StartDeployment"),
+        ROLLBACK,
+        sns,
+        dynamodb,
+    ),
 }
 # Statements that serve Lambda itself rather than an adapter (the on-failure destination).
 LAMBDA_OWN = {"SendFailedEventsToQueue"}

@@ -110,7 +110,15 @@ def function_environment(template: dict[str, Any], function: dict[str, Any]) -> 
 # IAM has no resource-level permissions for these: a statement granting only them must name "*"
 # (Service Authorization Reference, IAM: no resource type is listed for these actions).
 STAR_ONLY_ACTIONS = frozenset(
-    {"iam:GenerateCredentialReport", "iam:GetCredentialReport", "iam:GetAccountAuthorizationDetails"}
+    {
+        "iam:GenerateCredentialReport",
+        "iam:GetCredentialReport",
+        "iam:GetAccountAuthorizationDetails",
+        # Read-only, and IAM offers no resource-level permission for them (an ECS target reads its task
+        # definitions' images and its service's scalable target).
+        "ecs:DescribeTaskDefinition",
+        "application-autoscaling:DescribeScalableTargets",
+    }
 )
 READ_ONLY_VERBS = ("get", "list", "describe", "view", "query", "scan", "batchget", "lookup", "search", "head")
 IAM_POLICY_TYPES = {
@@ -496,6 +504,60 @@ def test_the_built_function_holds_the_handler(sam_build: Build) -> None:
     assert (sam_build.build_dir / "OnBudgetAlertFunction" / "app.py").is_file()
 
 
+LAYER_LIMIT_BYTES = 15_000_000  # unzipped (Lambda allows 250 MB for a function and its layers)
+FUNCTION_LIMIT_BYTES = 100_000
+# Each 3.13 .pyc starts with the magic number, then 4 bytes of flags: 0b01 = hash-based and not checked
+# against the source (unchecked-hash), so Lambda's read-only /opt never makes Python compile it again.
+UNCHECKED_HASH_FLAGS = 0b01
+NOT_IN_THE_LAYER = ("aws_xray_sdk", "boto3", "botocore", "s3transfer", "wrapt")
+
+
+def tree_bytes(folder: Path) -> int:
+    return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
+
+
+def test_the_built_layer_ships_python313_bytecode_for_warden_and_its_dependencies(sam_build: Build) -> None:
+    # Given a successful build (layers/warden/Makefile: pip for aarch64/cp313, then compileall)
+    assert sam_build.run.returncode == 0, sam_build.run.failure("sam build")
+    site = sam_build.build_dir / "WardenLayer" / "python"
+
+    # When the compiled files of the warden package and of pydantic are listed
+    sources = sorted(path for path in (site / "warden").rglob("*.py"))
+    compiled = {path.name for path in (site / "warden").rglob("__pycache__/*.cpython-313.pyc")}
+    pydantic = sorted((site / "pydantic" / "__pycache__").glob("*.cpython-313.pyc"))
+
+    # Then every warden module and pydantic ship bytecode for python3.13, and nothing for another version
+    assert sources
+    missing = [str(path.relative_to(site)) for path in sources if f"{path.stem}.cpython-313.pyc" not in compiled]
+    assert missing == [], f"modules without python3.13 bytecode: {missing}"
+    assert len(pydantic) > 10, sorted(path.name for path in pydantic)
+    assert (site / "pydantic" / "__pycache__" / "main.cpython-313.pyc").is_file()
+    assert (site / "aws_lambda_powertools" / "logging" / "__pycache__" / "logger.cpython-313.pyc").is_file()
+    strays = [str(path.relative_to(site)) for path in site.rglob("*.pyc") if ".cpython-313." not in path.name]
+    assert strays == []
+    # And the bytecode is not checked against the sources (unchecked-hash)
+    for pyc in [*pydantic[:3], *(site / "warden" / "__pycache__").glob("*.pyc")]:
+        flags = int.from_bytes(pyc.read_bytes()[4:8], "little")
+        assert flags == UNCHECKED_HASH_FLAGS, f"{pyc.name}: flags {flags:#x}"
+
+
+def test_the_built_layer_holds_no_x_ray_sdk_and_no_boto3_and_the_artifacts_are_small(sam_build: Build) -> None:
+    # Given a successful build
+    assert sam_build.run.returncode == 0, sam_build.run.failure("sam build")
+    site = sam_build.build_dir / "WardenLayer" / "python"
+
+    # Then tracing is opt-in without an SDK in the layer, and boto3 comes from the Lambda runtime
+    present = [name for name in NOT_IN_THE_LAYER if (site / name).exists()]
+    assert present == [], f"{present} in the layer: see layers/warden/requirements.txt"
+    assert not list(site.glob("*.egg-info")), "the layer must hold the warden package only, not its egg-info"
+    # And the layer and every function stay under their size targets (README, Performance)
+    assert tree_bytes(sam_build.build_dir / "WardenLayer") < LAYER_LIMIT_BYTES
+    functions = [path for path in sam_build.build_dir.iterdir() if path.is_dir() and path.name.endswith("Function")]
+    assert functions
+    for function in functions:
+        assert tree_bytes(function) < FUNCTION_LIMIT_BYTES, function.name
+
+
 # --------------------------------------------------------------------------------------------------
 # What SAM generates from the template
 # --------------------------------------------------------------------------------------------------
@@ -740,7 +802,8 @@ def test_every_function_runs_python313_on_arm64_with_the_warden_layer(template: 
         # When its runtime settings are read (Globals included) / Then they match the layer's build
         assert function_setting(template, function, "Runtime") == "python3.13", logical_id
         assert function_setting(template, function, "Architectures") == ["arm64"], logical_id
-        assert function_setting(template, function, "Tracing") == "Active", logical_id
+        # Tracing is opt-in (the Tracing parameter), so that no cold start pays for the X-Ray SDK by default
+        assert function_setting(template, function, "Tracing") == {"Fn::If": ["TracingOn", "Active", "PassThrough"]}
         assert {"Ref": "WardenLayer"} in function_setting(template, function, "Layers"), logical_id
 
 
@@ -748,7 +811,8 @@ def test_the_layer_is_built_for_python313_on_arm64(template: dict[str, Any]) -> 
     # Given the layer / When its build metadata and compatibility are read / Then they match the functions
     layer = template["Resources"]["WardenLayer"]
     assert layer["Type"] == "AWS::Serverless::LayerVersion"
-    assert layer["Metadata"] == {"BuildMethod": "python3.13", "BuildArchitecture": "arm64"}
+    # layers/warden/Makefile installs the aarch64 wheels and compiles python3.13 bytecode (test_layer_build.py)
+    assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
     assert layer["Properties"]["ContentUri"] == "layers/warden"
     assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
     assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]

@@ -242,7 +242,8 @@ def test_a_rollback_alarm_without_a_configured_rollback_says_to_run_it_by_hand()
     assert result.outcome is Outcome.ROLLBACK_NOT_CONFIGURED
     assert world.service.mutations == []
     assert world.rollback.requests == []
-    assert "Rollback is not configured yet; run `warden rollback` by hand" in world.last.body
+    assert "Rollback is not configured in this stack" in world.last.body
+    assert "run `warden rollback` by hand" in world.last.body
     assert world.last.event == "alarm.rollback_unconfigured"
 
 

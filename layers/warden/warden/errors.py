@@ -47,3 +47,16 @@ class InvalidServiceState(WardenError):
 
 class BudgetNotFound(WardenError):
     """The budget named by BUDGET_NAME does not exist in this account."""
+
+
+class RollbackDeclined(WardenError):
+    """The RollbackPort decided not to roll back (automatic rollback off, outside the window after a deployment,
+    already rolled back once, or the last deployment was itself a rollback); `reason` says which."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class RollbackFailed(RollbackDeclined):
+    """The rollback was attempted and failed. It is not attempted again for the same deployment."""

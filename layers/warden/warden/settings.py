@@ -17,6 +17,8 @@ from typing import TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from warden.domain.alarms import AlarmActionMap
+from warden.domain.pipeline import parse_build_arg_names
+from warden.domain.redaction import redact, secret_values
 from warden.domain.schedule import WorkingHours, parse_clock, parse_days
 from warden.errors import SettingsError
 
@@ -131,6 +133,11 @@ class Settings(BaseModel):
     schedule_timezone: str = "UTC"
     alarm_actions: AlarmActionMap = AlarmActionMap()
     alarm_cooldown_minutes: int = 30
+    # The release pipeline: build-arg names `warden release` passes (values from the environment or .env),
+    # and automatic rollback after a failed deployment or an alarm soon after one.
+    release_build_args: tuple[str, ...] = ()
+    auto_rollback: bool = False
+    rollback_window_minutes: int = 30
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -171,6 +178,10 @@ class Settings(BaseModel):
         timezone = reader.optional("SCHEDULE_TIMEZONE", _timezone, "UTC")
         alarm_actions = reader.optional("ALARM_ACTIONS", AlarmActionMap.parse, AlarmActionMap())
         alarm_cooldown = reader.optional("ALARM_COOLDOWN_MINUTES", _minutes, 30)
+        no_build_args: tuple[str, ...] = ()
+        build_args = reader.optional("RELEASE_BUILD_ARGS", parse_build_arg_names, no_build_args)
+        auto_rollback = reader.optional("AUTO_ROLLBACK", _bool, False)
+        rollback_window = reader.optional("ROLLBACK_WINDOW_MINUTES", _window_minutes, 30)
         working_hours = None
         if reader.optional("WORKING_HOURS_ENABLED", _bool, False):
             start = reader.optional("WORKDAY_START", parse_clock, parse_clock("08:00"))
@@ -181,7 +192,8 @@ class Settings(BaseModel):
             else:
                 working_hours = WorkingHours(timezone=timezone, start=start, end=end, days=days)
         if reader.problems or service is None or topic is None or table is None or budget is None:
-            raise SettingsError("invalid settings: " + "; ".join(reader.problems))
+            # Lambda logs this message: a secret pasted into a setting by mistake is masked in it.
+            raise SettingsError(redact("invalid settings: " + "; ".join(reader.problems), secret_values(env)))
         return cls(
             service=service,
             notify_topic_arn=topic,
@@ -209,6 +221,9 @@ class Settings(BaseModel):
             schedule_timezone=timezone,
             alarm_actions=alarm_actions,
             alarm_cooldown_minutes=alarm_cooldown,
+            release_build_args=build_args,
+            auto_rollback=auto_rollback,
+            rollback_window_minutes=rollback_window,
         )
 
 
@@ -329,6 +344,16 @@ def _minutes(raw: str) -> int:
         raise ValueError(f"expected a whole number of minutes, got {raw!r}") from None
     if not 0 <= value <= 10080:
         raise ValueError(f"expected 0 (no cool-down) to 10080 minutes (a week), got {raw!r}")
+    return value
+
+
+def _window_minutes(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"expected a whole number of minutes, got {raw!r}") from None
+    if not 1 <= value <= 1440:
+        raise ValueError(f"expected 1 to 1440 minutes (a day), got {raw!r}")
     return value
 
 

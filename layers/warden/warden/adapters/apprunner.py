@@ -1,4 +1,4 @@
-"""App Runner adapter: describe, pause, resume and deploy one service.
+"""App Runner adapter: describe, pause, resume and deploy one service, and read its latest operations.
 
 App Runner has no paginators and no waiters in botocore; Warden needs neither here.
 """
@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from warden.adapters.clients import client, error_code, is_retryable, unavailable
+from warden.domain.deployments import OperationInfo
 from warden.domain.service import ServiceSnapshot, ServiceStatus
 from warden.errors import InvalidServiceState, ServiceNotFound
 
@@ -23,6 +24,8 @@ IAM_ACTIONS = frozenset(
         "apprunner:PauseService",
         "apprunner:ResumeService",
         "apprunner:StartDeployment",
+        # The deployment watcher: how long the operation behind an event took, and how it ended.
+        "apprunner:ListOperations",
     }
 )
 
@@ -60,6 +63,25 @@ class AppRunnerServices:
             "StartDeployment", service_arn, lambda: self._apprunner.start_deployment(ServiceArn=service_arn)
         )
         return str(response["OperationId"])
+
+    def last_operation(self, service_arn: str, types: frozenset[str]) -> OperationInfo | None:
+        """The newest operation of one of `types` among the service's 20 most recent (ListOperations is newest
+        first; one page is enough for the operation an event just reported)."""
+        response = self._call(
+            "ListOperations",
+            service_arn,
+            lambda: self._apprunner.list_operations(ServiceArn=service_arn, MaxResults=20),
+        )
+        for summary in response.get("OperationSummaryList", []):
+            if summary.get("Type") in types:
+                return OperationInfo(
+                    id=str(summary.get("Id", "")),
+                    type=str(summary["Type"]),
+                    status=str(summary.get("Status", "")),
+                    started_at=summary.get("StartedAt"),
+                    ended_at=summary.get("EndedAt"),
+                )
+        return None
 
     @staticmethod
     def _call(operation: str, service_arn: str, call: Any) -> Any:

@@ -5,12 +5,14 @@ Key scheme (literal in template.yaml: PK and SK, both strings):
 - `SERVICE#<arn>` / `ACTION#<time>#<id>`     one entry of the action log (TTL `expires_at`)
 - `SERVICE#<arn>` / `DEPLOY#<time>#<digest>` one deployment of an image (rollback targets; TTL `expires_at`)
 - `SERVICE#<arn>` / `MEMO#<name>`            a small fact kept across invocations (e.g. `paused_image`)
-- `EVENT#<key>`   / `EVENT`                  an event being or already handled (TTL `expires_at`)
+- `EVENT#<key>`   / `EVENT`                  an event being or already handled (TTL `expires_at`); a key too
+                                             long for DynamoDB (a forged SNS MessageId) as `EVENT#sha256:<hex>`
 Claims are written with conditional puts so that two deliveries of one alert add one claim.
 """
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -20,6 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from warden.adapters.clients import client, error_code, is_retryable, unavailable
 from warden.domain.claims import Claim, ClaimReason
+from warden.domain.notification import utf8_safe
 from warden.domain.records import (
     ActionRecord,
     DeploymentRecord,
@@ -164,14 +167,18 @@ class StateTable:
     # -- handled events ---------------------------------------------------------------------------
     def begin_event(self, event_key: str, now: datetime, *, lock_seconds: int = 300) -> EventStart:
         epoch = int(now.timestamp())
+        # Whose lock it is: when DynamoDB wrote it but its answer was lost, botocore's retry of this same put
+        # fails the condition on our own lock, which must not read as "another invocation holds it".
+        owner = uuid.uuid4().hex
         try:
             self._ddb.put_item(
                 TableName=self._table,
                 Item={
-                    "PK": _s(f"EVENT#{event_key}"),
+                    "PK": _s(_event_partition(event_key)),
                     "SK": _s("EVENT"),
                     "kind": _s("event"),
                     "status": _s(_IN_PROGRESS),
+                    "owner": _s(owner),
                     "locked_until": {"N": str(epoch + lock_seconds)},
                     TTL_ATTRIBUTE: {"N": str(epoch + _EVENT_DAYS * 86400)},
                 },
@@ -183,13 +190,15 @@ class StateTable:
         except ClientError as error:
             if error_code(error) != "ConditionalCheckFailedException":
                 raise self._translate("PutItem", error) from error
-            item = self._get(f"EVENT#{event_key}", "EVENT")
+            item = self._get(_event_partition(event_key), "EVENT")
             if item is not None and item["status"]["S"] == _COMPLETED:
                 return EventStart(
                     status=EventStatus.DUPLICATE,
                     handled_at=datetime.fromisoformat(item["handled_at"]["S"]),
                     summary=item.get("summary", {}).get("S"),
                 )
+            if item is not None and item.get("owner", {}).get("S") == owner:
+                return EventStart(status=EventStatus.NEW)
             raise EventInProgress(f"event {event_key} is being handled by another invocation") from error
         except BotoCoreError as error:
             raise unavailable("dynamodb", "PutItem", error) from error
@@ -198,7 +207,7 @@ class StateTable:
     def complete_event(self, event_key: str, now: datetime, summary: str) -> None:
         self._put(
             {
-                "PK": _s(f"EVENT#{event_key}"),
+                "PK": _s(_event_partition(event_key)),
                 "SK": _s("EVENT"),
                 "kind": _s("event"),
                 "status": _s(_COMPLETED),
@@ -210,7 +219,7 @@ class StateTable:
 
     def release_event(self, event_key: str) -> None:
         try:
-            self._ddb.delete_item(TableName=self._table, Key={"PK": _s(f"EVENT#{event_key}"), "SK": _s("EVENT")})
+            self._ddb.delete_item(TableName=self._table, Key={"PK": _s(_event_partition(event_key)), "SK": _s("EVENT")})
         except (ClientError, BotoCoreError):
             # The lock expires on its own; failing here would hide the error that made us release it.
             return
@@ -287,7 +296,22 @@ class StateTable:
 
 
 def _s(value: str) -> dict[str, str]:
-    return {"S": value}
+    # DynamoDB stores UTF-8: a lone surrogate (from a JSON "\\ud800" escape in an event) would fail the call.
+    return {"S": utf8_safe(value)}
+
+
+# DynamoDB's partition key holds at most 2,048 bytes; event keys come from events (an SNS MessageId).
+_EVENT_KEY_BYTES = 1024
+
+
+def _event_partition(event_key: str) -> str:
+    """`EVENT#<key>`, or `EVENT#sha256:<hex>` when the key is too long or not UTF-8 (still one item per key)."""
+    try:
+        if len(event_key.encode("utf-8")) <= _EVENT_KEY_BYTES:
+            return f"EVENT#{event_key}"
+    except UnicodeEncodeError:
+        pass
+    return "EVENT#sha256:" + hashlib.sha256(event_key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _claim(item: dict[str, Any]) -> Claim:

@@ -1,4 +1,5 @@
-"""ECR adapter: list a repository's images, resolve a tag, read index manifests, delete by digest.
+"""ECR adapter: list a repository's images, resolve a tag, read index manifests, delete by digest; re-tag an
+image with its exact manifest and log docker in (the release pipeline).
 
 ECR quirks handled here (AWS-FACTS §5):
 - `describe_images` pages hold at most 1,000 images (`maxResults`); without it, 100. `imageTags` is
@@ -11,6 +12,8 @@ ECR quirks handled here (AWS-FACTS §5):
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -28,13 +31,25 @@ from warden.domain.images import (
     RepositoryNotFound,
     parse_image_identifier,
 )
+from warden.domain.pipeline import ImageManifest, ImmutableTag, RegistryLogin, RegistryLoginFailed, RepositoryInfo
 from warden.observability import logger
 
 if TYPE_CHECKING:
     from mypy_boto3_ecr import ECRClient
 
 # The IAM actions this adapter calls; the template grants exactly these (checked by a test).
-IAM_ACTIONS = frozenset({"ecr:DescribeImages", "ecr:BatchGetImage", "ecr:BatchDeleteImage"})
+IAM_ACTIONS = frozenset(
+    {
+        "ecr:DescribeImages",
+        "ecr:BatchGetImage",
+        "ecr:BatchDeleteImage",
+        # The release pipeline: a rollback re-tags (PutImage); `warden release` (the operator's own rights, never
+        # granted by the template) reads the repository and logs docker in.
+        "ecr:PutImage",
+        "ecr:DescribeRepositories",
+        "ecr:GetAuthorizationToken",
+    }
+)
 PAGE_SIZE = 1000  # describe_images' maximum page
 BATCH_LIMIT = 100  # batch_get_image and batch_delete_image take at most 100 image ids
 
@@ -177,6 +192,105 @@ class EcrImages:
         )
         failed = {failure.digest for failure in failures}
         return BatchResult(deleted=tuple(digest for digest in digests if digest not in failed), failures=failures)
+
+    # -- the release pipeline (AWS-FACTS §5.3) ---------------------------------------------------------------
+
+    def repository(self, name: str) -> RepositoryInfo:
+        """The repository's URI and tag mutability; RepositoryNotFound when it does not exist."""
+        try:
+            response = self._ecr.describe_repositories(repositoryNames=[name])
+        except ClientError as error:
+            raise self._translate("DescribeRepositories", name, error) from error
+        except BotoCoreError as error:
+            raise unavailable("ecr", "DescribeRepositories", error) from error
+        found = response["repositories"][0]
+        return RepositoryInfo(
+            name=name,
+            uri=str(found["repositoryUri"]),
+            tag_mutability=str(found.get("imageTagMutability", "MUTABLE")),
+        )
+
+    def login(self) -> RegistryLogin:
+        """The registry's docker credentials: get_authorization_token's base64 `AWS:<password>`, decoded."""
+        try:
+            response = self._ecr.get_authorization_token()
+        except ClientError as error:
+            if is_retryable(error):
+                raise unavailable("ecr", "GetAuthorizationToken", error) from error
+            message = str(error.response.get("Error", {}).get("Message", ""))
+            raise RegistryLoginFailed(
+                f"ECR refused to log you in ({error_code(error)}: {message}): check your AWS credentials "
+                "(aws sts get-caller-identity) and that they may call ecr:GetAuthorizationToken"
+            ) from error
+        except BotoCoreError as error:
+            raise unavailable("ecr", "GetAuthorizationToken", error) from error
+        data = response["authorizationData"][0]
+        try:
+            username, _, password = base64.b64decode(data["authorizationToken"]).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            raise ValueError("ECR returned an authorization token that is not base64 'user:password'") from None
+        registry = str(data.get("proxyEndpoint", "")).removeprefix("https://").removeprefix("http://").rstrip("/")
+        return RegistryLogin(registry=registry, username=username, password=password)
+
+    def get_manifest(self, repository: str, digest: str) -> ImageManifest | None:
+        """The image's manifest exactly as stored, with its media type; None when the image is gone.
+
+        All four media types are accepted, or ECR may convert an index into a single-platform manifest and a
+        re-tag would no longer be the same image.
+        """
+        try:
+            response = self._ecr.batch_get_image(
+                repositoryName=repository,
+                imageIds=[{"imageDigest": digest}],
+                acceptedMediaTypes=list(ACCEPTED_MEDIA_TYPES),
+            )
+        except ClientError as error:
+            raise self._translate("BatchGetImage", repository, error) from error
+        except BotoCoreError as error:
+            raise unavailable("ecr", "BatchGetImage", error) from error
+        for image in response.get("images", []):
+            if image.get("imageId", {}).get("imageDigest") == digest and image.get("imageManifest"):
+                return ImageManifest(
+                    digest=digest, manifest=image["imageManifest"], media_type=image.get("imageManifestMediaType")
+                )
+        for failure in response.get("failures", []):
+            logger.warning(
+                "image manifest not returned",
+                extra={
+                    "repository": repository,
+                    "digest": digest,
+                    "failure_code": failure.get("failureCode"),
+                    "failure_reason": failure.get("failureReason"),
+                },
+            )
+        return None
+
+    def put_manifest(self, repository: str, tag: str, manifest: ImageManifest) -> bool:
+        """Points `tag` at the manifest (the exact bytes and media type). False when it already pointed there."""
+        request: dict[str, Any] = {
+            "repositoryName": repository,
+            "imageManifest": manifest.manifest,
+            "imageTag": tag,
+            "imageDigest": manifest.digest,
+        }
+        if manifest.media_type:
+            # Without it an OCI re-tag fails with "Invalid JSON syntax" (aws/containers-roadmap#1873).
+            request["imageManifestMediaType"] = manifest.media_type
+        try:
+            self._ecr.put_image(**request)
+        except ClientError as error:
+            code = error_code(error)
+            if code == "ImageAlreadyExistsException":
+                return False  # the tag already points at this manifest: done
+            if code == "ImageTagAlreadyExistsException":
+                raise ImmutableTag(
+                    f"ECR repository {repository!r} has immutable tags, so {tag!r} cannot move: set its image tag "
+                    f"mutability to MUTABLE, or IMMUTABLE_WITH_EXCLUSION with {tag!r} excluded"
+                ) from error
+            raise self._translate("PutImage", repository, error) from error
+        except BotoCoreError as error:
+            raise unavailable("ecr", "PutImage", error) from error
+        return True
 
     @staticmethod
     def _translate(operation: str, repository: str, error: ClientError) -> Exception:

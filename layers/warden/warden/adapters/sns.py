@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from warden.adapters.clients import client, is_retryable, unavailable
-from warden.domain.notification import Notification
+from warden.domain.notification import Notification, clean_subject
+from warden.domain.redaction import redact, secret_values
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
@@ -31,8 +33,9 @@ class SnsNotifier:
         try:
             response = self._sns.publish(
                 TopicArn=self._topic_arn,
-                Subject=notification.subject,
-                Message=notification.body,
+                # The Notification masked secret-looking strings; this also masks this environment's secret values.
+                Subject=clean_subject(redact(notification.subject, secret_values(os.environ))),
+                Message=redact(notification.body, secret_values(os.environ)),
                 MessageAttributes={
                     "event": {"DataType": "String", "StringValue": notification.event},
                     "severity": {"DataType": "String", "StringValue": notification.severity.value},

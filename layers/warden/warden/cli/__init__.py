@@ -21,7 +21,7 @@ from warden import __version__
 from warden.errors import WardenError
 
 # Command groups, in the order `warden --help` lists them.
-COMMAND_MODULES = ("warden.cli.service", "warden.cli.keys", "warden.cli.images")
+COMMAND_MODULES = ("warden.cli.service", "warden.cli.keys", "warden.cli.images", "warden.cli.pipeline")
 
 SETTING_FLAGS = {
     "--service-arn": "SERVICE_ARN",

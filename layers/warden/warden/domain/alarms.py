@@ -7,6 +7,9 @@
 - `observed_value`: the datapoint that tripped the alarm, read from CloudWatch's reason text.
 - `decide_cooldown`: whether an alarm may act again so soon.
 - `runbook`: what to check first, per metric.
+- Warden's own alarms (template.yaml: `<stack>-self-errors-<function>` on AWS/Lambda Errors and
+  `<stack>-self-failed-events` on the failed-events queue) read "Warden itself failed", with the function or
+  the queue and where to look; `is_self_watching` tells them apart from other Lambda or SQS alarms.
 """
 
 from __future__ import annotations
@@ -24,6 +27,10 @@ from warden.models.alarm import AlarmMetric, AlarmState, AlarmStateChange
 
 APPRUNNER: Final = "AWS/AppRunner"
 BILLING: Final = "AWS/Billing"
+LAMBDA: Final = "AWS/Lambda"
+SQS: Final = "AWS/SQS"
+# The names template.yaml gives Warden's alarms on itself: <stack>-self-errors-<function>, <stack>-self-failed-events.
+_SELF_WATCHING_NAME: Final = re.compile(r"-self-(?:errors-[A-Za-z0-9_-]+|failed-events)$")
 COST_EXPLORER: Final = "https://console.aws.amazon.com/cost-management/home#/cost-explorer"
 _GLOB: Final = re.compile(r"[*?\[]")
 # The datapoints CloudWatch lists in its reason, newest first: "[12.5 (27/11/26 10:00:00), 8.3 (...)]".
@@ -131,8 +138,17 @@ class MetricKind(StrEnum):
     INSTANCES = "instances"
     REQUESTS = "requests"
     BILLING = "billing"
+    LAMBDA_ERRORS = "lambda_errors"
+    QUEUE_DEPTH = "queue_depth"
+    WARDEN_ERRORS = "warden_errors"
+    """Errors of one of Warden's own functions (its `-self-errors-` alarm)."""
+    WARDEN_FAILED_EVENTS = "warden_failed_events"
+    """Events waiting in Warden's failed-events queue (its `-self-failed-events` alarm)."""
     COMPOSITE = "composite"
     OTHER = "other"
+
+
+SELF_WATCHING: Final = frozenset({MetricKind.WARDEN_ERRORS, MetricKind.WARDEN_FAILED_EVENTS})
 
 
 _APPRUNNER_KINDS: Final = {
@@ -161,10 +177,19 @@ def classify(change: AlarmStateChange) -> MetricKind:
             return MetricKind.OTHER
     if (BILLING, "EstimatedCharges") in read:
         return MetricKind.BILLING
+    if (LAMBDA, "Errors") in read:
+        return MetricKind.WARDEN_ERRORS if is_self_watching(change.name) else MetricKind.LAMBDA_ERRORS
+    if (SQS, "ApproximateNumberOfMessagesVisible") in read:
+        return MetricKind.WARDEN_FAILED_EVENTS if is_self_watching(change.name) else MetricKind.QUEUE_DEPTH
     for namespace, name in read:
         if namespace == APPRUNNER and name in _APPRUNNER_KINDS:
             return _APPRUNNER_KINDS[name]
     return MetricKind.OTHER
+
+
+def is_self_watching(alarm_name: str) -> bool:
+    """One of the alarms Warden's stack sets on Warden itself (named by template.yaml, see the module doc)."""
+    return _SELF_WATCHING_NAME.search(alarm_name) is not None
 
 
 def is_below_alarm(change: AlarmStateChange) -> bool:
@@ -253,6 +278,8 @@ def describe(change: AlarmStateChange, observation: Observation | None) -> Findi
         count = f" ({observed}, {words} {limit})" if observed is not None else f" ({words} {limit})"
         sentence = f"The service has no active instances{count}."
         subject = "no active instances"
+    elif kind in _FAILURE_KINDS and change.new_state is not AlarmState.INSUFFICIENT_DATA:
+        sentence, subject = _failure_words(kind, change, observation, f"{words} {limit}".strip())
     elif change.new_state is AlarmState.INSUFFICIENT_DATA:
         sentence = f"CloudWatch has too little data to judge {label} (threshold {threshold})."
         subject = f"{_short(label)}: insufficient data"
@@ -280,6 +307,47 @@ def describe(change: AlarmStateChange, observation: Observation | None) -> Findi
         threshold=threshold + _evaluation(change),
         metric=_metric_text(change.metric),
     )
+
+
+_FAILURE_KINDS: Final = frozenset(
+    {MetricKind.LAMBDA_ERRORS, MetricKind.QUEUE_DEPTH, MetricKind.WARDEN_ERRORS, MetricKind.WARDEN_FAILED_EVENTS}
+)
+
+
+def _failure_words(
+    kind: MetricKind, change: AlarmStateChange, observation: Observation | None, versus: str
+) -> tuple[str, str]:
+    """A failing function or a filling queue, counted in words: ("Warden itself failed: 3 errors in function
+    X, above 0.", "Warden itself failed: 3 errors in X")."""
+    dimensions = change.metric.dimensions if change.metric is not None else {}
+    how_many = None if observation is None else int(observation.value) if observation.value.is_integer() else None
+    if kind in (MetricKind.LAMBDA_ERRORS, MetricKind.WARDEN_ERRORS):
+        where = dimensions.get("FunctionName", "(the alarm names no FunctionName)")
+        counted = "errors" if how_many is None else _plural(how_many, "error")
+        failing = change.new_state is AlarmState.ALARM
+        if kind is MetricKind.WARDEN_ERRORS:
+            if failing:
+                return (
+                    f"Warden itself failed: {counted} in its function {where}, {versus}.",
+                    f"Warden itself failed: {counted} in {where}",
+                )
+            return f"Warden's function {where} had {counted}, {versus}.", f"{where}: {counted}"
+        return f"Lambda function {where} had {counted}, {versus}.", f"{where}: {counted}"
+    queue = dimensions.get("QueueName", "(the alarm names no QueueName)")
+    waiting = "messages" if how_many is None else _plural(how_many, "message")
+    if kind is MetricKind.WARDEN_FAILED_EVENTS:
+        if change.new_state is AlarmState.ALARM:
+            return (
+                f"Warden itself failed: {waiting} wait in its failed-events queue {queue}, {versus}: events that "
+                "failed every retry.",
+                f"Warden itself failed: {waiting} in the failed-events queue",
+            )
+        return f"Warden's failed-events queue {queue} holds {waiting}, {versus}.", f"failed-events queue: {waiting}"
+    return f"SQS queue {queue} holds {waiting} waiting, {versus}.", f"{queue}: {waiting} waiting"
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
 
 
 def _describe_composite(change: AlarmStateChange) -> Finding:
@@ -334,6 +402,12 @@ def _label(kind: MetricKind, metric: AlarmMetric | None) -> tuple[str, str]:
             return "the number of requests", "count"
         case MetricKind.BILLING:
             return "the estimated AWS charge for this month", "USD"
+        case MetricKind.LAMBDA_ERRORS | MetricKind.WARDEN_ERRORS:
+            function = metric.dimensions.get("FunctionName", "?") if metric is not None else "?"
+            return f"the errors of function {function}", "count"
+        case MetricKind.QUEUE_DEPTH | MetricKind.WARDEN_FAILED_EVENTS:
+            queue = metric.dimensions.get("QueueName", "?") if metric is not None else "?"
+            return f"the messages waiting in queue {queue}", "count"
         case MetricKind.COMPOSITE | MetricKind.OTHER:
             if metric is None:
                 return "the alarm's metric", ""
@@ -518,6 +592,30 @@ def runbook(kind: MetricKind) -> list[str]:
             return ["A traffic change: check the app's traffic sources and, for a drop, the health check and DNS."]
         case MetricKind.BILLING:
             return [f"Open Cost Explorer to see which service is spending: {COST_EXPLORER}"]
+        case MetricKind.WARDEN_ERRORS:
+            return [
+                "Read the function's logs (CloudWatch Logs group /aws/lambda/<the function named above>): the error "
+                "and its traceback are there.",
+                "Lambda retries a failed event twice; an event that fails every retry goes to Warden's failed-events "
+                "queue (stack output FailedEventsQueueUrl) with the error, and its own alarm tells you.",
+                "Common causes: a setting the stack passes (the error names it), a missing IAM permission "
+                "(AccessDenied), AWS throttling that outlasted the retries.",
+                "Until it is fixed Warden may miss budget alerts, alarms or schedules: `warden status` shows what it "
+                "holds.",
+            ]
+        case MetricKind.WARDEN_FAILED_EVENTS:
+            return [
+                "Each message is an event a Warden function gave up on after its retries: `aws sqs receive-message "
+                "--queue-url <FailedEventsQueueUrl>` shows the original event (requestPayload), the function "
+                "(requestContext.functionArn) and the error (responsePayload).",
+                "Read that function's logs for the cause and fix it.",
+                "Then invoke the function again with the requestPayload (`aws lambda invoke --payload ...`) and "
+                "delete the message; the alarm returns to OK once the queue is empty.",
+            ]
+        case MetricKind.LAMBDA_ERRORS:
+            return ["Read the function's logs (CloudWatch Logs group /aws/lambda/<function>) for the error."]
+        case MetricKind.QUEUE_DEPTH:
+            return ["Messages are waiting: check that the queue's consumer runs, and read one to see what it holds."]
         case MetricKind.COMPOSITE:
             return ["Open the triggering child alarms (listed above) to see which metric is off."]
         case MetricKind.OTHER:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from warden.domain.redaction import redact
 
 
 class ActionRecord(BaseModel):
@@ -20,6 +22,12 @@ class ActionRecord(BaseModel):
     actor: str  # the function or person that acted
     dry_run: bool = False
     source_event: str | None = None
+
+    @field_validator("reason")
+    @classmethod
+    def _no_secrets(cls, value: str) -> str:
+        # `warden history` prints reasons; they may quote a user name or a message (domain/redaction.py).
+        return redact(value)
 
 
 class DeploymentRecord(BaseModel):

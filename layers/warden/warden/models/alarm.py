@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict
 from warden.errors import UnparseableMessage
 
 EVENTBRIDGE_DETAIL_TYPE: Final = "CloudWatch Alarm State Change"
+ALARM_NAME_LIMIT: Final = 255  # PutMetricAlarm's AlarmName: 1 to 255 characters
 _ALARM_ARN: Final = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):cloudwatch:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):alarm:(?P<name>.+)$"
 )
@@ -236,7 +237,7 @@ def parse_alarm_message(text: str) -> AlarmStateChange:
         _reject(f"the message is {_describe(document)}, not a JSON object")
     if "AlarmName" not in document:
         _reject("the message has no AlarmName")
-    name = _string(document, "AlarmName", "message")
+    name = _checked_alarm_name(document, "AlarmName", "message")
     arn = _string(document, "AlarmArn", "message")
     region, account = _arn_parts(arn)
     reason = _optional_string(document, "NewStateReason", "message") or ""
@@ -313,8 +314,8 @@ def _sns_query(index: int, query: object) -> MetricQuery:
     if isinstance(stat, Mapping):
         metric = _mapping(stat.get("Metric"))
         fields = {
-            "namespace": metric.get("Namespace"),
-            "metric_name": metric.get("MetricName"),
+            "namespace": _optional_string(metric, "Namespace", f"{where}.MetricStat.Metric"),
+            "metric_name": _optional_string(metric, "MetricName", f"{where}.MetricStat.Metric"),
             "dimensions": _dimensions(metric.get("Dimensions"), f"{where}.MetricStat.Metric.Dimensions"),
             "statistic": normalise_statistic(stat["Stat"]) if isinstance(stat.get("Stat"), str) else None,
             "period": _int_or_none(stat.get("Period")),
@@ -379,7 +380,7 @@ def _from_alarm_data(data: Mapping[str, Any], arn: str, source: AlarmSource, whe
     counts = _reason_counts(reason)
     return AlarmStateChange(
         source=source,
-        name=_string(data, "alarmName", where),
+        name=_checked_alarm_name(data, "alarmName", where),
         arn=arn,
         region=region,
         account_id=account_id,
@@ -408,9 +409,10 @@ def _camel_query(index: int, query: object, where: str) -> MetricQuery:
     fields: dict[str, Any] = {}
     if isinstance(stat, Mapping):
         metric = _mapping(stat.get("metric"))
+        inside = f"{path}.metricStat.metric"
         fields = {
-            "namespace": metric.get("namespace"),
-            "metric_name": metric.get("name") or metric.get("metricName"),
+            "namespace": _optional_string(metric, "namespace", inside),
+            "metric_name": _optional_string(metric, "name", inside) or _optional_string(metric, "metricName", inside),
             "dimensions": _dimensions(metric.get("dimensions"), f"{path}.metricStat.metric.dimensions"),
             "statistic": normalise_statistic(stat["stat"]) if isinstance(stat.get("stat"), str) else None,
             "period": _int_or_none(stat.get("period")),
@@ -603,6 +605,18 @@ def _timestamp(raw: object, where: str) -> datetime:
     except ValueError:
         _reject(f"{where} {_excerpt(repr(raw))} is not an ISO 8601 date and time")
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _checked_alarm_name(document: Mapping[str, Any], key: str, where: str) -> str:
+    """The alarm's name, within CloudWatch's own limits: it keys the alarm's claim and memo in the state table."""
+    name = _string(document, key, where)
+    if len(name) > ALARM_NAME_LIMIT:
+        _reject(f"{where}.{key} is {len(name):,} characters long; CloudWatch allows at most {ALARM_NAME_LIMIT}")
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        _reject(f"{where}.{key} {_excerpt(repr(name))} is not valid UTF-8")
+    return name
 
 
 def _string(document: Mapping[str, Any], key: str, where: str) -> str:

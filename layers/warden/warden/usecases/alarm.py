@@ -29,6 +29,7 @@ from typing import assert_never
 from pydantic import BaseModel, ConfigDict
 
 from warden.domain.alarms import (
+    SELF_WATCHING,
     AlarmAction,
     Finding,
     MetricKind,
@@ -45,7 +46,7 @@ from warden.domain.claims import Claim, ClaimReason, DesiredState, desired_state
 from warden.domain.converge import ConvergeAction
 from warden.domain.notification import Notification, Severity, render
 from warden.domain.records import ActionRecord, EventStatus
-from warden.errors import ServiceNotFound, UnparseableMessage
+from warden.errors import RollbackDeclined, RollbackFailed, ServiceNotFound, UnparseableMessage
 from warden.models.alarm import (
     AlarmState,
     AlarmStateChange,
@@ -91,6 +92,8 @@ class Outcome(StrEnum):
     ROLLBACK = "rollback"
     WOULD_ROLLBACK = "would_rollback"
     ROLLBACK_NOT_CONFIGURED = "rollback_not_configured"
+    ROLLBACK_DECLINED = "rollback_declined"
+    ROLLBACK_FAILED = "rollback_failed"
     COOLDOWN = "cooldown"
     EXPECTED = "expected"
     OTHER_SERVICE = "other_service"
@@ -100,6 +103,7 @@ class Outcome(StrEnum):
     INSUFFICIENT_DATA = "insufficient_data"
     FORWARDED = "forwarded"
     DUPLICATE = "duplicate"
+    STALE = "stale"
 
 
 class AlarmResult(BaseModel):
@@ -172,7 +176,11 @@ def handle_sns_message(message: SnsMessage, deps: AlarmDeps, settings: Settings,
 
 
 def handle_change(change: AlarmStateChange, deps: AlarmDeps, settings: Settings, now: datetime) -> AlarmResult:
-    """Handles one state change once; another delivery of it is logged, counted and ignored."""
+    """Handles one state change once; another delivery of it is logged, counted and ignored.
+
+    Deliveries can cross: a state change older than one already handled (an ALARM arriving after the OK
+    that ended it) is out of date, and is logged, counted and ignored too.
+    """
     event_key = change.delivery_key
     start = deps.state.begin_event(event_key, now)
     if start.status is EventStatus.DUPLICATE:
@@ -184,13 +192,43 @@ def handle_change(change: AlarmStateChange, deps: AlarmDeps, settings: Settings,
             f"was already handled at {handled}",
         )
     try:
-        result = _handle(change, event_key, deps, settings, now)
+        newer = _newer_state(change, deps, settings)
+        if newer is not None:
+            result = _stale(change, newer)
+        else:
+            result = _handle(change, event_key, deps, settings, now)
+            state = {"state": change.new_state.value, "changed_at": change.changed_at.isoformat()}
+            deps.state.put_memo(settings.service.arn, state_memo(change.name), state)
     except BaseException:
         # Forget the event so Lambda's retry handles it again; the claim is keyed, so a retry adds none twice.
         deps.state.release_event(event_key)
         raise
     deps.state.complete_event(event_key, now, f"{result.outcome.value}: {result.reason}")
     return result
+
+
+def state_memo(alarm_name: str) -> str:
+    """The memo that remembers the newest state change of an alarm Warden handled."""
+    return f"alarm-state#{alarm_name}"
+
+
+def _newer_state(change: AlarmStateChange, deps: AlarmDeps, settings: Settings) -> dict[str, str] | None:
+    """The newer state change of this alarm already handled, if any (then `change` is out of date)."""
+    memo = deps.state.get_memo(settings.service.arn, state_memo(change.name))
+    if memo is None or not memo.get("changed_at"):
+        return None
+    return memo if datetime.fromisoformat(memo["changed_at"]) > change.changed_at else None
+
+
+def _stale(change: AlarmStateChange, newer: dict[str, str]) -> AlarmResult:
+    reason = (
+        f"ignored, because a newer state change of '{change.name}' ({newer.get('state', '?')} at "
+        f"{datetime.fromisoformat(newer['changed_at']):%Y-%m-%d %H:%M:%S} UTC) was already handled; this "
+        f"{change.new_state.value} of {change.changed_at:%Y-%m-%d %H:%M:%S} UTC is out of date"
+    )
+    logger.info(reason, extra={"alarm": change.name, "state": change.new_state.value})
+    count("StaleEvents")
+    return AlarmResult(alarm=change.name, state=change.new_state.value, outcome=Outcome.STALE, reason=reason)
 
 
 # --- the three states ------------------------------------------------------------------------------
@@ -265,6 +303,10 @@ def _on_alarm(context: _Context) -> AlarmResult:
 
     if elsewhere is not None:
         return _fired(context, Outcome.OTHER_SERVICE, f"Nothing: {elsewhere}.", status_line)
+    if context.finding.kind in SELF_WATCHING:
+        # Warden failing is no reason to pause or roll back the app, whatever ALARM_ACTIONS patterns match.
+        did = "Nothing beyond this message: an alarm on Warden itself only notifies, whatever ALARM_ACTIONS says."
+        return _fired(context, Outcome.NOTIFIED, did, status_line)
     # A paused service has no instances: that alarm is expected while any (other) claim holds the pause.
     no_instances = context.finding.kind is MetricKind.INSTANCES and is_below_alarm(change)
     if no_instances and desire.state is DesiredState.PAUSED:
@@ -345,7 +387,22 @@ def _rollback(context: _Context, memo: dict[str, str], why: str, status_line: st
             [intro, f"[dry run] Would have rolled {name} back to its previous release; nothing was changed."],
             status_line,
         )
-    started = deps.rollback.roll_back(context.service_arn, reason=f"alarm '{change.name}': {context.finding.sentence}")
+    try:
+        started = deps.rollback.roll_back(
+            context.service_arn, reason=f"alarm '{change.name}': {context.finding.sentence}"
+        )
+    except RollbackFailed as failed:
+        # The port recorded the attempt: it is not tried again for this deployment, whatever is redelivered.
+        _record(context, "rollback", "failed", failed.reason)
+        _remember_action(context, memo, "rollback")
+        by_hand = "Roll back by hand: `warden rollback --plan`, then `warden rollback` (or name the VERSION)."
+        return _fired(
+            context, Outcome.ROLLBACK_FAILED, [intro, f"The rollback FAILED: {failed.reason}.", by_hand], status_line
+        )
+    except RollbackDeclined as declined:
+        _record(context, "rollback", "skipped", declined.reason)
+        did = [intro, f"Did not roll back: {declined.reason}."]
+        return _fired(context, Outcome.ROLLBACK_DECLINED, did, status_line)
     if started is None:
         _record(context, "rollback", "skipped", "rollback is not configured in this stack")
         return _fired(
@@ -353,7 +410,8 @@ def _rollback(context: _Context, memo: dict[str, str], why: str, status_line: st
             Outcome.ROLLBACK_NOT_CONFIGURED,
             [
                 intro,
-                "Rollback is not configured yet; run `warden rollback` by hand to go back to the previous release.",
+                "Rollback is not configured in this stack (EcrRepository is empty, so there is no image to "
+                "re-tag); run `warden rollback` by hand to go back to the previous release.",
             ],
             status_line,
         )
@@ -407,6 +465,8 @@ _TAGS = {
     Outcome.ROLLBACK: ("ROLLING BACK", "alarm.rollback"),
     Outcome.WOULD_ROLLBACK: ("DRY RUN would roll back", "alarm.dry_run"),
     Outcome.ROLLBACK_NOT_CONFIGURED: ("ALARM", "alarm.rollback_unconfigured"),
+    Outcome.ROLLBACK_DECLINED: ("ALARM, not rolled back", "alarm.rollback_declined"),
+    Outcome.ROLLBACK_FAILED: ("ROLLBACK FAILED", "alarm.rollback_failed"),
     Outcome.COOLDOWN: ("ALARM", "alarm.cooldown"),
     Outcome.OTHER_SERVICE: ("ALARM", "alarm.other_service"),
     Outcome.UNAVAILABLE: ("ALARM", "alarm.unenforceable"),
@@ -463,7 +523,9 @@ def _on_ok(context: _Context) -> AlarmResult:
     opened = memo.get("opened_at")
     did: list[str] = []
     key = claim_key(change.name)
-    if deps.state.get_claim(context.service_arn, key) is not None:
+    # An earlier attempt at this same OK may have cleared the claim and then failed (App Runner throttled
+    # the resume): Lambda's retry must still converge, or the service stays paused with no claim holding it.
+    if deps.state.get_claim(context.service_arn, key) is not None or _cleared_by_earlier_attempt(context):
         try:
             cleared = release_claim(
                 ClaimDeps(deps.service, deps.state, deps.images),
@@ -581,6 +643,13 @@ def _status(deps: AlarmDeps, service_arn: str) -> str:
     return f"App Runner status now: {snapshot.status.value}; pause claims: {held}."
 
 
+def _cleared_by_earlier_attempt(context: _Context) -> bool:
+    return any(
+        record.action == "claim.clear" and record.outcome == "done" and record.source_event == context.event_key
+        for record in context.deps.state.list_actions(context.service_arn, limit=20)
+    )
+
+
 def _lower_the(sentence: str) -> str:
     """ "The 5xx error rate is ..." reads "consultation-app: the 5xx error rate is ..." after the name."""
     return "the" + sentence[3:] if sentence.startswith("The ") else sentence
@@ -647,6 +716,7 @@ def _forwarded(why: str) -> AlarmResult:
 
 
 def _duplicate(alarm: str | None, state: str | None, why: str) -> AlarmResult:
-    logger.info("duplicate delivery ignored", extra={"alarm": alarm, "reason": why})
+    reason = f"ignored, because {why}"
+    logger.info("duplicate delivery ignored", extra={"alarm": alarm, "reason": reason})
     count("DuplicateEvents")
-    return AlarmResult(alarm=alarm, state=state, outcome=Outcome.DUPLICATE, reason=f"ignored, because {why}")
+    return AlarmResult(alarm=alarm, state=state, outcome=Outcome.DUPLICATE, reason=reason)

@@ -63,6 +63,7 @@ class Outcome(StrEnum):
     ANOMALY = "anomaly"
     FORWARDED = "forwarded"
     DUPLICATE = "duplicate"
+    OVERRIDDEN = "overridden"
 
 
 class AlertResult(BaseModel):
@@ -283,6 +284,29 @@ def _enforce(
         source_event=message.message_id,
     )
     result, claim_line = change.result, change.line
+    if change.cleared is not None:
+        # A retry of an alert whose first attempt paused, after someone cleared its claim: that decision stands.
+        name = settings.service.name
+        return _send(
+            deps,
+            message,
+            Outcome.OVERRIDDEN,
+            claim_line,
+            Notification(
+                subject=f"[warden] NOT PAUSED AGAIN {name}: {subject_evidence}",
+                body=render(
+                    [
+                        ("What happened", what),
+                        ("Evidence", evidence),
+                        ("What Warden did", [claim_line, result.summary]),
+                        ("Links", [f"Service: {settings.service.console_url}", f"Budgets: {BUDGETS_CONSOLE}"]),
+                    ],
+                    headline=f"{name} is over budget, but its pause was undone since; Warden does not pause it again.",
+                ),
+                event=f"{event_prefix}.overridden",
+                severity=Severity.WARNING,
+            ),
+        )
     if result.called and result.operation_id is None and not result.dry_run:
         claim_line += " The service was paused by an earlier attempt at handling this same alert."
     name = settings.service.name

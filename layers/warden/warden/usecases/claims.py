@@ -36,6 +36,9 @@ class ClaimChange(BaseModel):
     line: str  # the claim's story in one sentence, for notifications
     result: ConvergeResult
     existing: Claim | None = None  # the claim that was already active, when placing found one
+    # When an earlier attempt at this same event placed the claim and someone cleared it since (an operator's
+    # override, say): who and when. The claim is then not placed again.
+    cleared: str | None = None
 
     @property
     def called(self) -> str | None:
@@ -55,6 +58,7 @@ def place_claim(
     """Adds `claim` unless one with its key is active, then converges (raises ServiceBusy when deferred)."""
     state = deps.state
     existing = state.get_claim(service_arn, claim.key)
+    cleared: str | None = None
     if dry_run:
         claims = state.list_claims(service_arn)
         changed = existing is None
@@ -75,7 +79,14 @@ def place_claim(
             source_event,
         )
     else:
-        if existing is None and state.add_claim(service_arn, claim):
+        cleared = _cleared_since(state, service_arn, claim.key, source_event) if existing is None else None
+        if cleared is not None:
+            changed = False
+            line = (
+                f"Did not record the '{claim.key}' pause claim again: an earlier attempt at this same event "
+                f"recorded it, and it was cleared since ({cleared})."
+            )
+        elif existing is None and state.add_claim(service_arn, claim):
             changed, line = True, f"Recorded the '{claim.key}' pause claim."
         else:
             existing = existing or state.get_claim(service_arn, claim.key)
@@ -112,6 +123,7 @@ def place_claim(
         line=line,
         result=_credit_earlier_attempt(state, service_arn, result, source_event),
         existing=existing,
+        cleared=cleared,
     )
 
 
@@ -167,6 +179,21 @@ def _already_active(key: str, existing: Claim | None) -> str:
         f"The '{key}' pause claim was already active (since {existing.created_at:%Y-%m-%d %H:%M} UTC, "
         f"from {existing.owner}); it stays as it was."
     )
+
+
+def _cleared_since(state: StatePort, service_arn: str, key: str, source_event: str | None) -> str | None:
+    """Who cleared, and when, the claim `key` that an earlier attempt at `source_event` recorded; None when no
+    attempt at that event recorded it (Lambda retries an event that failed after pausing, minutes later)."""
+    if source_event is None:
+        return None
+    cleared: str | None = None
+    for record in state.list_actions(service_arn, limit=50):  # newest first
+        if record.action == "claim.clear" and record.outcome == "done" and record.reason.startswith(f"{key}: "):
+            why = record.reason.removeprefix(f"{key}: ")
+            cleared = cleared or f"by {record.actor} at {record.at:%Y-%m-%d %H:%M} UTC: {why}"
+        if record.action == "claim.add" and record.outcome == "done" and record.source_event == source_event:
+            return cleared or "no record says by whom"
+    return None
 
 
 def _credit_earlier_attempt(

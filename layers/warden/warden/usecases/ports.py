@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
 from warden.domain.budget import BudgetSnapshot
 from warden.domain.claims import Claim
+from warden.domain.deployments import OperationInfo
 from warden.domain.images import BatchResult, ImageInfo
 from warden.domain.keys import ListedKey
 from warden.domain.notification import Notification
+from warden.domain.pipeline import ImageManifest, RegistryLogin, RepositoryInfo
 from warden.domain.records import ActionRecord, DeploymentRecord, EventStart
 from warden.domain.service import ServiceSnapshot
 from warden.models.credential_report import RawCredentialReport, ReportState
@@ -146,3 +148,49 @@ class AccessKeysPort(Protocol):
     def deactivate_access_key(self, user_name: str, access_key_id: str) -> None:
         """Sets exactly this key Inactive. Raises AccessKeyRefused (with the reason) when IAM refuses."""
         ...
+
+
+class OperationsPort(Protocol):
+    """App Runner's operation list, for the deployment watcher (how long it took, how it ended)."""
+
+    def last_operation(self, service_arn: str, types: frozenset[str]) -> OperationInfo | None: ...
+
+
+class PipelineRegistryPort(Protocol):
+    """The app's ECR repository, for release and rollback."""
+
+    def repository(self, name: str) -> RepositoryInfo:
+        """Raises RepositoryNotFound when it does not exist."""
+        ...
+
+    def login(self) -> RegistryLogin:
+        """Docker credentials for the registry (ecr:GetAuthorizationToken). Raises RegistryLoginFailed."""
+        ...
+
+    def resolve_tag(self, repository: str, tag: str) -> str | None: ...
+
+    def get_manifest(self, repository: str, digest: str) -> ImageManifest | None:
+        """The exact manifest and media type (all four media types accepted); None when the image is gone."""
+        ...
+
+    def put_manifest(self, repository: str, tag: str, manifest: ImageManifest) -> bool:
+        """Points the tag at the manifest; False when it already pointed there. Raises ImmutableTag."""
+        ...
+
+
+class DockerPort(Protocol):
+    """The local docker CLI (build, tag, login, push). Secret values never go on a command line."""
+
+    def check_engine(self) -> str:
+        """The engine's version. Raises DockerUnavailable without docker or a running engine."""
+        ...
+
+    def build(self, image: str, *, context: str, build_args: Mapping[str, str]) -> None: ...
+
+    def tag(self, source: str, target: str) -> None: ...
+
+    def login(self, registry: str, username: str, password: str) -> None:
+        """The password goes on stdin. Raises RegistryLoginFailed."""
+        ...
+
+    def push(self, image: str) -> None: ...

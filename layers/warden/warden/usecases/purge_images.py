@@ -641,6 +641,7 @@ def _repository_missing(
         severity=Severity.WARNING,
     )
     deps.notifier.publish(notification)
+    count("NotificationsSent")
     return PurgeResult(
         outcome=Outcome.NO_REPOSITORY,
         reason=reason,

@@ -1,0 +1,179 @@
+"""`warden release VERSION` and `warden rollback [VERSION]`: the image pipeline, one command each way."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import shlex
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from warden.domain.pipeline import DeployAction, parse_build_arg_names, parse_env_file
+from warden.errors import SettingsError
+from warden.observability import logger
+from warden.settings import Settings
+from warden.usecases.release import ReleaseRequest, prepare_release, release
+from warden.usecases.rollback import RollbackOutcome, plan_rollback, roll_back
+
+RELEASE = """\
+Builds the app's image and ships it, replacing the tutorial's manual steps:
+
+  docker build --platform linux/amd64 -t <repository URI>:VERSION [--build-arg NAME ...] CONTEXT
+  docker tag <repository URI>:VERSION <repository URI>:latest
+  docker login --username AWS --password-stdin <registry>     (ECR's token, on stdin)
+  docker push <repository URI>:VERSION; docker push <repository URI>:latest
+
+then starts the App Runner deployment when auto-deploy is off (when the service is paused: once it resumes),
+and records the release (version, digest, time) in Warden's deployment history.
+
+Build args are named, never given: RELEASE_BUILD_ARGS (comma-separated) and --build-arg NAME. Their values
+come from the environment or the env file (--env-file, default CONTEXT/.env) and reach docker through its
+environment, so they never appear on a command line or in Warden's output.
+
+Checked before anything is built: VERSION is semver (v1.2.0 or 1.2.0), the repository (ECR_REPOSITORY) exists,
+VERSION is not released yet (releases are immutable), the service follows a tag of that repository, every build
+arg has a value, and a Docker engine is running. --plan shows all of it and the commands, and runs nothing.
+"""
+
+ROLLBACK = """\
+Moves the tag the service follows (and latest) back to an earlier image and deploys it. Without VERSION the
+target is the previous deployed version in Warden's deployment history (the newest one that is not what latest
+points at now). The re-tag is ECR's batch-get-image (all four manifest media types) and put-image with the exact
+manifest and media type, so a multi-platform OCI index stays an index. When auto-deploy is off Warden starts the
+deployment; when the service is paused, the deployment waits for the resume (App Runner cannot deploy a paused
+service) and Warden's reconcile starts it. --plan shows what would happen and changes nothing; DRY_RUN=true (or
+--dry-run) records and reports what it would have done.
+"""
+
+
+def register(subparsers: Any) -> None:
+    ship = subparsers.add_parser(
+        "release",
+        help="build, push and deploy VERSION (docker build --platform linux/amd64, ECR, App Runner)",
+        description=RELEASE,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ship.add_argument("version", metavar="VERSION", help="semantic version, e.g. v1.2.0 (becomes the image tag)")
+    ship.add_argument(
+        "--build-arg",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="pass this build arg (repeatable); its value comes from the environment or the env file",
+    )
+    ship.add_argument("--env-file", metavar="PATH", help="KEY=VALUE file with build-arg values (default CONTEXT/.env)")
+    ship.add_argument("--context", default=".", metavar="DIR", help="docker build context (default .)")
+    ship.add_argument("--plan", action="store_true", help="check everything and print the commands; run nothing")
+    ship.add_argument("--repository", metavar="ECR_REPOSITORY", help="overrides ECR_REPOSITORY")
+    ship.set_defaults(handler=_release)
+
+    back = subparsers.add_parser(
+        "rollback",
+        help="move latest back to VERSION (default: the previous deployed version) and deploy it",
+        description=ROLLBACK,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    back.add_argument("version", nargs="?", metavar="VERSION", help="a tag (v1.1.0) or digest (sha256:...)")
+    back.add_argument("--plan", action="store_true", help="print what would happen; change nothing")
+    back.add_argument("--reason", help="why (recorded, and sent in the notification)")
+    back.add_argument("--repository", metavar="ECR_REPOSITORY", help="overrides ECR_REPOSITORY")
+    back.set_defaults(handler=_rollback)
+
+
+def _release(args: argparse.Namespace) -> int:
+    logger.setLevel("WARNING")  # the use case's structured logs are for Lambda, not for a terminal
+    if args.repository:
+        os.environ["ECR_REPOSITORY"] = args.repository
+    settings = Settings.from_env()
+    try:
+        extra = parse_build_arg_names(",".join(args.build_arg))
+    except ValueError as error:
+        raise SettingsError(f"--build-arg: {error}") from None
+    names = tuple(dict.fromkeys((*settings.release_build_args, *extra)))
+    env_name, env_values = _env_file(args.env_file, Path(args.context))
+    from warden.wiring import release_deps
+
+    deps = release_deps(settings, progress=_step, echo=_docker_line)
+    request = ReleaseRequest(version=args.version, context=args.context, build_arg_names=names, env_file_name=env_name)
+    prepared = prepare_release(deps, settings, request, environ=os.environ, env_file=env_values)
+    if args.plan or settings.dry_run:
+        for line in prepared.lines():
+            print(line)
+        print("Commands:")
+        for command in prepared.plan.commands():
+            print(f"  {shlex.join(command)}")
+        print(f"Deploy:      {prepared.deploy.reason}")
+        why = "DRY_RUN is on" if settings.dry_run and not args.plan else "this is the plan"
+        print(f"Nothing was built, pushed or deployed: {why}.")
+        return 0
+    result = release(deps, settings, prepared, now=datetime.now(UTC), actor=_who())
+    print(f"Released  {result.version} = {result.digest}")
+    for image in result.images:
+        print(f"Pushed    {image}")
+    print(f"Deploy    {result.delivery.line}")
+    if result.notification_event:
+        print(f"Notified  {result.notification_event} on {settings.notify_topic_arn}")
+    return 0
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    logger.setLevel("WARNING")
+    if args.repository:
+        os.environ["ECR_REPOSITORY"] = args.repository
+    settings = Settings.from_env()
+    from warden.wiring import rollback_deps
+
+    deps = rollback_deps(settings)
+    plan = plan_rollback(deps, settings, args.version)
+    for line in plan.lines():
+        print(line)
+    if args.plan:
+        print("Nothing was changed: this is the plan (`warden rollback` without --plan does it).")
+        return 0
+    who = _who()
+    result = roll_back(
+        deps, settings, plan, now=datetime.now(UTC), actor=who, reason=args.reason or "no reason given (--reason)"
+    )
+    print(result.summary)
+    waits = result.delivery is not None and result.delivery.decision.action is DeployAction.AFTER_RESUME
+    if result.outcome is RollbackOutcome.ROLLED_BACK and waits:
+        print(
+            f"{plan.service_name} is PAUSED: the rollback deploys when it resumes "
+            "(warden resume, or when its pause claims clear)."
+        )
+    if result.notification_event:
+        print(f"Notified  {result.notification_event} on {settings.notify_topic_arn}")
+    return 0
+
+
+def _env_file(path: str | None, context: Path) -> tuple[str | None, dict[str, str]]:
+    """The build-arg values file: --env-file (which must exist), else CONTEXT/.env when there is one."""
+    candidate = Path(path) if path else context / ".env"
+    if not candidate.is_file():
+        if path:
+            raise SettingsError(f"--env-file: {path} is not a file")
+        return None, {}
+    try:
+        return str(candidate), parse_env_file(candidate.read_text(encoding="utf-8"))
+    except ValueError as error:
+        raise SettingsError(f"{candidate}: {error}") from None
+    except OSError as error:
+        raise SettingsError(f"{candidate}: {error.strerror or error}") from None
+
+
+def _step(line: str) -> None:
+    print(f"- {line}", flush=True)
+
+
+def _docker_line(line: str) -> None:
+    print(f"  | {line}", file=sys.stderr, flush=True)
+
+
+def _who() -> str:
+    try:
+        return os.environ.get("WARDEN_OPERATOR") or getpass.getuser()
+    except (KeyError, OSError):
+        return "operator"

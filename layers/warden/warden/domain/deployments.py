@@ -1,0 +1,133 @@
+"""App Runner operations as the deployment watcher sees them: what an operation-status event means, and how long
+an operation took (AWS-FACTS §4.2, §4.5).
+
+Pure. The operation statuses in events are names such as `DeploymentCompletedSuccessfully`; the ones Warden
+acts on are listed here, the rest are ignored with a reason.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+
+class OperationKind(StrEnum):
+    DEPLOYMENT = "deployment"  # StartDeployment, or an automatic deployment after a push
+    UPDATE = "update"  # UpdateService: a configuration change, which also rolls out the service
+    PAUSE_RESUME = "pause_resume"
+    OTHER = "other"
+
+
+class Phase(StrEnum):
+    STARTED = "started"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+# App Runner's OperationType values per kind (ListOperations), for finding the operation behind an event.
+OPERATION_TYPES: dict[OperationKind, frozenset[str]] = {
+    OperationKind.DEPLOYMENT: frozenset({"START_DEPLOYMENT"}),
+    OperationKind.UPDATE: frozenset({"UPDATE_SERVICE"}),
+    OperationKind.PAUSE_RESUME: frozenset({"PAUSE_SERVICE", "RESUME_SERVICE"}),
+    OperationKind.OTHER: frozenset({"CREATE_SERVICE", "DELETE_SERVICE"}),
+}
+
+_PREFIXES = (
+    ("Deployment", OperationKind.DEPLOYMENT),
+    ("UpdateService", OperationKind.UPDATE),
+    ("PauseService", OperationKind.PAUSE_RESUME),
+    ("ResumeService", OperationKind.PAUSE_RESUME),
+)
+_PHASES = (("CompletedSuccessfully", Phase.SUCCEEDED), ("Failed", Phase.FAILED), ("Started", Phase.STARTED))
+
+
+class OperationStatus(BaseModel):
+    """`DeploymentFailed` read as (deployment, failed)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    raw: str
+    kind: OperationKind
+    phase: Phase
+
+
+def read_operation_status(raw: str) -> OperationStatus:
+    kind = next((kind for prefix, kind in _PREFIXES if raw.startswith(prefix)), OperationKind.OTHER)
+    phase = next((phase for suffix, phase in _PHASES if raw.endswith(suffix)), Phase.UNKNOWN)
+    return OperationStatus(raw=raw, kind=kind, phase=phase)
+
+
+class Watch(StrEnum):
+    """What the watcher does with an operation event."""
+
+    NOTIFY = "notify"
+    REMEMBER_START = "remember_start"
+    IGNORE = "ignore"
+
+
+class WatchDecision(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    watch: Watch
+    reason: str
+
+
+def decide_watch(status: OperationStatus) -> WatchDecision:
+    """Deployments and updates are reported when they end; their start is remembered for the duration."""
+    if status.kind is OperationKind.PAUSE_RESUME:
+        return WatchDecision(
+            watch=Watch.IGNORE,
+            reason=f"ignored, because {status.raw} is a pause or resume, which Warden reports itself "
+            "(its pause claims own every pause)",
+        )
+    if status.kind is OperationKind.OTHER:
+        return WatchDecision(
+            watch=Watch.IGNORE, reason=f"ignored, because {status.raw!r} is not a deployment or an update"
+        )
+    if status.phase is Phase.STARTED:
+        return WatchDecision(watch=Watch.REMEMBER_START, reason=f"{status.raw}: remembered for the duration")
+    if status.phase is Phase.UNKNOWN:
+        return WatchDecision(watch=Watch.IGNORE, reason=f"ignored, because {status.raw!r} is no known outcome")
+    return WatchDecision(watch=Watch.NOTIFY, reason=status.raw)
+
+
+class OperationInfo(BaseModel):
+    """One App Runner operation (ListOperations' OperationSummary)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    type: str
+    # PENDING | IN_PROGRESS | FAILED | SUCCEEDED | ROLLBACK_IN_PROGRESS | ROLLBACK_FAILED | ROLLBACK_SUCCEEDED
+    status: str
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+
+
+def operation_duration(
+    operation: OperationInfo | None, remembered_start: datetime | None, ended: datetime
+) -> timedelta | None:
+    """From the operation's own times when App Runner reports them, else from the remembered *Started event."""
+    if operation is not None and operation.started_at is not None:
+        return (operation.ended_at or ended) - operation.started_at
+    if remembered_start is not None and remembered_start <= ended:
+        return ended - remembered_start
+    return None
+
+
+def failure_explanation(operation: OperationInfo | None) -> str:
+    """What App Runner did after a failed deployment, in words."""
+    if operation is None:
+        return ""
+    match operation.status:
+        case "ROLLBACK_SUCCEEDED":
+            return "App Runner rolled the service back to the version that ran before; it keeps serving that."
+        case "ROLLBACK_FAILED":
+            return "App Runner could not roll the service back either: check the service now."
+        case "ROLLBACK_IN_PROGRESS":
+            return "App Runner is rolling the service back to the version that ran before."
+        case _:
+            return f"App Runner reports the operation as {operation.status}."

@@ -1,0 +1,485 @@
+"""The image pipeline's decisions: what a release runs, where a rollback goes, whether an automatic rollback may
+run, and how a moved tag reaches App Runner (DESIGN §7).
+
+Pure: no SDK, no subprocess; `now` is a parameter and every decision carries a reason a person can read. The
+docker command lines are built here too, so that `warden release --plan` prints exactly what the docker
+adapter runs.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from enum import StrEnum
+from itertools import pairwise
+
+from pydantic import BaseModel, ConfigDict, SecretStr
+
+from warden.domain.images import (
+    ACCEPTED_MEDIA_TYPES,
+    ImageReference,
+    parse_image_identifier,
+    parse_semver,
+    short_digest,
+)
+from warden.domain.records import DeploymentRecord
+from warden.domain.service import ServiceStatus
+from warden.errors import WardenError
+
+# Who recorded a deployment (DeploymentRecord.source): the history tells releases, rollbacks and the rest apart.
+RELEASE_SOURCE = "release"
+ROLLBACK_SOURCE = "rollback"
+OBSERVED_SOURCE = "observed by on_deployment"
+LATEST = "latest"
+# App Runner runs x86_64. An image built on Apple Silicon without this is arm64 and fails to start with
+# "exec format error" (the seed tutorial's warning).
+PLATFORM = "linux/amd64"
+REGISTRY_USER = "AWS"  # ECR's authorization token is "AWS:<password>"
+ACCEPTED_MEDIA_TYPES_TEXT = ", ".join(ACCEPTED_MEDIA_TYPES)
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class PipelineError(WardenError):
+    """A release or rollback cannot go on; the message is one line saying why and what to do."""
+
+
+class InvalidVersion(PipelineError):
+    pass
+
+
+class DockerUnavailable(PipelineError):
+    """No docker executable, or no engine answering it."""
+
+
+class DockerFailed(PipelineError):
+    """A docker command failed for a reason Warden does not recognise; the message carries docker's last words."""
+
+
+class RegistryLoginFailed(PipelineError):
+    """ECR refused the login, or a push found the client not logged in."""
+
+
+class VersionAlreadyReleased(PipelineError):
+    """The version's tag exists in ECR: releases are immutable."""
+
+
+class ImmutableTag(PipelineError):
+    """The repository refuses to move a tag (image tag mutability IMMUTABLE)."""
+
+
+class UntrackedService(PipelineError):
+    """The service does not follow a tag of the app's repository, so moving a tag cannot deploy anything."""
+
+
+class NoRollbackTarget(PipelineError):
+    pass
+
+
+class MissingBuildArg(PipelineError):
+    pass
+
+
+def require_version(text: str) -> str:
+    """The version as given (`v1.2.0` or `1.2.0`, with an optional `-rc.1`), or InvalidVersion saying why."""
+    version = text.strip()
+    if parse_semver(version) is None:
+        raise InvalidVersion(
+            f"{text!r} is not a semantic version: use MAJOR.MINOR.PATCH such as v1.2.0 or 1.2.0 (optionally -rc.1)"
+        )
+    return version
+
+
+def parse_build_arg_names(raw: str) -> tuple[str, ...]:
+    """`RELEASE_BUILD_ARGS`: a comma-separated list of build-arg names (values never go in settings)."""
+    names = [part.strip() for part in raw.split(",") if part.strip()]
+    for name in names:
+        if "=" in name:
+            raise ValueError(
+                f"list names only, not values ({name.split('=', 1)[0]}=...): values come from the environment or .env"
+            )
+        if not _NAME.match(name):
+            raise ValueError(f"{name!r} is not a build-arg name (letters, digits and _, not starting with a digit)")
+    return tuple(dict.fromkeys(names))
+
+
+def parse_env_file(text: str) -> dict[str, str]:
+    """A `.env` file: `KEY=VALUE` lines, `export KEY=VALUE`, `#` comments, single or double quotes.
+
+    Errors name the line number only, never its content (it may hold a secret).
+    """
+    values: dict[str, str] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("export "):
+            line = line[len("export ") :].lstrip()
+        key, equals, value = line.partition("=")
+        key = key.strip()
+        if not equals or not _NAME.match(key):
+            raise ValueError(f"line {number} is not KEY=VALUE")
+        values[key] = _env_value(value.strip(), number)
+    return values
+
+
+def _env_value(value: str, number: int) -> str:
+    if value[:1] in {"'", '"'}:
+        quote = value[0]
+        end = value.find(quote, 1)
+        while quote == '"' and end > 0 and value[end - 1] == "\\":
+            end = value.find(quote, end + 1)
+        if end < 0:
+            raise ValueError(f"line {number} has an unclosed {quote} quote")
+        inner = value[1:end]
+        rest = value[end + 1 :].strip()
+        if rest and not rest.startswith("#"):
+            raise ValueError(f"line {number} has text after its closing quote")
+        if quote == '"':
+            inner = inner.replace("\\n", "\n").replace('\\"', '"').replace("\\\\", "\\")
+        return inner
+    # Unquoted: an inline comment starts at " #".
+    comment = value.find(" #")
+    return (value[:comment] if comment >= 0 else value).strip()
+
+
+def resolve_build_args(
+    names: Sequence[str], environ: Mapping[str, str], env_file: Mapping[str, str], env_file_name: str | None
+) -> dict[str, str]:
+    """Each named build arg's value: the environment first, then the env file. A missing one is an error that
+    names it (and where Warden looked), never a value."""
+    values: dict[str, str] = {}
+    missing: list[str] = []
+    for name in names:
+        if name in environ:
+            values[name] = environ[name]
+        elif name in env_file:
+            values[name] = env_file[name]
+        else:
+            missing.append(name)
+    if missing:
+        where = f"the environment or {env_file_name}" if env_file_name else "the environment (no .env file was found)"
+        raise MissingBuildArg(f"build arg {', '.join(missing)} has no value: set it in {where}")
+    return values
+
+
+class Tracked(BaseModel):
+    """The tag the service follows in the app's repository: moving it (and deploying) changes what runs."""
+
+    model_config = ConfigDict(frozen=True)
+
+    identifier: str
+    registry: str
+    repository: str
+    tag: str
+
+    @property
+    def tags_to_move(self) -> tuple[str, ...]:
+        """`latest` always (the tutorial's convention), and the service's own tag when it follows another."""
+        return tuple(dict.fromkeys((self.tag, LATEST)))
+
+
+def tracked_tag(identifier: str | None, *, account_id: str, region: str, repository: str) -> Tracked:
+    """What the service follows, or UntrackedService saying why a release or rollback could not reach it."""
+    if not identifier:
+        raise UntrackedService("the service does not run an image repository (no ImageIdentifier)")
+    try:
+        reference: ImageReference = parse_image_identifier(identifier)
+    except ValueError as error:
+        raise UntrackedService(f"App Runner's ImageIdentifier could not be read ({error})") from None
+    if not reference.is_in(account_id, region, repository):
+        raise UntrackedService(
+            f"the service runs {identifier}, which is not in ECR_REPOSITORY {repository!r} of this account and "
+            f"region: point ECR_REPOSITORY at the service's repository"
+        )
+    if reference.digest or not reference.tag:
+        raise UntrackedService(
+            f"the service runs the pinned digest {identifier}: a release or rollback moves a tag, which a pinned "
+            "digest does not follow. Point the service at a tag (`latest`) first: aws apprunner update-service"
+        )
+    if parse_semver(reference.tag) is not None:
+        raise UntrackedService(
+            f"the service is pinned to the version tag {reference.tag} ({identifier}): a release or rollback moves "
+            "`latest`, and versions never move. Point the service at `latest` first: aws apprunner update-service"
+        )
+    return Tracked(identifier=identifier, registry=reference.registry, repository=repository, tag=reference.tag)
+
+
+# --- how a moved tag reaches App Runner ------------------------------------------------------------------
+
+
+class DeployAction(StrEnum):
+    START = "start"  # Warden calls StartDeployment
+    AUTOMATIC = "automatic"  # App Runner deploys the moved tag by itself (auto-deploy on)
+    AFTER_RESUME = "after_resume"  # paused: the deployment waits for the resume (PENDING_DEPLOY memo)
+    DEFERRED = "deferred"  # busy: the reconcile starts it once the service is RUNNING (PENDING_DEPLOY memo)
+    UNAVAILABLE = "unavailable"  # the service cannot be deployed at all (failed or deleted)
+
+
+class DeployDecision(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    action: DeployAction
+    reason: str
+
+    @property
+    def pending(self) -> bool:
+        """The deployment is remembered (the PENDING_DEPLOY memo) and started later by the reconcile."""
+        return self.action in {DeployAction.AFTER_RESUME, DeployAction.DEFERRED}
+
+
+def decide_deployment(status: ServiceStatus, auto_deploy: bool | None) -> DeployDecision:
+    """How a tag just moved in ECR gets deployed (AWS-FACTS §4.4, §5.3)."""
+    match status:
+        case ServiceStatus.PAUSED:
+            return DeployDecision(
+                action=DeployAction.AFTER_RESUME,
+                reason="the service is PAUSED: App Runner cannot deploy a paused service, and a resume redeploys "
+                "the version from before the pause, so Warden deploys once the service runs again",
+            )
+        case ServiceStatus.OPERATION_IN_PROGRESS:
+            return DeployDecision(
+                action=DeployAction.DEFERRED,
+                reason="App Runner is busy (OPERATION_IN_PROGRESS), so Warden deploys once the service is RUNNING",
+            )
+        case ServiceStatus.RUNNING if auto_deploy:
+            return DeployDecision(
+                action=DeployAction.AUTOMATIC,
+                reason="automatic deployments are on: App Runner deploys the moved tag by itself",
+            )
+        case ServiceStatus.RUNNING:
+            return DeployDecision(
+                action=DeployAction.START,
+                reason="automatic deployments are off, so Warden starts the deployment",
+            )
+        case ServiceStatus.CREATE_FAILED | ServiceStatus.DELETE_FAILED | ServiceStatus.DELETED:
+            return DeployDecision(
+                action=DeployAction.UNAVAILABLE,
+                reason=f"the service is {status.value}: nothing can be deployed to it",
+            )
+
+
+# --- rollback ---------------------------------------------------------------------------------------------
+
+
+class RollbackTarget(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    digest: str
+    tag: str | None = None
+    deployed_at: datetime | None = None
+    source: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.tag} ({short_digest(self.digest)})" if self.tag else short_digest(self.digest)
+
+
+def choose_rollback_target(history: Sequence[DeploymentRecord], current_digest: str | None) -> RollbackTarget | None:
+    """The previous deployed version: the newest deployment whose image is not the one `latest` points at now,
+    and not one that a rollback moved away from (the deployment just before a rollback is the bad one).
+
+    Without a current digest (the tag points at nothing), the newest deployment counts as the current one.
+    """
+    skip = current_digest or (history[0].digest if history else None)
+    rolled_back = {
+        older.digest
+        for newer, older in pairwise(history)
+        if newer.source == ROLLBACK_SOURCE and older.digest != newer.digest
+    }
+    for record in history:
+        if record.digest != skip and record.digest not in rolled_back:
+            return RollbackTarget(digest=record.digest, tag=record.tag, deployed_at=record.at, source=record.source)
+    return None
+
+
+def tag_of(digest: str | None, history: Sequence[DeploymentRecord]) -> str | None:
+    """The version tag the history recorded for this digest, if any."""
+    return next((record.tag for record in history if digest and record.digest == digest and record.tag), None)
+
+
+def version_label(digest: str | None, history: Sequence[DeploymentRecord]) -> str:
+    """`v1.2.0 (sha256:1a2b...)` when the history knows the digest's tag, else the short digest."""
+    if not digest:
+        return "an unknown image"
+    tag = tag_of(digest, history)
+    return f"{tag} ({short_digest(digest)})" if tag else short_digest(digest)
+
+
+class RollbackTrigger(StrEnum):
+    FAILED_DEPLOYMENT = "failed deployment"
+    ALARM = "alarm"
+
+
+class AutoRollbackDecision(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    allowed: bool
+    reason: str
+    bad_digest: str | None = None
+    attempt_key: str | None = None  # one attempt per bad deployment, ever (a conditional write in the state)
+
+
+def decide_auto_rollback(
+    trigger: RollbackTrigger,
+    *,
+    enabled: bool,
+    history: Sequence[DeploymentRecord],
+    current_digest: str | None,
+    now: datetime,
+    window: timedelta,
+) -> AutoRollbackDecision:
+    """May Warden roll back on its own? Once per bad deployment, never a rollback, an alarm only soon after a deploy.
+
+    `history` is newest first; `current_digest` is what the tracked tag points at now (for a failed deployment:
+    the image that failed).
+    """
+    if not enabled:
+        return AutoRollbackDecision(
+            allowed=False, reason="automatic rollback is off (AUTO_ROLLBACK=false, stack parameter AutoRollback)"
+        )
+    if not history:
+        return AutoRollbackDecision(
+            allowed=False,
+            reason="Warden has no deployment on record, so it cannot tell which version came before this one",
+        )
+    newest = history[0]
+    judged_is_newest = trigger is RollbackTrigger.ALARM or current_digest in (None, newest.digest)
+    bad_digest = newest.digest if judged_is_newest else current_digest
+    deployed = f"{newest.tag or short_digest(newest.digest)} at {newest.at:%Y-%m-%d %H:%M} UTC"
+    if judged_is_newest and newest.source == ROLLBACK_SOURCE:
+        return AutoRollbackDecision(
+            allowed=False,
+            reason=f"the last deployment ({deployed}) was itself a rollback: Warden never rolls back a rollback, "
+            "so a bad rollback cannot loop",
+        )
+    if trigger is RollbackTrigger.ALARM:
+        age = now - newest.at
+        minutes = int(window.total_seconds() // 60)
+        if age > window:
+            return AutoRollbackDecision(
+                allowed=False,
+                reason=f"the last deployment ({deployed}) was {_minutes(age)} ago, outside the {minutes}-minute "
+                "rollback window (ROLLBACK_WINDOW_MINUTES): an alarm that late is not blamed on the release",
+            )
+        reason = f"the alarm came {_minutes(age)} after the deployment of {deployed}, within {minutes} minutes"
+    elif judged_is_newest:
+        reason = f"the deployment of {deployed} failed"
+    else:
+        reason = f"the deployment of {short_digest(bad_digest or '')} (not released through Warden) failed"
+    marker = newest.at.isoformat() if judged_is_newest else "unrecorded"
+    return AutoRollbackDecision(
+        allowed=True, reason=reason, bad_digest=bad_digest, attempt_key=f"rollback#{bad_digest}#{marker}"
+    )
+
+
+def _minutes(delta: timedelta) -> str:
+    minutes = max(0, int(delta.total_seconds() // 60))
+    if minutes < 120:
+        return f"{minutes} minute" + ("" if minutes == 1 else "s")
+    hours = minutes // 60
+    return f"{hours} h" if hours < 48 else f"{hours // 24} days"
+
+
+# --- ECR values -------------------------------------------------------------------------------------------
+
+
+class RepositoryInfo(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    uri: str  # <account>.dkr.ecr.<region>.amazonaws.com/<name>
+    tag_mutability: str  # MUTABLE | IMMUTABLE | IMMUTABLE_WITH_EXCLUSION | MUTABLE_WITH_EXCLUSION
+
+    @property
+    def registry(self) -> str:
+        return self.uri.split("/", 1)[0]
+
+
+class RegistryLogin(BaseModel):
+    """ECR's authorization token, decoded. The password is a SecretStr so that no log or repr shows it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    registry: str
+    username: str
+    password: SecretStr
+
+
+class ImageManifest(BaseModel):
+    """An image's manifest exactly as ECR stores it: re-tagging must put back these bytes and this media type."""
+
+    model_config = ConfigDict(frozen=True)
+
+    digest: str
+    manifest: str
+    media_type: str | None = None
+
+
+def create_repository_command(repository: str, region: str) -> str:
+    """What to run when the repository is missing. Releases are immutable by version, and `latest` must move."""
+    return (
+        f"aws ecr create-repository --repository-name {repository} --region {region} "
+        "--image-tag-mutability MUTABLE --image-scanning-configuration scanOnPush=true"
+    )
+
+
+# --- docker command lines ---------------------------------------------------------------------------------
+
+
+def build_command(image: str, *, context: str, arg_names: Sequence[str], platform: str = PLATFORM) -> list[str]:
+    """`--build-arg NAME` without `=value`: docker reads the value from its environment, so no secret is in argv."""
+    argv = ["docker", "build", "--platform", platform, "-t", image]
+    for name in arg_names:
+        argv += ["--build-arg", name]
+    return [*argv, context]
+
+
+def tag_command(source: str, target: str) -> list[str]:
+    return ["docker", "tag", source, target]
+
+
+def login_command(registry: str, username: str = REGISTRY_USER) -> list[str]:
+    """The password goes to stdin, never to the command line."""
+    return ["docker", "login", "--username", username, "--password-stdin", registry]
+
+
+def push_command(image: str) -> list[str]:
+    return ["docker", "push", image]
+
+
+def info_command() -> list[str]:
+    return ["docker", "info", "--format", "{{.ServerVersion}}"]
+
+
+class ReleasePlan(BaseModel):
+    """What `warden release VERSION` runs, in order; `--plan` prints it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    version: str
+    repository: str
+    repository_uri: str
+    context: str
+    build_args: tuple[str, ...] = ()
+    tags: tuple[str, ...] = (LATEST,)  # the tags moved besides the version's own
+
+    @property
+    def image(self) -> str:
+        return f"{self.repository_uri}:{self.version}"
+
+    @property
+    def registry(self) -> str:
+        return self.repository_uri.split("/", 1)[0]
+
+    def images(self) -> list[str]:
+        return [self.image, *(f"{self.repository_uri}:{tag}" for tag in self.tags)]
+
+    def commands(self) -> list[list[str]]:
+        return [
+            build_command(self.image, context=self.context, arg_names=self.build_args),
+            *(tag_command(self.image, target) for target in self.images()[1:]),
+            login_command(self.registry),
+            *(push_command(image) for image in self.images()),
+        ]

@@ -1,0 +1,78 @@
+"""The budget and operator behaviours hold when SERVICE_ARN names an ECS service (moto's ECS + Auto Scaling)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+
+import pytest
+
+from local.account import LocalAccount
+from local.ecs import CLUSTER, seed_ecs_service
+from local.events import budget_message, sns_event
+from local.invoke import invoke
+from local.template import ROOT
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def ecs_account(account: LocalAccount) -> LocalAccount:
+    arn = seed_ecs_service(account, desired=3, scaling=(2, 5))
+    return dataclasses.replace(account, service_arn=arn)
+
+
+def ecs_state(account: LocalAccount) -> tuple[int, int, int]:
+    service = account.client("ecs").describe_services(cluster=CLUSTER, services=["consultation-app"])["services"][0]
+    (target,) = account.client("application-autoscaling").describe_scalable_targets(ServiceNamespace="ecs")[
+        "ScalableTargets"
+    ]
+    return int(service["desiredCount"]), int(target["MinCapacity"]), int(target["MaxCapacity"])
+
+
+def test_a_confirmed_budget_breach_scales_the_ecs_service_to_zero_and_says_how_to_undo(
+    ecs_account: LocalAccount,
+) -> None:
+    # Given an ECS service of 3 tasks (auto scaling 2..5) and a confirmed breach
+    account = ecs_account
+    account.set_budget(limit="10.00", actual="10.42")
+    event = sns_event(budget_message(name=account.budget_name, threshold="$10.00", amount="$10.42"))
+    # When the alert arrives at the real handler
+    result = invoke("on_budget_alert", event, account.env())
+    # Then the service is scaled to zero with its target pinned, the claim recorded, the operator told
+    assert result["results"][0]["outcome"] == "paused"
+    assert ecs_state(account) == (0, 0, 0)
+    assert [claim["SK"] for claim in account.claims()] == ["CLAIM#budget"]
+    (received,) = account.inbox()
+    assert received.subject == "[warden] PAUSED consultation-app: spend $10.42 of $10.00"
+    assert "warden resume --override budget" in received.body
+
+
+def test_the_cli_resumes_an_ecs_service_to_exactly_what_it_was(ecs_account: LocalAccount) -> None:
+    # Given an ECS service paused by hand through the CLI
+    account = ecs_account
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "PYTHONPATH": str(ROOT / "layers" / "warden"),
+        "WARDEN_OPERATOR": "alice",
+        **account.env(),
+    }
+
+    def warden(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "warden", *args], env=environment, capture_output=True, text=True, check=False
+        )
+
+    paused = warden("pause", "--reason", "migration")
+    assert paused.returncode == 0, paused.stderr
+    assert ecs_state(account) == (0, 0, 0)
+    status = warden("status")
+    assert "consultation-app  PAUSED" in status.stdout
+    # When the operator resumes it
+    resumed = warden("resume")
+    # Then the desired count and the scaling bounds are exactly those before the pause
+    assert resumed.returncode == 0, resumed.stderr
+    assert ecs_state(account) == (3, 2, 5)

@@ -1,0 +1,250 @@
+"""Least privilege, closing the gaps the other IAM checks leave open.
+
+test_template.py flags mutating actions on "*" without a `# star-reason:`; test_iam_declarations.py compares
+each function's written Policies with its adapters' IAM_ACTIONS. Here:
+- each adapter's IAM_ACTIONS is what its code calls (read from its source and botocore's service model), so the
+  declarations the other test trusts are themselves honest;
+- permissions can come only from the functions' own Policies: no IAM resource, no `Role`, no wildcard action;
+- after SAM's translation (what CloudFormation deploys) each function's role grants exactly its declared actions
+  plus Lambda's own on-failure destination, nothing that SAM or an event source adds besides;
+- every Lambda permission SAM generates names the source (ARN or account) that may invoke the function.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import botocore.session
+import pytest
+from botocore import xform_name
+
+from local.template import ROOT, TEMPLATE_PATH, resources_of_type
+from tests.template.conftest import SAM_MISSING
+from tests.template.test_iam_declarations import LAMBDA_OWN, WIRING
+from tests.template.test_template import SAM_MISSING_TRANSLATOR, TRANSLATE, run
+
+pytestmark = pytest.mark.template
+
+ADAPTERS = ROOT / "layers" / "warden" / "warden" / "adapters"
+FUNCTION_TYPE = "AWS::Serverless::Function"
+IAM_RESOURCE_TYPES = {
+    "AWS::IAM::Role",
+    "AWS::IAM::Policy",
+    "AWS::IAM::ManagedPolicy",
+    "AWS::IAM::RolePolicy",
+    "AWS::IAM::User",
+    "AWS::IAM::Group",
+    "AWS::IAM::UserPolicy",
+    "AWS::IAM::GroupPolicy",
+}
+# Where the IAM action is not the API operation's name (Service Authorization Reference).
+ACTION_OF_OPERATION = {"budgets:DescribeBudget": "budgets:ViewBudget"}
+# Needed without being called: SNS encrypts the notification topic with the AWS managed aws/sns key.
+IMPLIED = {"sns": {"kms:GenerateDataKey", "kms:Decrypt"}}
+# What Lambda itself does with the function's role: the on-failure destination (EventInvokeConfig).
+LAMBDA_OWN_ACTIONS = {"sqs:SendMessage"}
+EXPECTED_MANAGED_POLICIES = {"AWSLambdaBasicExecutionRole", "AWSXrayWriteOnlyAccess"}
+
+
+# --- each adapter declares what it calls -----------------------------------------------------------
+
+
+def _service_of(tree: ast.Module) -> str | None:
+    """The AWS service the adapter builds a client for: `client("ecr")`, `probe_client("ecs")`, ..."""
+    found = {
+        node.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id.endswith("client")
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+    }
+    assert len(found) <= 1, f"one adapter, one service: {found}"
+    return next(iter(found), None)
+
+
+def called_actions(path: Path) -> tuple[str | None, set[str]]:
+    """The IAM actions of the API operations an adapter module calls on its client (directly, through a
+    paginator or a waiter), read from its source."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    service = _service_of(tree)
+    if service is None:
+        return None, set()
+    model = botocore.session.get_session().get_service_model(service)
+    operations = {xform_name(name): name for name in model.operation_names}
+    prefix = model.signing_name
+    called: set[str] = set()
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        receiver = node.func.value
+        on_a_client = isinstance(receiver, ast.Name) or (
+            isinstance(receiver, ast.Attribute) and isinstance(receiver.value, ast.Name) and receiver.value.id == "self"
+        )
+        if not on_a_client:
+            continue
+        method = node.func.attr
+        if method in operations:
+            called.add(operations[method])
+        elif method in {"get_paginator", "get_waiter"} and node.args and isinstance(node.args[0], ast.Constant):
+            called.add(operations[str(node.args[0].value)])
+    actions = {f"{prefix}:{operation}" for operation in called}
+    return service, {ACTION_OF_OPERATION.get(action, action) for action in actions}
+
+
+def adapter_modules() -> Iterator[Path]:
+    yield from sorted(path for path in ADAPTERS.glob("*.py") if path.stem not in {"__init__", "clients"})
+
+
+def test_the_source_reader_finds_calls_direct_paginated_and_on_a_local_client(tmp_path: Path) -> None:
+    # Given an adapter-like module that calls ECR three ways
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "class A:\n"
+        "    def f(self):\n"
+        "        self._ecr.describe_images(repositoryName='r')\n"
+        "        self._ecr.get_paginator('list_images')\n"
+        "        other = probe_client('ecr')\n"
+        "        other.batch_delete_image(repositoryName='r', imageIds=[])\n"
+        "        self.helper.not_an_operation()\n",
+        encoding="utf-8",
+    )
+    # When its calls are read / Then all three are found, and nothing else
+    assert called_actions(sample) == ("ecr", {"ecr:DescribeImages", "ecr:ListImages", "ecr:BatchDeleteImage"})
+
+
+@pytest.mark.parametrize("path", list(adapter_modules()), ids=lambda path: path.stem)
+def test_each_adapter_declares_exactly_the_iam_actions_its_code_calls(path: Path) -> None:
+    # Given an adapter module's source and its IAM_ACTIONS
+    module = __import__(f"warden.adapters.{path.stem}", fromlist=["IAM_ACTIONS"])
+    declared = set(getattr(module, "IAM_ACTIONS", frozenset()))
+
+    # When the operations it calls on its boto3 client are read from the source
+    service, called = called_actions(path)
+    needed = called | IMPLIED.get(service or "", set())
+
+    # Then it declares every one of them, and nothing it never calls
+    assert needed - declared == set(), f"{path.name} calls these without declaring them"
+    assert declared - needed == set(), f"{path.name} declares these but never calls them"
+
+
+# --- permissions come only from the functions' Policies --------------------------------------------
+
+
+def test_no_iam_resource_and_no_function_role_grants_permissions_besides_the_policies(
+    template: dict[str, Any],
+) -> None:
+    # Given the template / Then no IAM resource exists beside the functions (SAM generates their roles), and no
+    # function brings a role of its own (which would bypass its Policies and every check on them)
+    iam = {name for name, resource in template["Resources"].items() if resource["Type"] in IAM_RESOURCE_TYPES}
+    assert iam == set(), f"IAM resources the least-privilege tests do not read: {sorted(iam)}"
+    for logical_id, function in resources_of_type(template, FUNCTION_TYPE).items():
+        assert "Role" not in function["Properties"], f"{logical_id} has a Role of its own"
+    assert "Policies" not in template.get("Globals", {}).get("Function", {})
+
+
+def _statements(node: Any) -> Iterator[dict[str, Any]]:
+    """Statements as deployed under any combination of conditions: `Fn::If` unwrapped, nested or not."""
+    if isinstance(node, list):
+        for item in node:
+            yield from _statements(item)
+    elif isinstance(node, dict) and "Fn::If" in node:
+        _, when_true, when_false = node["Fn::If"]
+        yield from _statements(when_true)
+        yield from _statements(when_false)
+    elif isinstance(node, dict) and node != {"Ref": "AWS::NoValue"}:
+        yield node
+
+
+def _values(node: Any) -> list[Any]:
+    """A statement field's possible values: a list flattened, every branch of an `Fn::If` included."""
+    if isinstance(node, list):
+        return [value for item in node for value in _values(item)]
+    if isinstance(node, dict) and "Fn::If" in node:
+        return [value for branch in node["Fn::If"][1:] for value in _values(branch)]
+    return [] if node == {"Ref": "AWS::NoValue"} else [node]
+
+
+def test_statement_unwrapping_follows_nested_conditions() -> None:
+    written = [
+        {"Sid": "A", "Action": "a:B"},
+        {"Fn::If": ["C1", {"Fn::If": ["C2", {"Sid": "B"}, {"Ref": "AWS::NoValue"}]}, {"Sid": "C"}]},
+    ]
+    assert [statement["Sid"] for statement in _statements(written)] == ["A", "B", "C"]
+    assert _values({"Fn::If": ["C", ["x:Y", "x:Z"], "*"]}) == ["x:Y", "x:Z", "*"]
+
+
+def test_function_policies_name_actions_one_by_one_without_wildcards(template: dict[str, Any]) -> None:
+    # Given every statement of every function, whatever the conditions
+    for logical_id, function in resources_of_type(template, FUNCTION_TYPE).items():
+        for policy in function["Properties"].get("Policies", []):
+            for statement in _statements(policy.get("Statement", [])):
+                # Then it allows, names its actions (no NotAction) and none of them is a wildcard
+                assert statement.get("Effect") == "Allow", f"{logical_id}: {statement}"
+                assert "NotAction" not in statement, f"{logical_id}: {statement}"
+                assert "NotResource" not in statement, f"{logical_id}: {statement}"
+                for action in _values(statement["Action"]):
+                    assert isinstance(action, str), f"{logical_id}: an action built from an intrinsic: {action}"
+                    assert not set(action) & {"*", "?"}, f"{logical_id}: wildcard action {action}"
+
+
+# --- what CloudFormation deploys, after SAM's translation ------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def deployed(sam_cli: Path, tool_env: dict[str, str]) -> dict[str, Any]:
+    sam_python = sam_cli.resolve().parent / "python"
+    if not sam_python.is_file():
+        pytest.skip(f"{SAM_MISSING_TRANSLATOR}: no python next to {sam_cli} ({SAM_MISSING})")
+    result = run([sam_python, "-c", TRANSLATE, TEMPLATE_PATH], tool_env, timeout=120)
+    if "No module named 'samtranslator'" in result.output:
+        pytest.skip(f"{SAM_MISSING_TRANSLATOR}: {sam_python} lacks aws-sam-translator")
+    assert result.returncode == 0, result.failure("the SAM translation")
+    translated: dict[str, Any] = json.loads(result.output)
+    return translated
+
+
+def declared_actions(adapters: tuple[ModuleType, ...]) -> set[str]:
+    return set().union(*(adapter.IAM_ACTIONS for adapter in adapters))
+
+
+@pytest.mark.parametrize("logical_id", sorted(WIRING))
+def test_after_sams_translation_a_function_role_grants_its_declared_actions_and_nothing_more(
+    deployed: dict[str, Any], logical_id: str
+) -> None:
+    # Given the role SAM generates for the function, as CloudFormation receives it
+    role = deployed["Resources"][f"{logical_id}Role"]["Properties"]
+    statements = [
+        statement
+        for policy in role.get("Policies", [])
+        for statement in _statements(policy["PolicyDocument"]["Statement"])
+    ]
+    granted = {action for statement in statements for action in _values(statement["Action"])}
+    managed = {str(arn).rsplit("/", 1)[-1] for arn in _values(role.get("ManagedPolicyArns", []))}
+
+    # Then its inline actions are exactly the adapters' declared ones plus Lambda's own destination, and its
+    # managed policies are only logging and tracing
+    expected = declared_actions(WIRING[logical_id]) | LAMBDA_OWN_ACTIONS
+    assert granted - expected == set(), "SAM's role grants more than the adapters call"
+    assert expected - granted == set(), "SAM's role lacks what the adapters call"
+    assert managed <= EXPECTED_MANAGED_POLICIES, managed
+    assert {"SendFailedEventsToQueue"} == LAMBDA_OWN
+
+
+def test_every_lambda_permission_names_who_may_invoke_the_function(deployed: dict[str, Any]) -> None:
+    # Given every resource policy statement on a Warden function (SNS, EventBridge, the alarms)
+    permissions = resources_of_type(deployed, "AWS::Lambda::Permission")
+    assert permissions
+    for logical_id, permission in permissions.items():
+        properties = permission["Properties"]
+        # Then a service principal may invoke it only from a named source, never any account's
+        assert properties["Action"] == "lambda:InvokeFunction", logical_id
+        assert str(properties["Principal"]).endswith(".amazonaws.com"), logical_id
+        assert "SourceArn" in properties or "SourceAccount" in properties, f"{logical_id} names no source"

@@ -1,0 +1,106 @@
+"""The deployment watcher and the rollback in template.yaml: the event rule, scoped permissions, the settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from warden.settings import Settings
+
+pytestmark = pytest.mark.template
+
+REPOSITORY_ARN = {"Fn::Sub": "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/${EcrRepository}"}
+
+
+def statements(template: dict[str, Any], function: str) -> dict[str, tuple[str | None, dict[str, Any]]]:
+    """Sid -> (condition or None, statement), as written."""
+    found: dict[str, tuple[str | None, dict[str, Any]]] = {}
+    for policy in template["Resources"][function]["Properties"]["Policies"]:
+        for written in policy["Statement"]:
+            if "Fn::If" in written:
+                condition, statement, otherwise = written["Fn::If"]
+                assert otherwise == {"Ref": "AWS::NoValue"}
+                found[statement["Sid"]] = (condition, statement)
+            else:
+                found[written["Sid"]] = (None, written)
+    return found
+
+
+def test_the_watcher_hears_only_the_guarded_services_operation_events(template: dict[str, Any]) -> None:
+    # Given the function's EventBridge rule
+    function = template["Resources"]["OnDeploymentFunction"]["Properties"]
+    (event,) = function["Events"].values()
+    # Then it filters on source, detail-type and the service's ARN only (App Runner's detail keys vary in casing)
+    assert event["Type"] == "EventBridgeRule"
+    assert event["Properties"]["Pattern"] == {
+        "source": ["aws.apprunner"],
+        "detail-type": ["AppRunner Service Operation Status Change"],
+        "resources": [{"Ref": "ServiceArn"}],
+    }
+    assert function["CodeUri"] == "functions/on_deployment"
+    assert template["Resources"]["OnDeploymentLogGroup"]["Properties"]["LogGroupName"] == {
+        "Fn::Sub": "/aws/lambda/${OnDeploymentFunction}"
+    }
+
+
+def test_the_watcher_may_deploy_the_guarded_service_but_never_pause_it(template: dict[str, Any]) -> None:
+    condition, service = statements(template, "OnDeploymentFunction")["WatchAndDeployGuardedAppRunnerService"]
+    assert condition is None
+    assert sorted(service["Action"]) == [
+        "apprunner:DescribeService",
+        "apprunner:ListOperations",
+        "apprunner:StartDeployment",
+    ]
+    assert service["Resource"] == {"Ref": "ServiceArn"}
+
+
+@pytest.mark.parametrize(
+    ("function", "sid", "actions"),
+    [
+        (
+            "OnDeploymentFunction",
+            "ReadAndRollBackAppImages",
+            ["ecr:BatchGetImage", "ecr:DescribeImages", "ecr:PutImage"],
+        ),
+        ("OnAlarmFunction", "RollBackAppImage", ["ecr:BatchGetImage", "ecr:PutImage"]),
+    ],
+)
+def test_rolling_back_may_re_tag_images_of_the_apps_repository_only_and_only_when_one_is_named(
+    template: dict[str, Any], function: str, sid: str, actions: list[str]
+) -> None:
+    condition, statement = statements(template, function)[sid]
+    assert condition == "HasEcrRepository"
+    assert sorted(statement["Action"]) == actions
+    assert statement["Resource"] == REPOSITORY_ARN
+
+
+def test_automatic_rollback_is_off_by_default_and_every_function_reads_the_pipeline_settings(
+    template: dict[str, Any],
+) -> None:
+    parameters = template["Parameters"]
+    assert parameters["AutoRollback"]["Default"] == "false"
+    assert parameters["AutoRollback"]["AllowedValues"] == ["true", "false"]
+    window = parameters["RollbackWindowMinutes"]
+    assert (window["Default"], window["MinValue"], window["MaxValue"]) == (30, 1, 1440)
+    variables = template["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["AUTO_ROLLBACK"] == {"Ref": "AutoRollback"}
+    assert variables["ROLLBACK_WINDOW_MINUTES"] == {"Ref": "RollbackWindowMinutes"}
+    # The pausing functions' image resolver and the rollback need the repository's name, not just its permission.
+    assert variables["ECR_REPOSITORY"] == {"Ref": "EcrRepository"}
+
+
+@pytest.mark.parametrize("value", ["true", "false"])
+def test_every_allowed_auto_rollback_value_is_a_valid_setting(template: dict[str, Any], value: str) -> None:
+    assert value in template["Parameters"]["AutoRollback"]["AllowedValues"]
+    settings = Settings.from_env(
+        {
+            "SERVICE_ARN": "arn:aws:apprunner:us-east-1:123456789012:service/consultation-app/" + "0" * 32,
+            "NOTIFY_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:warden-notify",
+            "STATE_TABLE": "warden-state",
+            "BUDGET_NAME": "consultation-app-monthly",
+            "AUTO_ROLLBACK": value,
+            "ROLLBACK_WINDOW_MINUTES": str(template["Parameters"]["RollbackWindowMinutes"]["MaxValue"]),
+        }
+    )
+    assert settings.auto_rollback is (value == "true")
