@@ -256,8 +256,8 @@ def faults(seeds: int) -> dict[str, Any]:
                         row["mutating call applied more than once"] += _applied_twice(outcome, case)
                         row["attempts"] += len(outcome.calls)
                         row["faults injected"] += sum(1 for call in outcome.calls if call.fault != "pass")
-                        row["longest run of attempts at one call"] = max(
-                            row["longest run of attempts at one call"], _longest(outcome.calls)
+                        row["most failed attempts in a row at one call"] = max(
+                            row["most failed attempts in a row at one call"], _longest(outcome.calls)
                         )
                     row["seconds"] = round(time.perf_counter() - started, 2)
                     rows[name] = dict(row)
@@ -285,11 +285,16 @@ def _applied_twice(outcome: Any, case: Any) -> int:
 
 
 def _longest(calls: list[Any]) -> int:
+    """The most failed attempts in a row at one call (botocore gives up after its total)."""
     longest = current = 0
     previous = None
     for call in calls:
-        same = previous is not None and previous.fault != "pass" and previous.operation == call.operation
-        current = current + 1 if same else 1
+        if call.fault == "pass":
+            current = 0
+        elif previous is not None and previous.fault != "pass" and previous.operation == call.operation:
+            current += 1
+        else:
+            current = 1
         longest = max(longest, current)
         previous = call
     return longest
