@@ -33,6 +33,7 @@ from typing import Any, Final, Literal, NoReturn
 from pydantic import BaseModel, ConfigDict
 
 from warden.errors import UnparseableMessage
+from warden.models.sns import describe_json, excerpt
 
 EVENTBRIDGE_DETAIL_TYPE: Final = "CloudWatch Alarm State Change"
 ALARM_NAME_LIMIT: Final = 255  # PutMetricAlarm's AlarmName: 1 to 255 characters
@@ -234,7 +235,7 @@ def parse_alarm_message(text: str) -> AlarmStateChange:
     except (ValueError, RecursionError):
         _reject("the message is not JSON")
     if not isinstance(document, Mapping):
-        _reject(f"the message is {_describe(document)}, not a JSON object")
+        _reject(f"the message is {describe_json(document)}, not a JSON object")
     if "AlarmName" not in document:
         _reject("the message has no AlarmName")
     name = _checked_alarm_name(document, "AlarmName", "message")
@@ -248,7 +249,7 @@ def parse_alarm_message(text: str) -> AlarmStateChange:
     comparison = period = evaluation = datapoints = treat_missing = None
     if trigger is not None:
         if not isinstance(trigger, Mapping):
-            _reject(f"Trigger is {_describe(trigger)}, not an object")
+            _reject(f"Trigger is {describe_json(trigger)}, not an object")
         metric = _sns_metric(trigger)
         threshold_metric = trigger.get("ThresholdMetricId")
         threshold = None if threshold_metric else _optional_number(trigger, "Threshold", "Trigger")
@@ -308,7 +309,7 @@ def _sns_metric(trigger: Mapping[str, Any]) -> AlarmMetric | None:
 def _sns_query(index: int, query: object) -> MetricQuery:
     where = f"Trigger.Metrics[{index}]"
     if not isinstance(query, Mapping):
-        _reject(f"{where} is {_describe(query)}, not an object")
+        _reject(f"{where} is {describe_json(query)}, not an object")
     stat = query.get("MetricStat")
     fields: dict[str, Any] = {}
     if isinstance(stat, Mapping):
@@ -336,7 +337,7 @@ def parse_eventbridge_alarm(event: Mapping[str, Any]) -> AlarmStateChange:
     """Reads an EventBridge "CloudWatch Alarm State Change" event. Raises `UnparseableMessage`."""
     detail = event.get("detail")
     if not isinstance(detail, Mapping):
-        _reject(f"the event's detail is {_describe(detail)}, not an object")
+        _reject(f"the event's detail is {describe_json(detail)}, not an object")
     resources = event.get("resources")
     arn = resources[0] if isinstance(resources, list) and resources and isinstance(resources[0], str) else None
     if arn is None:
@@ -348,7 +349,7 @@ def parse_direct_alarm(event: Mapping[str, Any]) -> AlarmStateChange:
     """Reads the payload of an alarm that invokes Lambda directly. Raises `UnparseableMessage`."""
     data = event.get("alarmData")
     if not isinstance(data, Mapping):
-        _reject(f"alarmData is {_describe(data)}, not an object")
+        _reject(f"alarmData is {describe_json(data)}, not an object")
     return _from_alarm_data(data, _string(event, "alarmArn", "event"), AlarmSource.LAMBDA, "alarmData")
 
 
@@ -356,7 +357,7 @@ def _from_alarm_data(data: Mapping[str, Any], arn: str, source: AlarmSource, whe
     region, account_id = _arn_parts(arn)
     state = data.get("state")
     if not isinstance(state, Mapping):
-        _reject(f"{where}.state is {_describe(state)}, not an object")
+        _reject(f"{where}.state is {describe_json(state)}, not an object")
     previous = data.get("previousState")
     previous = previous if isinstance(previous, Mapping) else {}
     configuration = data.get("configuration")
@@ -404,7 +405,7 @@ def _from_alarm_data(data: Mapping[str, Any], arn: str, source: AlarmSource, whe
 def _camel_query(index: int, query: object, where: str) -> MetricQuery:
     path = f"{where}.configuration.metrics[{index}]"
     if not isinstance(query, Mapping):
-        _reject(f"{path} is {_describe(query)}, not an object")
+        _reject(f"{path} is {describe_json(query)}, not an object")
     stat = query.get("metricStat")
     fields: dict[str, Any] = {}
     if isinstance(stat, Mapping):
@@ -484,14 +485,14 @@ def _children(raw: object, where: str) -> tuple[TriggeringChild, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, list):
-        _reject(f"{where} is {_describe(raw)}, not a list")
+        _reject(f"{where} is {describe_json(raw)}, not a list")
     children: list[TriggeringChild] = []
     for index, entry in enumerate(raw):
         if isinstance(entry, str):
             children.append(TriggeringChild(name=_alarm_name(entry), arn=entry if entry.startswith("arn:") else None))
             continue
         if not isinstance(entry, Mapping):
-            _reject(f"{where}[{index}] is {_describe(entry)}, not a string or an object")
+            _reject(f"{where}[{index}] is {describe_json(entry)}, not a string or an object")
         arn = entry.get("Arn", entry.get("arn"))
         name = entry.get("Name", entry.get("name"))
         if not isinstance(arn, str) and not isinstance(name, str):
@@ -524,7 +525,7 @@ def _arn_parts(arn: str) -> tuple[str, str]:
     """Region code and account id from the alarm ARN: the only reliable source of either."""
     match = _ALARM_ARN.match(arn)
     if match is None:
-        _reject(f"the alarm ARN {_excerpt(repr(arn))} is not arn:aws:cloudwatch:<region>:<account>:alarm:<name>")
+        _reject(f"the alarm ARN {excerpt(repr(arn))} is not arn:aws:cloudwatch:<region>:<account>:alarm:<name>")
     return match["region"], match["account"]
 
 
@@ -535,11 +536,11 @@ def _dimensions(raw: object, where: str) -> dict[str, str]:
     if isinstance(raw, Mapping):
         return {str(name): str(value) for name, value in raw.items()}
     if not isinstance(raw, list):
-        _reject(f"{where} is {_describe(raw)}, not a list or an object")
+        _reject(f"{where} is {describe_json(raw)}, not a list or an object")
     dimensions: dict[str, str] = {}
     for index, entry in enumerate(raw):
         if not isinstance(entry, Mapping):
-            _reject(f"{where}[{index}] is {_describe(entry)}, not an object")
+            _reject(f"{where}[{index}] is {describe_json(entry)}, not an object")
         name = entry.get("name", entry.get("Name"))
         value = entry.get("value", entry.get("Value"))
         if not isinstance(name, str) or value is None:
@@ -588,7 +589,7 @@ def _reason_counts(reason: str) -> tuple[int, int] | None:
 
 def _state(raw: object, where: str) -> AlarmState:
     if not isinstance(raw, str) or raw not in AlarmState.__members__:
-        _reject(f"{where} is {_excerpt(repr(raw))}, not OK, ALARM or INSUFFICIENT_DATA")
+        _reject(f"{where} is {excerpt(repr(raw))}, not OK, ALARM or INSUFFICIENT_DATA")
     return AlarmState(raw)
 
 
@@ -599,11 +600,11 @@ def _optional_state(raw: object, where: str) -> AlarmState | None:
 def _timestamp(raw: object, where: str) -> datetime:
     """`2026-11-27T10:05:37.811+0000` (CloudWatch's form; Python 3.11+ reads the `+0000` offset)."""
     if not isinstance(raw, str) or not raw:
-        _reject(f"{where} is {'missing' if raw is None else _describe(raw)}, not a timestamp")
+        _reject(f"{where} is {'missing' if raw is None else describe_json(raw)}, not a timestamp")
     try:
         moment = datetime.fromisoformat(raw)
     except ValueError:
-        _reject(f"{where} {_excerpt(repr(raw))} is not an ISO 8601 date and time")
+        _reject(f"{where} {excerpt(repr(raw))} is not an ISO 8601 date and time")
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
@@ -615,14 +616,14 @@ def _checked_alarm_name(document: Mapping[str, Any], key: str, where: str) -> st
     try:
         name.encode("utf-8")
     except UnicodeEncodeError:
-        _reject(f"{where}.{key} {_excerpt(repr(name))} is not valid UTF-8")
+        _reject(f"{where}.{key} {excerpt(repr(name))} is not valid UTF-8")
     return name
 
 
 def _string(document: Mapping[str, Any], key: str, where: str) -> str:
     value = document.get(key)
     if not isinstance(value, str) or not value:
-        problem = "missing" if value is None else ("empty" if value == "" else f"{_describe(value)}, not a string")
+        problem = "missing" if value is None else ("empty" if value == "" else f"{describe_json(value)}, not a string")
         _reject(f"{where}.{key} is {problem}")
     return value
 
@@ -632,7 +633,7 @@ def _optional_string(document: Mapping[str, Any], key: str, where: str) -> str |
     if value is None:
         return None
     if not isinstance(value, str):
-        _reject(f"{where}.{key} is {_describe(value)}, not a string")
+        _reject(f"{where}.{key} is {describe_json(value)}, not a string")
     return value
 
 
@@ -642,7 +643,7 @@ def _optional_number(document: Mapping[str, Any], key: str, where: str) -> float
         return None
     number = _number_or_none(value)
     if number is None:
-        _reject(f"{where}.{key} is {_excerpt(repr(value))}, not a number")
+        _reject(f"{where}.{key} is {excerpt(repr(value))}, not a number")
     return number
 
 
@@ -652,7 +653,7 @@ def _optional_int(document: Mapping[str, Any], key: str, where: str) -> int | No
         return None
     number = _int_or_none(value)
     if number is None:
-        _reject(f"{where}.{key} is {_excerpt(repr(value))}, not a whole number")
+        _reject(f"{where}.{key} is {excerpt(repr(value))}, not a whole number")
     return number
 
 
@@ -672,27 +673,6 @@ def _number_or_none(value: object) -> float | None:
 def _int_or_none(value: object) -> int | None:
     number = _number_or_none(value)
     return int(number) if number is not None and number == int(number) else None
-
-
-def _excerpt(text: str, limit: int = 60) -> str:
-    """`text`, cut short for a reason an operator reads."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def _describe(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list | tuple):
-        return "a list"
-    if isinstance(value, Mapping):
-        return "an object"
-    return f"a {type(value).__name__}"
 
 
 def _reject(problem: str) -> NoReturn:

@@ -38,23 +38,23 @@ def parse_sns_event(event: object) -> list[SnsMessage]:
     Raises `UnparseableMessage("not an SNS event: ...")` when the envelope is not SNS's.
     """
     if not isinstance(event, Mapping):
-        _reject(f"the event is {_describe(event)}, not an object")
+        _reject(f"the event is {describe_json(event)}, not an object")
     if "Records" not in event:
         _reject("no 'Records' key")
     records = event["Records"]
     if not isinstance(records, list):
-        _reject(f"'Records' is {_describe(records)}, not a list")
+        _reject(f"'Records' is {describe_json(records)}, not a list")
     if not records:
         _reject("'Records' is empty")
     return [_record(index, record) for index, record in enumerate(records)]
 
 
-def _excerpt(text: str, limit: int = 60) -> str:
+def excerpt(text: str, limit: int = 60) -> str:
     """`text`, cut short for a reason an operator reads (a hostile message can be 256 KB)."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _describe(value: object) -> str:
+def describe_json(value: object) -> str:
     """What a JSON value is, in JSON's words: null, a boolean, a number, a string, a list, an object."""
     if value is None:
         return "null"
@@ -78,19 +78,19 @@ def _reject(problem: str) -> NoReturn:
 def _record(index: int, record: object) -> SnsMessage:
     where = f"Records[{index}]"
     if not isinstance(record, Mapping):
-        _reject(f"{where} is {_describe(record)}, not an object")
+        _reject(f"{where} is {describe_json(record)}, not an object")
     source = record.get("EventSource", record.get("eventSource"))
     if source is None:
         _reject(f"{where} has no EventSource (expected {_SNS_SOURCE!r})")
     if source != _SNS_SOURCE:
-        _reject(f"{where}.EventSource is {_excerpt(repr(source))}, not {_SNS_SOURCE!r}")
+        _reject(f"{where}.EventSource is {excerpt(repr(source))}, not {_SNS_SOURCE!r}")
     sns = record.get("Sns")
     if not isinstance(sns, Mapping):
-        _reject(f"{where}.Sns is {'missing' if sns is None else _describe(sns)}, not an object")
+        _reject(f"{where}.Sns is {'missing' if sns is None else describe_json(sns)}, not an object")
 
     subject = sns.get("Subject")
     if subject is not None and not isinstance(subject, str):
-        _reject(f"{where}.Sns.Subject is {_describe(subject)}, not a string")
+        _reject(f"{where}.Sns.Subject is {describe_json(subject)}, not a string")
     return SnsMessage(
         message_id=_string(sns, "MessageId", where),
         topic_arn=_string(sns, "TopicArn", where),
@@ -104,7 +104,7 @@ def _record(index: int, record: object) -> SnsMessage:
 def _string(sns: Mapping[str, object], key: str, where: str, *, allow_empty: bool = False) -> str:
     value = sns.get(key)
     if not isinstance(value, str):
-        problem = "missing" if value is None else f"{_describe(value)}, not a string"
+        problem = "missing" if value is None else f"{describe_json(value)}, not a string"
         _reject(f"{where}.Sns.{key} is {problem}")
     if not value and not allow_empty:
         _reject(f"{where}.Sns.{key} is empty")
@@ -116,7 +116,7 @@ def _timestamp(sns: Mapping[str, object], where: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        _reject(f"{where}.Sns.Timestamp {_excerpt(repr(text))} is not an ISO 8601 date and time")
+        _reject(f"{where}.Sns.Timestamp {excerpt(repr(text))} is not an ISO 8601 date and time")
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
@@ -125,11 +125,11 @@ def _attributes(sns: Mapping[str, object], where: str) -> dict[str, str]:
     if raw is None:
         return {}
     if not isinstance(raw, Mapping):
-        _reject(f"{where}.Sns.MessageAttributes is {_describe(raw)}, not an object")
+        _reject(f"{where}.Sns.MessageAttributes is {describe_json(raw)}, not an object")
     attributes: dict[str, str] = {}
     for name, attribute in raw.items():
         value = attribute.get("Value") if isinstance(attribute, Mapping) else None
         if not isinstance(name, str) or not isinstance(value, str):
-            _reject(f"{where}.Sns.MessageAttributes[{_excerpt(repr(name))}] has no string 'Value'")
+            _reject(f"{where}.Sns.MessageAttributes[{excerpt(repr(name))}] has no string 'Value'")
         attributes[name] = value
     return attributes

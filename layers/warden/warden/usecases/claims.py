@@ -14,8 +14,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from warden.domain.claims import Claim
-from warden.domain.records import ActionRecord
-from warden.usecases.converge import ConvergeResult, converge
+from warden.usecases.converge import ConvergeResult, converge, record_action
 from warden.usecases.ports import ImagePort, ServicePort, StatePort
 
 
@@ -67,7 +66,7 @@ def place_claim(
             line = f"[dry run] Would have recorded the '{claim.key}' pause claim."
         else:
             line = _already_active(claim.key, existing)
-        _record(
+        record_action(
             state,
             service_arn,
             now,
@@ -94,7 +93,7 @@ def place_claim(
             mine = existing is not None and source_event is not None and existing.source_event == source_event
             changed = mine or existing is None
             line = f"Recorded the '{claim.key}' pause claim." if changed else _already_active(claim.key, existing)
-        _record(
+        record_action(
             state,
             service_arn,
             now,
@@ -151,7 +150,7 @@ def release_claim(
         line = f"Cleared the '{key}' pause claim ({reason})." if changed else f"No '{key}' pause claim was active."
     if changed:
         outcome = "would" if dry_run else "done"
-        _record(state, service_arn, now, actor, "claim.clear", outcome, f"{key}: {reason}", dry_run, source_event)
+        record_action(state, service_arn, now, actor, "claim.clear", outcome, f"{key}: {reason}", dry_run, source_event)
     result = converge(
         deps.service,
         state,
@@ -207,28 +206,3 @@ def _credit_earlier_attempt(
         if record.source_event == source_event and record.outcome == "done" and record.action in {"pause", "resume"}:
             return result.model_copy(update={"called": record.action})
     return result
-
-
-def _record(
-    state: StatePort,
-    service_arn: str,
-    now: datetime,
-    actor: str,
-    action: str,
-    outcome: str,
-    reason: str,
-    dry_run: bool,
-    source_event: str | None,
-) -> None:
-    state.record_action(
-        service_arn,
-        ActionRecord(
-            at=now,
-            action=action,
-            outcome=outcome,
-            reason=reason,
-            actor=actor,
-            dry_run=dry_run,
-            source_event=source_event,
-        ),
-    )

@@ -85,7 +85,7 @@ def converge(
                 logger.info("converge: no call", extra={**log, "reason": decision.reason})
                 return ConvergeResult(before=snapshot, desire=desire, decision=decision, dry_run=dry_run)
             case ConvergeAction.DEFER:
-                _record(
+                record_action(
                     state,
                     service_arn,
                     now,
@@ -102,7 +102,7 @@ def converge(
                 verb = decision.action.value
                 reason = f"{decision.reason}; {desire.reason}"
                 if dry_run:
-                    _record(state, service_arn, now, actor, verb, "would", reason, True, source_event)
+                    record_action(state, service_arn, now, actor, verb, "would", reason, True, source_event)
                     logger.info("converge: dry run", extra={**log, "reason": reason})
                     return ConvergeResult(before=snapshot, desire=desire, decision=decision, dry_run=True)
                 try:
@@ -114,7 +114,7 @@ def converge(
                         extra={**log, "error": str(race)},
                     )
                     continue
-                _record(state, service_arn, now, actor, verb, "done", reason, False, source_event)
+                record_action(state, service_arn, now, actor, verb, "done", reason, False, source_event)
                 count("ActionsTaken")
                 pending = _track_image(images, state, snapshot, decision.action, now)
                 logger.info(
@@ -186,16 +186,16 @@ def finish_pending_deploy(
         return None
     reason = f"the tracked image {pending['image']} changed while the service was paused ({pending['to'][:19]})"
     if dry_run:
-        _record(state, service_arn, now, actor, "deploy", "would", reason, True, None)
+        record_action(state, service_arn, now, actor, "deploy", "would", reason, True, None)
         return f"[dry run] Would have started a deployment: {reason}."
     operation_id = service.start_deployment(service_arn)
     state.delete_memo(service_arn, PENDING_DEPLOY)
-    _record(state, service_arn, now, actor, "deploy", "done", reason, False, None)
+    record_action(state, service_arn, now, actor, "deploy", "done", reason, False, None)
     count("ActionsTaken")
     return f"Started deployment {operation_id}: {reason}."
 
 
-def _record(
+def record_action(
     state: StatePort,
     service_arn: str,
     now: datetime,
