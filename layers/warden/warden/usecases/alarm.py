@@ -45,7 +45,7 @@ from warden.domain.alarms import (
 from warden.domain.claims import Claim, ClaimReason, DesiredState, desired_state
 from warden.domain.converge import ConvergeAction
 from warden.domain.notification import Notification, Severity, render
-from warden.domain.records import ActionRecord, EventStatus
+from warden.domain.records import ActionRecord, EventStart
 from warden.errors import RollbackDeclined, RollbackFailed, ServiceNotFound, UnparseableMessage
 from warden.models.alarm import (
     AlarmState,
@@ -61,6 +61,7 @@ from warden.observability import count, logger
 from warden.settings import Settings
 from warden.usecases.claims import ClaimChange, ClaimDeps, place_claim, release_claim
 from warden.usecases.forward import forward_unparseable
+from warden.usecases.once import handle_once, handled_at
 from warden.usecases.ports import ImagePort, NotifierPort, RollbackPort, ServicePort, StatePort
 from warden.usecases.undo import undo_pause_lines
 
@@ -160,18 +161,20 @@ def handle_sns_message(message: SnsMessage, deps: AlarmDeps, settings: Settings,
         change = parse_alarm_message(message.message)
     except UnparseableMessage as error:
         # Forwarded once per SNS message, whatever SNS redelivers.
-        event_key = f"sns#{message.message_id}"
-        if deps.state.begin_event(event_key, now).status is EventStatus.DUPLICATE:
-            return _duplicate(None, None, f"SNS message {message.message_id} was already forwarded")
-        try:
+        why = error.reason
+
+        def forward_it() -> AlarmResult:
             source = f"SNS message {message.message_id}"
-            _forward(message.message, error.reason, message.subject, source, deps, settings)
-        except BaseException:
-            deps.state.release_event(event_key)
-            raise
-        result = _forwarded(error.reason)
-        deps.state.complete_event(event_key, now, f"{result.outcome.value}: {result.reason}")
-        return result
+            _forward(message.message, why, message.subject, source, deps, settings)
+            return _forwarded(why)
+
+        return handle_once(
+            deps.state,
+            f"sns#{message.message_id}",
+            now,
+            forward_it,
+            lambda _: _duplicate(None, None, f"SNS message {message.message_id} was already forwarded"),
+        )
     return handle_change(change, deps, settings, now)
 
 
@@ -182,29 +185,25 @@ def handle_change(change: AlarmStateChange, deps: AlarmDeps, settings: Settings,
     that ended it) is out of date, and is logged, counted and ignored too.
     """
     event_key = change.delivery_key
-    start = deps.state.begin_event(event_key, now)
-    if start.status is EventStatus.DUPLICATE:
-        handled = f"{start.handled_at:%Y-%m-%d %H:%M:%S} UTC" if start.handled_at else "an earlier time"
+
+    def duplicate(start: EventStart) -> AlarmResult:
         return _duplicate(
             change.name,
             change.new_state.value,
             f"this state change ({change.new_state.value} at {change.changed_at:%Y-%m-%d %H:%M:%S} UTC) "
-            f"was already handled at {handled}",
+            f"was already handled at {handled_at(start)}",
         )
-    try:
+
+    def act() -> AlarmResult:
         newer = _newer_state(change, deps, settings)
         if newer is not None:
-            result = _stale(change, newer)
-        else:
-            result = _handle(change, event_key, deps, settings, now)
-            state = {"state": change.new_state.value, "changed_at": change.changed_at.isoformat()}
-            deps.state.put_memo(settings.service.arn, state_memo(change.name), state)
-    except BaseException:
-        # Forget the event so Lambda's retry handles it again; the claim is keyed, so a retry adds none twice.
-        deps.state.release_event(event_key)
-        raise
-    deps.state.complete_event(event_key, now, f"{result.outcome.value}: {result.reason}")
-    return result
+            return _stale(change, newer)
+        result = _handle(change, event_key, deps, settings, now)
+        state = {"state": change.new_state.value, "changed_at": change.changed_at.isoformat()}
+        deps.state.put_memo(settings.service.arn, state_memo(change.name), state)
+        return result
+
+    return handle_once(deps.state, event_key, now, act, duplicate)
 
 
 def state_memo(alarm_name: str) -> str:

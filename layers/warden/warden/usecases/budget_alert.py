@@ -25,7 +25,7 @@ from warden.domain.budget import (
 from warden.domain.claims import Claim, ClaimReason
 from warden.domain.converge import ConvergeAction
 from warden.domain.notification import Notification, Severity, render
-from warden.domain.records import ActionRecord, EventStatus
+from warden.domain.records import ActionRecord, EventStart
 from warden.errors import BudgetNotFound, ServiceNotFound, UnparseableMessage
 from warden.models.anomaly import CostAnomalyAlert, looks_like_anomaly_alert, parse_anomaly_alert
 from warden.models.budget import BudgetAlert, parse_budget_notification
@@ -34,6 +34,7 @@ from warden.observability import count, logger
 from warden.settings import Settings
 from warden.usecases import forward
 from warden.usecases.claims import ClaimDeps, place_claim
+from warden.usecases.once import handle_once, handled_at
 from warden.usecases.ports import BudgetPort, ImagePort, NotifierPort, ServicePort, StatePort
 from warden.usecases.undo import undo_pause_lines
 
@@ -77,22 +78,16 @@ class AlertResult(BaseModel):
 
 def handle_message(message: SnsMessage, deps: BudgetAlertDeps, settings: Settings, now: datetime) -> AlertResult:
     """Handles one SNS message once; a duplicate delivery is logged, counted and ignored."""
-    event_key = f"sns#{message.message_id}"
-    start = deps.state.begin_event(event_key, now)
-    if start.status is EventStatus.DUPLICATE:
-        handled = f"{start.handled_at:%Y-%m-%d %H:%M:%S} UTC" if start.handled_at else "an earlier time"
-        reason = f"ignored, because SNS message {message.message_id} was already handled at {handled}"
+
+    def duplicate(start: EventStart) -> AlertResult:
+        reason = f"ignored, because SNS message {message.message_id} was already handled at {handled_at(start)}"
         logger.info(reason, extra={"message_id": message.message_id, "first_outcome": start.summary})
         count("DuplicateEvents")
         return AlertResult(message_id=message.message_id, outcome=Outcome.DUPLICATE, reason=reason)
-    try:
-        result = _handle(message, deps, settings, now)
-    except BaseException:
-        # Forget the event so Lambda's retry handles it again; claims are keyed, so a retry adds none twice.
-        deps.state.release_event(event_key)
-        raise
-    deps.state.complete_event(event_key, now, f"{result.outcome.value}: {result.reason}")
-    return result
+
+    return handle_once(
+        deps.state, f"sns#{message.message_id}", now, lambda: _handle(message, deps, settings, now), duplicate
+    )
 
 
 def forward_unparseable(

@@ -43,12 +43,13 @@ from warden.domain.pipeline import (
     tag_of,
     version_label,
 )
-from warden.domain.records import ActionRecord, DeploymentRecord, EventStatus
+from warden.domain.records import ActionRecord, DeploymentRecord, EventStart
 from warden.domain.service import ServiceSnapshot
 from warden.errors import RollbackDeclined, RollbackFailed, ServiceNotFound, UnparseableMessage, WardenError
 from warden.models.deployment import OperationEvent, parse_operation_event
 from warden.observability import count, logger
 from warden.settings import Settings
+from warden.usecases.once import handle_once
 from warden.usecases.pipeline import label
 from warden.usecases.ports import ImagePort, NotifierPort, OperationsPort, ServicePort, StatePort
 from warden.usecases.rollback import AutoRollback, RollbackOutcome
@@ -103,21 +104,18 @@ def handle_event(event: object, deps: DeploymentDeps, settings: Settings, now: d
     watch = decide_watch(status)
     if watch.watch is Watch.IGNORE:
         return _ignored(parsed.operation_status, watch.reason)
-    start = deps.state.begin_event(parsed.delivery_key, now)
-    if start.status is EventStatus.DUPLICATE:
+
+    def duplicate(start: EventStart) -> DeploymentResult:
         count("DuplicateEvents")
         return DeploymentResult(
             status=parsed.operation_status,
             outcome=Outcome.DUPLICATE,
             reason=f"ignored, because event {parsed.event_id} was already handled",
         )
-    try:
-        result = _handle(parsed, status, deps, settings, now)
-    except BaseException:
-        deps.state.release_event(parsed.delivery_key)
-        raise
-    deps.state.complete_event(parsed.delivery_key, now, f"{result.outcome.value}: {result.reason}")
-    return result
+
+    return handle_once(
+        deps.state, parsed.delivery_key, now, lambda: _handle(parsed, status, deps, settings, now), duplicate
+    )
 
 
 def _handle(
