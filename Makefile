@@ -57,8 +57,10 @@ $(CHECKOV_STAMP): requirements/checkov.lock
 venv: $(DEV_STAMP) $(SAM_STAMP) $(CHECKOV_STAMP) ## Create the virtual environments from the pinned lock files
 
 .PHONY: demo
-demo: $(DEV_STAMP) ## Play the local demo against emulated AWS (no account needed)
-	$(BIN)/python -m local.demo
+# TARGET=ecs plays the same month against an ECS Fargate service (moto's ECS and Application Auto Scaling).
+TARGET ?= apprunner
+demo: $(DEV_STAMP) ## Play the local demo against emulated AWS (no account needed); TARGET=ecs for an ECS service
+	$(BIN)/python -m local.demo --target $(TARGET)
 
 .PHONY: test
 test: $(DEV_STAMP) $(SAM_STAMP) $(CHECKOV_STAMP) lint typecheck ## Lint, type-check and run every test tier
@@ -113,6 +115,7 @@ deploy: build ## sam deploy --guided (asks for the service ARN, budget name and 
 bench: $(DEV_STAMP) ## Run the benchmarks; numbers go to bench/results/
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.keys
+	$(BIN)/python -m bench.ecs
 
 .PHONY: lock
 lock: ## Re-resolve requirements/*.in into the pinned lock files

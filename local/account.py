@@ -138,8 +138,34 @@ class LocalAccount:
         )["Items"]
         return [{key: next(iter(value.values())) for key, value in item.items()} for item in items]
 
+    @property
+    def guards_ecs(self) -> bool:
+        return self.service_arn.split(":")[2] == "ecs"
+
     def service_status(self) -> str:
+        """The service's status in App Runner's words (ECS's desired count and rollout mapped as Warden maps them)."""
+        if self.guards_ecs:
+            from local.ecs import ecs_state
+
+            return ecs_state(self).status
         return str(self.client("apprunner").describe_service(ServiceArn=self.service_arn)["Service"]["Status"])
+
+    def service_line(self) -> str:
+        """One line on the guarded service for the demo's timeline."""
+        if self.guards_ecs:
+            from local.ecs import ecs_state
+
+            return f"ECS service: {ecs_state(self).describe()}"
+        return f"App Runner: {self.service_status()}"
+
+    def pause_calls(self) -> int:
+        """How many times the service was actually paused: App Runner's PauseService calls, or the ECS
+        UpdateService calls that set the desired count to 0."""
+        if self.guards_ecs:
+            from local.ecs import update_calls
+
+            return sum(1 for call in update_calls() if call.get("desired_count") == 0)
+        return len(self.emulator.calls("PauseService"))
 
 
 @functools.cache
@@ -167,6 +193,16 @@ def patched_environ(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ[name] = value
 
 
+class _NotImplementedInMoto(logging.Filter):
+    """moto answers an API it lacks with a 500 and werkzeug prints the traceback. Warden's ECS controller asks
+    one such API on purpose (the Express Mode probe, which reads any refusal as "not an Express service"), so
+    that traceback is expected; every other server error is still printed."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # werkzeug formats the traceback into the message itself (no exc_info on the record).
+        return "NotImplementedError: The " not in record.getMessage()
+
+
 @dataclass
 class LocalServers:
     moto_url: str
@@ -181,7 +217,10 @@ class LocalServers:
 def local_servers(*, operation_seconds: float = 0.0) -> Iterator[LocalServers]:
     """Starts moto's server and the App Runner emulator on free ports; stops both on the way out."""
     # werkzeug logs every request moto serves to stderr; the demo and the tests do not need that noise.
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    werkzeug = logging.getLogger("werkzeug")
+    werkzeug.setLevel(logging.ERROR)
+    if not any(isinstance(existing, _NotImplementedInMoto) for existing in werkzeug.filters):
+        werkzeug.addFilter(_NotImplementedInMoto())
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     emulator = AppRunnerEmulator(operation_seconds=operation_seconds, account_id=ACCOUNT_ID, region=REGION)

@@ -80,13 +80,18 @@ def reason_at(reason: str, changed_at: datetime) -> str:
 
 class _Edits:
     def __init__(self, service_arn: str | None, changed_at: datetime | None, alarm_name: str | None) -> None:
-        self.name = self.service_id = None
+        self.name = self.service_id = self.cluster = None
         if service_arn is not None:
-            _, self.name, self.service_id = service_arn.split("/")
+            # App Runner: service/<name>/<id>; ECS: service/<cluster>/<name> (its alarms name both).
+            _, first, second = service_arn.split("/")
+            if service_arn.split(":")[2] == "ecs":
+                self.cluster, self.name = first, second
+            else:
+                self.name, self.service_id = first, second
         self.alarm_name = alarm_name
 
     def apply(self, node: Any) -> None:
-        """Rewrites App Runner dimensions in both forms (name/value lists and maps), and the alarm name."""
+        """Rewrites the service's dimensions (App Runner's or ECS's, as name/value lists or maps) and alarm name."""
         if isinstance(node, list):
             for item in node:
                 self.apply(item)
@@ -102,11 +107,15 @@ class _Edits:
             value_key = "value" if "value" in node else "Value"
             if dimension == "ServiceName" and value_key in node:
                 node[value_key] = self.name
-            elif dimension == "ServiceID" and value_key in node:
+            elif dimension == "ServiceID" and value_key in node and self.service_id is not None:
                 node[value_key] = self.service_id
+            elif dimension == "ClusterName" and value_key in node and self.cluster is not None:
+                node[value_key] = self.cluster
             if "ServiceName" in node and isinstance(node["ServiceName"], str):
                 node["ServiceName"] = self.name
-            if "ServiceID" in node and isinstance(node["ServiceID"], str):
+            if "ServiceID" in node and isinstance(node["ServiceID"], str) and self.service_id is not None:
                 node["ServiceID"] = self.service_id
+            if "ClusterName" in node and isinstance(node["ClusterName"], str) and self.cluster is not None:
+                node["ClusterName"] = self.cluster
         for value in node.values():
             self.apply(value)

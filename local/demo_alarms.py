@@ -22,7 +22,7 @@ def play(timeline: Timeline) -> int:
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     status_before = account.service_status()
     claims_before = sorted(claim["SK"] for claim in account.claims())
-    pauses_before = len(account.emulator.calls("PauseService"))
+    pauses_before = account.pause_calls()
     paused = status_before == "PAUSED"
     fired_at = now - timedelta(hours=3) if paused else now - timedelta(minutes=20)
     recovered_at = fired_at + timedelta(minutes=20)
@@ -75,7 +75,7 @@ def play(timeline: Timeline) -> int:
     failures += expect(
         account.service_status() == status_before
         and sorted(claim["SK"] for claim in account.claims()) == claims_before
-        and len(account.emulator.calls("PauseService")) == pauses_before,
+        and account.pause_calls() == pauses_before,
         "a notify-only alarm changes neither the service nor its pause claims",
     )
     timeline.state()

@@ -48,8 +48,8 @@ def play(timeline: Timeline) -> int:
     timeline.say(f"{breached_at:%b %d, %H:%M}", "SNS delivers the same alert again (at-least-once delivery)")
     outcome = timeline.run("on_budget_alert", breach)[0]
     timeline.note(f"Warden: {outcome['outcome']}: {outcome['reason']}")
-    pauses = len(account.emulator.calls("PauseService"))
-    timeline.note(f"App Runner PauseService calls so far: {pauses}")
+    pauses = account.pause_calls()
+    timeline.note(f"Pauses applied to the service so far: {pauses}")
     failures += expect(
         outcome["outcome"] == "duplicate" and timeline.show_inbox() == 0 and pauses == 1,
         "the repeat is ignored: one pause, one notification",

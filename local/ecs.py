@@ -8,6 +8,7 @@ tasks are up, so that a test can move from "deploying" to "running" on purpose.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -83,3 +84,95 @@ def deploying(name: str = "consultation-app") -> Iterator[None]:
         yield
     finally:
         settle(name)
+
+
+def register_revision(account: LocalAccount, image: str, *sidecars: str, name: str = "consultation-app") -> str:
+    """Registers one more revision of the service's task-definition family (`image` as its `web` container, each
+    sidecar as `sidecar1`, `sidecar2`, ...); returns its ARN. The service runs it only after `run_revision`."""
+    containers = [{"name": "web", "image": image, "essential": True, "portMappings": [{"containerPort": 8000}]}]
+    containers += [{"name": f"sidecar{n}", "image": ref, "essential": False} for n, ref in enumerate(sidecars, 1)]
+    return str(
+        account.client("ecs").register_task_definition(
+            family=name,
+            requiresCompatibilities=["FARGATE"],
+            networkMode="awsvpc",
+            cpu="256",
+            memory="512",
+            containerDefinitions=containers,
+        )["taskDefinition"]["taskDefinitionArn"]
+    )
+
+
+def run_revision(task_definition: str, name: str = "consultation-app") -> None:
+    """The service runs `task_definition`, its rollout finished: one PRIMARY deployment of it, as ECS shows once an
+    UpdateService has settled (moto's UpdateService changes the service's task definition, not its deployment)."""
+    service = _service(name)
+    service.task_definition = task_definition
+    for deployment in service.deployments:
+        if deployment["status"] == "PRIMARY":
+            deployment["taskDefinition"] = task_definition
+    settle(name)
+
+
+# --- what the demo shows and checks ------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class EcsState:
+    status: str  # in App Runner's words, as Warden's ECS controller maps them
+    desired: int
+    scaling: tuple[int, int, bool] | None  # min, max, dynamic scaling suspended
+
+    def describe(self) -> str:
+        tasks = f"{self.desired} task{'s' if self.desired != 1 else ''} desired"
+        if self.scaling is None:
+            return f"{self.status} ({tasks}; no auto scaling target)"
+        low, high, suspended = self.scaling
+        return f"{self.status} ({tasks}; auto scaling {low}..{high}{', suspended' if suspended else ''})"
+
+
+def ecs_state(account: LocalAccount) -> EcsState:
+    from warden.adapters.ecs import ecs_status, split_arn
+
+    cluster, name = split_arn(account.service_arn)
+    (service,) = account.client("ecs").describe_services(cluster=cluster, services=[name])["services"]
+    targets = account.client("application-autoscaling").describe_scalable_targets(
+        ServiceNamespace="ecs", ResourceIds=[f"service/{cluster}/{name}"]
+    )["ScalableTargets"]
+    scaling = None
+    if targets:
+        target = targets[0]
+        suspended = target.get("SuspendedState", {})
+        scaling = (
+            int(target["MinCapacity"]),
+            int(target["MaxCapacity"]),
+            bool(suspended.get("DynamicScalingInSuspended") and suspended.get("DynamicScalingOutSuspended")),
+        )
+    return EcsState(status=ecs_status(service).value, desired=int(service["desiredCount"]), scaling=scaling)
+
+
+_UPDATES: list[dict[str, Any]] = []
+
+
+def update_calls() -> list[dict[str, Any]]:
+    """Every UpdateService moto served in this process, oldest first, its parameters in moto's snake_case
+    (moto keeps no call log of its own)."""
+    return list(_UPDATES)
+
+
+def _record_updates() -> None:
+    from moto.ecs.models import EC2ContainerServiceBackend
+
+    original = EC2ContainerServiceBackend.update_service
+    if getattr(original, "_warden_recorded", False):
+        return
+
+    def recorded(self: Any, service_properties: dict[str, Any]) -> Any:
+        _UPDATES.append(dict(service_properties))
+        return original(self, service_properties)
+
+    recorded._warden_recorded = True  # type: ignore[attr-defined]
+    EC2ContainerServiceBackend.update_service = recorded  # type: ignore[method-assign]
+
+
+_record_updates()

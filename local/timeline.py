@@ -59,7 +59,7 @@ class Timeline:
 
     def state(self) -> None:
         claims = ", ".join(f"{c['SK'].removeprefix('CLAIM#')} (by {c['owner']})" for c in self.account.claims())
-        print(f"      App Runner: {self.account.service_status()}; pause claims: {claims or 'none'}")
+        print(f"      {self.account.service_line()}; pause claims: {claims or 'none'}")
 
 
 def expect(ok: bool, what: str) -> int:

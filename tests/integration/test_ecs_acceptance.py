@@ -76,3 +76,66 @@ def test_the_cli_resumes_an_ecs_service_to_exactly_what_it_was(ecs_account: Loca
     # Then the desired count and the scaling bounds are exactly those before the pause
     assert resumed.returncode == 0, resumed.stderr
     assert ecs_state(account) == (3, 2, 5)
+
+
+def test_warden_keeps_a_budget_pause_across_the_move_from_app_runner_to_ecs(account: LocalAccount) -> None:
+    # Given the App Runner service paused by a confirmed budget breach this month
+    account.set_budget(limit="10.00", actual="10.42")
+    event = sns_event(budget_message(name=account.budget_name, threshold="$10.00", amount="$10.42"))
+    assert invoke("on_budget_alert", event, account.env())["results"][0]["outcome"] == "paused"
+    account.inbox()
+    old_arn = account.service_arn
+    # And the app now running on ECS (3 tasks, auto scaling 2..5), the stack updated to its ARN
+    ecs_arn = seed_ecs_service(account, desired=3, scaling=(2, 5))
+    moved = dataclasses.replace(account, service_arn=ecs_arn)
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "PYTHONPATH": str(ROOT / "layers" / "warden"),
+        "WARDEN_OPERATOR": "alice",
+        **moved.env(),
+    }
+
+    def warden(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "warden", *args], env=environment, capture_output=True, text=True, check=False
+        )
+
+    # When the operator carries Warden's state over
+    result = warden("move", "--from", old_arn)
+    # Then the ECS service holds the budget claim and is scaled to zero by it, as the old service was paused
+    assert result.returncode == 0, result.stderr
+    assert "carried over 1 pause claim" in result.stdout
+    assert ecs_state(moved) == (0, 0, 0)
+    assert [claim["SK"] for claim in moved.claims()] == ["CLAIM#budget"]
+    (received,) = moved.inbox()
+    assert received.subject.startswith("[warden] MOVED consultation-app -> consultation-app (paused")
+    # And running it again changes nothing
+    assert warden("move", "--from", old_arn).returncode == 0
+    assert ecs_state(moved) == (0, 0, 0)
+    # And the budget override resumes the ECS service to exactly what it was before the move's pause
+    resumed = warden("resume", "--override", "budget", "--reason", "raised the budget")
+    assert resumed.returncode == 0, resumed.stderr
+    assert ecs_state(moved) == (3, 2, 5)
+
+
+def test_a_move_from_something_that_is_not_a_service_is_one_clear_line(ecs_account: LocalAccount) -> None:
+    # Given the guarded ECS service
+    environment = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": os.environ.get("HOME", "/tmp"),
+        "PYTHONPATH": str(ROOT / "layers" / "warden"),
+        **ecs_account.env(),
+    }
+    # When the operator names a Lambda function as the old service
+    result = subprocess.run(
+        [sys.executable, "-m", "warden", "move", "--from", "arn:aws:lambda:us-east-1:123456789012:function:app"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    # Then one line says what an ARN must look like, with exit status 2 and no traceback
+    assert result.returncode == 2
+    assert result.stderr.startswith("warden: --from: expected arn:aws:apprunner:")
+    assert "Traceback" not in result.stderr

@@ -31,8 +31,9 @@ MANAGE = only(
 # A rollback reads the tracked tag, fetches the earlier image's exact manifest and puts it back as the tag.
 ROLLBACK = only(ecr, "ecr:DescribeImages", "ecr:BatchGetImage", "ecr:PutImage")
 # An ECS SERVICE_ARN swaps the App Runner controller for the ECS one (a GuardsEcsService condition in the
-# template): the service, its task definitions and its Application Auto Scaling target.
-ECS_CONTROL = (ecs_adapter, autoscaling)
+# template): the service, its task definitions and its Application Auto Scaling target. Listing a family's
+# earlier revisions (ecs:ListTaskDefinitions) is granted only where it is called (image purge, ECS rollback).
+ECS_CONTROL = (only(ecs_adapter, *sorted(ecs_adapter.IAM_ACTIONS - {"ecs:ListTaskDefinitions"})), autoscaling)
 
 # Which adapters each function's use case is wired with (warden/wiring.py). The ECR adapter also declares
 # what only the CLI's `warden release` calls (ecr:DescribeRepositories, ecr:GetAuthorizationToken): the CLI runs
@@ -41,21 +42,32 @@ WIRING = {
     # Functions that pause or resume read the tracked image's digest (ecr:DescribeImages) when EcrRepository is
     # set, so that a resume can deploy an image pushed while the service was paused.
     "OnBudgetAlertFunction": (MANAGE, *ECS_CONTROL, budgets, only(ecr, "ecr:DescribeImages"), sns, dynamodb),
-    # on_alarm's `rollback` action rolls back through the release pipeline (re-tag, then deploy).
-    "OnAlarmFunction": (MANAGE, *ECS_CONTROL, ROLLBACK, sns, dynamodb),
+    # on_alarm's `rollback` action rolls back through the release pipeline (re-tag, then deploy); on ECS it
+    # deploys the family's previous task-definition revision (ListTaskDefinitions).
+    "OnAlarmFunction": (MANAGE, *ECS_CONTROL, only(ecs_adapter, "ecs:ListTaskDefinitions"), ROLLBACK, sns, dynamodb),
     "RunScheduleFunction": (MANAGE, *ECS_CONTROL, budgets, only(ecr, "ecr:DescribeImages"), sns, dynamodb),
     "AuditAccessKeysFunction": (iam, sns, dynamodb),
-    # purge_images reads the service through ServiceReaderPort (describe only): it never pauses or deploys.
+    # purge_images reads the service through ServiceReaderPort (describe only): it never pauses or deploys. On
+    # ECS it also reads the task definitions the service runs and the earlier revisions a rollback goes back to.
     "PurgeImagesFunction": (
         only(apprunner, "apprunner:DescribeService"),
+        only(ecs_adapter, "ecs:DescribeServices", "ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions"),
         only(ecr, "ecr:DescribeImages", "ecr:BatchGetImage", "ecr:BatchDeleteImage"),
         sns,
         dynamodb,
     ),
     # on_deployment describes the service, reads its operations (the duration) and, rolling back, deploys; it
-    # never pauses or resumes.
+    # never pauses or resumes. On ECS: the service's deployments, the family's revisions, and UpdateService to
+    # an earlier revision.
     "OnDeploymentFunction": (
         only(apprunner, "apprunner:DescribeService", "apprunner:ListOperations", "apprunner:StartDeployment"),
+        only(
+            ecs_adapter,
+            "ecs:DescribeServices",
+            "ecs:UpdateService",
+            "ecs:DescribeTaskDefinition",
+            "ecs:ListTaskDefinitions",
+        ),
         ROLLBACK,
         sns,
         dynamodb,
@@ -129,22 +141,29 @@ def test_the_image_purge_may_delete_images_of_the_apps_repository_only_and_only_
     function = template["Resources"]["PurgeImagesFunction"]
     (policy,) = function["Properties"]["Policies"]
     statements = {s["Sid"]: s for written in policy["Statement"] for s in enabled(written)}
-    ((condition, _, otherwise),) = (s["Fn::If"] for s in policy["Statement"] if "Fn::If" in s)
-    # When the ECR and App Runner statements are read
+    conditions = {s["Fn::If"][1]["Sid"]: (s["Fn::If"][0], s["Fn::If"][2]) for s in policy["Statement"] if "Fn::If" in s}
+    # When the ECR and service statements are read
     images, service = statements["ReadAndPurgeAppImages"], statements["ReadGuardedAppRunnerService"]
     # Then ECR is scoped to the one repository and granted only while EcrRepository is set, App Runner to
     # reading the guarded service; and both triggers are off while no repository is named
     assert images["Resource"] == {
         "Fn::Sub": "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/${EcrRepository}"
     }
-    assert (condition, otherwise) == ("HasEcrRepository", {"Ref": "AWS::NoValue"})
-    assert template["Conditions"][condition] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "EcrRepository"}, ""]}]}
+    assert conditions["ReadAndPurgeAppImages"] == ("HasEcrRepository", {"Ref": "AWS::NoValue"})
+    assert template["Conditions"]["HasEcrRepository"] == {"Fn::Not": [{"Fn::Equals": [{"Ref": "EcrRepository"}, ""]}]}
     assert service == {
         "Sid": "ReadGuardedAppRunnerService",
         "Effect": "Allow",
         "Action": "apprunner:DescribeService",
         "Resource": {"Ref": "ServiceArn"},
     }
+    # and each target's reads are granted only for that kind of target: ECS describes the guarded service
+    # and reads task definitions (which IAM scopes only to "*"), never anything that changes them
+    assert conditions["ReadGuardedAppRunnerService"][0] == "GuardsAppRunnerService"
+    assert conditions["ReadGuardedEcsService"][0] == "GuardsEcsService"
+    assert conditions["ReadTaskDefinitions"][0] == "GuardsEcsService"
+    assert statements["ReadGuardedEcsService"]["Resource"] == {"Ref": "ServiceArn"}
+    assert statements["ReadTaskDefinitions"]["Action"] == ["ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions"]
     events = function["Properties"]["Events"]
     for name in ("DailyPurge", "EcrPush"):
         assert events[name]["Properties"]["State"] == {"Fn::If": ["HasEcrRepository", "ENABLED", "DISABLED"]}

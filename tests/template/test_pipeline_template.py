@@ -31,9 +31,17 @@ def test_the_watcher_hears_only_the_guarded_services_operation_events(template: 
     # Given the function's EventBridge rule
     function = template["Resources"]["OnDeploymentFunction"]["Properties"]
     (event,) = function["Events"].values()
-    # Then it filters on source, detail-type and the service's ARN only (App Runner's detail keys vary in casing)
+    # Then it filters on source, detail-type and the service's ARN only (App Runner's detail keys vary in casing):
+    # ECS's deployment state changes for an ECS ServiceArn, App Runner's operation events otherwise
     assert event["Type"] == "EventBridgeRule"
-    assert event["Properties"]["Pattern"] == {
+    condition, ecs, apprunner = event["Properties"]["Pattern"]["Fn::If"]
+    assert condition == "GuardsEcsService"
+    assert ecs == {
+        "source": ["aws.ecs"],
+        "detail-type": ["ECS Deployment State Change"],
+        "resources": [{"Ref": "ServiceArn"}],
+    }
+    assert apprunner == {
         "source": ["aws.apprunner"],
         "detail-type": ["AppRunner Service Operation Status Change"],
         "resources": [{"Ref": "ServiceArn"}],
@@ -45,14 +53,29 @@ def test_the_watcher_hears_only_the_guarded_services_operation_events(template: 
 
 
 def test_the_watcher_may_deploy_the_guarded_service_but_never_pause_it(template: dict[str, Any]) -> None:
-    condition, service = statements(template, "OnDeploymentFunction")["WatchAndDeployGuardedAppRunnerService"]
-    assert condition is None
+    written = statements(template, "OnDeploymentFunction")
+    condition, service = written["WatchAndDeployGuardedAppRunnerService"]
+    assert condition == "GuardsAppRunnerService"
     assert sorted(service["Action"]) == [
         "apprunner:DescribeService",
         "apprunner:ListOperations",
         "apprunner:StartDeployment",
     ]
     assert service["Resource"] == {"Ref": "ServiceArn"}
+    # On ECS: the guarded service's deployments and UpdateService (an earlier revision), the read-only task
+    # definition calls on "*" (no resource-level permission), and never iam:PassRole (Warden registers nothing)
+    condition, ecs = written["WatchAndDeployGuardedEcsService"]
+    assert (condition, sorted(ecs["Action"]), ecs["Resource"]) == (
+        "GuardsEcsService",
+        ["ecs:DescribeServices", "ecs:UpdateService"],
+        {"Ref": "ServiceArn"},
+    )
+    condition, revisions = written["ReadTaskDefinitionRevisions"]
+    assert (condition, sorted(revisions["Action"])) == (
+        "GuardsEcsService",
+        ["ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions"],
+    )
+    assert "iam:PassRole" not in str(template["Resources"]["OnDeploymentFunction"]["Properties"]["Policies"])
 
 
 @pytest.mark.parametrize(

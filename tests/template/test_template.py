@@ -117,6 +117,7 @@ STAR_ONLY_ACTIONS = frozenset(
         # Read-only, and IAM offers no resource-level permission for them (an ECS target reads its task
         # definitions' images and its service's scalable target).
         "ecs:DescribeTaskDefinition",
+        "ecs:ListTaskDefinitions",  # the image purge lists the earlier revisions of the service's family
         "application-autoscaling:DescribeScalableTargets",
     }
 )

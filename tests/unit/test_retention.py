@@ -21,7 +21,7 @@ from warden.domain.images import (
     parse_semver,
 )
 from warden.domain.records import DeploymentRecord
-from warden.domain.retention import Protection, RetentionPolicy, Rule, plan_retention
+from warden.domain.retention import Protected, Protection, RetentionPolicy, Rule, plan_retention
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 POLICY = RetentionPolicy()
@@ -88,6 +88,33 @@ def test_the_last_k_distinct_deployed_digests_are_rollback_targets() -> None:
     assert found["img1"] == f"kept: deployed {NOW - timedelta(days=1):%Y-%m-%d} (rollback target)"
     assert found["img5"] == f"kept: deployed {NOW - timedelta(days=25):%Y-%m-%d} (rollback target)"
     assert [name for name, reason in found.items() if reason.startswith("deleted")] == ["img0"]
+
+
+def test_an_ecs_services_task_definition_images_are_kept_with_the_revision_that_names_them() -> None:
+    # Given two images its current task definition runs, two of earlier revisions (one named twice), and a stray
+    images = [image(name, days=300) for name in ("web", "worker", "rev40", "rev39", "stray")]
+    protection = Protection(
+        also_running=(
+            Protected(digest=digest("web"), why="deployed now (task definition app:41, container web)"),
+            Protected(digest=digest("worker"), why="deployed now (task definition app:41, container worker)"),
+        ),
+        task_definitions=(
+            Protected(digest=digest("rev40"), why="in task definition app:40 (rollback target)"),
+            Protected(digest=digest("web"), why="in task definition app:40 (rollback target)"),
+            Protected(digest=digest("rev39"), why="in task definition app:39 (rollback target)"),
+            Protected(digest=digest("rev39"), why="in task definition app:38 (rollback target)"),
+        ),
+    )
+    # When planned
+    plan = plan_retention(images, protection, POLICY, NOW)
+    found = {NAMES[d.image.digest]: (d.rule, d.reason) for d in plan.decisions}
+    # Then what runs is deployed now, each earlier image names the newest revision that has it, the stray goes
+    assert found["web"] == (Rule.DEPLOYED_NOW, "kept: deployed now (task definition app:41, container web)")
+    assert found["worker"] == (Rule.DEPLOYED_NOW, "kept: deployed now (task definition app:41, container worker)")
+    assert found["rev40"] == (Rule.TASK_DEFINITION, "kept: in task definition app:40 (rollback target)")
+    assert found["rev39"] == (Rule.TASK_DEFINITION, "kept: in task definition app:39 (rollback target)")
+    assert found["stray"][0] is Rule.UNTAGGED_EXPIRED
+    assert list(plan.counts())[:2] == [Rule.DEPLOYED_NOW, Rule.TASK_DEFINITION]
 
 
 def test_the_newest_n_semver_images_are_kept_by_version_not_by_push_date() -> None:

@@ -1,8 +1,9 @@
 """Retention, checked over thousands of random repositories and deployment histories.
 
 Three properties a purge must never break: nothing protected is ever planned for deletion (and every
-image gets exactly one decision); the plan does not depend on the order ECR lists images in; and a
-plan applied and planned again deletes nothing more.
+image gets exactly one decision), including every image an ECS service's task definitions name; the
+plan does not depend on the order ECR lists images in; and a plan applied and planned again deletes
+nothing more.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 
 from warden.domain.images import DOCKER_MANIFEST, OCI_INDEX, ImageInfo, best_semver
 from warden.domain.records import DeploymentRecord
-from warden.domain.retention import Protection, RetentionPlan, RetentionPolicy, plan_retention
+from warden.domain.retention import Protected, Protection, RetentionPlan, RetentionPolicy, Rule, plan_retention
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 # Several spellings of one version on purpose (v1.0.0 and 1.0.0 tie), pre-releases, and non-semver tags.
@@ -96,9 +97,21 @@ def build_case(count: int, seed: bytes, policy: RetentionPolicy) -> Case:
         DeploymentRecord(digest=rng.choice(known), tag=None, at=NOW - timedelta(minutes=m), source="test")
         for m in minutes
     )
+    # An ECS service: its current task definitions' images, and those of its previous revisions.
+    ecs = rng.random() < 0.5
+    also_running = tuple(
+        Protected(digest=rng.choice(known), why=f"deployed now (task definition app:{n}, container web)")
+        for n in range(rng.randrange(3) if ecs else 0)
+    )
+    task_definitions = tuple(
+        Protected(digest=rng.choice(known), why=f"in task definition app:{40 - n} (rollback target)")
+        for n in range(rng.randrange(6) if ecs else 0)
+    )
     protection = Protection(
         running_digest=rng.choice(known) if rng.random() < 0.75 else None,
+        also_running=also_running,
         tracked_tag=rng.choice(TAG_POOL) if rng.random() < 0.6 else None,
+        task_definitions=task_definitions,
         deployments=deployments,
         hold="the running image is unknown" if rng.random() < 0.05 else None,
     )
@@ -123,6 +136,7 @@ def protected_digests(case: Case) -> set[str]:
     """The keep rules restated plainly, independent of the implementation (children are checked apart)."""
     images, protection, policy = case.images, case.protection, case.policy
     protected = {protection.running_digest} if protection.running_digest else set()
+    protected |= {named.digest for named in (*protection.also_running, *protection.task_definitions)}
     for tag in {protection.tracked_tag, "latest"} - {None}:
         protected |= {image.digest for image in images if tag in image.tags}
     newest: list[str] = []
@@ -169,6 +183,13 @@ def test_nothing_protected_is_ever_planned_for_deletion_and_every_image_has_one_
         assert gone.isdisjoint(case.children.get(index, []))
     if any(index in case.unreadable for index in kept_indexes):
         assert all(d.image.is_index for d in plan.deletions)
+    # and every image a task definition names is kept, saying so unless an earlier rule already kept it
+    named = {t.digest for t in case.protection.task_definitions} - {r.digest for r in case.protection.also_running}
+    for decision in plan.decisions:
+        if decision.image.digest in named and decision.rule is Rule.TASK_DEFINITION:
+            assert decision.reason.startswith("kept: in task definition app:")
+        if decision.image.digest in named:
+            assert decision.rule in {Rule.DEPLOYED_NOW, Rule.TRACKED_TAG, Rule.TASK_DEFINITION}
     # and a hold deletes nothing
     if case.protection.hold:
         assert gone == set()

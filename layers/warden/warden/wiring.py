@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from warden.usecases.audit_keys import AuditKeysDeps
     from warden.usecases.budget_alert import BudgetAlertDeps
     from warden.usecases.deployment import DeploymentDeps
+    from warden.usecases.ecs_deployment import EcsDeploymentDeps
+    from warden.usecases.ecs_rollback import EcsRollbackDeps
     from warden.usecases.operator import OperatorDeps
     from warden.usecases.ports import ImagePort, RollbackPort, ServicePort
     from warden.usecases.purge_images import PurgeImagesDeps
@@ -128,24 +130,40 @@ def audit_keys_deps(settings: Settings) -> AuditKeysDeps:
 
 
 def purge_images_deps(settings: Settings) -> PurgeImagesDeps:
-    from warden.adapters.apprunner import AppRunnerServices
+    """An ECS service is read through its controller, which also reads its task definitions: what runs now and
+    the earlier revisions a rollback goes back to, whose images the purge keeps."""
     from warden.adapters.dynamodb import StateTable
     from warden.adapters.ecr import EcrImages
     from warden.adapters.sns import SnsNotifier
+    from warden.settings import ServiceKind
     from warden.usecases.purge_images import PurgeImagesDeps
 
-    return PurgeImagesDeps(
-        service=AppRunnerServices(),
-        registry=EcrImages(),
-        notifier=SnsNotifier(settings.notify_topic_arn),
-        state=StateTable(settings.state_table, history_retention_days=settings.history_retention_days),
-    )
+    state = StateTable(settings.state_table, history_retention_days=settings.history_retention_days)
+    notifier = SnsNotifier(settings.notify_topic_arn)
+    if settings.service.kind is ServiceKind.ECS:
+        from warden.adapters.ecs import EcsServices
+
+        ecs = EcsServices(state)
+        return PurgeImagesDeps(service=ecs, registry=EcrImages(), notifier=notifier, state=state, task_definitions=ecs)
+    from warden.adapters.apprunner import AppRunnerServices
+
+    return PurgeImagesDeps(service=AppRunnerServices(), registry=EcrImages(), notifier=notifier, state=state)
 
 
 # --- the release pipeline ---------------------------------------------------------------------------------
 
 
-def rollback_deps(settings: Settings) -> RollbackDeps:
+def rollback_deps(settings: Settings) -> RollbackDeps | EcsRollbackDeps:
+    """The rollback's target, picked by SERVICE_ARN: App Runner re-tags the image and deploys it; ECS deploys an
+    earlier task-definition revision (the task definition pins the image, so nothing is re-tagged)."""
+    from warden.settings import ServiceKind
+
+    if settings.service.kind is ServiceKind.ECS:
+        return ecs_rollback_deps(settings)
+    return apprunner_rollback_deps(settings)
+
+
+def apprunner_rollback_deps(settings: Settings) -> RollbackDeps:
     from warden.adapters.apprunner import AppRunnerServices
     from warden.adapters.dynamodb import StateTable
     from warden.adapters.ecr import EcrImages
@@ -160,19 +178,60 @@ def rollback_deps(settings: Settings) -> RollbackDeps:
     )
 
 
+def ecs_rollback_deps(settings: Settings) -> EcsRollbackDeps:
+    """ECR only resolves a named version's tag (task definitions that pin digests), so only with ECR_REPOSITORY."""
+    from warden.adapters.dynamodb import StateTable
+    from warden.adapters.ecs import EcsServices
+    from warden.adapters.sns import SnsNotifier
+    from warden.usecases.ecs_rollback import EcsRollbackDeps
+
+    state = StateTable(settings.state_table, history_retention_days=settings.history_retention_days)
+    ecs = EcsServices(state)
+    notifier = SnsNotifier(settings.notify_topic_arn)
+    registry = retag = None
+    if settings.ecr_repository:
+        from warden.adapters.ecr import EcrImages
+        from warden.usecases.rollback import RollbackDeps
+
+        registry = EcrImages()
+        retag = RollbackDeps(service=ecs, registry=registry, state=state, notifier=notifier)
+    return EcsRollbackDeps(service=ecs, revisions=ecs, state=state, notifier=notifier, registry=registry, retag=retag)
+
+
 def alarm_rollback(settings: Settings) -> RollbackPort:
-    """A `rollback` alarm action rolls back through the pipeline when the stack names the app's repository;
-    without one there is nothing to re-tag, and the alarm says to run `warden rollback` by hand."""
+    """A `rollback` alarm action rolls back through the pipeline. On App Runner that needs the app's repository
+    (without one there is nothing to re-tag, and the alarm says to run `warden rollback` by hand); on ECS it
+    deploys the previous task-definition revision and needs none."""
+    from warden.settings import ServiceKind
+
+    if settings.service.kind is ServiceKind.ECS:
+        from warden.usecases.ecs_rollback import EcsAutoRollback
+
+        return EcsAutoRollback(ecs_rollback_deps(settings), settings, actor="on_alarm")
     if not settings.ecr_repository:
         from warden.usecases.alarm import RollbackNotConfigured
 
         return RollbackNotConfigured()
     from warden.usecases.rollback import AutoRollback
 
-    return AutoRollback(rollback_deps(settings), settings, actor="on_alarm")
+    return AutoRollback(apprunner_rollback_deps(settings), settings, actor="on_alarm")
 
 
-def deployment_deps(settings: Settings) -> DeploymentDeps:
+def deployment_deps(settings: Settings) -> DeploymentDeps | EcsDeploymentDeps:
+    """App Runner operation events, or for an ECS SERVICE_ARN ECS deployment state changes (ecs_deployment.py)."""
+    from warden.settings import ServiceKind
+
+    if settings.service.kind is ServiceKind.ECS:
+        from warden.usecases.ecs_deployment import EcsDeploymentDeps
+        from warden.usecases.ecs_rollback import EcsAutoRollback
+
+        ecs_deps = ecs_rollback_deps(settings)
+        return EcsDeploymentDeps(
+            revisions=ecs_deps.revisions,
+            state=ecs_deps.state,
+            notifier=ecs_deps.notifier,
+            rollback=EcsAutoRollback(ecs_deps, settings, actor="on_deployment"),
+        )
     from warden.adapters.apprunner import AppRunnerServices
     from warden.adapters.dynamodb import StateTable
     from warden.adapters.sns import SnsNotifier
@@ -182,7 +241,7 @@ def deployment_deps(settings: Settings) -> DeploymentDeps:
     service = AppRunnerServices()
     rollback = None
     if settings.ecr_repository:
-        rollback = AutoRollback(rollback_deps(settings), settings, actor="on_deployment")
+        rollback = AutoRollback(apprunner_rollback_deps(settings), settings, actor="on_deployment")
     return DeploymentDeps(
         service=service,
         operations=service,
@@ -196,8 +255,9 @@ def deployment_deps(settings: Settings) -> DeploymentDeps:
 def release_deps(
     settings: Settings, *, progress: Callable[[str], None], echo: Callable[[str], None] | None = None
 ) -> ReleaseDeps:
-    """The CLI's release: docker on this machine, with the operator's own AWS rights."""
-    from warden.adapters.apprunner import AppRunnerServices
+    """The CLI's release: docker on this machine, with the operator's own AWS rights. On ECS the release moves
+    `latest` like on App Runner, and the deployment is ECS's forced new deployment (new tasks pull the moved tag);
+    a task definition pinned to a version or digest is refused with what to change (domain/pipeline.tracked_tag)."""
     from warden.adapters.docker import DockerCli
     from warden.adapters.dynamodb import StateTable
     from warden.adapters.ecr import EcrImages
@@ -205,7 +265,7 @@ def release_deps(
     from warden.usecases.release import ReleaseDeps
 
     return ReleaseDeps(
-        service=AppRunnerServices(),
+        service=service_controller(settings),
         registry=EcrImages(),
         docker=DockerCli(echo=echo),
         state=StateTable(settings.state_table, history_retention_days=settings.history_retention_days),

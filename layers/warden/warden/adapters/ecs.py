@@ -25,13 +25,17 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from warden.adapters.autoscaling import EcsScaling, ScalableTarget
 from warden.adapters.clients import client, error_code, is_retryable, probe_client, unavailable
-from warden.domain.service import ServiceSnapshot, ServiceStatus
+from warden.domain.deployments import EcsDeployment, EcsServiceState
+from warden.domain.pipeline import TaskRevision, app_image
+from warden.domain.retention import ContainerImage, TaskDefinitionImages
+from warden.domain.service import ECS_PAUSE_MEMO, ServiceSnapshot, ServiceStatus
 from warden.errors import InvalidServiceState, ServiceNotFound
 from warden.observability import logger
 
@@ -42,12 +46,13 @@ IAM_ACTIONS = frozenset(
     {
         "ecs:DescribeServices",
         "ecs:DescribeTaskDefinition",
+        "ecs:ListTaskDefinitions",
         "ecs:UpdateService",
         "ecs:DescribeExpressGatewayService",
         "ecs:UpdateExpressGatewayService",
     }
 )
-PAUSE_MEMO = "ecs_pause"
+PAUSE_MEMO = ECS_PAUSE_MEMO
 _ARN = re.compile(r"^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service/(?P<cluster>[^/]+)/(?P<service>[^/]+)$")
 
 
@@ -173,6 +178,115 @@ class EcsServices:
         deployments = service.get("deployments") or [{}]
         return str(deployments[0].get("id", "ecs-deployment"))
 
+    # -- TaskDefinitionsPort, for the image purge: what runs now and what a rollback goes back to -------
+    def task_definition_history(self, service_arn: str, previous: int) -> list[TaskDefinitionImages]:
+        """See TaskDefinitionsPort: the deployments' task definitions, then the family's earlier ACTIVE revisions."""
+        cluster, name = split_arn(service_arn)
+        service = self._service(cluster, name, service_arn)
+        deployments = sorted(service.get("deployments") or [], key=lambda d: d.get("status") != "PRIMARY")
+        named = [*(d.get("taskDefinition") for d in deployments), service.get("taskDefinition")]
+        current = list(dict.fromkeys(str(arn) for arn in named if arn))
+        if not current:
+            return []
+        family, revision = _family_revision(current[0])
+        running = {_family_revision(arn) for arn in current}
+        earlier = self._earlier_revisions(family, revision, previous, running) if previous > 0 else []
+        return [
+            *(self._task_definition_images(arn, current=True) for arn in current),
+            *(self._task_definition_images(arn, current=False) for arn in earlier),
+        ]
+
+    def _earlier_revisions(self, family: str, revision: int, count: int, running: set[tuple[str, int]]) -> list[str]:
+        """The newest `count` ACTIVE revisions of `family` below `revision`, newest first."""
+        found: dict[int, str] = {}
+        pages = self._ecs.get_paginator("list_task_definitions").paginate(
+            familyPrefix=family, status="ACTIVE", sort="DESC", PaginationConfig={"PageSize": 100}
+        )
+        try:
+            for number, page in enumerate(pages, start=1):
+                for arn in page.get("taskDefinitionArns", []):
+                    # familyPrefix is a prefix: "consultation-app" also lists "consultation-app-worker".
+                    other, found_revision = _family_revision(arn)
+                    if other == family and found_revision < revision and (other, found_revision) not in running:
+                        found[found_revision] = arn
+                # Sorted DESC, a family's revisions come newest first: later pages only hold older ones.
+                if len(found) >= count or number >= _MAX_LIST_PAGES:
+                    break
+        except ClientError as error:
+            raise _translate("ListTaskDefinitions", error) from error
+        except BotoCoreError as error:
+            raise unavailable("ecs", "ListTaskDefinitions", error) from error
+        return [found[number] for number in sorted(found, reverse=True)[:count]]
+
+    def _task_definition_images(self, arn: str, *, current: bool) -> TaskDefinitionImages:
+        short = arn.rsplit("/", 1)[-1]
+        try:
+            definition = self._ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
+        except ClientError as error:
+            if is_retryable(error):
+                raise unavailable("ecs", "DescribeTaskDefinition", error) from error
+            # Deleted since it was listed, or INACTIVE with nothing referencing it: ECS no longer describes it.
+            return TaskDefinitionImages(task_definition=short, current=current, unreadable=str(error))
+        except BotoCoreError as error:
+            raise unavailable("ecs", "DescribeTaskDefinition", error) from error
+        containers = tuple(
+            ContainerImage(container=str(container.get("name", "")), image=str(container["image"]))
+            for container in definition.get("containerDefinitions", [])
+            if container.get("image")
+        )
+        return TaskDefinitionImages(task_definition=short, containers=containers, current=current)
+
+    # -- EcsRevisionsPort, for the rollback and the deployment watcher on ECS ------------------------------
+    def service_state(self, service_arn: str) -> EcsServiceState:
+        cluster, name = split_arn(service_arn)
+        service = self._service(cluster, name, service_arn)
+        breaker = (service.get("deploymentConfiguration") or {}).get("deploymentCircuitBreaker")
+        return EcsServiceState(
+            arn=service_arn,
+            task_definition=str(service.get("taskDefinition") or ""),
+            desired_count=int(service.get("desiredCount", 0)),
+            deployments=tuple(
+                EcsDeployment(
+                    id=str(deployment.get("id", "")),
+                    task_definition=str(deployment.get("taskDefinition") or ""),
+                    status=str(deployment.get("status", "")),
+                    rollout_state=deployment.get("rolloutState"),
+                    rollout_reason=deployment.get("rolloutStateReason"),
+                    created_at=_utc(deployment.get("createdAt")),
+                    updated_at=_utc(deployment.get("updatedAt")),
+                )
+                for deployment in service.get("deployments") or []
+            ),
+            # Absent: ECS did not say (None). Present: the rollback flag counts only with the breaker enabled.
+            circuit_breaker_rollback=None
+            if breaker is None
+            else bool(breaker.get("enable") and breaker.get("rollback")),
+        )
+
+    def list_revisions(self, family: str, limit: int) -> list[str]:
+        """The family's newest ACTIVE revisions, newest first (the purge's paginated ListTaskDefinitions)."""
+        return self._earlier_revisions(family, _ABOVE_EVERY_REVISION, limit, set())
+
+    def describe_revision(self, task_definition: str, repository: str | None) -> TaskRevision | None:
+        try:
+            definition = self._ecs.describe_task_definition(taskDefinition=task_definition)["taskDefinition"]
+        except ClientError as error:
+            # ECS answers an unknown family or revision with ClientException "Unable to describe task definition".
+            if error_code(error) in {"ClientException", "InvalidParameterException"}:
+                return None
+            raise _translate("DescribeTaskDefinition", error) from error
+        except BotoCoreError as error:
+            raise unavailable("ecs", "DescribeTaskDefinition", error) from error
+        containers = definition.get("containerDefinitions", [])
+        images = [str(container["image"]) for container in containers if container.get("image")]
+        family, revision = _family_revision(str(definition["taskDefinitionArn"]))
+        return TaskRevision(
+            arn=str(definition["taskDefinitionArn"]),
+            family=str(definition.get("family") or family),
+            revision=int(definition.get("revision") or revision),
+            image=app_image(images, repository),
+        )
+
     # -- plumbing -------------------------------------------------------------------------------------
     def _service(self, cluster: str, name: str, service_arn: str) -> Any:
         try:
@@ -259,6 +373,22 @@ def split_arn(service_arn: str) -> tuple[str, str]:
             f"{service_arn}: not an ECS service ARN (arn:aws:ecs:<region>:<account>:service/<cluster>/<name>)"
         )
     return match["cluster"], match["service"]
+
+
+_MAX_LIST_PAGES = 20  # 2,000 task definitions: a family with more earlier revisions keeps what was found
+
+
+def _family_revision(task_definition_arn: str) -> tuple[str, int]:
+    """`arn:...:task-definition/consultation-app:41` -> ("consultation-app", 41)."""
+    family, _, revision = task_definition_arn.rsplit("/", 1)[-1].rpartition(":")
+    return (family, int(revision)) if family and revision.isdigit() else (task_definition_arn, 0)
+
+
+_ABOVE_EVERY_REVISION = 2**31  # list_revisions lists every revision: "earlier than" one no family reaches
+
+
+def _utc(moment: Any) -> datetime | None:
+    return moment.astimezone(UTC) if isinstance(moment, datetime) else None
 
 
 def ecs_status(service: Any) -> ServiceStatus:

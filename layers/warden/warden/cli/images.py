@@ -70,6 +70,8 @@ def _purge_images(args: argparse.Namespace) -> int:
     size = plan.bytes_to_delete
     print(f"\nRepository  {prepared.repository}: {len(plan.decisions)} images")
     print(f"Running     {prepared.running.description}")
+    for line in prepared.task_definition_lines:
+        print(f"            {line}")
     print(
         f"Plan        delete {len(plan.deletions)}, up to {format_size(size)} "
         f"(up to {format_usd(monthly_storage_cost(size))} a month); keep {len(plan.kept)}"
@@ -79,7 +81,7 @@ def _purge_images(args: argparse.Namespace) -> int:
     gone = [f"{rule.value} {n}" for rule, n in counts.items() if rule in DELETE_RULES]
     print("Kept as     " + ("; ".join(kept) or "-"))
     print("Deleted as  " + ("; ".join(gone) or "-"))
-    for note in plan.notes:
+    for note in (*plan.notes, *prepared.notes):
         print(f"Note        {note}")
     mode = "DRY_RUN is on: no run deletes" if settings.dry_run else f"IMAGE_PURGE_MODE={settings.image_purge_mode}"
     print(f"Mode        {mode}; `warden purge-images --apply` deletes exactly the images marked delete")

@@ -1,4 +1,7 @@
-"""`warden release VERSION` and `warden rollback [VERSION]`: the image pipeline, one command each way."""
+"""`warden release VERSION` and `warden rollback [VERSION]`: the image pipeline, one command each way.
+
+Neither waits for the deployment to finish: on_deployment reports its outcome (App Runner's operation events,
+ECS's deployment state changes), so the terminal is free and the report reaches the whole team."""
 
 from __future__ import annotations
 
@@ -11,12 +14,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from warden.domain.pipeline import DeployAction, parse_build_arg_names, parse_env_file
+from warden.domain.pipeline import parse_build_arg_names, parse_env_file
 from warden.errors import SettingsError
 from warden.observability import logger
 from warden.settings import Settings
 from warden.usecases.release import ReleaseRequest, prepare_release, release
-from warden.usecases.rollback import RollbackOutcome, plan_rollback, roll_back
 
 RELEASE = """\
 Builds the app's image and ships it, replacing the tutorial's manual steps:
@@ -46,6 +48,12 @@ manifest and media type, so a multi-platform OCI index stays an index. When auto
 deployment; when the service is paused, the deployment waits for the resume (App Runner cannot deploy a paused
 service) and Warden's reconcile starts it. --plan shows what would happen and changes nothing; DRY_RUN=true (or
 --dry-run) records and reports what it would have done.
+
+For an ECS service (SERVICE_ARN arn:aws:ecs:...) nothing is re-tagged: the task definition pins the image, so the
+rollback deploys an earlier task-definition revision (ecs update-service --task-definition). Without VERSION:
+the previous revision of the service's family (the newest older than the one it runs). VERSION may be an image
+tag (v1.1.0: the newest revision whose app image carries it), a revision number (12), family:12 or an ARN. A
+paused service gets the revision now and runs it when it resumes.
 """
 
 
@@ -76,7 +84,12 @@ def register(subparsers: Any) -> None:
         description=ROLLBACK,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    back.add_argument("version", nargs="?", metavar="VERSION", help="a tag (v1.1.0) or digest (sha256:...)")
+    back.add_argument(
+        "version",
+        nargs="?",
+        metavar="VERSION",
+        help="a tag (v1.1.0) or digest (sha256:...); on ECS also a revision (12, family:12)",
+    )
     back.add_argument("--plan", action="store_true", help="print what would happen; change nothing")
     back.add_argument("--reason", help="why (recorded, and sent in the notification)")
     back.add_argument("--repository", metavar="ECR_REPOSITORY", help="overrides ECR_REPOSITORY")
@@ -126,26 +139,19 @@ def _rollback(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     from warden.wiring import rollback_deps
 
-    deps = rollback_deps(settings)
-    plan = plan_rollback(deps, settings, args.version)
-    for line in plan.lines():
+    # App Runner or ECS, as SERVICE_ARN says (wiring picks the target; both plan, then run).
+    prepared = rollback_deps(settings).prepare(settings, args.version)
+    for line in prepared.lines():
         print(line)
     if args.plan:
         print("Nothing was changed: this is the plan (`warden rollback` without --plan does it).")
         return 0
-    who = _who()
-    result = roll_back(
-        deps, settings, plan, now=datetime.now(UTC), actor=who, reason=args.reason or "no reason given (--reason)"
-    )
-    print(result.summary)
-    waits = result.delivery is not None and result.delivery.decision.action is DeployAction.AFTER_RESUME
-    if result.outcome is RollbackOutcome.ROLLED_BACK and waits:
-        print(
-            f"{plan.service_name} is PAUSED: the rollback deploys when it resumes "
-            "(warden resume, or when its pause claims clear)."
-        )
-    if result.notification_event:
-        print(f"Notified  {result.notification_event} on {settings.notify_topic_arn}")
+    report = prepared.run(now=datetime.now(UTC), actor=_who(), reason=args.reason or "no reason given (--reason)")
+    print(report.summary)
+    if report.next_step:
+        print(report.next_step)
+    if report.notification_event:
+        print(f"Notified  {report.notification_event} on {settings.notify_topic_arn}")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""`warden status | pause | resume | history`: the service and its pause claims."""
+"""`warden status | pause | resume | move | history`: the service and its pause claims."""
 
 from __future__ import annotations
 
@@ -33,6 +33,14 @@ def register(subparsers: Any) -> None:
     resume.add_argument("--override", choices=OVERRIDABLE, help="clear this source's claim instead of the manual one")
     resume.add_argument("--reason", help="why (required with --override; recorded)")
     resume.set_defaults(handler=_resume)
+
+    move = subparsers.add_parser(
+        "move",
+        help="after moving the app (e.g. App Runner to ECS): carry the old service's pause claims and deployment "
+        "history over to SERVICE_ARN",
+    )
+    move.add_argument("--from", dest="old_arn", required=True, metavar="OLD_SERVICE_ARN", help="the service moved from")
+    move.set_defaults(handler=_move)
 
     history = subparsers.add_parser("history", help="the action log, newest first")
     history.add_argument("--limit", type=int, default=30, metavar="N")
@@ -97,6 +105,20 @@ def _resume(args: argparse.Namespace) -> int:
     for change in changes:
         print(change.line)
     print(changes[-1].result.summary)
+    return 0
+
+
+def _move(args: argparse.Namespace) -> int:
+    from warden.usecases.move import move_from
+
+    settings = get_settings()
+    result = move_from(operator_deps(settings), settings, old_arn=args.old_arn, who=_who(), now=datetime.now(UTC))
+    print(result.summary + ".")
+    for change in result.claims:
+        print(f"  {change.line}")
+    claims = result.claims[-1].result.summary if result.claims else ""
+    if claims:
+        print(f"  {claims}")
     return 0
 
 

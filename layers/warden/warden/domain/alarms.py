@@ -3,10 +3,14 @@
 - `AlarmActionMap`: the operator's mapping from alarm name (or glob pattern) to an action, parsed and
   validated from ALARM_ACTIONS ("warden-5xx-rate=rollback,*-cpu=pause").
 - `classify` / `describe`: which metric an alarm watches and a sentence a person reads on a phone
-  ("The 5xx error rate is 12.5 %, above 5 %.").
+  ("The 5xx error rate is 12.5 %, above 5 %."). The service's metrics are App Runner's (AWS/AppRunner), or
+  ECS's (AWS/ECS CPU and memory, ECS/ContainerInsights tasks) and its load balancer's (AWS/ApplicationELB).
+  Units follow the metric: App Runner's RequestLatency is in ms, the load balancer's TargetResponseTime in
+  seconds, and the stack's metric-math latency alarm (`1000 * m` over TargetResponseTime) in ms again.
 - `observed_value`: the datapoint that tripped the alarm, read from CloudWatch's reason text.
 - `decide_cooldown`: whether an alarm may act again so soon.
-- `runbook`: what to check first, per metric.
+- `runbook`: what to check first, per metric and per kind of service (App Runner or ECS console).
+- `other_service`: an alarm about another App Runner or ECS service, on which Warden acts on nothing.
 - Warden's own alarms (template.yaml: `<stack>-self-errors-<function>` on AWS/Lambda Errors and
   `<stack>-self-failed-events` on the failed-events queue) read "Warden itself failed", with the function or
   the queue and where to look; `is_self_watching` tells them apart from other Lambda or SQS alarms.
@@ -18,7 +22,7 @@ import re
 from datetime import datetime, timedelta
 from enum import StrEnum
 from fnmatch import fnmatchcase
-from typing import Any, Final, assert_never
+from typing import Any, Final, Protocol, assert_never
 from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict
@@ -26,6 +30,9 @@ from pydantic import BaseModel, ConfigDict
 from warden.models.alarm import AlarmMetric, AlarmState, AlarmStateChange
 
 APPRUNNER: Final = "AWS/AppRunner"
+ECS: Final = "AWS/ECS"
+CONTAINER_INSIGHTS: Final = "ECS/ContainerInsights"
+ALB: Final = "AWS/ApplicationELB"
 BILLING: Final = "AWS/Billing"
 LAMBDA: Final = "AWS/Lambda"
 SQS: Final = "AWS/SQS"
@@ -38,6 +45,8 @@ _BRACKETS: Final = re.compile(r"\[([^\[\]]*)\]")
 _DATAPOINT: Final = re.compile(
     r"(?P<value>-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[Ee][-+]?[0-9]+)?)\s*\((?P<at>[^()]*)\)"
 )
+# A metric-math expression that turns seconds into milliseconds: "1000 * m" or "m * 1000".
+_TIMES_1000: Final = re.compile(r"(?<![0-9.])1000(?:\.0*)?\s*\*|\*\s*1000(?:\.0*)?(?![0-9.])")
 _BAND: Final = re.compile(
     r"lower\s+thresholds?\s*\[\s*(?P<lower>-?[0-9.Ee+-]+)[^\]]*\].*?upper\s+thresholds?\s*\[\s*(?P<upper>-?[0-9.Ee+-]+)",
     re.IGNORECASE | re.DOTALL,
@@ -151,15 +160,31 @@ class MetricKind(StrEnum):
 SELF_WATCHING: Final = frozenset({MetricKind.WARDEN_ERRORS, MetricKind.WARDEN_FAILED_EVENTS})
 
 
-_APPRUNNER_KINDS: Final = {
-    "5xxStatusResponses": MetricKind.ERRORS_5XX,
-    "4xxStatusResponses": MetricKind.ERRORS_4XX,
-    "RequestLatency": MetricKind.LATENCY,
-    "CPUUtilization": MetricKind.CPU,
-    "MemoryUtilization": MetricKind.MEMORY,
-    "ActiveInstances": MetricKind.INSTANCES,
-    "Requests": MetricKind.REQUESTS,
+_SERVICE_KINDS: Final[dict[tuple[str, str], MetricKind]] = {
+    (APPRUNNER, "5xxStatusResponses"): MetricKind.ERRORS_5XX,
+    (APPRUNNER, "4xxStatusResponses"): MetricKind.ERRORS_4XX,
+    (APPRUNNER, "RequestLatency"): MetricKind.LATENCY,
+    (APPRUNNER, "CPUUtilization"): MetricKind.CPU,
+    (APPRUNNER, "MemoryUtilization"): MetricKind.MEMORY,
+    (APPRUNNER, "ActiveInstances"): MetricKind.INSTANCES,
+    (APPRUNNER, "Requests"): MetricKind.REQUESTS,
+    (ECS, "CPUUtilization"): MetricKind.CPU,
+    (ECS, "MemoryUtilization"): MetricKind.MEMORY,
+    (CONTAINER_INSIGHTS, "RunningTaskCount"): MetricKind.INSTANCES,
+    (ALB, "HTTPCode_Target_5XX_Count"): MetricKind.ERRORS_5XX,
+    (ALB, "HTTPCode_ELB_5XX_Count"): MetricKind.ERRORS_5XX,
+    (ALB, "HTTPCode_Target_4XX_Count"): MetricKind.ERRORS_4XX,
+    (ALB, "HTTPCode_ELB_4XX_Count"): MetricKind.ERRORS_4XX,
+    (ALB, "TargetResponseTime"): MetricKind.LATENCY,
+    (ALB, "HealthyHostCount"): MetricKind.INSTANCES,
+    (ALB, "RequestCount"): MetricKind.REQUESTS,
 }
+# Metric math over one of these pairs (5xx responses and all requests) is an error rate.
+_RATE_PAIRS: Final = (
+    frozenset({(APPRUNNER, "5xxStatusResponses"), (APPRUNNER, "Requests")}),
+    frozenset({(ALB, "HTTPCode_Target_5XX_Count"), (ALB, "RequestCount")}),
+    frozenset({(ALB, "HTTPCode_ELB_5XX_Count"), (ALB, "RequestCount")}),
+)
 
 
 def classify(change: AlarmStateChange) -> MetricKind:
@@ -169,9 +194,10 @@ def classify(change: AlarmStateChange) -> MetricKind:
     metric = change.metric
     if metric is None:
         return MetricKind.OTHER
-    read = {(namespace, name) for namespace, name, _ in metric.metrics()}
+    ordered = [(namespace, name) for namespace, name, _ in metric.metrics()]
+    read = set(ordered)
     if metric.shape == "math":
-        if {(APPRUNNER, "5xxStatusResponses"), (APPRUNNER, "Requests")} <= read:
+        if any(pair <= read for pair in _RATE_PAIRS):
             return MetricKind.ERROR_RATE
         if len(read) != 1:
             return MetricKind.OTHER
@@ -181,9 +207,9 @@ def classify(change: AlarmStateChange) -> MetricKind:
         return MetricKind.WARDEN_ERRORS if is_self_watching(change.name) else MetricKind.LAMBDA_ERRORS
     if (SQS, "ApproximateNumberOfMessagesVisible") in read:
         return MetricKind.WARDEN_FAILED_EVENTS if is_self_watching(change.name) else MetricKind.QUEUE_DEPTH
-    for namespace, name in read:
-        if namespace == APPRUNNER and name in _APPRUNNER_KINDS:
-            return _APPRUNNER_KINDS[name]
+    for key in ordered:
+        if key in _SERVICE_KINDS:
+            return _SERVICE_KINDS[key]
     return MetricKind.OTHER
 
 
@@ -276,8 +302,9 @@ def describe(change: AlarmStateChange, observation: Observation | None) -> Findi
         threshold = f"{symbol} {limit}"
     if kind is MetricKind.INSTANCES and is_below_alarm(change) and change.new_state is AlarmState.ALARM:
         count = f" ({observed}, {words} {limit})" if observed is not None else f" ({words} {limit})"
-        sentence = f"The service has no active instances{count}."
-        subject = "no active instances"
+        noun = _instances_noun(change.metric)
+        sentence = f"The service has no {noun}{count}."
+        subject = f"no {noun}"
     elif kind in _FAILURE_KINDS and change.new_state is not AlarmState.INSUFFICIENT_DATA:
         sentence, subject = _failure_words(kind, change, observation, f"{words} {limit}".strip())
     elif change.new_state is AlarmState.INSUFFICIENT_DATA:
@@ -379,7 +406,7 @@ def _describe_composite(change: AlarmStateChange) -> Finding:
 
 def _label(kind: MetricKind, metric: AlarmMetric | None) -> tuple[str, str]:
     """The metric's name in words, and its unit: "%", "ms", "USD", "count" or ""."""
-    statistic = metric.statistic if metric is not None and metric.statistic else None
+    statistic = _statistic(metric)
     match kind:
         case MetricKind.ERROR_RATE:
             return "the 5xx error rate", "%"
@@ -388,16 +415,17 @@ def _label(kind: MetricKind, metric: AlarmMetric | None) -> tuple[str, str]:
         case MetricKind.ERRORS_4XX:
             return "the number of 4xx responses", "count"
         case MetricKind.LATENCY:
+            unit = _latency_unit(metric)
             if statistic is None:
-                return "the response time", "ms"
+                return "the response time", unit
             # p99 stays p99; Average reads "the average response time".
-            return f"the {statistic if statistic[0].islower() else statistic.lower()} response time", "ms"
+            return f"the {statistic if statistic[0].islower() else statistic.lower()} response time", unit
         case MetricKind.CPU:
             return "CPU utilisation", "%"
         case MetricKind.MEMORY:
             return "memory utilisation", "%"
         case MetricKind.INSTANCES:
-            return "the number of active instances", "count"
+            return f"the number of {_instances_noun(metric)}", "count"
         case MetricKind.REQUESTS:
             return "the number of requests", "count"
         case MetricKind.BILLING:
@@ -419,6 +447,39 @@ def _label(kind: MetricKind, metric: AlarmMetric | None) -> tuple[str, str]:
             assert_never(kind)
 
 
+def _statistic(metric: AlarmMetric | None) -> str | None:
+    """The metric's statistic; for metric math, the one statistic all its metrics use (p99 of a `1000 * m`)."""
+    if metric is None:
+        return None
+    if metric.statistic:
+        return metric.statistic
+    if metric.shape != "math":
+        return None
+    used = {query.statistic for query in metric.queries if query.metric_name and query.statistic}
+    return used.pop() if len(used) == 1 else None
+
+
+def _latency_unit(metric: AlarmMetric | None) -> str:
+    """App Runner's RequestLatency is in ms; the load balancer's TargetResponseTime in seconds, unless metric
+    math multiplies it by 1000 (the stack's ECS latency alarm does, so that its threshold stays in ms)."""
+    if metric is None or (ALB, "TargetResponseTime") not in {(ns, name) for ns, name, _ in metric.metrics()}:
+        return "ms"
+    if metric.shape == "math" and _TIMES_1000.search(metric.expression or "") is not None:
+        return "ms"
+    return "s"
+
+
+def _instances_noun(metric: AlarmMetric | None) -> str:
+    """What an "instances" alarm counts: App Runner's active instances, ECS's running tasks or the load
+    balancer's healthy targets."""
+    read = {namespace for namespace, _, _ in metric.metrics()} if metric is not None else set()
+    if CONTAINER_INSIGHTS in read:
+        return "running tasks"
+    if ALB in read:
+        return "healthy targets"
+    return "active instances"
+
+
 def _limit(change: AlarmStateChange, unit: str) -> str:
     return "" if change.threshold is None else _format(change.threshold, unit)
 
@@ -426,6 +487,9 @@ def _limit(change: AlarmStateChange, unit: str) -> str:
 def _format(value: float, unit: str) -> str:
     if unit == "USD":
         return f"${value:,.2f}"
+    if unit == "s":
+        # Rounded so that 7.2 s reads "7.2 s", not the float noise of 7.2 * 1000.
+        return _format(round(value * 1000, 6), "ms")
     if unit == "ms":
         return f"{_number(value / 1000)} s" if abs(value) >= 1000 else f"{_number(value)} ms"
     if unit == "%":
@@ -485,22 +549,57 @@ def _metric_text(metric: AlarmMetric | None) -> str:
 # --- whose alarm -----------------------------------------------------------------------------------
 
 
-def other_service(change: AlarmStateChange, service_name: str, service_id: str) -> str | None:
-    """Why the alarm is about another App Runner service (None when it is about the guarded one, or
-    names no App Runner service at all). Warden never acts on the guarded service for someone else's alarm."""
+class GuardedService(Protocol):
+    """The guarded service as the alarm domain needs it (settings' ServiceRef is one): an App Runner service
+    has a 32-hex `service_id`, an ECS service a `cluster`."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def service_id(self) -> str: ...
+
+    @property
+    def cluster(self) -> str: ...
+
+
+def other_service(change: AlarmStateChange, service: GuardedService) -> str | None:
+    """Why the alarm is about another service (None when it is about the guarded one, or names no service:
+    a load balancer's metrics, say). Warden never acts on the guarded service for someone else's alarm.
+
+    An App Runner alarm (ServiceID, else ServiceName) is another service's when Warden guards an ECS service,
+    and an ECS alarm (ClusterName and ServiceName) another service's when Warden guards App Runner."""
     if change.metric is None:
         return None
+    guarded = _guarded_words(service)
     for namespace, _, dimensions in change.metric.metrics():
-        if namespace != APPRUNNER:
-            continue
-        watched_id = dimensions.get("ServiceID")
-        watched_name = dimensions.get("ServiceName")
-        if (watched_id and watched_id != service_id) or (
-            not watched_id and watched_name and watched_name != service_name
-        ):
-            watched = f"{watched_name or '?'} ({watched_id or 'no ServiceID'})"
-            return f"the alarm watches App Runner service {watched}, not the guarded {service_name} ({service_id})"
+        if namespace == APPRUNNER:
+            watched_id = dimensions.get("ServiceID")
+            watched_name = dimensions.get("ServiceName")
+            if not watched_id and not watched_name:
+                continue
+            same = (watched_id == service.service_id) if watched_id else (watched_name == service.name)
+            if service.cluster or not same:
+                watched = f"{watched_name or '?'} ({watched_id or 'no ServiceID'})"
+                return f"the alarm watches App Runner service {watched}, not the guarded {guarded}"
+        elif namespace in (ECS, CONTAINER_INSIGHTS):
+            watched_cluster = dimensions.get("ClusterName")
+            watched_name = dimensions.get("ServiceName")
+            if not watched_cluster and not watched_name:
+                continue
+            same = (watched_cluster or service.cluster) == service.cluster and (
+                watched_name or service.name
+            ) == service.name
+            if not service.cluster or not same:
+                watched = f"{watched_name or '?'} in cluster {watched_cluster or '?'}"
+                return f"the alarm watches ECS service {watched}, not the guarded {guarded}"
     return None
+
+
+def _guarded_words(service: GuardedService) -> str:
+    if service.cluster:
+        return f"ECS service {service.name} in cluster {service.cluster}"
+    return f"{service.name} ({service.service_id})"
 
 
 # --- cool-down, durations, links, runbooks ---------------------------------------------------------
@@ -553,8 +652,11 @@ def alarm_console_url(region: str, alarm_name: str) -> str:
     )
 
 
-def runbook(kind: MetricKind) -> list[str]:
-    """What to check first, per metric."""
+def runbook(kind: MetricKind, *, ecs: bool = False) -> list[str]:
+    """What to check first, per metric; `ecs` when the guarded service is an ECS service (its console, task
+    definition and desired count instead of App Runner's)."""
+    if ecs and kind in _ECS_RUNBOOK:
+        return list(_ECS_RUNBOOK[kind])
     match kind:
         case MetricKind.ERROR_RATE | MetricKind.ERRORS_5XX:
             return [
@@ -622,3 +724,39 @@ def runbook(kind: MetricKind) -> list[str]:
             return ["Open the alarm in the CloudWatch console (link below) to see the metric's graph."]
         case _:
             assert_never(kind)
+
+
+_ECS_5XX: Final = (
+    "Read the application logs for the failing requests (ECS console > Clusters > the cluster > the service > Logs).",
+    "Did it start with a recent deployment? Then roll back: `warden rollback` (the previous release).",
+    "Check what the app depends on (database, external APIs such as OpenAI or Clerk) and its secrets.",
+    "Stopped tasks say why they stopped (the service's Tasks tab, filter Stopped): a failing health check or an "
+    "out-of-memory exit shows there.",
+)
+_ECS_RUNBOOK: Final[dict[MetricKind, tuple[str, ...]]] = {
+    MetricKind.ERROR_RATE: _ECS_5XX,
+    MetricKind.ERRORS_5XX: _ECS_5XX,
+    MetricKind.LATENCY: (
+        "Check slow downstream calls first: the database, external APIs, their timeouts.",
+        "Too few tasks for the traffic: raise the desired count or the auto scaling maximum (the service > "
+        "Update), or scale out on request count.",
+        "CPU or memory at the limit also slows responses: see the CPU and memory graphs.",
+    ),
+    MetricKind.CPU: (
+        "Scale up: give the task more CPU (a new revision of the task definition with a larger task size), or "
+        "run more tasks (desired count, auto scaling maximum).",
+        "Look for hot loops or expensive requests (e.g. image or PDF work) in the application logs (ECS console "
+        "> the service > Logs).",
+    ),
+    MetricKind.MEMORY: (
+        "Look for a leak: memory that grows with every request and never falls back.",
+        "Increase the task memory (a new revision of the task definition with a larger task size), e.g. "
+        "0.5 GB -> 1 GB; stopped tasks with exit code 137 (OutOfMemory) in the service's Tasks tab confirm it.",
+    ),
+    MetricKind.INSTANCES: (
+        "Is the service paused? `warden status` shows the service's state and the pause claims (a pause sets "
+        "the desired count to 0).",
+        "Did a deployment fail or tasks stop? Check the service's Deployments, Events and stopped Tasks in the "
+        "ECS console.",
+    ),
+}

@@ -1,5 +1,6 @@
 """App Runner operations as the deployment watcher sees them: what an operation-status event means, and how long
-an operation took (AWS-FACTS §4.2, §4.5).
+an operation took (AWS-FACTS §4.2, §4.5); and an ECS service's deployments (its "ECS Deployment State Change"
+events and DescribeServices' deployments).
 
 Pure. The operation statuses in events are names such as `DeploymentCompletedSuccessfully`; the ones Warden
 acts on are listed here, the rest are ignored with a reason.
@@ -7,6 +8,7 @@ acts on are listed here, the rest are ignored with a reason.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -131,3 +133,83 @@ def failure_explanation(operation: OperationInfo | None) -> str:
             return "App Runner is rolling the service back to the version that ran before."
         case _:
             return f"App Runner reports the operation as {operation.status}."
+
+
+# --- ECS deployments ---------------------------------------------------------------------------------------
+# ECS reports a service deployment through EventBridge "ECS Deployment State Change" events; the deployment
+# itself (its task definition, when it started) is read from DescribeServices.
+
+
+class EcsPhase(StrEnum):
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    FAILED = "failed"
+
+
+ECS_EVENT_PHASES: dict[str, EcsPhase] = {
+    "SERVICE_DEPLOYMENT_IN_PROGRESS": EcsPhase.IN_PROGRESS,
+    "SERVICE_DEPLOYMENT_COMPLETED": EcsPhase.COMPLETED,
+    "SERVICE_DEPLOYMENT_FAILED": EcsPhase.FAILED,
+}
+# The circuit breaker's rollback starts with "ECS deployment circuit breaker: rolling back to deploymentId X."
+_ROLLING_BACK = re.compile(r"rolling back to deploymentId\s+(?P<id>[^\s.]+(?:\.[^\s.]+)*)", re.IGNORECASE)
+
+
+class EcsDeployment(BaseModel):
+    """One entry of DescribeServices' `deployments`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    task_definition: str
+    status: str  # PRIMARY | ACTIVE | INACTIVE
+    rollout_state: str | None = None  # IN_PROGRESS | COMPLETED | FAILED
+    rollout_reason: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class EcsServiceState(BaseModel):
+    """What DescribeServices says about the service's deployments."""
+
+    model_config = ConfigDict(frozen=True)
+
+    arn: str
+    task_definition: str  # what the service runs (or will run, once a deployment finishes)
+    desired_count: int
+    deployments: tuple[EcsDeployment, ...] = ()
+    circuit_breaker_rollback: bool | None = None  # None: ECS did not say
+
+    def deployment(self, deployment_id: str | None) -> EcsDeployment | None:
+        return next((item for item in self.deployments if item.id == deployment_id), None)
+
+    @property
+    def primary(self) -> EcsDeployment | None:
+        return next((item for item in self.deployments if item.status == "PRIMARY"), None)
+
+
+def ecs_rolling_back_to(reason: str | None) -> str | None:
+    """The deployment ECS's circuit breaker rolls back to, when the event's reason says it does; else None.
+
+    Only the event's words count: with rollback off, ECS stops the failed deployment and rolls nothing back."""
+    match = _ROLLING_BACK.search(reason or "")
+    return match["id"] if match else None
+
+
+def decide_ecs_watch(event_name: str) -> tuple[EcsPhase | None, str]:
+    """The phase of an ECS deployment event, or None with the reason it is ignored."""
+    phase = ECS_EVENT_PHASES.get(event_name)
+    if phase is None:
+        return None, f"ignored, because {event_name!r} is not a deployment state Warden reports"
+    return phase, event_name
+
+
+def ecs_failure_explanation(reason: str | None) -> str:
+    """What ECS did after a failed deployment, in words: a rollback only when the event says one started."""
+    target = ecs_rolling_back_to(reason)
+    if target is not None:
+        return f"ECS is rolling the service back by itself (deployment circuit breaker) to deployment {target}."
+    return (
+        "ECS stopped the deployment (deployment circuit breaker): it starts no more tasks of the failed "
+        "revision; tasks of the earlier deployment that still run keep running."
+    )

@@ -1,5 +1,5 @@
 """The image pipeline's decisions: what a release runs, where a rollback goes, whether an automatic rollback may
-run, and how a moved tag reaches App Runner (DESIGN §7).
+run, and how a moved tag reaches App Runner (DESIGN §7); on ECS, which task-definition revision a rollback deploys.
 
 Pure: no SDK, no subprocess; `now` is a parameter and every decision carries a reason a person can read. The
 docker command lines are built here too, so that `warden release --plan` prints exactly what the docker
@@ -16,6 +16,7 @@ from itertools import pairwise
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
+from warden.domain.deployments import EcsDeployment
 from warden.domain.images import (
     ACCEPTED_MEDIA_TYPES,
     ImageReference,
@@ -180,6 +181,11 @@ class Tracked(BaseModel):
         return tuple(dict.fromkeys((self.tag, LATEST)))
 
 
+_POINT_AT_LATEST = (
+    "aws apprunner update-service on App Runner; on ECS, a task-definition revision whose image is <repository>:latest"
+)
+
+
 def tracked_tag(identifier: str | None, *, account_id: str, region: str, repository: str) -> Tracked:
     """What the service follows, or UntrackedService saying why a release or rollback could not reach it."""
     if not identifier:
@@ -196,12 +202,12 @@ def tracked_tag(identifier: str | None, *, account_id: str, region: str, reposit
     if reference.digest or not reference.tag:
         raise UntrackedService(
             f"the service runs the pinned digest {identifier}: a release or rollback moves a tag, which a pinned "
-            "digest does not follow. Point the service at a tag (`latest`) first: aws apprunner update-service"
+            f"digest does not follow. Point the service at a tag (`latest`) first: {_POINT_AT_LATEST}"
         )
     if parse_semver(reference.tag) is not None:
         raise UntrackedService(
             f"the service is pinned to the version tag {reference.tag} ({identifier}): a release or rollback moves "
-            "`latest`, and versions never move. Point the service at `latest` first: aws apprunner update-service"
+            f"`latest`, and versions never move. Point the service at `latest` first: {_POINT_AT_LATEST}"
         )
     return Tracked(identifier=identifier, registry=reference.registry, repository=repository, tag=reference.tag)
 
@@ -380,6 +386,219 @@ def _minutes(delta: timedelta) -> str:
         return f"{minutes} minute" + ("" if minutes == 1 else "s")
     hours = minutes // 60
     return f"{hours} h" if hours < 48 else f"{hours // 24} days"
+
+
+# --- rollback on ECS: task-definition revisions -----------------------------------------------------------
+# An ECS service runs a task definition, and the task definition pins the image: a rollback deploys an earlier
+# revision of the family (UpdateService), and no tag moves in ECR.
+
+_TASK_DEFINITION = re.compile(
+    r"^(?:arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:task-definition/)?(?P<family>[A-Za-z0-9_-]{1,255}):(?P<revision>\d+)$"
+)
+
+
+class TaskRevision(BaseModel):
+    """One task-definition revision, with the image of the app's container (the one a version names)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    arn: str
+    family: str
+    revision: int
+    image: str | None = None
+
+    @property
+    def name(self) -> str:
+        """`consultation-app:12`: what `warden rollback` and `aws ecs update-service` accept."""
+        return f"{self.family}:{self.revision}"
+
+    @property
+    def version(self) -> str | None:
+        """The image's tag (`v1.2.0`), or its short digest when the task definition pins one."""
+        return image_version(self.image)
+
+    @property
+    def label(self) -> str:
+        """`consultation-app:12 (v1.2.0)`."""
+        return f"{self.name} ({self.version})" if self.version else self.name
+
+    @property
+    def short(self) -> str:
+        """For a subject line: the image's tag, else `consultation-app:12`."""
+        version = self.version
+        return version if version and not version.startswith("sha256:") else self.name
+
+
+def parse_task_definition(text: str) -> tuple[str, int] | None:
+    """(family, revision) of `family:12` or a task-definition ARN; None for anything else."""
+    match = _TASK_DEFINITION.match(text.strip())
+    return (match["family"], int(match["revision"])) if match else None
+
+
+def image_version(image: str | None) -> str | None:
+    """The tag of an image reference (`...:v1.2.0` -> `v1.2.0`), or the short digest of a pinned one."""
+    if not image:
+        return None
+    reference = image.rsplit("/", 1)[-1]
+    if "@" in reference:
+        return short_digest(reference.split("@", 1)[1])
+    name, colon, tag = reference.rpartition(":")
+    return tag if colon and name else None
+
+
+def image_digest(image: str | None) -> str | None:
+    if image and "@" in image:
+        return image.rsplit("@", 1)[1]
+    return None
+
+
+def app_image(images: Sequence[str], repository: str | None) -> str | None:
+    """The app's container image: the first one from the app's repository (sidecars come from elsewhere), else
+    the first container's."""
+    if repository:
+        for image in images:
+            path = image.split("@", 1)[0]
+            if path.rsplit(":", 1)[0].endswith(f"/{repository}") and "/" in path:
+                return image
+    return images[0] if images else None
+
+
+def previous_revision(current: TaskRevision, revisions: Sequence[str]) -> str | None:
+    """The newest revision of the current family older than the current one (ListTaskDefinitions' ARNs)."""
+    older = [
+        (parsed[1], arn)
+        for arn in revisions
+        if (parsed := parse_task_definition(arn)) is not None
+        and parsed[0] == current.family
+        and parsed[1] < current.revision
+    ]
+    return max(older)[1] if older else None
+
+
+def sorted_revisions(family: str, revisions: Sequence[str]) -> list[str]:
+    """The family's revisions, newest first (ListTaskDefinitions' familyPrefix also matches longer families)."""
+    own = [(parsed[1], arn) for arn in revisions if (parsed := parse_task_definition(arn)) and parsed[0] == family]
+    return [arn for _, arn in sorted(own, reverse=True)]
+
+
+class RevisionQuery(BaseModel):
+    """What `warden rollback NAME` asks for on ECS: an exact revision, or the newest one running a version."""
+
+    model_config = ConfigDict(frozen=True)
+
+    task_definition: str | None = None  # `family:12` or an ARN
+    version: str | None = None  # an image tag such as v1.2.0
+
+
+def parse_revision_query(name: str, family: str) -> RevisionQuery:
+    """`12` is revision 12 of the service's family, `family:12` and ARNs name a revision, anything else is a
+    version (an image tag)."""
+    text = name.strip()
+    if text.isdigit():
+        return RevisionQuery(task_definition=f"{family}:{int(text)}")
+    if parse_task_definition(text) is not None:
+        return RevisionQuery(task_definition=text)
+    return RevisionQuery(version=text)
+
+
+def moving_tag(image: str | None) -> str | None:
+    """The tag of an image reference when it is one that moves (`latest`, `main`): not a version, not a digest.
+    A task definition that runs one gets new images from `warden release` without a new revision, so going back
+    a revision does not go back an image; moving the tag back does."""
+    if not image:
+        return None
+    try:
+        reference = parse_image_identifier(image)
+    except ValueError:
+        return None
+    if reference.digest or not reference.tag or parse_semver(reference.tag) is not None:
+        return None
+    return reference.tag
+
+
+def runs_version(revision: TaskRevision, version: str, digest: str | None) -> bool:
+    """The revision's image carries the version: its tag is the version (with or without `v`), or it pins the
+    digest the version's tag resolves to."""
+    tag = image_version(revision.image)
+    if tag is not None and tag.removeprefix("v") == version.removeprefix("v") and not tag.startswith("sha256:"):
+        return True
+    return digest is not None and image_digest(revision.image) == digest
+
+
+def decide_ecs_auto_rollback(
+    trigger: RollbackTrigger,
+    *,
+    enabled: bool,
+    service_task_definition: str,
+    deployment: EcsDeployment | None,
+    circuit_breaker_rollback: bool | None,
+    history: Sequence[DeploymentRecord],
+    now: datetime,
+    window: timedelta,
+) -> AutoRollbackDecision:
+    """May Warden roll an ECS service back on its own? Once per deployment, never a rollback, never on top of
+    ECS's own rollback, an alarm only soon after a deployment.
+
+    `deployment` is the judged one: the failed deployment, or for an alarm the service's primary deployment.
+    `history` is Warden's deployment history (newest first), whose `digest` holds task-definition ARNs on ECS.
+    """
+    if not enabled:
+        return AutoRollbackDecision(
+            allowed=False, reason="automatic rollback is off (AUTO_ROLLBACK=false, stack parameter AutoRollback)"
+        )
+    if deployment is None:
+        return AutoRollbackDecision(
+            allowed=False,
+            reason="ECS no longer lists that deployment, so Warden cannot tell which revision it deployed",
+        )
+    bad = deployment.task_definition
+    bad_name = revision_name(bad)
+    if trigger is RollbackTrigger.FAILED_DEPLOYMENT:
+        if service_task_definition != bad:
+            return AutoRollbackDecision(
+                allowed=False,
+                reason=f"the service already runs {revision_name(service_task_definition)}, not the failed "
+                f"{bad_name}: it was rolled back or redeployed since, so there is nothing left to roll back",
+            )
+        if circuit_breaker_rollback:
+            return AutoRollbackDecision(
+                allowed=False,
+                reason="the service's deployment circuit breaker has rollback on, so ECS rolls back to the last "
+                "completed deployment by itself; Warden does not roll back on top of it",
+            )
+    newest = history[0] if history else None
+    if newest is not None and newest.digest == bad and newest.source == ROLLBACK_SOURCE:
+        return AutoRollbackDecision(
+            allowed=False,
+            reason=f"{bad_name} was itself deployed by a rollback ({newest.at:%Y-%m-%d %H:%M} UTC): Warden never "
+            "rolls back a rollback, so a bad rollback cannot loop",
+        )
+    if trigger is RollbackTrigger.ALARM:
+        minutes = int(window.total_seconds() // 60)
+        if deployment.created_at is None:
+            return AutoRollbackDecision(
+                allowed=False, reason=f"ECS does not say when {bad_name} was deployed, so Warden cannot blame it"
+            )
+        age = now - deployment.created_at
+        deployed = f"{bad_name} at {deployment.created_at:%Y-%m-%d %H:%M} UTC"
+        if age > window:
+            return AutoRollbackDecision(
+                allowed=False,
+                reason=f"the last deployment ({deployed}) was {_minutes(age)} ago, outside the {minutes}-minute "
+                "rollback window (ROLLBACK_WINDOW_MINUTES): an alarm that late is not blamed on the release",
+            )
+        reason = f"the alarm came {_minutes(age)} after the deployment of {deployed}, within {minutes} minutes"
+    else:
+        reason = f"the deployment of {bad_name} ({deployment.id}) failed"
+    return AutoRollbackDecision(
+        allowed=True, reason=reason, bad_digest=bad, attempt_key=f"rollback#ecs#{bad}#{deployment.id}"
+    )
+
+
+def revision_name(task_definition: str) -> str:
+    """`family:12` for an ARN (or the text itself when it is no task definition)."""
+    parsed = parse_task_definition(task_definition)
+    return f"{parsed[0]}:{parsed[1]}" if parsed else task_definition
 
 
 # --- ECR values -------------------------------------------------------------------------------------------

@@ -6,13 +6,16 @@ same images in any order give the same plan, and applying a plan and planning ag
 more (every reason to keep an image survives the deletion of the others).
 
 The rules, in the order their reasons are reported (an image is kept by the first that applies):
-1. deployed now: the digest the service runs (its tag resolved through ECR, or its `@sha256:` digest);
+1. deployed now: the digest the service runs (its tag resolved through ECR, or its `@sha256:` digest),
+   and on ECS every image of this repository that the service's current task definitions name;
 2. behind the service's tag, and behind `latest`: whatever those tags point at in the listing;
-3. rollback targets: the last K distinct digests of the deployment history;
-4. the newest N semver-tagged images, ordered by version (not by push date);
-5. pulled within P days, where ECR recorded a pull;
+3. in a recent task definition (ECS): the images of the K task-definition revisions before the current
+   one, which are what a rollback of an ECS service goes back to;
+4. rollback targets: the last K distinct digests of the deployment history;
+5. the newest N semver-tagged images, ordered by version (not by push date);
+6. pulled within P days, where ECR recorded a pull;
 then age: untagged images older than U days and tagged images older than A days go, younger ones stay
-("too recent"); and finally 6. every manifest a kept index refers to (its children, usually untagged)
+("too recent"); and finally 7. every manifest a kept index refers to (its children, usually untagged)
 stays, whatever the age rules said. Deletion is by digest, which removes all of an image's tags, so
 one tag that a rule protects keeps the whole image.
 
@@ -47,15 +50,49 @@ class RetentionPolicy(BaseModel):
     tagged_days: int = 90
 
 
+class Protected(BaseModel):
+    """A digest the caller protects by name, with why (the reason reads "kept: <why>")."""
+
+    model_config = ConfigDict(frozen=True)
+
+    digest: str
+    why: str  # e.g. "deployed now (task definition consultation-app:41, container web)"
+
+
 class Protection(BaseModel):
     """What must never go, as far as the run could tell."""
 
     model_config = ConfigDict(frozen=True)
 
     running_digest: str | None = None
+    # More images deployed now, each saying where it runs (ECS: every container of the current task definitions).
+    also_running: tuple[Protected, ...] = ()
     tracked_tag: str | None = None  # the tag in the service's ImageIdentifier (`latest` is always kept too)
+    # ECS rollback targets: the images of the previous task-definition revisions, newest first (the caller
+    # has already cut them to the last K); the first reason given for a digest is the one reported.
+    task_definitions: tuple[Protected, ...] = ()
     deployments: tuple[DeploymentRecord, ...] = ()  # any order; the newest K distinct digests are kept
     hold: str | None = None  # set: nothing is deleted, and this says why
+
+
+class ContainerImage(BaseModel):
+    """One container of an ECS task definition and the image reference it names (a tag or a digest)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    container: str
+    image: str
+
+
+class TaskDefinitionImages(BaseModel):
+    """One task-definition revision of an ECS service and the images of its containers, as ECS describes it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    task_definition: str  # family:revision, e.g. "consultation-app:41"
+    containers: tuple[ContainerImage, ...] = ()
+    current: bool = False  # a deployment of the service runs it now (PRIMARY, or an ACTIVE one still draining)
+    unreadable: str | None = None  # why ECS could not describe it (then `containers` is empty)
 
 
 class Rule(StrEnum):
@@ -63,6 +100,7 @@ class Rule(StrEnum):
 
     DEPLOYED_NOW = "deployed now"
     TRACKED_TAG = "behind the service's tag or latest"
+    TASK_DEFINITION = "in a recent task definition"
     ROLLBACK_TARGET = "rollback target"
     SEMVER = "newest semver"
     PULLED = "pulled recently"
@@ -138,12 +176,16 @@ def plan_retention(
 
     if protection.running_digest:
         keep(protection.running_digest, Rule.DEPLOYED_NOW, "kept: deployed now")
+    for running in protection.also_running:
+        keep(running.digest, Rule.DEPLOYED_NOW, f"kept: {running.why}")
     tracked = [tag for tag in (protection.tracked_tag, LATEST) if tag]
     for tag in dict.fromkeys(tracked):
         reason = "kept: behind latest" if tag == LATEST else f"kept: behind {tag} (the service's tag)"
         for image in ordered:
             if tag in image.tags:
                 keep(image.digest, Rule.TRACKED_TAG, reason)
+    for target in protection.task_definitions:
+        keep(target.digest, Rule.TASK_DEFINITION, f"kept: {target.why}")
     for digest, at in _last_deployed(protection.deployments, policy.keep_deployed):
         keep(digest, Rule.ROLLBACK_TARGET, f"kept: deployed {at:%Y-%m-%d} (rollback target)")
     for image, tag in _newest_semver(ordered, policy.keep_semver):

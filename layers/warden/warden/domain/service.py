@@ -6,6 +6,10 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
+# Where the ECS controller remembers a paused service's desired count and scaling target (a state-table
+# memo): the adapter writes it, and the notifications read it to print the exact commands that undo a pause.
+ECS_PAUSE_MEMO = "ecs_pause"
+
 
 class ServiceStatus(StrEnum):
     """App Runner's `ServiceStatus` enum, exactly."""

@@ -46,6 +46,7 @@ from warden.domain.claims import Claim, ClaimReason, DesiredState, desired_state
 from warden.domain.converge import ConvergeAction
 from warden.domain.notification import Notification, Severity, render
 from warden.domain.records import ActionRecord, EventStart
+from warden.domain.service import ServiceStatus
 from warden.errors import RollbackDeclined, RollbackFailed, ServiceNotFound, UnparseableMessage
 from warden.models.alarm import (
     AlarmState,
@@ -58,7 +59,7 @@ from warden.models.alarm import (
 )
 from warden.models.sns import SnsMessage, parse_sns_event
 from warden.observability import count, logger
-from warden.settings import Settings
+from warden.settings import ServiceKind, ServiceRef, Settings
 from warden.usecases.claims import ClaimChange, ClaimDeps, place_claim, release_claim
 from warden.usecases.forward import forward_unparseable
 from warden.usecases.once import handle_once, handled_at
@@ -293,11 +294,11 @@ def _on_alarm(context: _Context) -> AlarmResult:
     if "opened_at" not in memo:
         memo = {**memo, "opened_at": change.changed_at.isoformat(), "opened_event": context.event_key}
         deps.state.put_memo(context.service_arn, incident_memo(change.name), memo)
-    status_line = _status(deps, context.service_arn)
+    status_line = _status(deps, settings.service)
     claims = deps.state.list_claims(context.service_arn)
     others = [claim for claim in claims if claim.key != claim_key(change.name)]
     choice = settings.alarm_actions.resolve(change.name)
-    elsewhere = other_service(change, settings.service.name, settings.service.service_id)
+    elsewhere = other_service(change, settings.service)
     desire = desired_state(others)
 
     if elsewhere is not None:
@@ -363,12 +364,28 @@ def _pause(context: _Context, memo: dict[str, str], why: str, status_line: str) 
     if placed.changed and not settings.dry_run:
         _remember_action(context, memo, "pause")
     did = [f"The action for this alarm is pause: {why}.", *_claim_lines(placed)]
-    undo = undo_pause_lines(settings, ClaimReason.ALARM, key) if placed.changed or placed.existing else []
+    if settings.service.kind is ServiceKind.ECS and outcome in (Outcome.PAUSED, Outcome.WOULD_PAUSE):
+        did.append(_ECS_PAUSED if outcome is Outcome.PAUSED else _ECS_WOULD_PAUSE)
+    undo = (
+        undo_pause_lines(settings, ClaimReason.ALARM, key, state=deps.state)
+        if placed.changed or placed.existing
+        else []
+    )
     next_steps = [
         f"When '{change.name}' returns to OK, Warden clears the '{key}' claim and resumes the service, "
         "unless another pause claim holds it."
     ]
     return _fired(context, outcome, did, status_line, undo=undo, next_steps=next_steps)
+
+
+# ECS has no pause of its own: say what Warden's pause means for the tasks.
+_ECS_PAUSED = (
+    "On ECS this means no task runs now: the desired count is 0 and auto scaling is held at 0/0; the resume "
+    "restores the desired count and scaling bounds Warden remembered."
+)
+_ECS_WOULD_PAUSE = (
+    "[dry run] On ECS the pause would set the desired count to 0 and hold auto scaling at 0/0 until the resume."
+)
 
 
 def _rollback(context: _Context, memo: dict[str, str], why: str, status_line: str) -> AlarmResult:
@@ -433,14 +450,17 @@ def _cooldown(context: _Context, memo: dict[str, str], verb: str, status_line: s
 
 def _expected(context: _Context, paused_by: str, status_line: str) -> AlarmResult:
     name = context.settings.service.name
+    # "no active instances" (App Runner), "no running tasks" (ECS), "no healthy targets" (its load balancer)
+    none_left = context.finding.subject
+    runs = "tasks" if context.settings.service.kind is ServiceKind.ECS else "instances"
     body = render(
         [
             ("What happened", [context.happened(), context.finding.sentence]),
             ("Why this is expected", [f"Expected: the service is {paused_by}.", status_line]),
-            ("What Warden did", ["Nothing: a paused service has no instances; the alarm's action does not run."]),
+            ("What Warden did", [f"Nothing: a paused service has no {runs}; the alarm's action does not run."]),
             ("Links", context.links),
         ],
-        headline=f"{name} has no active instances, as expected while it is paused.",
+        headline=f"{name} has {none_left}, as expected while it is paused.",
     )
     reason = f"expected: the service is {paused_by}"
     return _send(
@@ -448,7 +468,7 @@ def _expected(context: _Context, paused_by: str, status_line: str) -> AlarmResul
         Outcome.EXPECTED,
         reason,
         Notification(
-            subject=f"[warden] EXPECTED {name}: no active instances while paused",
+            subject=f"[warden] EXPECTED {name}: {none_left} while paused",
             body=body,
             event="alarm.expected",
             severity=Severity.INFO,
@@ -502,7 +522,7 @@ def _fired(
             ("Evidence", evidence),
             ("What Warden did", did_lines),
             ("What happens next", next_steps or []),
-            ("What to check", runbook(finding.kind)),
+            ("What to check", runbook(finding.kind, ecs=context.settings.service.kind is ServiceKind.ECS)),
             ("How to undo", undo or []),
             ("Links", context.links),
         ],
@@ -631,15 +651,28 @@ def _on_insufficient_data(context: _Context) -> AlarmResult:
 # --- helpers ---------------------------------------------------------------------------------------
 
 
-def _status(deps: AlarmDeps, service_arn: str) -> str:
-    """The service as App Runner and the claims see it now, for the evidence."""
+# What Warden's ECS status means in ECS's own terms (ECS has no PAUSED: Warden's pause is a desired count of 0).
+_ECS_MEANING = {
+    ServiceStatus.RUNNING: "desired count above 0",
+    ServiceStatus.PAUSED: "desired count 0",
+    ServiceStatus.OPERATION_IN_PROGRESS: "a deployment is rolling out",
+    ServiceStatus.DELETED: "draining or inactive",
+}
+
+
+def _status(deps: AlarmDeps, service: ServiceRef) -> str:
+    """The service as App Runner (or ECS) and the claims see it now, for the evidence."""
+    platform = "ECS" if service.kind is ServiceKind.ECS else "App Runner"
     try:
-        snapshot = deps.service.describe(service_arn)
+        snapshot = deps.service.describe(service.arn)
     except ServiceNotFound:
-        return f"App Runner does not know the guarded service {service_arn} (check SERVICE_ARN)."
-    claims = deps.state.list_claims(service_arn)
+        return f"{platform} does not know the guarded service {service.arn} (check SERVICE_ARN)."
+    claims = deps.state.list_claims(service.arn)
     held = ", ".join(claim.key for claim in claims) or "none"
-    return f"App Runner status now: {snapshot.status.value}; pause claims: {held}."
+    status = snapshot.status.value
+    if service.kind is ServiceKind.ECS and snapshot.status in _ECS_MEANING:
+        status += f" ({_ECS_MEANING[snapshot.status]})"
+    return f"{platform} status now: {status}; pause claims: {held}."
 
 
 def _cleared_by_earlier_attempt(context: _Context) -> bool:
@@ -656,7 +689,7 @@ def _lower_the(sentence: str) -> str:
 
 def _claim_lines(change: ClaimChange) -> list[str]:
     result = change.result
-    summary = result.summary if result.operation_id or result.dry_run or result.called is None else ""
+    summary = "" if result.credited else result.summary
     return [change.line, summary]
 
 

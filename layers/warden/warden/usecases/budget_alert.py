@@ -31,7 +31,7 @@ from warden.models.anomaly import CostAnomalyAlert, looks_like_anomaly_alert, pa
 from warden.models.budget import BudgetAlert, parse_budget_notification
 from warden.models.sns import SnsMessage
 from warden.observability import count, logger
-from warden.settings import Settings
+from warden.settings import ServiceKind, Settings
 from warden.usecases import forward
 from warden.usecases.claims import ClaimDeps, place_claim
 from warden.usecases.once import handle_once, handled_at
@@ -302,7 +302,7 @@ def _enforce(
                 severity=Severity.WARNING,
             ),
         )
-    if result.called and result.operation_id is None and not result.dry_run:
+    if result.credited:
         claim_line += " The service was paused by an earlier attempt at handling this same alert."
     name = settings.service.name
     action = result.decision.action
@@ -326,14 +326,17 @@ def _enforce(
         headline = f"{name} is over budget and already paused; Warden keeps it paused."
     did = [
         claim_line,
-        result.summary if result.operation_id or result.dry_run or result.called is None else "",
+        "" if result.credited else result.summary,
     ]
     if result.called == "pause" and result.operation_id:
         did.append(f"App Runner operation {result.operation_id}: compute goes to zero; config, domain and image stay.")
     next_steps = [
         "Warden resumes the service when the next budget period starts and the Budgets API shows spend "
         f"under {settings.enforce_threshold_percent}% of the budget, unless another pause claim holds it.",
-        "While paused the service serves no traffic; resuming redeploys the version that ran before the pause.",
+        "While paused the service serves no traffic; resuming redeploys the version that ran before the pause."
+        if settings.service.kind is ServiceKind.APPRUNNER
+        else "While paused no task runs and no traffic is served; resuming starts the same task definition with the "
+        "desired count and Auto Scaling target from before the pause.",
     ]
     body = render(
         [
@@ -341,7 +344,7 @@ def _enforce(
             ("Evidence", evidence),
             ("What Warden did", did),
             ("What happens next", next_steps),
-            ("How to undo", undo_pause_lines(settings, claim.reason, claim.key)),
+            ("How to undo", undo_pause_lines(settings, claim.reason, claim.key, state=deps.state)),
             ("Links", [f"Service: {settings.service.console_url}", f"Budgets: {BUDGETS_CONSOLE}"]),
         ],
         headline=headline,

@@ -204,5 +204,5 @@ def _credit_earlier_attempt(
         return result
     for record in state.list_actions(service_arn, limit=20):
         if record.source_event == source_event and record.outcome == "done" and record.action in {"pause", "resume"}:
-            return result.model_copy(update={"called": record.action})
+            return result.model_copy(update={"called": record.action, "credited": True})
     return result

@@ -23,7 +23,9 @@ class ConvergeResult(BaseModel):
     before: ServiceSnapshot
     desire: Desire
     decision: ConvergeDecision
-    called: str | None = None  # the App Runner call made ("pause", "resume"), None when none was made
+    called: str | None = None  # the call made to the service ("pause", "resume"), None when none was made
+    # The call was made by an earlier attempt at the same event (Lambda's retry after a failure), not this one.
+    credited: bool = False
     dry_run: bool = False
     operation_id: str | None = None
     # The tracked image changed while the service was paused: App Runner resumes the old version, so a
@@ -45,11 +47,11 @@ class ConvergeResult(BaseModel):
                     )
                 return f"{verb} {name} (it was {status})."
             case ConvergeAction.NOTHING:
-                return f"No App Runner call: {self.decision.reason}."
+                return f"Left as it is: {self.decision.reason}."
             case ConvergeAction.DEFER:
                 return f"Deferred: {self.decision.reason}."
             case ConvergeAction.UNAVAILABLE:
-                return f"No App Runner call: {self.decision.reason}."
+                return f"Not changed: {self.decision.reason}."
             case _:
                 assert_never(self.decision.action)
 

@@ -9,16 +9,14 @@
   failed image, so the next deploy or resume would try it again. With AUTO_ROLLBACK on, Warden rolls back once
   itself; a rollback that fails is a critical notification and is never tried again for that deployment.
 - Pauses and resumes are ignored: Warden's pause claims report every pause already.
-The same event delivered twice is handled once (its EventBridge id).
+The same event delivered twice is handled once (its EventBridge id). An ECS SERVICE_ARN gets ECS's "ECS
+Deployment State Change" events instead, handled by ecs_deployment.py.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
-
-from pydantic import BaseModel, ConfigDict
 
 from warden.domain.alarms import format_duration
 from warden.domain.deployments import (
@@ -49,6 +47,8 @@ from warden.errors import RollbackDeclined, RollbackFailed, ServiceNotFound, Unp
 from warden.models.deployment import OperationEvent, parse_operation_event
 from warden.observability import count, logger
 from warden.settings import Settings
+from warden.usecases.deployment_outcome import DeploymentResult, Outcome
+from warden.usecases.ecs_deployment import EcsDeploymentDeps, handle_ecs_event
 from warden.usecases.once import handle_once
 from warden.usecases.pipeline import label
 from warden.usecases.ports import ImagePort, NotifierPort, OperationsPort, ServicePort, StatePort
@@ -68,29 +68,12 @@ class DeploymentDeps:
     rollback: AutoRollback | None = None  # None without ECR_REPOSITORY: nothing to roll back with
 
 
-class Outcome(StrEnum):
-    DEPLOYED = "deployed"
-    UPDATED = "updated"
-    FAILED = "failed"
-    ROLLED_BACK = "rolled_back"
-    WOULD_ROLL_BACK = "would_roll_back"
-    ROLLBACK_DECLINED = "rollback_declined"
-    ROLLBACK_FAILED = "rollback_failed"
-    STARTED = "started"
-    IGNORED = "ignored"
-    DUPLICATE = "duplicate"
-
-
-class DeploymentResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    status: str | None
-    outcome: Outcome
-    reason: str
-    notification_event: str | None = None
-
-
-def handle_event(event: object, deps: DeploymentDeps, settings: Settings, now: datetime) -> DeploymentResult:
+def handle_event(
+    event: object, deps: DeploymentDeps | EcsDeploymentDeps, settings: Settings, now: datetime
+) -> DeploymentResult:
+    """One EventBridge event; wiring hands ECS deps for an ECS SERVICE_ARN, whose events ecs_deployment reads."""
+    if isinstance(deps, EcsDeploymentDeps):
+        return handle_ecs_event(event, deps, settings, now)
     try:
         parsed = parse_operation_event(event)
     except UnparseableMessage as error:

@@ -85,7 +85,7 @@ def manual_pause(deps: OperatorDeps, settings: Settings, *, who: str, reason: st
                             "budget roll-overs and working hours do not resume it."
                         ],
                     ),
-                    ("How to undo", undo_pause_lines(settings, ClaimReason.MANUAL, claim.key)),
+                    ("How to undo", undo_pause_lines(settings, ClaimReason.MANUAL, claim.key, state=deps.state)),
                 ],
                 headline=f"{name} was paused by hand.",
             ),

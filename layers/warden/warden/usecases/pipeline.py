@@ -80,7 +80,7 @@ def deliver(
             return Delivery(
                 decision=decision,
                 operation_id=operation_id,
-                line=f"Started App Runner deployment {operation_id} ({decision.reason}).",
+                line=f"Started deployment {operation_id} ({decision.reason}).",
             )
         case DeployAction.AUTOMATIC:
             return Delivery(

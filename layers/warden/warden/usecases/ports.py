@@ -8,12 +8,13 @@ from typing import Protocol
 
 from warden.domain.budget import BudgetSnapshot
 from warden.domain.claims import Claim
-from warden.domain.deployments import OperationInfo
+from warden.domain.deployments import EcsServiceState, OperationInfo
 from warden.domain.images import BatchResult, ImageInfo
 from warden.domain.keys import ListedKey
 from warden.domain.notification import Notification
-from warden.domain.pipeline import ImageManifest, RegistryLogin, RepositoryInfo
+from warden.domain.pipeline import ImageManifest, RegistryLogin, RepositoryInfo, TaskRevision
 from warden.domain.records import ActionRecord, DeploymentRecord, EventStart
+from warden.domain.retention import TaskDefinitionImages
 from warden.domain.service import ServiceSnapshot
 from warden.models.credential_report import RawCredentialReport, ReportState
 
@@ -50,6 +51,23 @@ class ServiceReaderPort(Protocol):
     """Read-only access to the service, for jobs that only need to know what it runs (image purge)."""
 
     def describe(self, service_arn: str) -> ServiceSnapshot: ...
+
+
+class TaskDefinitionsPort(Protocol):
+    """An ECS service's task definitions, for the image purge: what runs now and what a rollback goes back to.
+
+    "Runs now" is the task definition of every deployment the service lists (PRIMARY, and an ACTIVE one still
+    draining). "What it ran before" is the family's earlier ACTIVE revisions, newest first: ECS keeps no
+    history of the revisions a service ran, and a rollback on ECS (`update-service --task-definition
+    family:N-1`) goes to an earlier revision of the family, so those are exactly the rollback targets.
+    INACTIVE (deregistered) revisions are left out: ECS refuses to update a service to one, so they are no
+    rollback target; revisions newer than the current one were never run and are left out too.
+    """
+
+    def task_definition_history(self, service_arn: str, previous: int) -> list[TaskDefinitionImages]:
+        """The current task definitions (`current` True), then up to `previous` earlier revisions of the primary
+        deployment's family, newest first. Raises ServiceNotFound when the service does not exist."""
+        ...
 
 
 class RegistryPort(Protocol):
@@ -154,6 +172,27 @@ class OperationsPort(Protocol):
     """App Runner's operation list, for the deployment watcher (how long it took, how it ended)."""
 
     def last_operation(self, service_arn: str, types: frozenset[str]) -> OperationInfo | None: ...
+
+
+class EcsRevisionsPort(Protocol):
+    """An ECS service's deployments and task-definition revisions, for the rollback and the deployment watcher
+    on ECS (the rollback deploys an earlier revision of the family: the task definition pins the image)."""
+
+    def service_state(self, service_arn: str) -> EcsServiceState:
+        """The service's task definition, desired count and deployments. Raises ServiceNotFound."""
+        ...
+
+    def list_revisions(self, family: str, limit: int) -> list[str]:
+        """ARNs of the family's ACTIVE revisions, newest first, at most `limit`."""
+        ...
+
+    def describe_revision(self, task_definition: str, repository: str | None) -> TaskRevision | None:
+        """The revision (`family:12` or its ARN) with its app container's image; None when ECS does not know it."""
+        ...
+
+    def deploy_task_definition(self, service_arn: str, task_definition: str) -> str:
+        """UpdateService to the revision (also while scaled to 0); returns the new deployment's id."""
+        ...
 
 
 class PipelineRegistryPort(Protocol):

@@ -5,9 +5,19 @@ the deployment history, plan (domain/retention.py), then, only in `delete` mode 
 delete by digest in batches of at most 100, reading each batch's per-item failures. The run is
 recorded in the action log and ends in one summary notification (`images.plan` or `images.purged`).
 
+An ECS service (deps carry a TaskDefinitionsPort) runs several containers and rolls back to an earlier
+revision of its task-definition family, so there every image of this repository named by the task
+definitions its deployments run now is "deployed now", and the images of the K revisions before the
+current one (K = IMAGE_KEEP_DEPLOYED) are kept as "in a recent task definition". A tag is resolved to
+the digest it points at now (what a task started now, or a rollback to that revision, would pull); a
+`@sha256:` reference is a digest already; containers whose image is in another registry (sidecars such
+as a log router) are ignored with a note. Tasks started before a tag moved may still run the digest it
+had then: the deployment history (each run records the digest it saw running) keeps those.
+
 Safety first:
-- when Warden cannot tell which image runs (the service is missing, its tag points at nothing), the
-  plan keeps everything and says why;
+- when Warden cannot tell which image runs (the service is missing, its tag points at nothing, a
+  current task definition cannot be read), the plan keeps everything and says why; an older task
+  definition whose tag points at nothing is only a note (a rollback to it would fail to pull anyway);
 - runs of the same repository never overlap (a lock in the state table): an ECR push during the daily
   run is ignored, not run twice;
 - indexes are deleted before other images, so ECR never refuses a child as still referenced by an
@@ -40,12 +50,21 @@ from warden.domain.images import (
 )
 from warden.domain.notification import Notification, Severity, render
 from warden.domain.records import ActionRecord, DeploymentRecord
-from warden.domain.retention import Decision, Protection, RetentionPlan, RetentionPolicy, Rule, plan_retention
+from warden.domain.retention import (
+    Decision,
+    Protected,
+    Protection,
+    RetentionPlan,
+    RetentionPolicy,
+    Rule,
+    TaskDefinitionImages,
+    plan_retention,
+)
 from warden.domain.service import ServiceSnapshot, ServiceStatus
 from warden.errors import AwsUnavailable, EventInProgress, ServiceNotFound, SettingsError
 from warden.observability import count, logger
-from warden.settings import ImagePurgeMode, Settings
-from warden.usecases.ports import NotifierPort, RegistryPort, ServiceReaderPort, StatePort
+from warden.settings import ImagePurgeMode, ServiceKind, Settings
+from warden.usecases.ports import NotifierPort, RegistryPort, ServiceReaderPort, StatePort, TaskDefinitionsPort
 
 ACTOR = "purge_images"
 OBSERVED = f"observed by {ACTOR}"  # the source of a deployment this job saw running, not one it made
@@ -63,11 +82,14 @@ class PurgeImagesDeps:
     registry: RegistryPort
     notifier: NotifierPort
     state: StatePort
+    # Set for an ECS service (its task definitions say what runs and what a rollback needs); None for App Runner.
+    task_definitions: TaskDefinitionsPort | None = None
     sleep: Callable[[float], None] = time.sleep
 
 
 class RunningImage(BaseModel):
-    """What the service runs, as far as App Runner and ECR tell."""
+    """What the service runs, as far as App Runner (or ECS) and ECR tell. On ECS: its first container in
+    the repository, with `description` naming every container."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -78,11 +100,26 @@ class RunningImage(BaseModel):
     in_repository: bool = False
 
 
+class Seen(BaseModel):
+    """What the run found the service runs and may roll back to, before planning."""
+
+    model_config = ConfigDict(frozen=True)
+
+    running: RunningImage
+    hold: str | None = None
+    also_running: tuple[Protected, ...] = ()  # ECS: every container image of the current task definitions
+    task_definitions: tuple[Protected, ...] = ()  # ECS: the images of the previous K revisions
+    lines: tuple[str, ...] = ()  # ECS: the task definitions and their images, for "What runs now"
+    notes: tuple[str, ...] = ()  # worth knowing, never a reason to hold (a sidecar ignored, a dangling old tag)
+
+
 class PreparedPlan(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     repository: str
     running: RunningImage
+    task_definition_lines: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
     policy: RetentionPolicy
     plan: RetentionPlan
     deployments: tuple[DeploymentRecord, ...]
@@ -160,9 +197,10 @@ def policy_of(settings: Settings) -> RetentionPolicy:
 def prepare_plan(deps: PurgeImagesDeps, settings: Settings, now: datetime) -> PreparedPlan:
     """Reads what runs, the images and the history, and plans. Changes nothing (the CLI's `--plan`)."""
     repository = require_repository(settings)
-    running, hold = _running_image(deps, settings, repository)
-    images = deps.registry.list_images(repository)
     policy = policy_of(settings)
+    seen = _running_image(deps, settings, repository, policy.keep_deployed)
+    running = seen.running
+    images = deps.registry.list_images(repository)
     history = deps.state.list_deployments(settings.service.arn, limit=max(50, 4 * policy.keep_deployed))
     new_deployment = bool(running.digest and running.in_repository) and (
         not history or history[0].digest != running.digest
@@ -171,10 +209,13 @@ def prepare_plan(deps: PurgeImagesDeps, settings: Settings, now: datetime) -> Pr
     if new_deployment and running.digest:
         deployments.insert(0, DeploymentRecord(digest=running.digest, tag=running.tag, at=now, source=OBSERVED))
     protection = Protection(
-        running_digest=running.digest,
+        # On ECS every container's image is named in also_running, each with its task definition.
+        running_digest=None if deps.task_definitions is not None else running.digest,
+        also_running=seen.also_running,
         tracked_tag=running.tag if running.in_repository else None,
+        task_definitions=seen.task_definitions,
         deployments=tuple(deployments),
-        hold=hold,
+        hold=seen.hold,
     )
     children: dict[str, tuple[str, ...]] = {}
     unreadable: set[str] = set()
@@ -189,6 +230,8 @@ def prepare_plan(deps: PurgeImagesDeps, settings: Settings, now: datetime) -> Pr
     return PreparedPlan(
         repository=repository,
         running=running,
+        task_definition_lines=seen.lines,
+        notes=seen.notes,
         policy=policy,
         plan=plan,
         deployments=tuple(deployments),
@@ -295,19 +338,146 @@ def _run(
     )
 
 
-def _running_image(deps: PurgeImagesDeps, settings: Settings, repository: str) -> tuple[RunningImage, str | None]:
-    """What the service runs, and a hold reason when that cannot be told (then nothing is deleted)."""
+def _running_image(deps: PurgeImagesDeps, settings: Settings, repository: str, keep: int) -> Seen:
+    """What the service runs (and, on ECS, may roll back to), with a hold reason when what runs cannot be told
+    (then nothing is deleted)."""
+    gone = f"the guarded service {settings.service.name} was not found, so Warden cannot tell which image it runs"
     try:
         snapshot = deps.service.describe(settings.service.arn)
+        if deps.task_definitions is not None:
+            history = deps.task_definitions.task_definition_history(settings.service.arn, previous=keep)
+            seen = _task_definition_images(history, deps, settings, repository, keep)
+        else:
+            running, hold = _image_of(snapshot, deps, settings, repository)
+            seen = Seen(running=running, hold=hold)
     except ServiceNotFound:
-        gone = f"the guarded service {settings.service.name} was not found, so Warden cannot tell which image it runs"
-        return RunningImage(description="unknown: the service was not found"), gone
-    running, hold = _image_of(snapshot, deps, settings, repository)
-    if hold is None and snapshot.status is ServiceStatus.OPERATION_IN_PROGRESS:
+        return Seen(running=RunningImage(description="unknown: the service was not found"), hold=gone)
+    if seen.hold is None and snapshot.status is ServiceStatus.OPERATION_IN_PROGRESS:
         # A deployment in flight can still roll back to the image that ran before it, which may no longer
-        # carry a tag (a push just moved it): delete nothing until App Runner has settled.
+        # carry a tag (a push just moved it): delete nothing until the service has settled.
         hold = f"{snapshot.name} is in OPERATION_IN_PROGRESS (a deployment may still roll back), so this run waits"
-    return running, hold
+        return seen.model_copy(update={"hold": hold})
+    return seen
+
+
+class _Resolved(BaseModel):
+    """One container image reference, resolved against the repository."""
+
+    model_config = ConfigDict(frozen=True)
+
+    inside: bool
+    digest: str | None = None
+    tag: str | None = None
+
+
+def _resolve(image: str, deps: PurgeImagesDeps, settings: Settings, repository: str) -> _Resolved:
+    try:
+        reference = parse_image_identifier(image)
+    except ValueError:
+        # No registry host (`nginx:1.27`): Docker Hub, never this account's ECR.
+        return _Resolved(inside=False)
+    if not reference.is_in(settings.service.account_id, settings.service.region, repository):
+        return _Resolved(inside=False)
+    if reference.digest:
+        return _Resolved(inside=True, digest=reference.digest, tag=reference.tag)
+    tag = reference.tag or "latest"
+    return _Resolved(inside=True, digest=deps.registry.resolve_tag(repository, tag), tag=tag)
+
+
+def _task_definition_images(
+    history: Sequence[TaskDefinitionImages],
+    deps: PurgeImagesDeps,
+    settings: Settings,
+    repository: str,
+    keep: int,
+) -> Seen:
+    """ECS: every image of the repository in a current task definition runs now; those of the `keep` revisions
+    before it are rollback targets. A current tag that points at nothing holds the run; an older one is a note."""
+    current = [definition for definition in history if definition.current]
+    previous = [definition for definition in history if not definition.current][:keep]
+    if not current:
+        hold = "ECS lists no task definition for the service, so Warden cannot tell which images it runs"
+        return Seen(running=RunningImage(description="unknown: the service has no task definition"), hold=hold)
+    running: RunningImage | None = None
+    holds: list[str] = []
+    also_running: list[Protected] = []
+    targets: list[Protected] = []
+    described: list[str] = []
+    lines: list[str] = []
+    notes: list[str] = []
+    foreign: dict[str, list[str]] = {}
+    for definition in [*current, *previous]:
+        name = definition.task_definition
+        if definition.unreadable:
+            if definition.current:
+                holds.append(f"task definition {name} could not be read ({definition.unreadable})")
+            else:
+                notes.append(
+                    f"Task definition {name} could not be read ({definition.unreadable}): "
+                    "its images are not kept as a rollback target."
+                )
+            continue
+        parts: list[str] = []
+        for container in definition.containers:
+            found = _resolve(container.image, deps, settings, repository)
+            if not found.inside:
+                foreign.setdefault(container.image, []).append(f"{container.container} in {name}")
+                parts.append(f"{container.container}: {container.image} (not in {repository}, ignored)")
+                continue
+            if found.digest is None:
+                parts.append(f"{container.container}: {repository}:{found.tag}, which points at no image")
+                if definition.current:
+                    holds.append(
+                        f"the tag '{found.tag}' of container {container.container} in task definition {name} "
+                        f"points at no image in {repository}"
+                    )
+                else:
+                    notes.append(
+                        f"Task definition {name} names {repository}:{found.tag} (container {container.container}), "
+                        f"which points at no image now: a rollback to {name} could not pull it."
+                    )
+                continue
+            shown = f"{repository}:{found.tag} = " if found.tag else f"{repository}@"
+            parts.append(f"{container.container}: {shown}{short_digest(found.digest)}")
+            if definition.current:
+                why = f"deployed now (task definition {name}, container {container.container})"
+                also_running.append(Protected(digest=found.digest, why=why))
+                if running is None:
+                    running = RunningImage(
+                        description="",
+                        identifier=container.image,
+                        digest=found.digest,
+                        tag=found.tag,
+                        in_repository=True,
+                    )
+            else:
+                targets.append(Protected(digest=found.digest, why=f"in task definition {name} (rollback target)"))
+        text = f"{name}: {'; '.join(parts) or 'no container image'}"
+        if definition.current:
+            described.append(text)
+        else:
+            lines.append(f"Rollback target {text}")
+    description = "task definition " + " | ".join(described) if described else "unknown"
+    if running is None:
+        running = RunningImage(description=f"{description} (no image of {repository} runs)")
+    else:
+        running = running.model_copy(update={"description": description})
+    lines.append(
+        f"Task definitions: the current one and the {keep} revision{'s' if keep != 1 else ''} before it are kept "
+        f"(ECS rolls back to an earlier revision); {len(previous)} earlier revision"
+        f"{'s' if len(previous) != 1 else ''} found."
+    )
+    if foreign:
+        listed = "; ".join(f"{image} ({', '.join(where)})" for image, where in sorted(foreign.items()))
+        notes.append(f"Ignored, not in {repository} (images of other registries are not this purge's): {listed}.")
+    return Seen(
+        running=running,
+        hold="; ".join(holds) + ", so Warden cannot tell which images run" if holds else None,
+        also_running=tuple(also_running),
+        task_definitions=tuple(targets),
+        lines=tuple(lines),
+        notes=tuple(notes),
+    )
 
 
 def _image_of(
@@ -444,6 +614,7 @@ def _summary(
 _KEEP_LABELS = {
     Rule.DEPLOYED_NOW: "deployed now",
     Rule.TRACKED_TAG: "behind the service's tag or latest",
+    Rule.TASK_DEFINITION: "in the last {keep_deployed} task definitions before the current one (rollback targets)",
     Rule.ROLLBACK_TARGET: "rollback targets (the last {keep_deployed} deployments)",
     Rule.SEMVER: "newest {keep_semver} semver releases",
     Rule.PULLED: "pulled within {keep_pulled_days} days",
@@ -452,7 +623,7 @@ _KEEP_LABELS = {
     Rule.CHILDREN_UNKNOWN: "held: a kept index's children are unknown",
     Rule.HOLD: "held: the running image is unknown",
 }
-_NAMED_RULES = (Rule.DEPLOYED_NOW, Rule.TRACKED_TAG, Rule.ROLLBACK_TARGET)
+_NAMED_RULES = (Rule.DEPLOYED_NOW, Rule.TRACKED_TAG, Rule.TASK_DEFINITION, Rule.ROLLBACK_TARGET)
 
 
 def _notification(
@@ -507,13 +678,16 @@ def _notification(
         deletion_lines = _listed([decision for decision in planned if decision.image.digest in deleted])
         severity = Severity.WARNING if problems else Severity.INFO
     sections: list[tuple[str, Iterable[str]]] = [
-        ("What runs now", [prepared.running.description, *_history_lines(prepared)]),
+        (
+            "What runs now",
+            [prepared.running.description, *prepared.task_definition_lines, *_history_lines(prepared)],
+        ),
         (deletion_title, deletion_lines),
         (f"Kept ({len(plan.kept)})", _kept_lines(plan, prepared.policy)),
     ]
     if report is not None:
         sections.append(("Not deleted", _failure_lines(report)))
-    sections.append(("Notes", [*plan.notes, _size_note(plan, report)]))
+    sections.append(("Notes", [*plan.notes, *prepared.notes, _size_note(plan, report)]))
     sections.append(("What next", _next_lines(settings, mode, report, bool(planned))))
     sections.append(("Links", [_console_url(settings, repository)]))
     return Notification(subject=subject, body=render(sections, headline=headline), event=event, severity=severity)
@@ -599,8 +773,9 @@ def _next_lines(settings: Settings, mode: ImagePurgeMode, report: DeletionReport
     if report is not None:
         return [
             "Deleted images cannot be restored; rebuild and push one from source if you need it again.",
-            "An image stays while it runs, is among the last deployments, carries latest or one of the newest "
-            "semver tags, or was pulled recently.",
+            "An image stays while it runs, is among the last deployments"
+            + (" or in one of the last task definitions" if settings.service.kind is ServiceKind.ECS else "")
+            + ", carries latest or one of the newest semver tags, or was pulled recently.",
         ]
     return []
 

@@ -7,6 +7,9 @@ Then the deployment: started now when auto-deploy is off, left to App Runner whe
 after the resume when the service is paused (App Runner cannot deploy a paused service, and its resume brings
 back the version from before the pause).
 
+This module is the App Runner target; ecs_rollback.py is the ECS one (an earlier task-definition revision). Both
+offer `prepare(settings, version)` -> PreparedRollback, the CLI's seam, and wiring picks one by SERVICE_ARN.
+
 `AutoRollback` is the RollbackPort of on_alarm and on_deployment: it decides (automatic rollback on, the
 deployment is not itself a rollback, an alarm within the window after the deployment), claims the attempt with
 a conditional write keyed by the deployment, and rolls back at most once per deployment, even when the
@@ -19,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict
 
@@ -52,12 +56,34 @@ HISTORY_DEPTH = 50
 _SOURCES = {RELEASE_SOURCE: "by warden release", ROLLBACK_SOURCE: "by a rollback"}
 
 
+class RollbackReport(BaseModel):
+    """What `warden rollback` prints after the rollback, whatever the target."""
+
+    model_config = ConfigDict(frozen=True)
+
+    summary: str
+    notification_event: str | None = None
+    next_step: str | None = None  # e.g. the service is paused: when the rollback takes effect
+
+
+class PreparedRollback(Protocol):
+    """The seam between the CLI and the target: a planned rollback (App Runner re-tags and deploys, ECS deploys
+    an earlier task-definition revision), printed by `--plan` and run on request. Wiring picks the target."""
+
+    def lines(self) -> list[str]: ...
+
+    def run(self, *, now: datetime, actor: str, reason: str) -> RollbackReport: ...
+
+
 @dataclass(frozen=True)
 class RollbackDeps:
     service: ServicePort
     registry: PipelineRegistryPort
     state: StatePort
     notifier: NotifierPort
+
+    def prepare(self, settings: Settings, version: str | None) -> PreparedRollback:
+        return _PreparedAppRunnerRollback(self, settings, plan_rollback(self, settings, version))
 
 
 class RollbackPlan(BaseModel):
@@ -105,6 +131,27 @@ class RollbackResult(BaseModel):
     delivery: Delivery | None = None
     summary: str
     notification_event: str | None = None
+
+
+class _PreparedAppRunnerRollback:
+    def __init__(self, deps: RollbackDeps, settings: Settings, plan: RollbackPlan) -> None:
+        self.deps, self.settings, self.plan = deps, settings, plan
+
+    def lines(self) -> list[str]:
+        return self.plan.lines()
+
+    def run(self, *, now: datetime, actor: str, reason: str) -> RollbackReport:
+        result = roll_back(self.deps, self.settings, self.plan, now=now, actor=actor, reason=reason)
+        delivery = result.delivery
+        waits = delivery is not None and delivery.decision.action is DeployAction.AFTER_RESUME
+        return RollbackReport(
+            summary=result.summary,
+            notification_event=result.notification_event,
+            next_step=f"{self.plan.service_name} is PAUSED: the rollback deploys when it resumes "
+            "(warden resume, or when its pause claims clear)."
+            if result.outcome is RollbackOutcome.ROLLED_BACK and waits
+            else None,
+        )
 
 
 def plan_rollback(deps: RollbackDeps, settings: Settings, version: str | None = None) -> RollbackPlan:

@@ -180,7 +180,9 @@ def _reconcile(deps: ScheduleDeps, settings: Settings, now: datetime) -> JobResu
         ("What Warden did", [result.summary if result.called or result.dry_run else "", deployed or ""]),
         (
             "How to undo",
-            undo_pause_lines(settings, claims[0].reason, claims[0].key) if claims and result.called == "pause" else [],
+            undo_pause_lines(settings, claims[0].reason, claims[0].key, state=deps.state)
+            if claims and result.called == "pause"
+            else [],
         ),
     ]
     _publish(deps, f"[warden] {tag} {name}: reconcile", headline, sections, event, Severity.WARNING)

@@ -1,0 +1,127 @@
+"""Benchmark: pausing and resuming an ECS service, against an App Runner service, end to end.
+
+Per round, a fresh account: a confirmed budget breach through the real on_budget_alert handler (the pause),
+then `warden resume --override budget` through the operator use case (the resume). Measured: wall time of
+each, and the AWS calls Warden made, by operation (counted at botocore's API-call layer, so retries show).
+Numbers go to bench/results/ecs.json; they are never asserted in tests.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import functools
+import io
+import json
+import platform
+import statistics
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from botocore.client import BaseClient
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "ecs.json"
+_CALLS: Counter[str] = Counter()
+
+
+@contextlib.contextmanager
+def counted_calls() -> Iterator[Counter[str]]:
+    """Every botocore API call made inside the block, as "<service>:<Operation>"."""
+    original = BaseClient._make_api_call
+
+    def counting(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
+        _CALLS[f"{self.meta.service_model.service_name}:{operation_name}"] += 1
+        return original(self, operation_name, api_params)
+
+    _CALLS.clear()
+    BaseClient._make_api_call = counting  # type: ignore[method-assign]
+    try:
+        yield _CALLS
+    finally:
+        BaseClient._make_api_call = original  # type: ignore[method-assign]
+
+
+def bench_target(kind: str, rounds: int) -> dict[str, Any]:
+    from local.account import local_servers, seed_account
+    from local.ecs import seed_ecs_service
+    from local.events import budget_message, sns_event
+    from local.invoke import fresh_container, invoke
+    from warden.domain.claims import ClaimReason
+    from warden.settings import get_settings
+    from warden.usecases.operator import manual_resume
+    from warden.wiring import operator_deps
+
+    pauses: list[float] = []
+    resumes: list[float] = []
+    pause_calls: Counter[str] = Counter()
+    resume_calls: Counter[str] = Counter()
+    with local_servers() as servers, contextlib.redirect_stdout(io.StringIO()):
+        for _ in range(rounds):
+            servers.emulator.reset()
+            account = seed_account(servers, actual_spend="10.42")
+            if kind == "ecs":
+                account = dataclasses.replace(account, service_arn=seed_ecs_service(account, desired=2))
+            event = sns_event(budget_message(name=account.budget_name, threshold="$10.00", amount="$10.42"))
+            env = account.env()
+            with counted_calls() as calls:
+                pauses.append(_timed(functools.partial(invoke, "on_budget_alert", event, env)))
+                pause_calls.update(calls)
+            with fresh_container(env), counted_calls() as calls:
+                settings = get_settings()
+                resume = functools.partial(
+                    manual_resume,
+                    operator_deps(settings),
+                    settings,
+                    who="bench",
+                    reason="bench",
+                    override=ClaimReason.BUDGET,
+                    now=datetime.now(UTC),
+                )
+                resumes.append(_timed(resume))
+                resume_calls.update(calls)
+            if account.service_status() not in {"RUNNING", "OPERATION_IN_PROGRESS"}:
+                raise SystemExit(f"{kind}: the resume did not resume ({account.service_status()})")
+    return {
+        "rounds": rounds,
+        "pause_median_ms": round(statistics.median(pauses) * 1000, 1),
+        "resume_median_ms": round(statistics.median(resumes) * 1000, 1),
+        "aws_calls_per_pause": _per_round(pause_calls, rounds),
+        "aws_calls_per_resume": _per_round(resume_calls, rounds),
+    }
+
+
+def _timed(call: Callable[[], Any]) -> float:
+    start = time.perf_counter()
+    call()
+    return time.perf_counter() - start
+
+
+def _per_round(calls: Counter[str], rounds: int) -> dict[str, float]:
+    per = {name: count / rounds for name, count in sorted(calls.items())}
+    return {"total": sum(per.values()), **per}
+
+
+def main() -> int:
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 15
+    results = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "python": platform.python_version(),
+        "note": "moto + App Runner emulator on localhost; the ECS Express probe is one refused call per container",
+        "apprunner": bench_target("apprunner", rounds),
+        "ecs": bench_target("ecs", rounds),
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(json.dumps(results, indent=2))
+    print(f"written to {RESULTS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

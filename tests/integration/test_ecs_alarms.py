@@ -1,0 +1,121 @@
+"""The real on_alarm handler guarding an ECS service (moto's ECS and Auto Scaling): pause on alarm, resume on OK."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from local.account import LocalAccount
+from local.alarm_events import alarm_event
+from local.ecs import CLUSTER, seed_ecs_service
+from local.invoke import invoke
+
+pytestmark = pytest.mark.integration
+
+FIRED = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
+PAUSE_CPU = {"ALARM_ACTIONS": "*-cpu=pause"}
+
+
+@pytest.fixture
+def ecs_account(account: LocalAccount) -> LocalAccount:
+    arn = seed_ecs_service(account, desired=3, scaling=(2, 5))
+    return dataclasses.replace(account, service_arn=arn)
+
+
+def ecs_state(account: LocalAccount) -> tuple[int, int, int]:
+    """The service's desired count and its scalable target's minimum and maximum."""
+    service = account.client("ecs").describe_services(cluster=CLUSTER, services=["consultation-app"])["services"][0]
+    (target,) = account.client("application-autoscaling").describe_scalable_targets(ServiceNamespace="ecs")[
+        "ScalableTargets"
+    ]
+    return int(service["desiredCount"]), int(target["MinCapacity"]), int(target["MaxCapacity"])
+
+
+def deliver(account: LocalAccount, event: dict[str, Any], **env: str) -> dict[str, Any]:
+    (result,) = invoke("on_alarm", event, {**account.env(), **env})["results"]
+    outcome: dict[str, Any] = result
+    return outcome
+
+
+def on_cluster(event: dict[str, Any], cluster: str) -> dict[str, Any]:
+    """The same alarm event about the consultation-app service of another cluster."""
+    sns = event["Records"][0]["Sns"]
+    message = json.loads(sns["Message"])
+    for dimension in message["Trigger"]["Dimensions"]:
+        if dimension["name"] == "ClusterName":
+            dimension["value"] = cluster
+    sns["Message"] = json.dumps(message)
+    return event
+
+
+def test_a_cpu_alarm_mapped_to_pause_scales_the_ecs_service_to_zero_and_its_ok_restores_it(
+    ecs_account: LocalAccount,
+) -> None:
+    # Given an ECS service of 3 tasks (auto scaling 2..5) and the CPU alarms mapped to pause
+    account = ecs_account
+    assert ecs_state(account) == (3, 2, 5)
+    # When the stack's ECS CPU alarm fires over SNS
+    result = deliver(account, alarm_event("sns-ecs-cpu-alarm", changed_at=FIRED), **PAUSE_CPU)
+    # Then the service is scaled to zero with its target pinned, the alarm's claim is stored
+    assert result["outcome"] == "paused"
+    assert ecs_state(account) == (0, 0, 0)
+    assert [claim["SK"] for claim in account.claims()] == ["CLAIM#alarm#warden-cpu"]
+    # And the operator reads what happened, why, what Warden did and how to undo it
+    (received,) = account.inbox()
+    assert received.subject == "[warden] PAUSED consultation-app: CPU utilisation 97.3 % (above 90 %)"
+    assert received.attributes == {"event": "alarm.paused", "severity": "critical"}
+    for expected in (
+        "consultation-app: CPU utilisation is 97.3 %, above 90 %.",
+        "The action for this alarm is pause: ALARM_ACTIONS pattern '*-cpu' maps it to pause.",
+        "On ECS this means no task runs now: the desired count is 0 and auto scaling is held at 0/0",
+        "ECS status now: RUNNING (desired count above 0); pause claims: none.",
+        "Metric: AWS/ECS CPUUtilization (Average) [ClusterName=prod, ServiceName=consultation-app]",
+        "warden resume --override alarm",
+        "task definition",
+    ):
+        assert expected in received.body, expected
+    assert "App Runner console" not in received.body
+
+    # When the alarm returns to OK 20 minutes later
+    ok = alarm_event("sns-ecs-cpu-ok", changed_at=FIRED + timedelta(minutes=20))
+    result = deliver(account, ok, **PAUSE_CPU)
+    # Then the claim is cleared and the service runs its 3 tasks with its scaling bounds again
+    assert result["outcome"] == "recovered"
+    assert account.claims() == []
+    assert ecs_state(account) == (3, 2, 5)
+    (received,) = account.inbox()
+    assert received.subject == "[warden] RECOVERED consultation-app: warden-cpu OK after 20 minutes"
+    assert received.attributes == {"event": "alarm.recovered", "severity": "info"}
+
+
+def test_an_alarm_on_another_ecs_service_changes_nothing(ecs_account: LocalAccount) -> None:
+    # Given the guarded prod/consultation-app and an alarm on the staging cluster's consultation-app
+    account = ecs_account
+    event = on_cluster(alarm_event("sns-ecs-cpu-alarm", changed_at=FIRED), "staging")
+    # When it fires with the CPU alarms mapped to pause
+    result = deliver(account, event, **PAUSE_CPU)
+    # Then nothing is paused or claimed, and the message says whose alarm it is
+    assert result["outcome"] == "other_service"
+    assert ecs_state(account) == (3, 2, 5)
+    assert account.claims() == []
+    (received,) = account.inbox()
+    assert received.attributes == {"event": "alarm.other_service", "severity": "critical"}
+    assert (
+        "Nothing: the alarm watches ECS service consultation-app in cluster staging, not the guarded ECS service "
+        "consultation-app in cluster prod."
+    ) in received.body
+
+
+def test_the_load_balancer_latency_alarm_is_reported_in_milliseconds_and_only_notifies_by_default(
+    ecs_account: LocalAccount,
+) -> None:
+    account = ecs_account
+    result = deliver(account, alarm_event("sns-alb-p99-latency-alarm", changed_at=FIRED))
+    assert result["outcome"] == "notified"
+    assert ecs_state(account) == (3, 2, 5)
+    (received,) = account.inbox()
+    assert received.subject == "[warden] ALARM consultation-app: p99 response time 7.2 s (above 5 s)"

@@ -1,0 +1,345 @@
+"""Alarms on an ECS service and its load balancer: the metric in words and units, whose service, what to check."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from local.alarm_events import alarm_event
+from tests.events import load_event
+from tests.fakes import FakeNotifier, FakeRollback, FakeService, FakeState
+from warden.domain.alarms import MetricKind, classify, describe, observed_value, other_service, runbook
+from warden.domain.claims import Claim, ClaimReason
+from warden.domain.service import ServiceStatus
+from warden.models.alarm import AlarmStateChange, parse_alarm_message
+from warden.models.sns import parse_sns_event
+from warden.settings import ServiceRef, Settings
+from warden.usecases.alarm import AlarmDeps, Outcome, handle_event
+
+ECS_ARN = "arn:aws:ecs:us-east-1:123456789012:service/prod/consultation-app"
+APP_RUNNER_ARN = "arn:aws:apprunner:us-east-1:123456789012:service/consultation-app/0123456789abcdef0123456789abcdef"
+ECS = ServiceRef.parse(ECS_ARN)
+APP_RUNNER = ServiceRef.parse(APP_RUNNER_ARN)
+FIRED = datetime(2026, 11, 27, 10, 5, 37, tzinfo=UTC)
+ALB = "AWS/ApplicationELB"
+TARGET_GROUP = [
+    {"name": "TargetGroup", "value": "targetgroup/consultation-app/73e2d6bc24d8a067"},
+    {"name": "LoadBalancer", "value": "app/consultation-app/50dc6c495c0c9188"},
+]
+
+
+def document(fixture: str) -> dict[str, Any]:
+    (sns,) = parse_sns_event(load_event("on_alarm", fixture))
+    parsed: dict[str, Any] = json.loads(sns.message)
+    return parsed
+
+
+def change(fixture: str, **edits: Any) -> AlarmStateChange:
+    message = document(fixture)
+    message.update(edits)
+    return parse_alarm_message(json.dumps(message))
+
+
+def retargeted(
+    fixture: str, reason: str, threshold: float, comparison: str = "GreaterThanThreshold", **trigger: Any
+) -> AlarmStateChange:
+    """The fixture's alarm on another single metric: its trigger replaced, its reason and threshold given."""
+    message = document(fixture)
+    message["Trigger"] = {
+        "StatisticType": "Statistic",
+        "Statistic": "SUM",
+        "Unit": None,
+        "Period": 300,
+        "EvaluationPeriods": 3,
+        "DatapointsToAlarm": 3,
+        "ComparisonOperator": comparison,
+        "Threshold": threshold,
+        "TreatMissingData": "notBreaching",
+        **trigger,
+    }
+    message["NewStateReason"] = reason
+    return parse_alarm_message(json.dumps(message))
+
+
+def explained(alarm: AlarmStateChange) -> tuple[str, str]:
+    finding = describe(alarm, observed_value(alarm.reason, alarm.reason_data))
+    return finding.sentence, finding.subject
+
+
+def reason(value: str, word: str = "greater", threshold: str = "5.0") -> str:
+    return f"Threshold Crossed: 1 datapoint [{value} (27/11/26 10:00:00)] was {word} than the threshold ({threshold})."
+
+
+# --- which metric, in words and the right unit ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fixture", "kind", "sentence", "subject"),
+    [
+        (
+            "sns-ecs-cpu-alarm",
+            MetricKind.CPU,
+            "CPU utilisation is 97.3 %, above 90 %.",
+            "CPU utilisation 97.3 % (above 90 %)",
+        ),
+        (
+            "sns-alb-5xx-rate-alarm",
+            MetricKind.ERROR_RATE,
+            "The 5xx error rate is 8.6 %, above 5 %.",
+            "5xx error rate 8.6 % (above 5 %)",
+        ),
+        (
+            "sns-alb-p99-latency-alarm",
+            MetricKind.LATENCY,
+            "The p99 response time is 7.2 s, above 5 s.",
+            "p99 response time 7.2 s (above 5 s)",
+        ),
+    ],
+)
+def test_the_stacks_ecs_alarms_are_explained_in_plain_words(
+    fixture: str, kind: MetricKind, sentence: str, subject: str
+) -> None:
+    # Given one of the alarms the stack creates for an ECS service / When it is classified and described
+    alarm = change(fixture)
+    # Then a person reads what is wrong, in the metric's own unit
+    assert classify(alarm) is kind
+    assert explained(alarm) == (sentence, subject)
+
+
+def test_the_metric_math_latency_alarm_is_read_in_milliseconds_and_names_the_metric_it_reads() -> None:
+    # Given the stack's latency alarm (1000 * the load balancer's p99 TargetResponseTime, threshold in ms)
+    alarm = change("sns-alb-p99-latency-alarm")
+    # When it is described / Then its threshold and observed value are in ms, shown as seconds when large
+    finding = describe(alarm, observed_value(alarm.reason))
+    assert finding.threshold == "> 5 s, in 3 of 3 periods of 5 minutes"
+    assert finding.observed.startswith("7.2 s")
+    assert finding.metric == "metric math 1000 * seconds where seconds = AWS/ApplicationELB TargetResponseTime (p99)"
+
+
+@pytest.mark.parametrize(
+    ("value", "threshold", "sentence"),
+    [
+        ("7.2", 5.0, "The p99 response time is 7.2 s, above 5 s."),
+        ("0.35", 0.25, "The p99 response time is 350 ms, above 250 ms."),
+    ],
+)
+def test_a_plain_target_response_time_alarm_is_in_seconds(value: str, threshold: float, sentence: str) -> None:
+    # Given an alarm someone set on TargetResponseTime itself (CloudWatch reports it in seconds)
+    alarm = retargeted(
+        "sns-ecs-cpu-alarm",
+        reason(value, threshold=str(threshold)),
+        threshold,
+        Namespace=ALB,
+        MetricName="TargetResponseTime",
+        StatisticType="ExtendedStatistic",
+        ExtendedStatistic="p99",
+        Dimensions=TARGET_GROUP,
+    )
+    # When it is described / Then the seconds are not mistaken for milliseconds
+    assert classify(alarm) is MetricKind.LATENCY
+    assert explained(alarm)[0] == sentence
+
+
+def test_metric_math_over_target_response_time_without_the_factor_1000_stays_in_seconds() -> None:
+    message = document("sns-alb-p99-latency-alarm")
+    message["Trigger"]["Metrics"][0]["Expression"] = "seconds"
+    message["Trigger"]["Threshold"] = 5.0
+    message["NewStateReason"] = reason("7.2")
+    alarm = parse_alarm_message(json.dumps(message))
+    assert explained(alarm)[0] == "The p99 response time is 7.2 s, above 5 s."
+
+
+def test_the_ecs_memory_alarm_is_memory() -> None:
+    message = document("sns-ecs-cpu-alarm")
+    message["Trigger"].update(MetricName="MemoryUtilization", Threshold=95.0)
+    message["NewStateReason"] = reason("97.6", threshold="95.0")
+    alarm = parse_alarm_message(json.dumps(message))
+    assert classify(alarm) is MetricKind.MEMORY
+    assert explained(alarm)[0] == "Memory utilisation is 97.6 %, above 95 %."
+
+
+@pytest.mark.parametrize("metric", ["HTTPCode_Target_5XX_Count", "HTTPCode_ELB_5XX_Count"])
+def test_the_load_balancers_5xx_counts_are_5xx_responses(metric: str) -> None:
+    alarm = retargeted(
+        "sns-ecs-cpu-alarm",
+        reason("42.0", threshold="10.0"),
+        10.0,
+        Namespace=ALB,
+        MetricName=metric,
+        Dimensions=TARGET_GROUP,
+    )
+    assert classify(alarm) is MetricKind.ERRORS_5XX
+    assert explained(alarm)[0] == "The number of 5xx responses is 42, above 10."
+
+
+def test_metric_math_over_the_load_balancers_own_5xx_and_requests_is_an_error_rate() -> None:
+    message = document("sns-alb-5xx-rate-alarm")
+    message["Trigger"]["Metrics"][1]["MetricStat"]["Metric"]["MetricName"] = "HTTPCode_ELB_5XX_Count"
+    assert classify(parse_alarm_message(json.dumps(message))) is MetricKind.ERROR_RATE
+
+
+@pytest.mark.parametrize(
+    ("namespace", "metric", "sentence"),
+    [
+        ("ECS/ContainerInsights", "RunningTaskCount", "The service has no running tasks (0, below 1)."),
+        (ALB, "HealthyHostCount", "The service has no healthy targets (0, below 1)."),
+    ],
+)
+def test_no_running_tasks_or_no_healthy_targets_read_like_no_instances(
+    namespace: str, metric: str, sentence: str
+) -> None:
+    alarm = retargeted(
+        "sns-ecs-cpu-alarm",
+        reason("0.0", word="less", threshold="1.0"),
+        1.0,
+        "LessThanThreshold",
+        Namespace=namespace,
+        MetricName=metric,
+        Statistic="MINIMUM",
+    )
+    assert classify(alarm) is MetricKind.INSTANCES
+    assert explained(alarm)[0] == sentence
+
+
+# --- whose alarm ------------------------------------------------------------------------------------
+
+
+def ecs_alarm(cluster: str = "prod", service: str = "consultation-app") -> AlarmStateChange:
+    message = document("sns-ecs-cpu-alarm")
+    message["Trigger"]["Dimensions"] = [
+        {"name": "ClusterName", "value": cluster},
+        {"name": "ServiceName", "value": service},
+    ]
+    return parse_alarm_message(json.dumps(message))
+
+
+def test_an_alarm_on_the_guarded_ecs_service_is_its_own() -> None:
+    assert other_service(ecs_alarm(), ECS) is None
+
+
+@pytest.mark.parametrize(
+    ("cluster", "service", "watched"),
+    [
+        ("staging", "consultation-app", "ECS service consultation-app in cluster staging"),
+        ("prod", "billing-worker", "ECS service billing-worker in cluster prod"),
+    ],
+)
+def test_an_alarm_on_another_ecs_service_or_cluster_is_recognised(cluster: str, service: str, watched: str) -> None:
+    # Given Warden guards prod/consultation-app / When an alarm on another cluster's or service's metric arrives
+    why = other_service(ecs_alarm(cluster, service), ECS)
+    # Then it is someone else's, and the reason names both services
+    assert why == f"the alarm watches {watched}, not the guarded ECS service consultation-app in cluster prod"
+
+
+def test_an_app_runner_alarm_is_another_service_when_warden_guards_ecs_and_the_other_way_round() -> None:
+    app_runner_alarm = change("sns-cpu-alarm")
+    assert other_service(app_runner_alarm, APP_RUNNER) is None
+    assert "App Runner service consultation-app" in str(other_service(app_runner_alarm, ECS))
+    assert "ECS service consultation-app in cluster prod" in str(other_service(ecs_alarm(), APP_RUNNER))
+
+
+def test_a_load_balancer_alarm_names_no_service_and_is_taken_as_the_guarded_ones() -> None:
+    assert other_service(change("sns-alb-5xx-rate-alarm"), ECS) is None
+    assert other_service(change("sns-alb-p99-latency-alarm"), ECS) is None
+
+
+# --- what to check ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", list(MetricKind))
+def test_no_runbook_hint_for_an_ecs_service_sends_the_operator_to_app_runner(kind: MetricKind) -> None:
+    steps = runbook(kind, ecs=True)
+    assert steps
+    assert not [step for step in steps if "App Runner" in step]
+
+
+def test_the_ecs_runbook_names_the_task_definition_and_the_ecs_console() -> None:
+    assert any("task definition" in step for step in runbook(MetricKind.CPU, ecs=True))
+    assert any("task definition" in step for step in runbook(MetricKind.MEMORY, ecs=True))
+    assert any("ECS console" in step for step in runbook(MetricKind.ERROR_RATE, ecs=True))
+    assert any("desired count" in step for step in runbook(MetricKind.LATENCY, ecs=True))
+    assert any("App Runner" in step for step in runbook(MetricKind.CPU))
+
+
+# --- the notification, with fakes -------------------------------------------------------------------
+
+
+class EcsWorld:
+    def __init__(self, **env: str) -> None:
+        self.service = FakeService(arn=ECS_ARN, status=ServiceStatus.RUNNING)
+        self.notifier = FakeNotifier()
+        self.state = FakeState()
+        self.settings = Settings.from_env(
+            {
+                "SERVICE_ARN": ECS_ARN,
+                "NOTIFY_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:warden-notify",
+                "STATE_TABLE": "warden-state",
+                "BUDGET_NAME": "consultation-app-monthly",
+                **env,
+            }
+        )
+        self.deps = AlarmDeps(self.service, self.notifier, self.state, FakeRollback(configured=False))
+
+    def fire(self, event: dict[str, Any]) -> Outcome:
+        (result,) = handle_event(event, self.deps, self.settings, FIRED + timedelta(seconds=5))
+        return result.outcome
+
+
+def test_an_ecs_alarm_notification_speaks_of_ecs_not_app_runner() -> None:
+    # Given Warden guards an ECS service and the CPU alarm only notifies
+    world = EcsWorld()
+    # When the ECS CPU alarm fires
+    outcome = world.fire(alarm_event("sns-ecs-cpu-alarm", changed_at=FIRED, message_id=str(uuid.uuid4())))
+    # Then the message tells the ECS status and what to check in ECS terms
+    assert outcome is Outcome.NOTIFIED
+    (sent,) = world.notifier.sent
+    assert sent.subject == "[warden] ALARM consultation-app: CPU utilisation 97.3 % (above 90 %)"
+    assert "ECS status now: RUNNING (desired count above 0); pause claims: none." in sent.body
+    assert "task definition" in sent.body
+    assert "App Runner" not in sent.body
+
+
+def test_no_running_tasks_while_paused_is_expected_on_ecs() -> None:
+    # Given an ECS service a budget claim holds paused
+    world = EcsWorld(ALARM_ACTIONS="*=pause")
+    world.service.status = ServiceStatus.PAUSED
+    world.state.add_claim(
+        ECS_ARN, Claim.new(ClaimReason.BUDGET, owner="on_budget_alert", evidence="spend $10.42 of $10.00", now=FIRED)
+    )
+    event = alarm_event("sns-ecs-cpu-alarm", changed_at=FIRED, message_id=str(uuid.uuid4()))
+    message = json.loads(event["Records"][0]["Sns"]["Message"])
+    message["Trigger"].update(
+        Namespace="ECS/ContainerInsights", MetricName="RunningTaskCount", ComparisonOperator="LessThanThreshold"
+    )
+    message["Trigger"]["Threshold"] = 1.0
+    message["NewStateReason"] = reason("0.0", word="less", threshold="1.0")
+    event["Records"][0]["Sns"]["Message"] = json.dumps(message)
+    # When the running-tasks alarm fires
+    outcome = world.fire(event)
+    # Then it is expected, nothing runs, and the message speaks of tasks
+    assert outcome is Outcome.EXPECTED
+    assert world.service.mutations == []
+    (sent,) = world.notifier.sent
+    assert sent.subject == "[warden] EXPECTED consultation-app: no running tasks while paused"
+    assert "a paused service has no tasks" in sent.body
+
+
+@pytest.mark.parametrize(
+    ("dry_run", "outcome", "line"),
+    [
+        ("false", Outcome.PAUSED, "On ECS this means no task runs now: the desired count is 0"),
+        ("true", Outcome.WOULD_PAUSE, "[dry run] On ECS the pause would set the desired count to 0"),
+    ],
+)
+def test_a_pause_on_ecs_says_what_it_means_for_the_tasks(dry_run: str, outcome: Outcome, line: str) -> None:
+    # Given the CPU alarms mapped to pause on an ECS service
+    world = EcsWorld(ALARM_ACTIONS="*-cpu=pause", DRY_RUN=dry_run)
+    # When the ECS CPU alarm fires
+    result = world.fire(alarm_event("sns-ecs-cpu-alarm", changed_at=FIRED, message_id=str(uuid.uuid4())))
+    # Then the message says, in ECS's terms, what the pause does (or would do) to the tasks
+    assert result is outcome
+    assert line in world.notifier.sent[-1].body
