@@ -39,8 +39,9 @@ from warden.usecases.alarm import Outcome as AlarmOutcome
 from warden.usecases.alarm import handle_event as handle_alarm
 from warden.usecases.converge import PENDING_DEPLOY, finish_pending_deploy
 from warden.usecases.deployment import DeploymentDeps, Outcome, handle_event
+from warden.usecases.deployment_outcome import RollbackOutcome
 from warden.usecases.release import ReleaseDeps, ReleaseRequest, prepare_release, release
-from warden.usecases.rollback import AutoRollback, RollbackDeps, RollbackOutcome, plan_rollback, roll_back
+from warden.usecases.rollback import AutoRollback, RollbackDeps, plan_rollback, roll_back
 
 ARN = "arn:aws:apprunner:us-east-1:123456789012:service/consultation-app/0123456789abcdef0123456789abcdef"
 URI = "123456789012.dkr.ecr.us-east-1.amazonaws.com/consultation-app"

@@ -41,18 +41,18 @@ from warden.domain.pipeline import (
     tag_of,
     version_label,
 )
-from warden.domain.records import ActionRecord, DeploymentRecord, EventStart
+from warden.domain.records import ActionRecord, DeploymentRecord
 from warden.domain.service import ServiceSnapshot
-from warden.errors import RollbackDeclined, RollbackFailed, ServiceNotFound, UnparseableMessage, WardenError
+from warden.errors import ServiceNotFound, UnparseableMessage, WardenError
 from warden.models.deployment import OperationEvent, parse_operation_event
 from warden.observability import count, logger
 from warden.settings import Settings
-from warden.usecases.deployment_outcome import DeploymentResult, Outcome
+from warden.usecases.deployment_outcome import DeploymentResult, Outcome, duplicate, rollback_verdict
 from warden.usecases.ecs_deployment import EcsDeploymentDeps, handle_ecs_event
 from warden.usecases.once import handle_once
 from warden.usecases.pipeline import label
 from warden.usecases.ports import ImagePort, NotifierPort, OperationsPort, ServicePort, StatePort
-from warden.usecases.rollback import AutoRollback, RollbackOutcome
+from warden.usecases.rollback import AutoRollback
 
 ACTOR = "on_deployment"
 STARTED_MEMO = "deployment_started"
@@ -88,16 +88,12 @@ def handle_event(
     if watch.watch is Watch.IGNORE:
         return _ignored(parsed.operation_status, watch.reason)
 
-    def duplicate(start: EventStart) -> DeploymentResult:
-        count("DuplicateEvents")
-        return DeploymentResult(
-            status=parsed.operation_status,
-            outcome=Outcome.DUPLICATE,
-            reason=f"ignored, because event {parsed.event_id} was already handled",
-        )
-
     return handle_once(
-        deps.state, parsed.delivery_key, now, lambda: _handle(parsed, status, deps, settings, now), duplicate
+        deps.state,
+        parsed.delivery_key,
+        now,
+        lambda: _handle(parsed, status, deps, settings, now),
+        lambda _: duplicate(parsed.operation_status, parsed.event_id),
     )
 
 
@@ -268,46 +264,31 @@ def _auto_rollback(
     context: _Context, deps: DeploymentDeps, settings: Settings, reason: str
 ) -> tuple[Outcome, list[str], Severity, str]:
     """(outcome, what Warden did, severity, subject tail)."""
-    if not settings.auto_rollback or deps.rollback is None:
+    rollback = deps.rollback
+    if not settings.auto_rollback or rollback is None:
         why = (
             "automatic rollback is off (AUTO_ROLLBACK=false, stack parameter AutoRollback)"
-            if deps.rollback is not None
+            if rollback is not None
             else "ECR_REPOSITORY is not set, so Warden cannot re-tag images"
         )
         return Outcome.FAILED, [f"No rollback: {why}."], Severity.WARNING, "run warden rollback"
-    try:
-        result = deps.rollback.attempt(
+    verdict = rollback_verdict(
+        lambda: rollback.attempt(
             RollbackTrigger.FAILED_DEPLOYMENT,
             reason=f"the deployment failed: {reason}",
             source_event=context.event.delivery_key,
-        )
-    except RollbackFailed as failed:
-        _record(deps, settings, "failed", failed.reason, context)
-        return (
-            Outcome.ROLLBACK_FAILED,
-            [
-                f"Automatic rollback FAILED: {failed.reason}.",
-                "Warden does not try again for this deployment: roll back by hand (below) and check the service.",
-            ],
-            Severity.CRITICAL,
-            "automatic rollback failed",
-        )
-    except RollbackDeclined as declined:
-        _record(deps, settings, "skipped", declined.reason, context)
-        return (
-            Outcome.ROLLBACK_DECLINED,
-            [f"No automatic rollback: {declined.reason}."],
-            Severity.WARNING,
-            "not rolled back",
-        )
-    if result.outcome is RollbackOutcome.WOULD_ROLL_BACK:
-        return Outcome.WOULD_ROLL_BACK, [result.summary], Severity.WARNING, "dry run"
-    return (
-        Outcome.ROLLED_BACK,
-        [f"Automatic rollback (AUTO_ROLLBACK=true), once for this deployment: {result.summary}"],
-        Severity.WARNING,
-        f"rolled back to {result.plan.target.tag or short_digest(result.plan.target.digest)}",
+        ),
+        lambda outcome, why: _record(deps, settings, outcome, why, context),
     )
+    target = verdict.result.plan.target if verdict.result is not None else None
+    if verdict.outcome is Outcome.ROLLED_BACK and target is not None:
+        return (
+            verdict.outcome,
+            verdict.did,
+            verdict.severity,
+            f"rolled back to {target.tag or short_digest(target.digest)}",
+        )
+    return verdict.outcome, verdict.did, verdict.severity, verdict.tail
 
 
 def _record(deps: DeploymentDeps, settings: Settings, outcome: str, reason: str, context: _Context) -> None:

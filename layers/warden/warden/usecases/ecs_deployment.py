@@ -37,16 +37,15 @@ from warden.domain.pipeline import (
     previous_revision,
     revision_name,
 )
-from warden.domain.records import ActionRecord, DeploymentRecord, EventStart
-from warden.errors import RollbackDeclined, RollbackFailed, ServiceNotFound, UnparseableMessage, WardenError
+from warden.domain.records import ActionRecord, DeploymentRecord
+from warden.errors import ServiceNotFound, UnparseableMessage, WardenError
 from warden.models.deployment import EcsDeploymentEvent, parse_ecs_deployment_event
 from warden.observability import count, logger
 from warden.settings import Settings
-from warden.usecases.deployment_outcome import DeploymentResult, Outcome
+from warden.usecases.deployment_outcome import DeploymentResult, Outcome, duplicate, rollback_verdict
 from warden.usecases.ecs_rollback import SEARCH_DEPTH, EcsAutoRollback, undo_lines
 from warden.usecases.once import handle_once
 from warden.usecases.ports import EcsRevisionsPort, NotifierPort, StatePort
-from warden.usecases.rollback import RollbackOutcome
 
 ACTOR = "on_deployment"
 # The newest deployment's start (its id, time and reason): one memo per service, so a deployment that never
@@ -76,16 +75,12 @@ def handle_ecs_event(event: object, deps: EcsDeploymentDeps, settings: Settings,
     if phase is None:
         return _ignored(parsed.event_name, why)
 
-    def duplicate(start: EventStart) -> DeploymentResult:
-        count("DuplicateEvents")
-        return DeploymentResult(
-            status=parsed.event_name,
-            outcome=Outcome.DUPLICATE,
-            reason=f"ignored, because event {parsed.event_id} was already handled",
-        )
-
     return handle_once(
-        deps.state, parsed.delivery_key, now, lambda: _handle(parsed, phase, deps, settings, now), duplicate
+        deps.state,
+        parsed.delivery_key,
+        now,
+        lambda: _handle(parsed, phase, deps, settings, now),
+        lambda _: duplicate(parsed.event_name, parsed.event_id),
     )
 
 
@@ -257,43 +252,26 @@ def _auto_rollback(
             "run warden rollback",
             [],
         )
-    try:
-        result = deps.rollback.attempt(
+    rollback = deps.rollback
+    verdict = rollback_verdict(
+        lambda: rollback.attempt(
             RollbackTrigger.FAILED_DEPLOYMENT,
             reason=f"the deployment failed: {reason}",
             source_event=context.event.delivery_key,
             deployment_id=context.event.deployment_id,
-        )
-    except RollbackFailed as failed:
-        _record(deps, settings, "failed", failed.reason, context)
-        return (
-            Outcome.ROLLBACK_FAILED,
-            [
-                f"Automatic rollback FAILED: {failed.reason}.",
-                "Warden does not try again for this deployment: roll back by hand (below) and check the service.",
-            ],
-            Severity.CRITICAL,
-            "automatic rollback failed",
-            [],
-        )
-    except RollbackDeclined as declined:
-        _record(deps, settings, "skipped", declined.reason, context)
-        return (
-            Outcome.ROLLBACK_DECLINED,
-            [f"No automatic rollback: {declined.reason}."],
-            Severity.WARNING,
-            "not rolled back",
-            [],
-        )
-    if result.outcome is RollbackOutcome.WOULD_ROLL_BACK:
-        return Outcome.WOULD_ROLL_BACK, [result.summary], Severity.WARNING, "dry run", []
-    return (
-        Outcome.ROLLED_BACK,
-        [f"Automatic rollback (AUTO_ROLLBACK=true), once for this deployment: {result.summary}"],
-        Severity.WARNING,
-        f"rolled back to {result.plan.target.short}",
-        undo_lines(result.plan, settings),
+        ),
+        lambda outcome, why: _record(deps, settings, outcome, why, context),
     )
+    if verdict.outcome is Outcome.ROLLED_BACK and verdict.result is not None:
+        plan = verdict.result.plan
+        return (
+            verdict.outcome,
+            verdict.did,
+            verdict.severity,
+            f"rolled back to {plan.target.short}",
+            undo_lines(plan, settings),
+        )
+    return verdict.outcome, verdict.did, verdict.severity, verdict.tail, []
 
 
 def _record(deps: EcsDeploymentDeps, settings: Settings, outcome: str, reason: str, context: _Context) -> None:

@@ -23,11 +23,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict
 
-from warden.domain.notification import Notification, Severity, render
 from warden.domain.pipeline import (
     ROLLBACK_SOURCE,
     NoRollbackTarget,
@@ -41,14 +40,21 @@ from warden.domain.pipeline import (
     runs_version,
     sorted_revisions,
 )
-from warden.domain.records import EventStatus
 from warden.domain.service import ServiceStatus
-from warden.errors import EventInProgress, InvalidServiceState, RollbackDeclined, RollbackFailed, WardenError
+from warden.errors import InvalidServiceState, RollbackDeclined, RollbackFailed, WardenError
 from warden.observability import count, logger
 from warden.settings import Settings
+from warden.usecases.deployment_outcome import RollbackOutcome
 from warden.usecases.pipeline import record
 from warden.usecases.ports import EcsRevisionsPort, NotifierPort, PipelineRegistryPort, ServicePort, StatePort
-from warden.usecases.rollback import PreparedRollback, RollbackDeps, RollbackOutcome, RollbackReport
+from warden.usecases.rollback import (
+    PreparedRollback,
+    RollbackDeps,
+    RollbackReport,
+    once_per_deployment,
+    rollback_notification,
+    utcnow,
+)
 
 HISTORY_DEPTH = 50
 SEARCH_DEPTH = 50  # the newest revisions a version is looked for in
@@ -342,33 +348,19 @@ def _notify(
         next_steps = [f"ECS runs {plan.target.name} as soon as the service resumes (warden resume)."]
     else:
         next_steps = ["ECS replaces the tasks; on_deployment reports how the deployment went."]
-    body = render(
-        [
-            (
-                "What happened",
-                [
-                    f"Requested by {actor}: {reason}.",
-                    f"Before: the service ran {plan.current.label}; the target is {plan.chosen_because}.",
-                ],
-            ),
-            ("What Warden did", [result.summary]),
-            ("What happens next", next_steps),
-            ("How to undo", [] if dry else undo_lines(plan, settings)),
-            ("Links", [f"Service: {settings.service.console_url}"]),
+    notification = rollback_notification(
+        settings,
+        name=name,
+        target=plan.target.label,
+        short=plan.target.label,
+        dry=dry,
+        happened=[
+            f"Requested by {actor}: {reason}.",
+            f"Before: the service ran {plan.current.label}; the target is {plan.chosen_because}.",
         ],
-        headline=(
-            f"[dry run] Warden would have rolled {name} back to {plan.target.label}."
-            if dry
-            else f"Warden rolled {name} back to {plan.target.label}."
-        ),
-    )
-    notification = Notification(
-        subject=f"[warden] DRY RUN would roll back {name} to {plan.target.label}"
-        if dry
-        else f"[warden] ROLLED BACK {name} to {plan.target.label}",
-        body=body,
-        event="rollback.dry_run" if dry else "rollback.done",
-        severity=Severity.WARNING,
+        did=result.summary,
+        next_steps=next_steps,
+        undo=[] if dry else undo_lines(plan, settings),
     )
     deps.notifier.publish(notification)
     count("NotificationsSent")
@@ -376,10 +368,6 @@ def _notify(
 
 
 # --- the automatic rollback (the RollbackPort on ECS) ------------------------------------------------------
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class EcsAutoRollback:
@@ -392,7 +380,7 @@ class EcsAutoRollback:
         settings: Settings,
         *,
         actor: str,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._deps = deps
         self._settings = settings
@@ -440,33 +428,18 @@ class EcsAutoRollback:
             except PipelineError as error:
                 raise RollbackFailed(f"[dry run] Warden could not roll back: {error}") from error
             return roll_back_ecs(deps, settings, plan, now=now, actor=self._actor, reason=decision.reason, notify=False)
-        key = decision.attempt_key
-        try:
-            start = deps.state.begin_event(key, now)
-        except EventInProgress:
-            raise RollbackDeclined("another rollback of this deployment is running right now") from None
-        if start.status is EventStatus.DUPLICATE:
-            when = f"{start.handled_at:%Y-%m-%d %H:%M} UTC" if start.handled_at else "earlier"
-            raise RollbackDeclined(
-                f"Warden already tried to roll back this deployment ({when}; {start.summary or 'no summary'}): "
-                "it rolls back at most once per deployment"
-            )
-        try:
-            plan = plan_ecs_rollback(deps, settings, from_task_definition=bad)
-            result = roll_back_ecs(
+        return once_per_deployment(
+            deps.state,
+            decision.attempt_key,
+            now,
+            lambda: roll_back_ecs(
                 deps,
                 settings,
-                plan,
+                plan_ecs_rollback(deps, settings, from_task_definition=bad),
                 now=now,
                 actor=self._actor,
                 reason=f"{reason} ({decision.reason})",
                 notify=False,
                 source_event=source_event,
-            )
-        except Exception as error:
-            # Recorded as tried, so neither a Lambda retry nor the next alarm tries again: one attempt per deployment.
-            deps.state.complete_event(key, now, f"failed: {error}")
-            count("RollbackFailures")
-            raise RollbackFailed(f"the rollback failed: {error}") from error
-        deps.state.complete_event(key, now, f"done: {result.summary}")
-        return result
+            ),
+        )

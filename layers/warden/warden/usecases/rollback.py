@@ -21,8 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -49,6 +48,7 @@ from warden.domain.records import DeploymentRecord, EventStatus
 from warden.errors import EventInProgress, RollbackDeclined, RollbackFailed
 from warden.observability import count, logger
 from warden.settings import Settings
+from warden.usecases.deployment_outcome import RollbackOutcome
 from warden.usecases.pipeline import Delivery, deliver, describe_move, follow, label, record, require_repository
 from warden.usecases.ports import NotifierPort, PipelineRegistryPort, ServicePort, StatePort
 
@@ -115,11 +115,6 @@ class RollbackPlan(BaseModel):
             f"then put-image as {tags} with that exact manifest and media type",
             f"Deploy:  {self.deploy.reason} (service {self.service_name} is {self.service_status})",
         ]
-
-
-class RollbackOutcome(StrEnum):
-    ROLLED_BACK = "rolled_back"
-    WOULD_ROLL_BACK = "would_roll_back"
 
 
 class RollbackResult(BaseModel):
@@ -314,29 +309,52 @@ def _notify(
         )
     elif delivery is not None and delivery.decision.action in {DeployAction.START, DeployAction.AUTOMATIC}:
         next_steps.append("on_deployment reports how the deployment went.")
+    notification = rollback_notification(
+        settings,
+        name=name,
+        target=plan.target_label,
+        short=plan.target.tag or short_digest(plan.target.digest),
+        dry=dry,
+        happened=[
+            f"Requested by {actor}: {reason}.",
+            f"Before: {' and '.join(plan.tracked.tags_to_move)} pointed at {plan.current_label}; "
+            f"the target is {plan.chosen_because}.",
+        ],
+        did=result.summary,
+        next_steps=next_steps,
+        undo=[] if dry else undo_lines(plan, settings),
+    )
+    deps.notifier.publish(notification)
+    count("NotificationsSent")
+    return result.model_copy(update={"notification_event": notification.event})
+
+
+def rollback_notification(
+    settings: Settings,
+    *,
+    name: str,
+    target: str,
+    short: str,
+    dry: bool,
+    happened: list[str],
+    did: str,
+    next_steps: list[str],
+    undo: list[str],
+) -> Notification:
+    """The rollback's message, App Runner or ECS: `target` names where it went in the body, `short` in the subject."""
     body = render(
         [
-            (
-                "What happened",
-                [
-                    f"Requested by {actor}: {reason}.",
-                    f"Before: {' and '.join(plan.tracked.tags_to_move)} pointed at {plan.current_label}; "
-                    f"the target is {plan.chosen_because}.",
-                ],
-            ),
-            ("What Warden did", [result.summary]),
+            ("What happened", happened),
+            ("What Warden did", [did]),
             ("What happens next", next_steps),
-            ("How to undo", [] if dry else undo_lines(plan, settings)),
+            ("How to undo", undo),
             ("Links", [f"Service: {settings.service.console_url}"]),
         ],
-        headline=(
-            f"[dry run] Warden would have rolled {name} back to {plan.target_label}."
-            if dry
-            else f"Warden rolled {name} back to {plan.target_label}."
-        ),
+        headline=f"[dry run] Warden would have rolled {name} back to {target}."
+        if dry
+        else f"Warden rolled {name} back to {target}.",
     )
-    short = plan.target.tag or short_digest(plan.target.digest)
-    notification = Notification(
+    return Notification(
         subject=f"[warden] DRY RUN would roll back {name} to {short}"
         if dry
         else f"[warden] ROLLED BACK {name} to {short}",
@@ -344,15 +362,12 @@ def _notify(
         event="rollback.dry_run" if dry else "rollback.done",
         severity=Severity.WARNING,
     )
-    deps.notifier.publish(notification)
-    count("NotificationsSent")
-    return result.model_copy(update={"notification_event": notification.event})
 
 
 # --- the automatic rollback (the RollbackPort) -------------------------------------------------------------
 
 
-def _utcnow() -> datetime:
+def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
@@ -365,7 +380,7 @@ class AutoRollback:
         settings: Settings,
         *,
         actor: str,
-        clock: Callable[[], datetime] = _utcnow,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._deps = deps
         self._settings = settings
@@ -406,34 +421,51 @@ class AutoRollback:
             except PipelineError as error:
                 raise RollbackFailed(f"[dry run] Warden could not roll back: {error}") from error
             return roll_back(deps, settings, plan, now=now, actor=self._actor, reason=decision.reason, notify=False)
-        key = decision.attempt_key
-        try:
-            start = deps.state.begin_event(key, now)
-        except EventInProgress:
-            raise RollbackDeclined("another rollback of this deployment is running right now") from None
-        if start.status is EventStatus.DUPLICATE:
-            when = f"{start.handled_at:%Y-%m-%d %H:%M} UTC" if start.handled_at else "earlier"
-            raise RollbackDeclined(
-                f"Warden already tried to roll back this deployment ({when}; {start.summary or 'no summary'}): "
-                "it rolls back at most once per deployment"
-            )
-        try:
-            plan = plan_rollback(deps, settings)
-            result = roll_back(
+        return once_per_deployment(
+            deps.state,
+            decision.attempt_key,
+            now,
+            lambda: roll_back(
                 deps,
                 settings,
-                plan,
+                plan_rollback(deps, settings),
                 now=now,
                 actor=self._actor,
                 reason=f"{reason} ({decision.reason})",
                 notify=False,
                 source_event=source_event,
-            )
-        except Exception as error:
-            # Recorded as tried, so neither a Lambda retry nor the next alarm tries again: one attempt per deployment.
-            # (The caller writes the action log entry, with its own context.)
-            deps.state.complete_event(key, now, f"failed: {error}")
-            count("RollbackFailures")
-            raise RollbackFailed(f"the rollback failed: {error}") from error
-        deps.state.complete_event(key, now, f"done: {result.summary}")
-        return result
+            ),
+        )
+
+
+class _Summarised(Protocol):
+    @property
+    def summary(self) -> str: ...
+
+
+Attempted = TypeVar("Attempted", bound=_Summarised)
+
+
+def once_per_deployment(state: StatePort, key: str, now: datetime, attempt: Callable[[], Attempted]) -> Attempted:
+    """Runs the automatic rollback keyed by `key` (its deployment) at most once, ever: a second call, a Lambda
+    retry or a later alarm is declined, and so is every call while one runs. A failed attempt counts as the one."""
+    try:
+        start = state.begin_event(key, now)
+    except EventInProgress:
+        raise RollbackDeclined("another rollback of this deployment is running right now") from None
+    if start.status is EventStatus.DUPLICATE:
+        when = f"{start.handled_at:%Y-%m-%d %H:%M} UTC" if start.handled_at else "earlier"
+        raise RollbackDeclined(
+            f"Warden already tried to roll back this deployment ({when}; {start.summary or 'no summary'}): "
+            "it rolls back at most once per deployment"
+        )
+    try:
+        result = attempt()
+    except Exception as error:
+        # Recorded as tried, so neither a Lambda retry nor the next alarm tries again: one attempt per deployment.
+        # (The caller writes the action log entry, with its own context.)
+        state.complete_event(key, now, f"failed: {error}")
+        count("RollbackFailures")
+        raise RollbackFailed(f"the rollback failed: {error}") from error
+    state.complete_event(key, now, f"done: {result.summary}")
+    return result
