@@ -89,11 +89,14 @@ def test_the_watcher_may_deploy_the_guarded_service_but_never_pause_it(template:
         ("OnAlarmFunction", "RollBackAppImage", ["ecr:BatchGetImage", "ecr:PutImage"]),
     ],
 )
-def test_rolling_back_may_re_tag_images_of_the_apps_repository_only_and_only_when_one_is_named(
+def test_rolling_back_may_re_tag_images_of_the_apps_repository_only_when_one_is_named_and_app_runner_is_guarded(
     template: dict[str, Any], function: str, sid: str, actions: list[str]
 ) -> None:
     condition, statement = statements(template, function)[sid]
-    assert condition == "HasEcrRepository"
+    assert condition == "RetagsAppImages"
+    assert template["Conditions"][condition] == {
+        "Fn::And": [{"Condition": "HasEcrRepository"}, {"Condition": "GuardsAppRunnerService"}]
+    }
     assert sorted(statement["Action"]) == actions
     assert statement["Resource"] == REPOSITORY_ARN
 
