@@ -505,6 +505,7 @@ def test_the_built_function_holds_the_handler(sam_build: Build) -> None:
     assert (sam_build.build_dir / "OnBudgetAlertFunction" / "app.py").is_file()
 
 
+LAYER_REQUIREMENTS = ROOT / "layers" / "warden" / "requirements.txt"
 LAYER_LIMIT_BYTES = 15_000_000  # unzipped (Lambda allows 250 MB for a function and its layers)
 FUNCTION_LIMIT_BYTES = 100_000
 # Each 3.13 .pyc starts with the magic number, then 4 bytes of flags: 0b01 = hash-based and not checked
@@ -557,6 +558,89 @@ def test_the_built_layer_holds_no_x_ray_sdk_and_no_boto3_and_the_artifacts_are_s
     assert functions
     for function in functions:
         assert tree_bytes(function) < FUNCTION_LIMIT_BYTES, function.name
+
+
+# Runs under python3.13 -S (no site-packages: the built layer and the function are all there is, as in Lambda
+# less boto3, which no handler imports before its first invocation). argv: this machine's build of the layer's
+# pydantic_core (the layer's own is for aarch64), the layer's site, the function folder.
+HANDLER_SMOKE = """\
+import importlib.util, json, sys
+sys.path[:0] = [sys.argv[1], sys.argv[2], sys.argv[3]]
+spec = importlib.util.spec_from_file_location("app", sys.argv[3] + "/app.py")
+app = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(app)
+from pydantic import BaseModel
+from warden.observability import logger, metrics
+
+class Context:
+    function_name, memory_limit_in_mb, aws_request_id = "smoke", 128, "req-1"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:smoke"
+
+class Model(BaseModel):
+    name: str
+
+@metrics.log_metrics
+@logger.inject_lambda_context(clear_state=True, log_event=True)
+def handler(event, context):
+    logger.info("smoke", extra={"model": Model(name="x")})
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        logger.exception("handled")
+    metrics.add_metric(name="Smoke", unit="Count", value=1)
+    return "ok"
+
+assert handler({"detail": {"a": 1}}, Context()) == "ok"
+left_out = ("boto3", "pydantic.v1", "aws_lambda_powertools.event_handler")
+print(json.dumps(sorted(m for m in left_out if m in sys.modules)))
+"""
+
+
+def test_every_handler_imports_and_logs_with_nothing_but_the_trimmed_layer(
+    sam_build: Build, tool_env: dict[str, str], tmp_path: Path
+) -> None:
+    # Given the built layer, trimmed of Powertools' event handlers and unused utilities and of pydantic.v1
+    assert sam_build.run.returncode == 0, sam_build.run.failure("sam build")
+    site = sam_build.build_dir / "WardenLayer" / "python"
+    assert not (site / "aws_lambda_powertools" / "event_handler").exists()
+    assert not (site / "pydantic" / "v1").exists()
+    python = require_python313(tool_env)
+    # And this machine's build of the same pydantic_core, since the layer's is compiled for aarch64
+    (pinned,) = [line for line in LAYER_REQUIREMENTS.read_text().splitlines() if line.startswith("pydantic_core==")]
+    native = tmp_path / "native"
+    installed = run(
+        [
+            python,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--target",
+            native,
+            pinned,
+        ],
+        tool_env,
+        timeout=300,
+    )
+    assert installed.returncode == 0, installed.failure("pip install pydantic_core for this machine")
+    env = {**tool_env, "POWERTOOLS_METRICS_NAMESPACE": "Smoke", "AWS_DEFAULT_REGION": "us-east-1"}
+    functions = sorted(path for path in sam_build.build_dir.iterdir() if path.name.endswith("Function"))
+    assert len(functions) == 6
+    for function in functions:
+        # When its handler is imported and Powertools' logger and metrics run (event logged, exception, flush)
+        result = subprocess.run(
+            [python, "-S", "-c", HANDLER_SMOKE, str(native), str(site), str(function)],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        # Then it works and reached neither boto3 nor what the layer left out
+        assert result.returncode == 0, f"{function.name}: {result.stderr[-2000:]}"
+        assert result.stdout.strip().splitlines()[-1] == "[]", function.name
 
 
 # --------------------------------------------------------------------------------------------------
