@@ -40,7 +40,7 @@ ECS_CONTROL = (only(ecs_adapter, *sorted(ecs_adapter.IAM_ACTIONS - {"ecs:ListTas
 # with the operator's rights, never the template's.
 WIRING = {
     # Functions that pause or resume read the tracked image's digest (ecr:DescribeImages) when EcrRepository is
-    # set, so that a resume can deploy an image pushed while the service was paused.
+    # set and the service is App Runner's, so that a resume can deploy an image pushed while it was paused.
     "OnBudgetAlertFunction": (MANAGE, *ECS_CONTROL, budgets, only(ecr, "ecr:DescribeImages"), sns, dynamodb),
     # on_alarm's `rollback` action rolls back through the release pipeline (re-tag, then deploy); on ECS it
     # deploys the family's previous task-definition revision (ListTaskDefinitions).

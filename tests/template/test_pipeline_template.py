@@ -93,7 +93,7 @@ def test_rolling_back_may_re_tag_images_of_the_apps_repository_only_when_one_is_
     template: dict[str, Any], function: str, sid: str, actions: list[str]
 ) -> None:
     condition, statement = statements(template, function)[sid]
-    assert condition == "RetagsAppImages"
+    assert condition == "AppRunnerWithEcrRepository"
     assert template["Conditions"][condition] == {
         "Fn::And": [{"Condition": "HasEcrRepository"}, {"Condition": "GuardsAppRunnerService"}]
     }
@@ -130,3 +130,16 @@ def test_every_allowed_auto_rollback_value_is_a_valid_setting(template: dict[str
         }
     )
     assert settings.auto_rollback is (value == "true")
+
+
+@pytest.mark.parametrize("function", ["OnBudgetAlertFunction", "RunScheduleFunction", "OnAlarmFunction"])
+def test_the_tracked_image_is_read_only_for_an_app_runner_service_with_a_repository(
+    template: dict[str, Any], function: str
+) -> None:
+    # Given a function that pauses and resumes
+    condition, statement = statements(template, function)["ResolveTrackedImage"]
+    # Then it reads the app's repository only where a resume can need a deployment after it: App Runner's
+    # (an ECS resume starts tasks that pull the image their task definition names then)
+    assert condition == "AppRunnerWithEcrRepository"
+    assert statement["Action"] == "ecr:DescribeImages"
+    assert statement["Resource"] == REPOSITORY_ARN

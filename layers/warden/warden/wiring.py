@@ -92,9 +92,13 @@ def service_controller(settings: Settings) -> ServicePort:
 def image_resolver(settings: Settings) -> ImagePort | None:
     """Resolves the tracked tag to a digest, so a resume can tell that the image changed while paused.
 
-    Only with ECR_REPOSITORY set: that is the one repository the stack grants ecr:DescribeImages on.
+    Only for App Runner with ECR_REPOSITORY set (the one repository the stack grants ecr:DescribeImages on): App
+    Runner's resume brings back the version from before the pause, so a moved tag needs a deployment after it.
+    The tasks an ECS resume starts pull the image their task definition names at that moment: nothing to track.
     """
-    if not settings.ecr_repository:
+    from warden.settings import ServiceKind
+
+    if not settings.ecr_repository or settings.service.kind is ServiceKind.ECS:
         return None
     from warden.adapters.ecr import EcrImages
 
