@@ -71,6 +71,7 @@ def test_the_cli_resumes_an_ecs_service_to_exactly_what_it_was(ecs_account: Loca
     assert ecs_state(account) == (0, 0, 0)
     status = warden("status")
     assert "consultation-app  PAUSED" in status.stdout
+    assert "Resume    restores 3 tasks, auto scaling 2..5 (remembered when Warden paused it)" in status.stdout
     # When the operator resumes it
     resumed = warden("resume")
     # Then the desired count and the scaling bounds are exactly those before the pause

@@ -8,7 +8,7 @@ from tests.fakes import FakeState
 from warden.domain.claims import ClaimReason
 from warden.domain.service import ECS_PAUSE_MEMO
 from warden.settings import Settings
-from warden.usecases.undo import undo_pause_lines
+from warden.usecases.undo import remembered_scale, undo_pause_lines
 
 APPRUNNER_ARN = "arn:aws:apprunner:eu-west-1:123456789012:service/consultation-app/0123456789abcdef0123456789abcdef"
 ECS_ARN = "arn:aws:ecs:eu-west-1:123456789012:service/prod/consultation-app"
@@ -102,3 +102,19 @@ def test_an_ecs_notification_without_the_memo_says_where_the_remembered_numbers_
     # Then they point at the memo and leave the count as a placeholder rather than guessing it
     assert any("aws dynamodb get-item" in line and "MEMO#ecs_pause" in line for line in lines)
     assert lines[-1].endswith("--desired-count <desired_count> --region eu-west-1")
+
+
+def test_the_status_says_what_a_resume_of_a_paused_ecs_service_puts_back() -> None:
+    # Given a paused ECS service (3 tasks, 2..6), an Express one (1..5), and an App Runner service
+    ecs, express = FakeState(), FakeState()
+    ecs.put_memo(
+        ECS_ARN, ECS_PAUSE_MEMO, {"desired_count": "3", "path": "ecs", "scalable_target": '{"minimum":2,"maximum":6}'}
+    )
+    express.put_memo(
+        ECS_ARN, ECS_PAUSE_MEMO, {"path": "express", "express_scaling": '{"minTaskCount":1,"maxTaskCount":5}'}
+    )
+    # When the remembered scale is put in words / Then it names the numbers, and nothing where none is remembered
+    assert remembered_scale(ecs, settings(ECS_ARN)) == "3 tasks, auto scaling 2..6"
+    assert remembered_scale(express, settings(ECS_ARN)) == "Express scaling 1..5 tasks"
+    assert remembered_scale(FakeState(), settings(ECS_ARN)) is None
+    assert remembered_scale(ecs, settings(APPRUNNER_ARN)) is None

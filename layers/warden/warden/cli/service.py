@@ -56,6 +56,8 @@ def _status(args: argparse.Namespace) -> int:
     print(f"          {service.arn}")
     if service.image_identifier:
         print(f"Image     {service.image_identifier}")
+    if report.resume_restores:
+        print(f"Resume    restores {report.resume_restores} (remembered when Warden paused it)")
     desire = desired_state(report.claims)
     print(f"Claims    should be {desire.state.value}: {desire.reason}")
     print(

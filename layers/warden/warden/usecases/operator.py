@@ -22,7 +22,7 @@ from warden.observability import count
 from warden.settings import Settings
 from warden.usecases.claims import ClaimChange, ClaimDeps, place_claim, release_claim
 from warden.usecases.ports import BudgetPort, ImagePort, NotifierPort, ServicePort, StatePort
-from warden.usecases.undo import undo_pause_lines
+from warden.usecases.undo import remembered_scale, undo_pause_lines
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ class StatusReport(BaseModel):
     budget: BudgetSnapshot | None
     budget_error: str | None
     actions: Sequence[ActionRecord]
+    resume_restores: str | None = None  # ECS: the scale the pause remembered
 
 
 def status(deps: OperatorDeps, settings: Settings, *, actions: int = 10) -> StatusReport:
@@ -62,6 +63,7 @@ def status(deps: OperatorDeps, settings: Settings, *, actions: int = 10) -> Stat
         budget=budget,
         budget_error=budget_error,
         actions=deps.state.list_actions(settings.service.arn, limit=actions),
+        resume_restores=remembered_scale(deps.state, settings),
     )
 
 

@@ -89,3 +89,22 @@ def _register_target(service: ServiceRef, target: Mapping[str, object]) -> str:
         f"--min-capacity {target.get('minimum')} --max-capacity {target.get('maximum')} "
         f"--suspended-state {suspended} --region {service.region}"
     )
+
+
+def remembered_scale(state: StatePort, settings: Settings) -> str | None:
+    """What a resume of a paused ECS service puts back, in words ("3 tasks, auto scaling 2..5"); None when
+    nothing is remembered (an App Runner service, or an ECS service Warden did not pause)."""
+    if settings.service.kind is not ServiceKind.ECS:
+        return None
+    memo = state.get_memo(settings.service.arn, ECS_PAUSE_MEMO)
+    if memo is None:
+        return None
+    if memo.get("path") == "express":
+        scaling = json.loads(memo.get("express_scaling") or "{}")
+        return f"Express scaling {scaling.get('minTaskCount', '?')}..{scaling.get('maxTaskCount', '?')} tasks"
+    desired = memo.get("desired_count") or "?"
+    words = f"{desired} task{'' if desired == '1' else 's'}"
+    if memo.get("scalable_target"):
+        target = json.loads(memo["scalable_target"])
+        words += f", auto scaling {target.get('minimum')}..{target.get('maximum')}"
+    return words
