@@ -6,6 +6,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import EndpointConnectionError
 from botocore.stub import Stubber
 
 from local.account import LocalAccount
@@ -14,7 +15,7 @@ from warden.adapters.autoscaling import EcsScaling
 from warden.adapters.dynamodb import StateTable
 from warden.adapters.ecs import PAUSE_MEMO, EcsServices, ecs_status, split_arn
 from warden.domain.service import ServiceStatus
-from warden.errors import InvalidServiceState, ServiceNotFound
+from warden.errors import AwsUnavailable, InvalidServiceState, ServiceNotFound
 
 pytestmark = pytest.mark.integration
 
@@ -90,6 +91,43 @@ def test_pausing_twice_and_resuming_a_running_service_change_nothing(ecs: Moto) 
         ecs.controller.pause(ecs.arn)
     # The remembered count is the original one, not the paused zero
     assert ecs.state.get_memo(ecs.arn, PAUSE_MEMO)["desired_count"] == "3"  # type: ignore[index]
+
+
+class FailingUpdate:
+    """The ECS client, with UpdateService failing the first time (every retry botocore made, used up)."""
+
+    def __init__(self, real: Any) -> None:
+        self.real, self.failed = real, False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
+
+    def update_service(self, **kwargs: Any) -> Any:
+        if not self.failed:
+            self.failed = True
+            raise EndpointConnectionError(endpoint_url="https://ecs.us-east-1.amazonaws.com")
+        return self.real.update_service(**kwargs)
+
+
+def test_a_pause_retried_after_it_pinned_the_target_still_restores_the_target_from_before(ecs: Moto) -> None:
+    # Given a pause that pinned the scaling target to 0/0 and then failed at UpdateService (Lambda retries it)
+    before = ecs.target()
+    controller = EcsServices(
+        ecs.state,
+        ecs=FailingUpdate(ecs.account.client("ecs")),  # type: ignore[arg-type]
+        scaling=EcsScaling(ecs.account.client("application-autoscaling")),
+        express_probe=ecs.controller._probe,
+    )
+    with pytest.raises(AwsUnavailable):
+        controller.pause(ecs.arn)
+    assert ecs.target()["max"] == 0
+    assert ecs.desired() == 3
+    # When the retry pauses again, and later the service is resumed
+    controller.pause(ecs.arn)
+    controller.resume(ecs.arn)
+    # Then the target from before the first attempt is back, not the pinned 0/0 the retry found
+    assert ecs.desired() == 3
+    assert (ecs.target()["min"], ecs.target()["max"]) == (before["min"], before["max"]) == (2, 6)
 
 
 def test_a_deployment_in_progress_counts_as_busy(ecs: Moto) -> None:

@@ -10,19 +10,22 @@ IAM, the images left in ECR, the operator's inbox. The proxy log tells which cal
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from local.account import LocalAccount
+from local.account import ACCOUNT_ID, REGION, LocalAccount
 from local.alarm_events import alarm_event
 from local.demo_images import SeededRepository, run_image
 from local.demo_keys import add_user, clear_users
+from local.ecs import CLUSTER, ecs_state, seed_ecs_service
 from local.events import budget_message, sns_event
 from local.faults import Call, FaultPlan, FaultProxy
 from local.invoke import LambdaContextStub, fresh_container, load_handler
+from warden.adapters.dynamodb import StateTable
 from warden.errors import RetryableError
 from warden.settings import get_settings
 from warden.usecases.schedule import Job, run_job
@@ -82,6 +85,8 @@ class UseCase:
     effects: Callable[[LocalAccount, Any], dict[str, int]]
     expected: dict[str, int]
     cleanup: Callable[[], None] = field(default=lambda: None)
+    # How often the mutating call rightly reaches AWS: ECS pauses and resumes both through UpdateService.
+    mutating_calls: int = 1
 
 
 def operations(account: LocalAccount) -> Counter[str]:
@@ -174,6 +179,49 @@ def _purge_effects(account: LocalAccount, context: Any) -> dict[str, int]:
     }
 
 
+# --- the same pause and resume on an ECS service -----------------------------------------------------------
+
+ECS_ARN = f"arn:aws:ecs:{REGION}:{ACCOUNT_ID}:service/{CLUSTER}/consultation-app"
+
+
+def _on_ecs(account: LocalAccount) -> LocalAccount:
+    return dataclasses.replace(account, service_arn=ECS_ARN)
+
+
+def _ecs_budget_prepare(account: LocalAccount) -> Any:
+    seed_ecs_service(account, desired=3, scaling=(2, 5))
+    return _budget_prepare(account)
+
+
+def _ecs_alarm_prepare(account: LocalAccount) -> Any:
+    seed_ecs_service(account, desired=3, scaling=(2, 5))
+    fired = alarm_event("sns-ecs-cpu-alarm", service_arn=ECS_ARN, changed_at=FIRED)
+    ok = alarm_event("sns-ecs-cpu-ok", service_arn=ECS_ARN, changed_at=FIRED + timedelta(minutes=20))
+    return fired, ok
+
+
+def _ecs_effects(account: LocalAccount, context: Any) -> dict[str, int]:
+    """Counted in Warden's own action log (a repeated UpdateService with the same count changes nothing in ECS,
+    so ECS cannot tell one pause from two) and in the service's final scale."""
+    ecs = _on_ecs(account)
+    done = Counter(
+        record.action
+        for record in StateTable(ecs.table_name, ecs.client("dynamodb")).list_actions(ECS_ARN)
+        if record.outcome == "done"
+    )
+    state = ecs_state(ecs)
+    low, high, _ = state.scaling or (0, 0, False)
+    return {
+        "pauses": done["pause"],
+        "resumes": done["resume"],
+        "claims": len(ecs.claims()),
+        "notifications": len(inbox_events(account)),
+        "desired tasks": state.desired,
+        "scaling min": low,
+        "scaling max": high,
+    }
+
+
 USE_CASES: dict[str, UseCase] = {
     case.name: case
     for case in (
@@ -203,6 +251,41 @@ USE_CASES: dict[str, UseCase] = {
             steps=_hours_steps,
             effects=_apprunner_effects,
             expected={"pauses": 1, "resumes": 1, "claims": 0, "notifications": 2},
+        ),
+        UseCase(
+            name="ECS budget breach",
+            mutating="UpdateService",
+            env={"SERVICE_ARN": ECS_ARN},
+            prepare=_ecs_budget_prepare,
+            steps=_budget_steps,
+            effects=_ecs_effects,
+            expected={
+                "pauses": 1,
+                "resumes": 0,
+                "claims": 1,
+                "notifications": 1,
+                "desired tasks": 0,
+                "scaling min": 0,
+                "scaling max": 0,
+            },
+        ),
+        UseCase(
+            name="ECS alarm and recovery",
+            mutating="UpdateService",
+            env={"SERVICE_ARN": ECS_ARN, "ALARM_ACTIONS": "*-cpu=pause"},
+            mutating_calls=2,
+            prepare=_ecs_alarm_prepare,
+            steps=_alarm_steps,
+            effects=_ecs_effects,
+            expected={
+                "pauses": 1,
+                "resumes": 1,
+                "claims": 0,
+                "notifications": 2,
+                "desired tasks": 3,
+                "scaling min": 2,
+                "scaling max": 5,
+            },
         ),
         UseCase(
             name="key audit",

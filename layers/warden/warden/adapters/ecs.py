@@ -53,6 +53,10 @@ IAM_ACTIONS = frozenset(
     }
 )
 PAUSE_MEMO = ECS_PAUSE_MEMO
+# A paused service's Auto Scaling target: no task, and no scaling policy or schedule that would start one.
+PINNED = ScalableTarget(
+    minimum=0, maximum=0, scaling_in_suspended=True, scaling_out_suspended=True, scheduled_suspended=True
+)
 _ARN = re.compile(r"^arn:aws[a-z-]*:ecs:[a-z0-9-]+:\d{12}:service/(?P<cluster>[^/]+)/(?P<service>[^/]+)$")
 
 
@@ -112,22 +116,17 @@ class EcsServices:
             self._memos.put_memo(service_arn, PAUSE_MEMO, remembered)
             return None
         target = self._scaling.read(cluster, name)
-        if target is not None:
+        earlier = self._memos.get_memo(service_arn, PAUSE_MEMO) or {}
+        if target == PINNED and earlier.get("scalable_target"):
+            # An earlier attempt pinned the target and failed before the desired count: what it remembered is
+            # the target from before the pause; the pinned one read now is Warden's own.
+            remembered["scalable_target"] = earlier["scalable_target"]
+        elif target is not None:
             remembered["scalable_target"] = target.model_dump_json()
         # Remember first: if a call below fails, the retry (or the reconcile) still knows what to restore.
         self._memos.put_memo(service_arn, PAUSE_MEMO, remembered)
         if target is not None:
-            self._scaling.write(
-                cluster,
-                name,
-                ScalableTarget(
-                    minimum=0,
-                    maximum=0,
-                    scaling_in_suspended=True,
-                    scaling_out_suspended=True,
-                    scheduled_suspended=True,
-                ),
-            )
+            self._scaling.write(cluster, name, PINNED)
         self._update(cluster, name, desiredCount=0)
         return None
 
@@ -320,14 +319,22 @@ class EcsServices:
 
     def _is_express(self, service_arn: str) -> bool:
         """Asked once per container. Any refusal (not an Express service, an API this endpoint lacks,
-        AccessDenied) means "plain ECS": the probe client makes one attempt, no retries."""
+        AccessDenied) means "plain ECS": the probe client makes one attempt, no retries. A throttle or a server
+        error answers nothing: this call takes the plain ECS path (which an Express service's underlying
+        service also accepts), and the next call asks again."""
         if service_arn not in self._express:
             probe = self._probe or probe_client("ecs")
             try:
                 probe.describe_express_gateway_service(serviceArn=service_arn)
                 self._express[service_arn] = True
             except (ClientError, BotoCoreError) as error:
-                logger.info("not an Express service", extra={"service_arn": service_arn, "probe": repr(error)[:200]})
+                transient = isinstance(error, BotoCoreError) or (is_retryable(error) and not _unknown_operation(error))
+                logger.info(
+                    "not an Express service" if not transient else "Express probe failed; plain ECS this time",
+                    extra={"service_arn": service_arn, "probe": repr(error)[:200]},
+                )
+                if transient:
+                    return False
                 self._express[service_arn] = False
         return self._express[service_arn]
 
@@ -401,6 +408,13 @@ def ecs_status(service: Any) -> ServiceStatus:
     if int(service.get("desiredCount", 0)) == 0:
         return ServiceStatus.PAUSED
     return ServiceStatus.RUNNING
+
+
+def _unknown_operation(error: ClientError) -> bool:
+    """An endpoint without the Express API (an emulator, an older partition) answers a bare 500 or 501 with no
+    error code: that is a lasting "no", unlike a throttle or a coded server error."""
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return status in {500, 501} and error_code(error) in {"", "500", "501"}
 
 
 def _translate(operation: str, error: ClientError) -> Exception:
