@@ -81,3 +81,27 @@ def test_an_automatic_rollback_never_redeploys_a_revision_that_runs_the_same_mov
     assert result.returncode == 2
     assert "`latest` is a tag that moves" in result.stderr
     assert "re-points `latest` to the previous release" in result.stderr
+
+
+def test_a_release_finds_the_apps_container_behind_a_sidecar_listed_first(pipeline: Pipeline) -> None:
+    # Given a task definition whose first container is a log router from public ECR, the app's second
+    account = pipeline.account
+    definition = account.client("ecs").register_task_definition(
+        family="consultation-app",
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="256",
+        memory="512",
+        containerDefinitions=[
+            {"name": "log-router", "image": "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable"},
+            {"name": "web", "image": f"{REGISTRY}/consultation-app:latest", "essential": True},
+        ],
+    )["taskDefinition"]["taskDefinitionArn"]
+    run_revision(definition)
+    before = forced_deployments()
+    # When the operator releases v1.2.0
+    result = pipeline.release("v1.2.0")
+    # Then the release follows the app's container (consultation-app:latest), not the sidecar, and deploys it
+    assert result.returncode == 0, result.stderr
+    assert pipeline.digest_of("latest") == pipeline.digest_of("v1.2.0")
+    assert forced_deployments() == before + 1

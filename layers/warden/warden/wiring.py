@@ -83,7 +83,10 @@ def service_controller(settings: Settings) -> ServicePort:
         from warden.adapters.dynamodb import StateTable
         from warden.adapters.ecs import EcsServices
 
-        return EcsServices(StateTable(settings.state_table, history_retention_days=settings.history_retention_days))
+        return EcsServices(
+            StateTable(settings.state_table, history_retention_days=settings.history_retention_days),
+            repository=settings.ecr_repository,
+        )
     from warden.adapters.apprunner import AppRunnerServices
 
     return AppRunnerServices()
@@ -147,7 +150,7 @@ def purge_images_deps(settings: Settings) -> PurgeImagesDeps:
     if settings.service.kind is ServiceKind.ECS:
         from warden.adapters.ecs import EcsServices
 
-        ecs = EcsServices(state)
+        ecs = EcsServices(state, repository=settings.ecr_repository)
         return PurgeImagesDeps(service=ecs, registry=EcrImages(), notifier=notifier, state=state, task_definitions=ecs)
     from warden.adapters.apprunner import AppRunnerServices
 
@@ -190,7 +193,7 @@ def ecs_rollback_deps(settings: Settings) -> EcsRollbackDeps:
     from warden.usecases.ecs_rollback import EcsRollbackDeps
 
     state = StateTable(settings.state_table, history_retention_days=settings.history_retention_days)
-    ecs = EcsServices(state)
+    ecs = EcsServices(state, repository=settings.ecr_repository)
     notifier = SnsNotifier(settings.notify_topic_arn)
     registry = retag = None
     if settings.ecr_repository:

@@ -77,11 +77,15 @@ class EcsServices:
         ecs: ECSClient | None = None,
         scaling: EcsScaling | None = None,
         express_probe: ECSClient | None = None,
+        *,
+        repository: str | None = None,
     ) -> None:
+        """`repository` (ECR_REPOSITORY) picks the app's container when a task definition also has sidecars."""
         self._memos = memos
         self._client = ecs
         self._scaling = scaling or EcsScaling()
         self._probe = express_probe
+        self._repository = repository
         self._express: dict[str, bool] = {}
 
     @property
@@ -304,8 +308,7 @@ class EcsServices:
     def _image(self, task_definition: str | None) -> str | None:
         if not task_definition:
             return None
-        images = self.task_definition_images(task_definition)
-        return images[0] if images else None
+        return app_image(self.task_definition_images(task_definition), self._repository)
 
     def _update(self, cluster: str, name: str, **changes: Any) -> Any:
         try:
