@@ -49,6 +49,7 @@ ALARMS = {
     "EcsLatencyAlarm": ("p99-latency", {"Ref": "LatencyP99ThresholdMs"}, 5000),
     "EcsCpuAlarm": ("cpu", {"Ref": "CpuThresholdPercent"}, 90),
     "EcsMemoryAlarm": ("memory", {"Ref": "MemoryThresholdPercent"}, 95),
+    "EcsNoHealthyTargetsAlarm": ("no-instances", 1, None),
 }
 APP_RUNNER_ALARMS = ["ErrorRateAlarm", "LatencyAlarm", "CpuAlarm", "MemoryAlarm", "NoInstancesAlarm"]
 # ECS alarm -> (its condition, its App Runner twin)
@@ -57,6 +58,7 @@ ECS_ALARMS = {
     "EcsMemoryAlarm": ("GuardsEcsService", "MemoryAlarm"),
     "EcsErrorRateAlarm": ("HasEcsLoadBalancer", "ErrorRateAlarm"),
     "EcsLatencyAlarm": ("HasEcsLoadBalancer", "LatencyAlarm"),
+    "EcsNoHealthyTargetsAlarm": ("HasEcsLoadBalancer", "NoInstancesAlarm"),
 }
 
 
@@ -519,12 +521,14 @@ def test_a_load_balancer_without_its_target_group_is_refused_at_deploy_time(temp
     assert "together" in assertion["AssertDescription"]
 
 
-def test_the_alarm_actions_parameter_lists_every_alarm_name_and_says_which_ecs_lacks(template: dict[str, Any]) -> None:
+def test_the_alarm_actions_parameter_lists_every_alarm_name_and_what_ecs_needs_a_load_balancer_for(
+    template: dict[str, Any],
+) -> None:
     description = " ".join(template["Parameters"]["AlarmActions"]["Description"].split())
     for suffix, _, _ in ALARMS.values():
         assert f"-{suffix}" in description
     assert "same names for an App Runner and an ECS service" in description
-    assert "no -no-instances alarm" in description
+    assert "-no-instances (no healthy target) only with LoadBalancerArn and TargetGroupArn" in description
 
 
 # --- the dashboard ----------------------------------------------------------------------------------

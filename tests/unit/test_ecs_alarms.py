@@ -343,3 +343,22 @@ def test_a_pause_on_ecs_says_what_it_means_for_the_tasks(dry_run: str, outcome: 
     # Then the message says, in ECS's terms, what the pause does (or would do) to the tasks
     assert result is outcome
     assert line in world.notifier.sent[-1].body
+
+
+def test_no_healthy_target_while_paused_is_expected_and_acts_on_nothing() -> None:
+    # Given an ECS service a budget claim holds paused, and every alarm mapped to pause
+    world = EcsWorld(ALARM_ACTIONS="*=pause")
+    world.service.status = ServiceStatus.PAUSED
+    world.state.add_claim(
+        ECS_ARN, Claim.new(ClaimReason.BUDGET, owner="on_budget_alert", evidence="spend $10.42 of $10.00", now=FIRED)
+    )
+    # When the stack's -no-instances alarm (the target group's HealthyHostCount) fires
+    outcome = world.fire(
+        alarm_event("sns-alb-no-healthy-targets-alarm", changed_at=FIRED, message_id=str(uuid.uuid4()))
+    )
+    # Then it is expected while paused: nothing is paused again, no claim is added, and the message says why
+    assert outcome is Outcome.EXPECTED
+    assert world.service.mutations == []
+    assert [claim.key for claim in world.state.list_claims(ECS_ARN)] == ["budget"]
+    (sent,) = world.notifier.sent
+    assert sent.subject == "[warden] EXPECTED consultation-app: no healthy targets while paused"
