@@ -45,7 +45,7 @@ from warden.domain.alarms import (
 from warden.domain.claims import Claim, ClaimReason, DesiredState, desired_state
 from warden.domain.converge import ConvergeAction
 from warden.domain.notification import Notification, Severity, render
-from warden.domain.records import ActionRecord, EventStart
+from warden.domain.records import EventStart
 from warden.domain.service import ServiceStatus
 from warden.errors import RollbackDeclined, RollbackFailed, ServiceNotFound, UnparseableMessage
 from warden.models.alarm import (
@@ -61,6 +61,7 @@ from warden.models.sns import SnsMessage, parse_sns_event
 from warden.observability import count, logger
 from warden.settings import ServiceKind, ServiceRef, Settings
 from warden.usecases.claims import ClaimChange, ClaimDeps, place_claim, release_claim
+from warden.usecases.converge import record_action
 from warden.usecases.forward import forward_unparseable
 from warden.usecases.once import handle_once, handled_at
 from warden.usecases.ports import ImagePort, NotifierPort, RollbackPort, ServicePort, StatePort
@@ -699,17 +700,16 @@ def _remember_action(context: _Context, memo: dict[str, str], verb: str) -> None
 
 
 def _record(context: _Context, action: str, outcome: str, reason: str, *, dry_run: bool = False) -> None:
-    context.deps.state.record_action(
+    record_action(
+        context.deps.state,
         context.service_arn,
-        ActionRecord(
-            at=context.now,
-            action=action,
-            outcome=outcome,
-            reason=reason,
-            actor=ACTOR,
-            dry_run=dry_run,
-            source_event=context.event_key,
-        ),
+        now=context.now,
+        actor=ACTOR,
+        action=action,
+        outcome=outcome,
+        reason=reason,
+        dry_run=dry_run,
+        source_event=context.event_key,
     )
 
 

@@ -38,7 +38,6 @@ from warden.domain.keys import (
     match_listed_key,
 )
 from warden.domain.notification import Notification, Severity, render
-from warden.domain.records import ActionRecord
 from warden.domain.table import table
 from warden.errors import AwsUnavailable
 from warden.models.credential_report import (
@@ -52,6 +51,7 @@ from warden.models.credential_report import (
 )
 from warden.observability import count, logger
 from warden.settings import Settings
+from warden.usecases.converge import record_action
 from warden.usecases.ports import AccessKeysPort, NotifierPort, StatePort
 
 ACTOR = "audit_access_keys"
@@ -246,17 +246,16 @@ def _deactivate(
         extra={"user": finding.user, "slot": finding.slot, "key": match.suffix, "outcome": outcome, "reason": reason},
     )
     if apply:
-        deps.state.record_action(
+        record_action(
+            deps.state,
             settings.service.arn,
-            ActionRecord(
-                at=now,
-                action="key.deactivate",
-                outcome=outcome,
-                reason=f"{finding.user} {finding.key_label} ({match.suffix or 'id unknown'}), "
-                f"{finding.age_days} days old: {reason}",
-                actor=ACTOR,
-                dry_run=settings.dry_run,
-            ),
+            now=now,
+            actor=ACTOR,
+            action="key.deactivate",
+            outcome=outcome,
+            reason=f"{finding.user} {finding.key_label} ({match.suffix or 'id unknown'}), "
+            f"{finding.age_days} days old: {reason}",
+            dry_run=settings.dry_run,
         )
     return result
 

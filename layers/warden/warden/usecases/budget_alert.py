@@ -25,7 +25,7 @@ from warden.domain.budget import (
 from warden.domain.claims import Claim, ClaimReason
 from warden.domain.converge import ConvergeAction
 from warden.domain.notification import Notification, Severity, render
-from warden.domain.records import ActionRecord, EventStart
+from warden.domain.records import EventStart
 from warden.errors import BudgetNotFound, ServiceNotFound, UnparseableMessage
 from warden.models.anomaly import CostAnomalyAlert, looks_like_anomaly_alert, parse_anomaly_alert
 from warden.models.budget import BudgetAlert, parse_budget_notification
@@ -34,6 +34,7 @@ from warden.observability import count, logger
 from warden.settings import ServiceKind, Settings
 from warden.usecases import forward
 from warden.usecases.claims import ClaimDeps, place_claim
+from warden.usecases.converge import record_action
 from warden.usecases.once import handle_once, handled_at
 from warden.usecases.ports import BudgetPort, ImagePort, NotifierPort, ServicePort, StatePort
 from warden.usecases.undo import undo_pause_lines
@@ -191,17 +192,16 @@ def _on_budget_alert(
         )
     confirmation = confirm_breach(alert, snapshot, policy)
     if not confirmation.confirmed:
-        deps.state.record_action(
+        record_action(
+            deps.state,
             settings.service.arn,
-            ActionRecord(
-                at=now,
-                action="pause",
-                outcome="skipped",
-                reason=confirmation.reason,
-                actor=ACTOR,
-                dry_run=settings.dry_run,
-                source_event=message.message_id,
-            ),
+            now=now,
+            actor=ACTOR,
+            action="pause",
+            outcome="skipped",
+            reason=confirmation.reason,
+            dry_run=settings.dry_run,
+            source_event=message.message_id,
         )
         return _send(
             deps,

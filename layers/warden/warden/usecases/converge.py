@@ -205,9 +205,10 @@ def record_action(
     action: str,
     outcome: str,
     reason: str,
-    dry_run: bool,
-    source_event: str | None,
+    dry_run: bool = False,
+    source_event: str | None = None,
 ) -> None:
+    """One entry of the action log (`warden history`); every use case writes its actions through this."""
     state.record_action(
         service_arn,
         ActionRecord(

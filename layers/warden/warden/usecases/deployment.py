@@ -41,12 +41,13 @@ from warden.domain.pipeline import (
     tag_of,
     version_label,
 )
-from warden.domain.records import ActionRecord, DeploymentRecord
+from warden.domain.records import DeploymentRecord
 from warden.domain.service import ServiceSnapshot
 from warden.errors import ServiceNotFound, UnparseableMessage, WardenError
 from warden.models.deployment import OperationEvent, parse_operation_event
 from warden.observability import count, logger
 from warden.settings import Settings
+from warden.usecases.converge import record_action
 from warden.usecases.deployment_outcome import DeploymentResult, Outcome, duplicate, rollback_verdict
 from warden.usecases.ecs_deployment import EcsDeploymentDeps, handle_ecs_event
 from warden.usecases.once import handle_once
@@ -292,16 +293,15 @@ def _auto_rollback(
 
 
 def _record(deps: DeploymentDeps, settings: Settings, outcome: str, reason: str, context: _Context) -> None:
-    deps.state.record_action(
+    record_action(
+        deps.state,
         settings.service.arn,
-        ActionRecord(
-            at=context.now,
-            action="rollback",
-            outcome=outcome,
-            reason=reason,
-            actor=ACTOR,
-            source_event=context.event.delivery_key,
-        ),
+        now=context.now,
+        actor=ACTOR,
+        action="rollback",
+        outcome=outcome,
+        reason=reason,
+        source_event=context.event.delivery_key,
     )
 
 

@@ -37,11 +37,12 @@ from warden.domain.pipeline import (
     previous_revision,
     revision_name,
 )
-from warden.domain.records import ActionRecord, DeploymentRecord
+from warden.domain.records import DeploymentRecord
 from warden.errors import ServiceNotFound, UnparseableMessage, WardenError
 from warden.models.deployment import EcsDeploymentEvent, parse_ecs_deployment_event
 from warden.observability import count, logger
 from warden.settings import Settings
+from warden.usecases.converge import record_action
 from warden.usecases.deployment_outcome import DeploymentResult, Outcome, duplicate, rollback_verdict
 from warden.usecases.ecs_rollback import SEARCH_DEPTH, EcsAutoRollback, undo_lines
 from warden.usecases.once import handle_once
@@ -275,16 +276,15 @@ def _auto_rollback(
 
 
 def _record(deps: EcsDeploymentDeps, settings: Settings, outcome: str, reason: str, context: _Context) -> None:
-    deps.state.record_action(
+    record_action(
+        deps.state,
         settings.service.arn,
-        ActionRecord(
-            at=context.now,
-            action="rollback",
-            outcome=outcome,
-            reason=reason,
-            actor=ACTOR,
-            source_event=context.event.delivery_key,
-        ),
+        now=context.now,
+        actor=ACTOR,
+        action="rollback",
+        outcome=outcome,
+        reason=reason,
+        source_event=context.event.delivery_key,
     )
 
 

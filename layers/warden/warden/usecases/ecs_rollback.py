@@ -44,8 +44,8 @@ from warden.domain.service import ServiceStatus
 from warden.errors import InvalidServiceState, RollbackDeclined, RollbackFailed, WardenError
 from warden.observability import count, logger
 from warden.settings import Settings
+from warden.usecases.converge import record_action
 from warden.usecases.deployment_outcome import RollbackOutcome
-from warden.usecases.pipeline import record
 from warden.usecases.ports import EcsRevisionsPort, NotifierPort, PipelineRegistryPort, ServicePort, StatePort
 from warden.usecases.rollback import (
     PreparedRollback,
@@ -281,7 +281,7 @@ def roll_back_ecs(
             f"[dry run] Would have deployed {plan.target.label} to {plan.service_name} in place of "
             f"{plan.current.label} ({plan.deploy_reason}); nothing was changed."
         )
-        record(
+        record_action(
             deps.state,
             arn,
             now=now,
@@ -307,7 +307,7 @@ def roll_back_ecs(
     else:
         how = f"UpdateService started ECS deployment {deployment_id}."
     summary = f"Rolled {plan.service_name} back to {plan.target.label} (it ran {plan.current.label}). {how}"
-    record(
+    record_action(
         deps.state,
         arn,
         now=now,

@@ -12,7 +12,6 @@ from pydantic import BaseModel, ConfigDict
 
 from warden.domain.images import short_digest
 from warden.domain.pipeline import DeployAction, DeployDecision, Tracked, decide_deployment, tracked_tag
-from warden.domain.records import ActionRecord
 from warden.domain.service import ServiceSnapshot
 from warden.errors import InvalidServiceState, SettingsError
 from warden.observability import count, logger
@@ -124,32 +123,6 @@ def describe_move(tags: Sequence[str], moved: Sequence[str], from_label: str, to
     if not moved:
         return f"{names} already pointed at {to_label}: nothing to move in ECR."
     return f"Moved {names} from {from_label} to {to_label} in ECR (the exact manifest and media type)."
-
-
-def record(
-    state: StatePort,
-    service_arn: str,
-    *,
-    now: datetime,
-    action: str,
-    outcome: str,
-    reason: str,
-    actor: str,
-    dry_run: bool = False,
-    source_event: str | None = None,
-) -> None:
-    state.record_action(
-        service_arn,
-        ActionRecord(
-            at=now,
-            action=action,
-            outcome=outcome,
-            reason=reason,
-            actor=actor,
-            dry_run=dry_run,
-            source_event=source_event,
-        ),
-    )
 
 
 def label(digest: str | None, tag: str | None) -> str:

@@ -49,7 +49,7 @@ from warden.domain.images import (
     short_digest,
 )
 from warden.domain.notification import Notification, Severity, render
-from warden.domain.records import ActionRecord, DeploymentRecord
+from warden.domain.records import DeploymentRecord
 from warden.domain.retention import (
     Decision,
     Protected,
@@ -64,6 +64,7 @@ from warden.domain.service import ServiceSnapshot, ServiceStatus
 from warden.errors import AwsUnavailable, EventInProgress, ServiceNotFound, SettingsError
 from warden.observability import count, logger
 from warden.settings import ImagePurgeMode, ServiceKind, Settings
+from warden.usecases.converge import record_action
 from warden.usecases.ports import NotifierPort, RegistryPort, ServiceReaderPort, StatePort, TaskDefinitionsPort
 
 ACTOR = "purge_images"
@@ -300,19 +301,16 @@ def _run(
     if report is not None:
         count("ImagesDeleted", len(report.deleted))
         count("ImageDeleteFailures", len(report.failed))
-    deps.state.record_action(
+    record_action(
+        deps.state,
         arn,
-        ActionRecord(
-            at=now,
-            action="images.purge",
-            outcome={Outcome.PURGED: "done", Outcome.PARTIAL: "partial", Outcome.PLANNED: "would"}.get(
-                outcome, "skipped"
-            ),
-            reason=reason,
-            actor=ACTOR,
-            dry_run=settings.dry_run,
-            source_event=trigger.value,
-        ),
+        now=now,
+        actor=ACTOR,
+        action="images.purge",
+        outcome={Outcome.PURGED: "done", Outcome.PARTIAL: "partial", Outcome.PLANNED: "would"}.get(outcome, "skipped"),
+        reason=reason,
+        dry_run=settings.dry_run,
+        source_event=trigger.value,
     )
     event: str | None = None
     quiet = trigger is PurgeTrigger.PUSH and not plan.deletions and not plan.notes
@@ -799,9 +797,8 @@ def _repository_missing(
 ) -> PurgeResult:
     # A retry cannot make the repository appear: say so once per run instead of failing.
     reason = f"nothing purged: {why}"
-    deps.state.record_action(
-        settings.service.arn,
-        ActionRecord(at=now, action="images.purge", outcome="skipped", reason=reason, actor=ACTOR),
+    record_action(
+        deps.state, settings.service.arn, now=now, actor=ACTOR, action="images.purge", outcome="skipped", reason=reason
     )
     notification = Notification(
         subject=f"[warden] CANNOT PURGE {repository}: repository not found",

@@ -41,7 +41,8 @@ from warden.domain.pipeline import (
 from warden.domain.records import DeploymentRecord
 from warden.observability import count, logger
 from warden.settings import Settings
-from warden.usecases.pipeline import Delivery, deliver, follow, label, record, require_repository
+from warden.usecases.converge import record_action
+from warden.usecases.pipeline import Delivery, deliver, follow, label, require_repository
 from warden.usecases.ports import DockerPort, NotifierPort, PipelineRegistryPort, ServicePort, StatePort
 
 
@@ -196,7 +197,7 @@ def release(
     )
     deps.state.record_deployment(arn, digest, plan.version, now, RELEASE_SOURCE)
     summary = f"Released {plan.version} ({short_digest(digest)}): pushed {', '.join(plan.images())}. {delivery.line}"
-    record(deps.state, arn, now=now, action="release", outcome="done", reason=summary, actor=actor)
+    record_action(deps.state, arn, now=now, action="release", outcome="done", reason=summary, actor=actor)
     count("ActionsTaken")
     logger.info("released", extra={"version": plan.version, "digest": digest, "deploy": delivery.decision.action})
     history = deps.state.list_deployments(arn, limit=20)

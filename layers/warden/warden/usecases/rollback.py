@@ -48,8 +48,9 @@ from warden.domain.records import DeploymentRecord, EventStatus
 from warden.errors import EventInProgress, RollbackDeclined, RollbackFailed
 from warden.observability import count, logger
 from warden.settings import Settings
+from warden.usecases.converge import record_action
 from warden.usecases.deployment_outcome import RollbackOutcome
-from warden.usecases.pipeline import Delivery, deliver, describe_move, follow, label, record, require_repository
+from warden.usecases.pipeline import Delivery, deliver, describe_move, follow, label, require_repository
 from warden.usecases.ports import NotifierPort, PipelineRegistryPort, ServicePort, StatePort
 
 HISTORY_DEPTH = 50
@@ -216,7 +217,7 @@ def roll_back(
             f"[dry run] Would have moved {' and '.join(plan.tracked.tags_to_move)} from {plan.current_label} to "
             f"{plan.target_label} and deployed it ({plan.deploy.reason}); nothing was changed."
         )
-        record(
+        record_action(
             deps.state,
             arn,
             now=now,
@@ -251,7 +252,7 @@ def roll_back(
     deps.state.record_deployment(arn, plan.target.digest, plan.target.tag, now, ROLLBACK_SOURCE)
     move = describe_move(plan.tracked.tags_to_move, moved, plan.current_label, plan.target_label)
     summary = f"Rolled {plan.service_name} back to {plan.target_label}. {move} {delivery.line}"
-    record(
+    record_action(
         deps.state,
         arn,
         now=now,
