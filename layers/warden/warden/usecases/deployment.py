@@ -47,15 +47,19 @@ from warden.errors import ServiceNotFound, UnparseableMessage, WardenError
 from warden.models.deployment import OperationEvent, parse_operation_event
 from warden.observability import count, logger
 from warden.settings import Settings
-from warden.usecases.converge import record_action
-from warden.usecases.deployment_outcome import DeploymentResult, Outcome, duplicate, rollback_verdict
+from warden.usecases.deployment_outcome import (
+    DeploymentResult,
+    Outcome,
+    duplicate,
+    failed_notification,
+    rollback_verdict,
+)
 from warden.usecases.ecs_deployment import EcsDeploymentDeps, handle_ecs_event
 from warden.usecases.once import handle_once
 from warden.usecases.pipeline import label
 from warden.usecases.ports import ImagePort, NotifierPort, OperationsPort, ServicePort, StatePort
 from warden.usecases.rollback import AutoRollback
 
-ACTOR = "on_deployment"
 STARTED_MEMO = "deployment_started"
 
 
@@ -252,12 +256,7 @@ def _failed(context: _Context, deps: DeploymentDeps, settings: Settings) -> Depl
         ],
         headline=headline,
     )
-    notification = Notification(
-        subject=f"[warden] DEPLOYMENT FAILED {name} {context.short}: {tail}",
-        body=body,
-        event=f"deployment.{outcome.value}" if outcome is not Outcome.FAILED else "deployment.failed",
-        severity=severity,
-    )
+    notification = failed_notification(name, context.short, tail, outcome, severity, body)
     return _send(deps, context, outcome, headline, notification)
 
 
@@ -279,7 +278,10 @@ def _auto_rollback(
             reason=f"the deployment failed: {reason}",
             source_event=context.event.delivery_key,
         ),
-        lambda outcome, why: _record(deps, settings, outcome, why, context),
+        deps.state,
+        settings.service.arn,
+        now=context.now,
+        source_event=context.event.delivery_key,
     )
     target = verdict.result.plan.target if verdict.result is not None else None
     if verdict.outcome is Outcome.ROLLED_BACK and target is not None:
@@ -290,19 +292,6 @@ def _auto_rollback(
             f"rolled back to {target.tag or short_digest(target.digest)}",
         )
     return verdict.outcome, verdict.did, verdict.severity, verdict.tail
-
-
-def _record(deps: DeploymentDeps, settings: Settings, outcome: str, reason: str, context: _Context) -> None:
-    record_action(
-        deps.state,
-        settings.service.arn,
-        now=context.now,
-        actor=ACTOR,
-        action="rollback",
-        outcome=outcome,
-        reason=reason,
-        source_event=context.event.delivery_key,
-    )
 
 
 def _happened(context: _Context) -> str:

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from warden.domain.notification import Severity
+from warden.domain.notification import Notification, Severity
 from warden.errors import RollbackDeclined, RollbackFailed
 from warden.observability import count
+from warden.usecases.converge import record_action
+from warden.usecases.ports import StatePort
 
 
 class RollbackOutcome(StrEnum):
@@ -72,10 +75,26 @@ class RollbackVerdict(Generic[Attempted]):
     result: Attempted | None = None
 
 
+ACTOR = "on_deployment"
+
+
 def rollback_verdict(
-    attempt: Callable[[], Attempted], record: Callable[[str, str], None]
+    attempt: Callable[[], Attempted], state: StatePort, service_arn: str, *, now: datetime, source_event: str
 ) -> RollbackVerdict[Attempted]:
-    """Runs the attempt; a refusal or a failure is recorded (`record(outcome, reason)`) and worded, never raised."""
+    """Runs the attempt; a refusal or a failure is recorded in the action log and worded, never raised."""
+
+    def record(outcome: str, reason: str) -> None:
+        record_action(
+            state,
+            service_arn,
+            now=now,
+            actor=ACTOR,
+            action="rollback",
+            outcome=outcome,
+            reason=reason,
+            source_event=source_event,
+        )
+
     try:
         result = attempt()
     except RollbackFailed as failed:
@@ -105,4 +124,16 @@ def rollback_verdict(
         severity=Severity.WARNING,
         tail="rolled back",
         result=result,
+    )
+
+
+def failed_notification(
+    name: str, short: str, verdict_tail: str, outcome: Outcome, severity: Severity, body: str
+) -> Notification:
+    """The message of a failed deployment, whatever the target: the subject ends in what Warden did about it."""
+    return Notification(
+        subject=f"[warden] DEPLOYMENT FAILED {name} {short}: {verdict_tail}",
+        body=body,
+        event=f"deployment.{outcome.value}" if outcome is not Outcome.FAILED else "deployment.failed",
+        severity=severity,
     )

@@ -42,13 +42,17 @@ from warden.errors import ServiceNotFound, UnparseableMessage, WardenError
 from warden.models.deployment import EcsDeploymentEvent, parse_ecs_deployment_event
 from warden.observability import count, logger
 from warden.settings import Settings
-from warden.usecases.converge import record_action
-from warden.usecases.deployment_outcome import DeploymentResult, Outcome, duplicate, rollback_verdict
+from warden.usecases.deployment_outcome import (
+    DeploymentResult,
+    Outcome,
+    duplicate,
+    failed_notification,
+    rollback_verdict,
+)
 from warden.usecases.ecs_rollback import SEARCH_DEPTH, EcsAutoRollback, undo_lines
 from warden.usecases.once import handle_once
 from warden.usecases.ports import EcsRevisionsPort, NotifierPort, StatePort
 
-ACTOR = "on_deployment"
 # The newest deployment's start (its id, time and reason): one memo per service, so a deployment that never
 # reports an end (no circuit breaker) leaves nothing behind once the next one starts.
 STARTED_MEMO = "ecs_deployment_started"
@@ -232,12 +236,7 @@ def _failed(context: _Context, deps: EcsDeploymentDeps, settings: Settings) -> D
         ],
         headline=headline,
     )
-    notification = Notification(
-        subject=f"[warden] DEPLOYMENT FAILED {name} {context.short}: {tail}",
-        body=body,
-        event=f"deployment.{outcome.value}" if outcome is not Outcome.FAILED else "deployment.failed",
-        severity=severity,
-    )
+    notification = failed_notification(name, context.short, tail, outcome, severity, body)
     return _send(deps, context, outcome, headline, notification)
 
 
@@ -261,7 +260,10 @@ def _auto_rollback(
             source_event=context.event.delivery_key,
             deployment_id=context.event.deployment_id,
         ),
-        lambda outcome, why: _record(deps, settings, outcome, why, context),
+        deps.state,
+        settings.service.arn,
+        now=context.now,
+        source_event=context.event.delivery_key,
     )
     if verdict.outcome is Outcome.ROLLED_BACK and verdict.result is not None:
         plan = verdict.result.plan
@@ -273,19 +275,6 @@ def _auto_rollback(
             undo_lines(plan, settings),
         )
     return verdict.outcome, verdict.did, verdict.severity, verdict.tail, []
-
-
-def _record(deps: EcsDeploymentDeps, settings: Settings, outcome: str, reason: str, context: _Context) -> None:
-    record_action(
-        deps.state,
-        settings.service.arn,
-        now=context.now,
-        actor=ACTOR,
-        action="rollback",
-        outcome=outcome,
-        reason=reason,
-        source_event=context.event.delivery_key,
-    )
 
 
 def _happened(context: _Context) -> str:
