@@ -133,17 +133,7 @@ class EcrImages:
         """
         children: dict[str, tuple[str, ...]] = {}
         for chunk in _chunks(list(dict.fromkeys(digests)), BATCH_LIMIT):
-            try:
-                response = self._ecr.batch_get_image(
-                    repositoryName=repository,
-                    imageIds=[{"imageDigest": digest} for digest in chunk],
-                    # All four, or ECR may convert an index into a single-platform manifest (AWS-FACTS §5.3).
-                    acceptedMediaTypes=list(ACCEPTED_MEDIA_TYPES),
-                )
-            except ClientError as error:
-                raise self._translate("BatchGetImage", repository, error) from error
-            except BotoCoreError as error:
-                raise unavailable("ecr", "BatchGetImage", error) from error
+            response = self._batch_get_image(repository, chunk)
             for image in response.get("images", []):
                 digest = image.get("imageId", {}).get("imageDigest")
                 if digest not in chunk:
@@ -238,16 +228,7 @@ class EcrImages:
         All four media types are accepted, or ECR may convert an index into a single-platform manifest and a
         re-tag would no longer be the same image.
         """
-        try:
-            response = self._ecr.batch_get_image(
-                repositoryName=repository,
-                imageIds=[{"imageDigest": digest}],
-                acceptedMediaTypes=list(ACCEPTED_MEDIA_TYPES),
-            )
-        except ClientError as error:
-            raise self._translate("BatchGetImage", repository, error) from error
-        except BotoCoreError as error:
-            raise unavailable("ecr", "BatchGetImage", error) from error
+        response = self._batch_get_image(repository, [digest])
         for image in response.get("images", []):
             if image.get("imageId", {}).get("imageDigest") == digest and image.get("imageManifest"):
                 return ImageManifest(
@@ -291,6 +272,20 @@ class EcrImages:
         except BotoCoreError as error:
             raise unavailable("ecr", "PutImage", error) from error
         return True
+
+    def _batch_get_image(self, repository: str, digests: Sequence[str]) -> Any:
+        """The images' manifests exactly as stored: all four media types accepted, or ECR may convert an index into
+        a single-platform manifest (AWS-FACTS §5.3)."""
+        try:
+            return self._ecr.batch_get_image(
+                repositoryName=repository,
+                imageIds=[{"imageDigest": digest} for digest in digests],
+                acceptedMediaTypes=list(ACCEPTED_MEDIA_TYPES),
+            )
+        except ClientError as error:
+            raise self._translate("BatchGetImage", repository, error) from error
+        except BotoCoreError as error:
+            raise unavailable("ecr", "BatchGetImage", error) from error
 
     @staticmethod
     def _translate(operation: str, repository: str, error: ClientError) -> Exception:
