@@ -12,7 +12,6 @@ import contextlib
 import dataclasses
 import functools
 import io
-import json
 import platform
 import statistics
 import sys
@@ -20,12 +19,12 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from botocore.client import BaseClient
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench import ROOT, write_results
+
 RESULTS = ROOT / "bench" / "results" / "ecs.json"
 _CALLS: Counter[str] = Counter()
 
@@ -116,11 +115,7 @@ def main() -> int:
         "apprunner": bench_target("apprunner", rounds),
         "ecs": bench_target("ecs", rounds),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
-    print(f"written to {RESULTS.relative_to(ROOT)}")
-    return 0
+    return write_results(RESULTS, results)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench import ROOT, write_results
+
 RESULTS = ROOT / "bench" / "results" / "images.json"
 IMAGES = 10_000
 TO_DELETE = 6_000
@@ -229,11 +230,7 @@ def main() -> int:
             "(the Lambda function has 256 MB).",
         ],
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
-    print(f"written to {RESULTS.relative_to(ROOT)}")
-    return 0
+    return write_results(RESULTS, results)
 
 
 if __name__ == "__main__":

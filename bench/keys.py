@@ -38,7 +38,8 @@ from typing import Any
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench import ROOT, write_results
+
 RESULTS = ROOT / "bench" / "results" / "keys.json"
 BENCH_VENV = ROOT / ".venv-bench"
 CUSTODIAN_VERSION = "0.9.53"
@@ -281,11 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         "custodian": theirs,
         "comparison": comparison,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
-    print(f"written to {RESULTS.relative_to(ROOT)}")
-    return 0
+    return write_results(RESULTS, results)
 
 
 if __name__ == "__main__":

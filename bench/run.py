@@ -7,17 +7,16 @@
 
 from __future__ import annotations
 
-import json
 import platform
 import statistics
 import subprocess
 import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench import ROOT, write_results
+
 RESULTS = ROOT / "bench" / "results" / "latest.json"
 
 
@@ -91,11 +90,7 @@ def main() -> int:
         "on_budget_alert_handler": bench_handler(),
         "handler_cold_import": bench_cold_import(),
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print(json.dumps(results, indent=2))
-    print(f"written to {RESULTS.relative_to(ROOT)}")
-    return 0
+    return write_results(RESULTS, results)
 
 
 if __name__ == "__main__":
