@@ -12,6 +12,8 @@ import functools
 import json
 import logging
 import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -78,6 +80,28 @@ class LocalAccount:
             "DRY_RUN": "false",
             **self.extra_env,
         }
+
+    def warden(self, *args: str, path: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
+        """`python -m warden ...` as operator alice runs it against this account: its environment only (no
+        inherited AWS variables), the layer on PYTHONPATH, `path` as PATH (e.g. a recording docker first)."""
+        from local.template import ROOT
+
+        environment = {
+            "PATH": path if path is not None else os.environ.get("PATH", ""),
+            "HOME": os.environ.get("HOME", "/tmp"),
+            "PYTHONPATH": str(ROOT / "layers" / "warden"),
+            "WARDEN_OPERATOR": "alice",
+            **self.env(),
+            **env,
+        }
+        return subprocess.run(
+            [sys.executable, "-m", "warden", *args],
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
 
     def set_budget(self, *, limit: str, actual: str, forecast: str | None = None) -> None:
         """Sets what the Budgets API reports (moto has no UpdateBudget: delete and create again)."""

@@ -8,7 +8,6 @@ import hashlib
 import json
 import os
 import subprocess
-import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +15,6 @@ from typing import Any
 
 from local import fake_docker
 from local.account import REPOSITORY, LocalAccount
-from local.template import ROOT
 from warden.adapters.dynamodb import StateTable
 from warden.domain.images import ACCEPTED_MEDIA_TYPES, DOCKER_MANIFEST, OCI_INDEX, OCI_MANIFEST
 from warden.domain.pipeline import RELEASE_SOURCE
@@ -36,22 +34,9 @@ class Pipeline:
     context: Path
 
     def warden(self, *args: str, path: str | None = None, **env: str) -> subprocess.CompletedProcess[str]:
-        environment = {
-            "PATH": path if path is not None else f"{self.bin}{os.pathsep}{os.environ.get('PATH', '')}",
-            "HOME": os.environ.get("HOME", "/tmp"),
-            "PYTHONPATH": str(ROOT / "layers" / "warden"),
-            "WARDEN_OPERATOR": "alice",
-            **self.account.env(),
-            **env,
-        }
-        return subprocess.run(
-            [sys.executable, "-m", "warden", *args],
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        """The CLI with the recording docker first on PATH (or `path`)."""
+        default = f"{self.bin}{os.pathsep}{os.environ.get('PATH', '')}"
+        return self.account.warden(*args, path=path if path is not None else default, **env)
 
     def release(self, version: str, *extra: str, **env: str) -> subprocess.CompletedProcess[str]:
         return self.warden("release", version, "--build-arg", BUILD_ARG, "--context", str(self.context), *extra, **env)

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
-import subprocess
-import sys
 
 import pytest
 
@@ -13,7 +10,6 @@ from local.account import LocalAccount
 from local.ecs import CLUSTER, seed_ecs_service
 from local.events import budget_message, sns_event
 from local.invoke import invoke
-from local.template import ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -53,19 +49,7 @@ def test_a_confirmed_budget_breach_scales_the_ecs_service_to_zero_and_says_how_t
 def test_the_cli_resumes_an_ecs_service_to_exactly_what_it_was(ecs_account: LocalAccount) -> None:
     # Given an ECS service paused by hand through the CLI
     account = ecs_account
-    environment = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "PYTHONPATH": str(ROOT / "layers" / "warden"),
-        "WARDEN_OPERATOR": "alice",
-        **account.env(),
-    }
-
-    def warden(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "warden", *args], env=environment, capture_output=True, text=True, check=False
-        )
-
+    warden = account.warden
     paused = warden("pause", "--reason", "migration")
     assert paused.returncode == 0, paused.stderr
     assert ecs_state(account) == (0, 0, 0)
@@ -89,18 +73,7 @@ def test_warden_keeps_a_budget_pause_across_the_move_from_app_runner_to_ecs(acco
     # And the app now running on ECS (3 tasks, auto scaling 2..5), the stack updated to its ARN
     ecs_arn = seed_ecs_service(account, desired=3, scaling=(2, 5))
     moved = dataclasses.replace(account, service_arn=ecs_arn)
-    environment = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "PYTHONPATH": str(ROOT / "layers" / "warden"),
-        "WARDEN_OPERATOR": "alice",
-        **moved.env(),
-    }
-
-    def warden(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "warden", *args], env=environment, capture_output=True, text=True, check=False
-        )
+    warden = moved.warden
 
     # When the operator carries Warden's state over
     result = warden("move", "--from", old_arn)
@@ -122,20 +95,8 @@ def test_warden_keeps_a_budget_pause_across_the_move_from_app_runner_to_ecs(acco
 
 def test_a_move_from_something_that_is_not_a_service_is_one_clear_line(ecs_account: LocalAccount) -> None:
     # Given the guarded ECS service
-    environment = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": os.environ.get("HOME", "/tmp"),
-        "PYTHONPATH": str(ROOT / "layers" / "warden"),
-        **ecs_account.env(),
-    }
     # When the operator names a Lambda function as the old service
-    result = subprocess.run(
-        [sys.executable, "-m", "warden", "move", "--from", "arn:aws:lambda:us-east-1:123456789012:function:app"],
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = ecs_account.warden("move", "--from", "arn:aws:lambda:us-east-1:123456789012:function:app")
     # Then one line says what an ARN must look like, with exit status 2 and no traceback
     assert result.returncode == 2
     assert result.stderr.startswith("warden: --from: expected arn:aws:apprunner:")

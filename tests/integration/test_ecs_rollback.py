@@ -5,9 +5,7 @@ Lambda runs it, reports ECS's deployment state changes and rolls a failed deploy
 from __future__ import annotations
 
 import dataclasses
-import os
 import subprocess
-import sys
 from datetime import timedelta
 from typing import Any
 
@@ -17,7 +15,6 @@ from local.account import ACCOUNT_ID, REGION, REPOSITORY, LocalAccount
 from local.deployment_events import operation_event
 from local.ecs import CLUSTER, register_revision, run_revision, seed_ecs_service
 from local.invoke import invoke
-from local.template import ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -44,22 +41,7 @@ class EcsWorld:
         return str(self.service()["taskDefinition"])
 
     def warden(self, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-        environment = {
-            "PATH": os.environ.get("PATH", ""),
-            "HOME": os.environ.get("HOME", "/tmp"),
-            "PYTHONPATH": str(ROOT / "layers" / "warden"),
-            "WARDEN_OPERATOR": "alice",
-            **self.account.env(),
-            **env,
-        }
-        return subprocess.run(
-            [sys.executable, "-m", "warden", *args],
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
+        return self.account.warden(*args, **env)
 
     def watch(self, fixture: str, *, event_id: str | None = None, **env: str) -> dict[str, Any]:
         """The fixture for this service's current deployment, four and a half minutes after it started."""
