@@ -62,6 +62,12 @@ TARGET ?= apprunner
 demo: $(DEV_STAMP) ## Play the local demo against emulated AWS (no account needed); TARGET=ecs for an ECS service
 	$(BIN)/python -m local.demo --target $(TARGET)
 
+.PHONY: invoke
+# The Docker-free `sam local invoke -e`: the handler in-process against a fresh local account.
+invoke: $(DEV_STAMP) ## Run one handler on an event file against the local account (no Docker): FUNCTION=on_alarm EVENT=events/... [SPEND=10.42] [LOGS=1]
+	@test -n "$(FUNCTION)" -a -n "$(EVENT)" || { echo "usage: make invoke FUNCTION=<folder under functions/> EVENT=<event file>" >&2; exit 2; }
+	$(BIN)/python -m local.invoke $(FUNCTION) $(EVENT) $(if $(SPEND),--actual-spend $(SPEND)) $(if $(LOGS),--logs)
+
 .PHONY: test
 test: $(DEV_STAMP) $(SAM_STAMP) $(CHECKOV_STAMP) lint typecheck ## Lint, type-check and run every test tier
 	@$(MAKE) --no-print-directory build-check-banner

@@ -72,3 +72,58 @@ def invoke(function: str, event: Any, env: Mapping[str, str]) -> Any:
     """Invokes the handler with `env` applied, as a fresh Lambda container would read it."""
     with fresh_container(env):
         return load_handler(function).lambda_handler(event, LambdaContextStub(function_name=function))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`make invoke FUNCTION=on_budget_alert EVENT=events/on_budget_alert/budget-actual-100-percent.json`.
+
+    The Docker-free stand-in for `sam local invoke -e`: runs the handler in-process against a fresh local
+    account (moto's server and the App Runner emulator, seeded as for the demo) and prints what the
+    handler returned and every notification the operator's inbox received.
+    """
+    import argparse
+    import json
+
+    from local.account import local_account
+
+    parser = argparse.ArgumentParser(prog="make invoke", description="Run one Warden handler on an event, locally.")
+    parser.add_argument("function", help="a folder under functions/, e.g. on_budget_alert")
+    parser.add_argument("event", help="an event file, e.g. events/on_budget_alert/budget-actual-100-percent.json")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE", help="a setting for the function")
+    parser.add_argument("--actual-spend", default="8.13", help="the local Budgets figure (default 8.13 of 10)")
+    parser.add_argument("--logs", action="store_true", help="also print the handler's JSON log lines and metrics")
+    arguments = parser.parse_args(argv)
+    handler = ROOT / "functions" / arguments.function / "app.py"
+    if not handler.is_file():
+        known = ", ".join(sorted(path.parent.name for path in (ROOT / "functions").glob("*/app.py")))
+        print(f"make invoke: no function '{arguments.function}' (known: {known})", file=sys.stderr)
+        return 2
+    event_path = Path(arguments.event)
+    try:
+        event = json.loads(event_path.read_text())
+    except (OSError, ValueError) as error:
+        print(f"make invoke: cannot read the event {event_path}: {error}", file=sys.stderr)
+        return 2
+    quiet = {} if arguments.logs else {"POWERTOOLS_LOG_LEVEL": "ERROR", "POWERTOOLS_METRICS_DISABLED": "true"}
+    extra = {**quiet, **dict(pair.split("=", 1) for pair in arguments.env if "=" in pair)}
+    with local_account(actual_spend=arguments.actual_spend) as account:
+        account.extra_env.update(extra)
+        print(f"{arguments.function} <- {event_path} (local account: moto {account.moto_url})")
+        try:
+            result = invoke(arguments.function, event, account.env())
+        except Exception as error:  # the operator sees what Lambda would report, as Lambda would
+            print(f"The handler raised {type(error).__name__}: {error}")
+            result = None
+        else:
+            print("Returned:")
+            print(json.dumps(result, indent=2, default=str))
+        for received in account.inbox():
+            print("\n" + "-" * 72)
+            print(f"Subject: {received.subject}")
+            print(f"event={received.attributes.get('event', '?')} severity={received.attributes.get('severity', '?')}")
+            print(received.body.rstrip())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
