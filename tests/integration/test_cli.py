@@ -37,7 +37,7 @@ def test_status_shows_the_service_its_claims_the_budget_and_the_last_actions(acc
     # Then it prints a readable report and exits 0
     assert result.returncode == 0, result.stderr
     assert "consultation-app  RUNNING" in result.stdout
-    assert "(no pause claim is active)" in result.stdout
+    assert "Claims    none: the service should be running" in result.stdout
     assert "$8.13 of $10.00 (81.3%)" in result.stdout
     assert "Last actions" in result.stdout
 

@@ -100,9 +100,18 @@ def test_the_plan_checks_everything_and_prints_the_commands_without_running_dock
     assert f"docker build --platform linux/amd64 -t {IMAGE}:v1.2.0 --build-arg {BUILD_ARG}" in result.stdout
     assert f"docker login --username AWS --password-stdin {REGISTRY}" in result.stdout
     assert "Nothing was built, pushed or deployed" in result.stdout
-    assert pipeline.docker_calls() == []
+    # The plan shows the Docker check its help promises, and runs nothing else
+    assert "Docker:      engine" in result.stdout
+    assert pipeline.argv() == [["docker", "info", "--format", "{{.ServerVersion}}"]]
     assert pipeline.digest_of("v1.2.0") is None
     assert_no_secret_anywhere(pipeline, result.stdout, result.stderr)
+
+
+def test_the_plan_says_when_no_docker_engine_runs_and_still_shows_the_rest(pipeline: Pipeline) -> None:
+    result = pipeline.release("v1.2.0", "--plan", FAKE_DOCKER_MODE="no-engine")
+    assert result.returncode == 0, result.stderr
+    assert "Docker:      NOT READY" in result.stdout
+    assert "Nothing was built, pushed or deployed" in result.stdout
 
 
 def test_a_version_already_released_is_refused_before_docker_runs(pipeline: Pipeline) -> None:
@@ -185,6 +194,6 @@ def test_with_dry_run_the_release_only_shows_its_plan(pipeline: Pipeline) -> Non
     result = pipeline.release("v1.2.0", DRY_RUN="true")
     assert result.returncode == 0, result.stderr
     assert "Nothing was built, pushed or deployed: DRY_RUN is on." in result.stdout
-    assert pipeline.docker_calls() == []
+    assert pipeline.argv() == [["docker", "info", "--format", "{{.ServerVersion}}"]]  # the check only
     assert pipeline.digest_of("v1.2.0") is None
     assert pipeline.account.inbox() == []

@@ -16,12 +16,15 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from warden import __version__
 from warden.errors import WardenError
 
 # Command groups, in the order `warden --help` lists them.
 COMMAND_MODULES = ("warden.cli.service", "warden.cli.keys", "warden.cli.images", "warden.cli.pipeline")
+
+NO_REGION = "no AWS region: set AWS_REGION (or a profile's region) or pass --region"
 
 SETTING_FLAGS = {
     "--service-arn": "SERVICE_ARN",
@@ -31,8 +34,17 @@ SETTING_FLAGS = {
 }
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse prints a usage block on a bad command line; the CLI's errors are one line on stderr, exit 2.
+
+    Sub-command parsers inherit this class (argparse builds them with the parent's class)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"warden: {self.prog.removeprefix('warden ')}: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _OneLineParser(
         prog="warden",
         description="Warden's operator CLI. Settings come from the same environment variables as the "
         "functions (SERVICE_ARN, STATE_TABLE, NOTIFY_TOPIC_ARN, BUDGET_NAME, DRY_RUN, ...); flags override them.",
@@ -40,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"warden {__version__}")
     for flag, variable in SETTING_FLAGS.items():
         parser.add_argument(flag, metavar=variable, help=f"overrides {variable}")
+    parser.add_argument("--region", metavar="AWS_REGION", help="the stack's region (overrides AWS_REGION)")
     parser.add_argument("--dry-run", action="store_true", help="say what would happen; change nothing (DRY_RUN=true)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
@@ -64,6 +77,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             os.environ[variable] = value
     if args.dry_run:
         os.environ["DRY_RUN"] = "true"
+    # botocore reads AWS_DEFAULT_REGION only; Lambda and most shells set AWS_REGION too, so honour both.
+    region = args.region or (None if os.environ.get("AWS_DEFAULT_REGION") else os.environ.get("AWS_REGION"))
+    if region:
+        os.environ["AWS_DEFAULT_REGION"] = region
+    elif not _region_configured():
+        print(f"warden: {NO_REGION}", file=sys.stderr)
+        return 2
     try:
         code: int = args.handler(args)
     except WardenError as error:
@@ -73,3 +93,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("warden: interrupted", file=sys.stderr)
         return 130
     return code
+
+
+def _region_configured() -> bool:
+    """Whether botocore finds a region (environment, profile or config file), as every client would."""
+    import boto3
+
+    return bool(boto3.session.Session().region_name)

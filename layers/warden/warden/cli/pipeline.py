@@ -8,17 +8,21 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import re
 import shlex
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from warden.domain.pipeline import parse_build_arg_names, parse_env_file
+from warden.domain.pipeline import DockerUnavailable, parse_build_arg_names, parse_env_file
 from warden.errors import SettingsError
 from warden.observability import logger
 from warden.settings import Settings
+from warden.usecases.ports import DockerPort
 from warden.usecases.release import ReleaseRequest, prepare_release, release
+
+_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 RELEASE = """\
 Builds the app's image and ships it, replacing the tutorial's manual steps:
@@ -119,6 +123,7 @@ def _release(args: argparse.Namespace) -> int:
         for command in prepared.plan.commands():
             print(f"  {shlex.join(command)}")
         print(f"Deploy:      {prepared.deploy.reason}")
+        print(f"Docker:      {_docker_check(deps.docker)}")
         why = "DRY_RUN is on" if settings.dry_run and not args.plan else "this is the plan"
         print(f"Nothing was built, pushed or deployed: {why}.")
         return 0
@@ -137,6 +142,8 @@ def _rollback(args: argparse.Namespace) -> int:
     if args.repository:
         os.environ["ECR_REPOSITORY"] = args.repository
     settings = Settings.from_env()
+    if args.version and args.version.startswith("sha256:") and not _DIGEST.fullmatch(args.version):
+        raise SettingsError(f"VERSION: '{args.version}' is no image digest (sha256: and 64 lowercase hex digits)")
     from warden.wiring import rollback_deps
 
     # App Runner or ECS, as SERVICE_ARN says (wiring picks the target; both plan, then run).
@@ -153,6 +160,14 @@ def _rollback(args: argparse.Namespace) -> int:
     if report.notification_event:
         print(f"Notified  {report.notification_event} on {settings.notify_topic_arn}")
     return 0
+
+
+def _docker_check(docker: DockerPort) -> str:
+    """The check `release` runs first, shown by the plan: the build needs a running engine."""
+    try:
+        return f"engine {docker.check_engine()} is running"
+    except DockerUnavailable as error:
+        return f"NOT READY: {error} (`warden release` stops here until an engine runs)"
 
 
 def _env_file(path: str | None, context: Path) -> tuple[str | None, dict[str, str]]:

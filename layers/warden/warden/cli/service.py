@@ -20,7 +20,7 @@ OVERRIDABLE = [reason.value for reason in ClaimReason if reason is not ClaimReas
 
 def register(subparsers: Any) -> None:
     show = subparsers.add_parser("status", help="service state, pause claims, budget spend, last actions")
-    show.add_argument("--actions", type=int, default=10, metavar="N", help="how many recent actions to show")
+    show.add_argument("--actions", type=_count, default=10, metavar="N", help="how many recent actions to show")
     show.set_defaults(handler=_status)
 
     pause = subparsers.add_parser("pause", help="pause the service with a manual claim")
@@ -43,8 +43,16 @@ def register(subparsers: Any) -> None:
     move.set_defaults(handler=_move)
 
     history = subparsers.add_parser("history", help="the action log, newest first")
-    history.add_argument("--limit", type=int, default=30, metavar="N")
+    history.add_argument("--limit", type=_count, default=30, metavar="N", help="how many actions (1 to 1000)")
     history.set_defaults(handler=_history)
+
+
+def _count(text: str) -> int:
+    """A number of rows to show: 1 to 1000 (argparse turns the ValueError into a one-line error)."""
+    number = int(text)
+    if not 1 <= number <= 1000:
+        raise argparse.ArgumentTypeError(f"expected a number from 1 to 1000, got {text}")
+    return number
 
 
 def _status(args: argparse.Namespace) -> int:
@@ -59,14 +67,12 @@ def _status(args: argparse.Namespace) -> int:
     if report.resume_restores:
         print(f"Resume    restores {report.resume_restores} (remembered when Warden paused it)")
     desire = desired_state(report.claims)
-    print(f"Claims    should be {desire.state.value}: {desire.reason}")
-    print(
-        table(
-            ["claim", "reason", "owner", "age", "evidence"],
-            [[c.key, c.reason.value, c.owner, _age(now, c.created_at), _cut(c.evidence, 70)] for c in report.claims],
-            empty="          (no pause claim is active)",
-        )
-    )
+    if report.claims:
+        print(f"Claims    should be {desire.state.value}: {desire.reason}")
+        rows = [[c.key, c.reason.value, c.owner, _age(now, c.created_at), _cut(c.evidence, 70)] for c in report.claims]
+        print(table(["claim", "reason", "owner", "age", "evidence"], rows))
+    else:
+        print(f"Claims    none: the service should be {desire.state.value}")
     if report.budget is not None:
         budget = report.budget
         start, end = budget.period(now)
