@@ -190,12 +190,14 @@ def main() -> int:
 
     from local.account import ACCOUNT_ID, REGION, REPOSITORY, local_servers, seed_account
     from local.demo_images import run_image
+    from local.deployment_events import record_deployed
 
     with local_servers() as servers:
         account = seed_account(servers)
         now = datetime.now(UTC)
         seeded = seed(account, now)
         run_image(account, "latest")
+        record_deployed(account)  # the purge holds every deletion until a deployment is on record
         env = account.env()
         as_moto_answers = run_child(env, "plan")
         page_like_ecr()

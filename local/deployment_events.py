@@ -10,7 +10,11 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from local.account import REPOSITORY, LocalAccount
 from local.events import load_event
+from warden.adapters.dynamodb import StateTable
+from warden.adapters.ecr import EcrImages
+from warden.domain.pipeline import OBSERVED_SOURCE
 
 FUNCTION = "on_deployment"
 
@@ -36,3 +40,14 @@ def operation_event(
         event["time"] = at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     event["id"] = event_id or str(uuid.uuid4())
     return event
+
+
+def record_deployed(account: LocalAccount, tag: str = "latest") -> str:
+    """Records the image `tag` points at as the service's newest deployment, as on_deployment does once App
+    Runner deployed it; returns its digest. The image purge holds every deletion of a service that follows a
+    tag until a deployment is on record (a tag pointing at an image is not one)."""
+    digest = EcrImages(account.client("ecr")).resolve_tag(REPOSITORY, tag)
+    assert digest is not None, f"no image is tagged {tag}"
+    state = StateTable(account.table_name, account.client("dynamodb"))
+    state.record_deployment(account.service_arn, digest, None, datetime.now(UTC), OBSERVED_SOURCE)
+    return digest

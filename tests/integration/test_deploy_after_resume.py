@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from local.account import REPOSITORY, LocalAccount
+from local.account import IMAGE, REPOSITORY, LocalAccount
 from local.invoke import fresh_container
 from warden.settings import get_settings
 from warden.usecases.schedule import Job, run_job
@@ -88,4 +88,35 @@ def test_a_resume_with_the_same_image_deploys_nothing(repository: LocalAccount) 
     run(account, Job.WORKDAY_START, MONDAY_1800 + timedelta(hours=14))
     run(account, Job.RECONCILE, MONDAY_1800 + timedelta(hours=14, minutes=15))
     assert account.service_status() == "RUNNING"
+    assert deployments(account) == 0
+
+
+def auto_deploy_off(account: LocalAccount) -> None:
+    account.client("apprunner").update_service(
+        ServiceArn=account.service_arn,
+        SourceConfiguration={
+            "ImageRepository": {"ImageIdentifier": IMAGE, "ImageRepositoryType": "ECR"},
+            "AutoDeploymentsEnabled": False,
+        },
+    )
+
+
+def test_with_auto_deploy_off_an_image_pushed_while_paused_is_not_deployed(repository: LocalAccount) -> None:
+    account = repository
+    # Given auto-deploy off, and the service running `latest` = v1, paused at the end of the day
+    push_latest(account, "v1")
+    auto_deploy_off(account)
+    run(account, Job.WORKDAY_END, MONDAY_1800)
+    # When CI pushes v2 as `latest` while paused, and the next working day starts
+    v2 = push_latest(account, "v2")
+    run(account, Job.WORKDAY_START, MONDAY_1800 + timedelta(hours=14))
+    # Then the resume notification says v2 is not deployed, and why
+    resumed = account.inbox()[-1]
+    assert "automatic deployments are off" in resumed.body
+    assert v2[:19] in resumed.body
+    # When the reconcile runs after the resume completed
+    assert account.service_status() == "RUNNING"
+    outcome = run(account, Job.RECONCILE, MONDAY_1800 + timedelta(hours=14, minutes=15))
+    # Then no deployment was started: v2, which nobody released, does not go live
+    assert outcome == "converged"
     assert deployments(account) == 0

@@ -11,15 +11,21 @@ from typing import Any
 
 import pytest
 
-from local.account import ACCOUNT_ID, LocalAccount
-from local.demo_images import ConsultationImages, SeededRepository, run_image, seed_consultation_app
-from local.invoke import invoke
+from local.account import ACCOUNT_ID, REPOSITORY, LocalAccount
+from local.demo_images import REGISTRY, ConsultationImages, SeededRepository, run_image, seed_consultation_app
+from local.deployment_events import operation_event
+from local.invoke import fresh_container, invoke
 from local.template import ROOT
 from tests.events import load_event
+from tests.integration.test_deploy_after_resume import ENV as WORKING_HOURS
+from tests.integration.test_deploy_after_resume import MONDAY_1800, push_latest
 from warden.adapters import ecr as ecr_adapter
 from warden.adapters.dynamodb import StateTable
 from warden.adapters.ecr import EcrImages
 from warden.domain.images import BatchResult, DeleteFailure, RepositoryNotFound
+from warden.settings import get_settings
+from warden.usecases.schedule import Job, run_job
+from warden.wiring import schedule_deps
 
 pytestmark = pytest.mark.integration
 
@@ -32,11 +38,26 @@ def purge(account: LocalAccount, event: dict[str, Any] | None = None, **env: str
     return outcome
 
 
+def observe_deployment(account: LocalAccount) -> None:
+    """App Runner's DeploymentCompletedSuccessfully through the real on_deployment, which records the image the
+    service's tag points at as deployed (its report is drained from the inbox). Without a deployment on record
+    the purge of a service that follows a tag holds every deletion."""
+    event = operation_event("deployment-succeeded", service_arn=account.service_arn, at=datetime.now(UTC))
+    assert invoke("on_deployment", event, account.env())["results"][0]["outcome"] == "deployed"
+    account.inbox()
+
+
+def history(account: LocalAccount) -> list[str]:
+    records = StateTable(account.table_name, account.client("dynamodb")).list_deployments(account.service_arn, 10)
+    return [record.digest for record in records]
+
+
 @pytest.fixture
 def seeded(account: LocalAccount) -> ConsultationImages:
-    """Eight months of releases; the service runs v1.1.0, the OLDEST tagged image but one."""
+    """Eight months of releases; the service runs v1.1.0, the OLDEST tagged image but one (its deployment seen)."""
     images = seed_consultation_app(account)
     run_image(account, "v1.1.0")
+    observe_deployment(account)
     return images
 
 
@@ -96,12 +117,11 @@ def test_a_service_running_the_oldest_image_in_the_repository_keeps_it(account: 
     )
     # When a delete run happens
     result = purge(account, IMAGE_PURGE_MODE="delete")
-    # Then the three newer builds are gone and the oldest image stays, recorded as a deployment
+    # Then the three newer builds are gone and the oldest image stays; the purge records no deployment
     assert result["deleted"] == 3
     assert repository.digests() == {oldest}
     assert not set(newer) & repository.digests()
-    history = StateTable(account.table_name, account.client("dynamodb")).list_deployments(account.service_arn, 10)
-    assert [(record.digest, record.tag) for record in history] == [(oldest, None)]
+    assert history(account) == []
     assert "kept: deployed now" in account.inbox()[0].body
 
 
@@ -111,6 +131,7 @@ def test_an_untagged_child_of_a_kept_index_survives_while_an_unreferenced_one_go
     child = repository.image("platform-amd64", days=30)
     stray = repository.image("stray", days=30)
     repository.index("release", "latest", children=[child], days=30)
+    observe_deployment(account)
     # When a delete run happens
     purge(account, IMAGE_PURGE_MODE="delete")
     # Then the child stays because its index is kept, and the stray untagged image goes
@@ -124,9 +145,64 @@ def test_an_image_pulled_recently_stays(account: LocalAccount) -> None:
     repository.image("current", "latest", days=1)
     pulled = repository.image("staging", "feature-x", days=200, pulled_days=3)
     unpulled = repository.image("old", "feature-y", days=200, pulled_days=45)
+    observe_deployment(account)
     purge(account, IMAGE_PURGE_MODE="delete")
     assert pulled in repository.digests()
     assert unpulled not in repository.digests()
+
+
+# --- issue 13 §1: a push to the tag is not a deployment -----------------------------------------------------
+
+
+def pause_for_the_night(account: LocalAccount) -> None:
+    with fresh_container({**account.env(), **WORKING_HOURS}):
+        settings = get_settings()
+        assert run_job(Job.WORKDAY_END, schedule_deps(settings), settings, MONDAY_1800).outcome == "pause"
+    assert account.service_status() == "PAUSED"
+
+
+@pytest.mark.parametrize("keep", ["5", "1"])
+def test_a_paused_service_keeps_the_image_it_resumes_to_however_many_builds_ci_pushes(
+    account: LocalAccount, keep: str
+) -> None:
+    # Given the service runs build-0 (pushed 120 days ago as build-0 and latest, its deployment seen), then pauses
+    repository = SeededRepository.fresh(account)
+    first = repository.image("build-0", "build-0", "latest", days=120)
+    observe_deployment(account)
+    pause_for_the_night(account)
+    # When CI pushes IMAGE_KEEP_DEPLOYED builds to latest while paused, each push running the purge (delete mode)
+    for build in range(1, int(keep) + 1):
+        push_latest(account, f"build-{build}")
+        outcome = purge(
+            account, load_event("purge_images", "ecr-push"), IMAGE_PURGE_MODE="delete", IMAGE_KEEP_DEPLOYED=keep
+        )
+        assert outcome["outcome"] in {"nothing", "purged"}
+    # Then build-0, which App Runner redeploys on resume, is still in ECR (the pushes took latest from it, and
+    # moto drops each untagged intermediate build), and no push counts as a deployment
+    assert first in repository.digests()
+    assert history(account) == [first]
+
+
+def test_with_auto_deploy_off_a_push_does_not_cost_the_running_image(account: LocalAccount) -> None:
+    # Given auto-deploy off, and a service running build-1 (pushed 120 days ago as build-1 and latest, its
+    # deployment seen), K = 1
+    repository = SeededRepository.fresh(account)
+    running = repository.image("build-1", "build-1", "latest", days=120)
+    account.client("apprunner").update_service(
+        ServiceArn=account.service_arn,
+        SourceConfiguration={
+            "ImageRepository": {"ImageIdentifier": f"{REGISTRY}/{REPOSITORY}:latest", "ImageRepositoryType": "ECR"},
+            "AutoDeploymentsEnabled": False,
+        },
+    )
+    observe_deployment(account)
+    # When CI pushes build-2 as latest (App Runner deploys nothing) and the push runs the purge
+    pushed = push_latest(account, "build-2")
+    outcome = purge(account, load_event("purge_images", "ecr-push"), IMAGE_PURGE_MODE="delete", IMAGE_KEEP_DEPLOYED="1")
+    # Then build-1, which still runs, stays, and so does build-2 behind latest
+    assert outcome["outcome"] == "nothing"
+    assert repository.digests() == {running, pushed}
+    assert history(account) == [running]
 
 
 def test_per_item_failures_are_retried_or_reported_and_never_fail_the_run(

@@ -118,8 +118,9 @@ def test_the_current_and_the_previous_k_task_definitions_are_kept_and_the_rest_i
     assert "kept: in task definition consultation-app:39 (rollback target)" in body
     assert "in the last 2 task definitions before the current one (rollback targets): 2" in body
     assert "Rollback target consultation-app:40" in body
-    # and what runs is recorded as an observed deployment, as for App Runner
-    assert [(r.digest, r.tag) for _, r in ecs.state.deployments] == [(digest("v1.4.0"), "v1.4.0")]
+    # and the purge records no deployment: a tag pointing at an image is not one (and an ECS service's history
+    # holds the task-definition revisions its rollback deploys, not image digests)
+    assert ecs.state.deployments == []
 
 
 def test_k_counts_the_revisions_before_the_current_one(ecs: Ecs) -> None:

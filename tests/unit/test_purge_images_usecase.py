@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.fakes import FakeNotifier, FakeService, FakeState
+from warden.domain.claims import Claim, ClaimReason
 from warden.domain.images import (
     DOCKER_MANIFEST,
     OCI_INDEX,
@@ -19,9 +20,13 @@ from warden.domain.images import (
     PurgeTrigger,
     RepositoryNotFound,
 )
+from warden.domain.pipeline import OBSERVED_SOURCE, RELEASE_SOURCE, ROLLBACK_SOURCE
+from warden.domain.retention import Rule
 from warden.domain.service import ServiceSnapshot, ServiceStatus
 from warden.errors import AwsUnavailable, SettingsError
 from warden.settings import ImagePurgeMode, Settings
+from warden.usecases.claims import ClaimDeps, place_claim
+from warden.usecases.converge import PAUSED_IMAGE, PENDING_DEPLOY
 from warden.usecases.purge_images import LISTED_DELETIONS, Outcome, PurgeImagesDeps, prepare_plan, purge_images
 
 NOW = datetime(2026, 11, 20, 3, 30, tzinfo=UTC)
@@ -123,9 +128,12 @@ class Run:
 
 @pytest.fixture
 def run() -> Run:
+    """A service running `current` (latest, v1.4.0), whose deployment on_deployment saw three days ago."""
     registry = FakeRegistry()
     registry.add(image("current", "latest", "v1.4.0", days=3))
-    return Run(registry, FakeService(arn=ARN, status=ServiceStatus.RUNNING), FakeNotifier(), FakeState(), [])
+    state = FakeState()
+    state.record_deployment(ARN, digest("current"), None, NOW - timedelta(days=3), OBSERVED_SOURCE)
+    return Run(registry, FakeService(arn=ARN, status=ServiceStatus.RUNNING), FakeNotifier(), state, [])
 
 
 def settings(**env: str) -> Settings:
@@ -239,18 +247,19 @@ def test_an_explicit_delete_request_overrides_plan_mode(run: Run) -> None:
     assert result.deleted == 5
 
 
-def test_the_running_image_is_protected_and_recorded_as_a_deployment_once(run: Run) -> None:
-    # Given a service running the OLDEST image through its tag v1.0.0
+def test_the_image_the_last_deployment_deployed_is_protected_and_the_purge_records_no_deployment(run: Run) -> None:
+    # Given a service following v1.0.0, whose deployment of the OLDEST image on_deployment saw
     run.registry.add(image("oldest", "v1.0.0", days=400), *old_untagged(2))
     run.image_identifier = f"{REGISTRY}/{REPOSITORY}:v1.0.0"
+    run.state.record_deployment(ARN, digest("oldest"), "v1.0.0", NOW - timedelta(days=1), OBSERVED_SOURCE)
     # When two runs happen
     for _ in range(2):
         purge_images(
             run.deps, settings(IMAGE_PURGE_MODE="delete", IMAGE_KEEP_SEMVER="0"), NOW, trigger=PurgeTrigger.SCHEDULE
         )
-    # Then the running image survives, and the history got it once
+    # Then the running image survives, and the history is as on_deployment left it
     assert digest("oldest") in run.registry.images
-    assert [(r.digest, r.tag) for _, r in run.state.deployments] == [(digest("oldest"), "v1.0.0")]
+    assert [r.digest for _, r in run.state.deployments] == [digest("current"), digest("oldest")]
     assert "kept: deployed now" in run.notifier.sent[0].body
 
 
@@ -259,7 +268,9 @@ def test_a_rollback_target_from_the_history_survives(run: Run) -> None:
     run.state.record_deployment(ARN, digest("previous"), "v1.3.0", NOW - timedelta(days=10), "warden release")
     purge_images(run.deps, settings(IMAGE_PURGE_MODE="delete"), NOW, trigger=PurgeTrigger.SCHEDULE)
     assert digest("previous") in run.registry.images
-    assert f"kept: deployed {NOW - timedelta(days=10):%Y-%m-%d} (rollback target)" in run.notifier.sent[0].body
+    assert (
+        f"kept: deployed {NOW - timedelta(days=10):%Y-%m-%d}, which a rollback would pick" in run.notifier.sent[0].body
+    )
 
 
 def test_an_untagged_child_of_a_kept_index_survives(run: Run) -> None:
@@ -342,3 +353,134 @@ def test_a_missing_repository_is_reported_once_per_run_not_retried(run: Run) -> 
 def test_without_ecr_repository_the_purge_fails_naming_the_variable(run: Run) -> None:
     with pytest.raises(SettingsError, match="ECR_REPOSITORY"):
         purge_images(run.deps, settings(ECR_REPOSITORY=""), NOW, trigger=PurgeTrigger.SCHEDULE)
+
+
+# --- issue 13 §1: a tag pointing at an image is not a deployment -------------------------------------------
+
+
+@dataclass
+class Resolver:
+    """The ImagePort of a resume or pause: the tag in the service's ImageIdentifier, resolved in the registry."""
+
+    registry: FakeRegistry
+
+    def resolve(self, image_identifier: str) -> str | None:
+        return self.registry.resolve_tag(REPOSITORY, image_identifier.rsplit(":", 1)[1])
+
+
+def push(registry: FakeRegistry, name: str, tag: str = "latest", days: float = 0.5) -> None:
+    """CI pushes `name` as `tag`: the tag leaves the image it was on."""
+    for key, listed in list(registry.images.items()):
+        if tag in listed.tags:
+            registry.images[key] = listed.model_copy(update={"tags": tuple(t for t in listed.tags if t != tag)})
+    registry.add(image(name, tag, days=days))
+
+
+def deployed_only(run: Run, name: str, days: float) -> None:
+    """The repository holds `name` as latest, and its deployment is the one deployment on record."""
+    run.registry.images.clear()
+    run.registry.add(image(name, "latest", days=days))
+    run.state.deployments.clear()
+    run.state.record_deployment(ARN, digest(name), None, NOW - timedelta(days=days), OBSERVED_SOURCE)
+
+
+@pytest.mark.parametrize("keep", [5, 1])
+def test_a_paused_service_keeps_the_image_it_resumes_to_however_many_builds_ci_pushes(run: Run, keep: int) -> None:
+    # Given a service that runs build-0 (40 days old, its deployment seen), paused by the budget
+    deployed_only(run, "build-0", days=40)
+    claims = ClaimDeps(run.service, run.state, Resolver(run.registry))
+    claim = Claim.new(ClaimReason.BUDGET, owner="on_budget_alert", evidence="over budget", now=NOW)
+    place_claim(claims, ARN, claim, now=NOW, actor="on_budget_alert", dry_run=False)
+    assert run.service.status is ServiceStatus.PAUSED
+    # When CI pushes IMAGE_KEEP_DEPLOYED builds to latest, each push running the purge in delete mode
+    for n in range(1, keep + 1):
+        push(run.registry, f"build-{n}")
+        env = {"IMAGE_PURGE_MODE": "delete", "IMAGE_KEEP_DEPLOYED": str(keep)}
+        purge_images(run.deps, settings(**env), NOW, trigger=PurgeTrigger.PUSH)
+    # Then build-0, which App Runner redeploys on resume and the paused-image memo names, is still there
+    assert digest("build-0") in run.registry.images
+    assert run.state.get_memo(ARN, PAUSED_IMAGE)["digest"] == digest("build-0")  # type: ignore[index]
+    # and no push was taken for a deployment
+    assert [record.digest for _, record in run.state.deployments] == [digest("build-0")]
+
+
+def test_with_auto_deploy_off_a_push_leaves_the_running_image_alone(run: Run) -> None:
+    # Given auto-deploy off and a service running build-1 (40 days old), the only deployment on record, K = 1
+    run.service.auto_deploy = False
+    deployed_only(run, "build-1", days=40)
+    # When CI pushes build-2 as latest, which deploys nothing, and the push runs the purge
+    push(run.registry, "build-2")
+    env = {"IMAGE_PURGE_MODE": "delete", "IMAGE_KEEP_DEPLOYED": "1"}
+    result = purge_images(run.deps, settings(**env), NOW, trigger=PurgeTrigger.PUSH)
+    # Then build-1 stays, named as what runs, and build-2 stays behind latest
+    assert set(run.registry.images) == {digest("build-1"), digest("build-2")}
+    assert result.deleted == 0
+    plan = prepare_plan(run.deps, settings(**env), NOW)
+    assert plan.running.digest == digest("build-1")
+    assert {d.image.digest: d.rule for d in plan.plan.decisions} == {
+        digest("build-1"): Rule.DEPLOYED_NOW,
+        digest("build-2"): Rule.TRACKED_TAG,
+    }
+    assert len(run.state.deployments) == 1
+
+
+def test_with_no_deployment_on_record_a_service_following_a_tag_holds_every_deletion(run: Run) -> None:
+    # Given a service following latest, expired images, and no deployment on record
+    run.state.deployments.clear()
+    run.registry.add(*old_untagged(3))
+    # When a delete run happens
+    result = purge_images(run.deps, settings(IMAGE_PURGE_MODE="delete"), NOW, trigger=PurgeTrigger.SCHEDULE)
+    # Then nothing is deleted, and the notification says why and how that ends
+    assert result.outcome is Outcome.HELD
+    assert run.registry.delete_calls == []
+    body = run.notifier.sent[0].body
+    assert "no deployment of consultation-app is on record yet" in body
+    assert "warden release" in body
+
+
+def test_a_service_pinned_to_a_digest_runs_that_digest_without_any_history(run: Run) -> None:
+    run.state.deployments.clear()
+    run.registry.add(image("pinned", days=400), *old_untagged(2))
+    run.image_identifier = f"{REGISTRY}/{REPOSITORY}@{digest('pinned')}"
+    result = purge_images(run.deps, settings(IMAGE_PURGE_MODE="delete"), NOW, trigger=PurgeTrigger.SCHEDULE)
+    assert result.deleted == 2
+    assert set(run.registry.images) == {digest("pinned"), digest("current")}
+
+
+def test_the_images_a_pending_deployment_names_stay(run: Run) -> None:
+    # Given a deployment Warden has pending: a rollback to `target` made while paused, the service resumed to
+    # `resumed`, and the tag pointed at `earlier` when the rollback was decided; all untagged and old
+    run.registry.add(*(image(name, days=200) for name in ("target", "resumed", "earlier")), *old_untagged(2))
+    pending = {"image": f"{REGISTRY}/{REPOSITORY}:latest", "since": NOW.isoformat()}
+    pending |= {"to": digest("target"), "resumed": digest("resumed"), "from": digest("earlier")}
+    run.state.put_memo(ARN, PENDING_DEPLOY, pending)
+    # When a delete run happens with K = 1
+    env = {"IMAGE_PURGE_MODE": "delete", "IMAGE_KEEP_DEPLOYED": "1"}
+    result = purge_images(run.deps, settings(**env), NOW, trigger=PurgeTrigger.SCHEDULE)
+    # Then only the two strays go
+    assert result.deleted == 2
+    assert {digest("target"), digest("resumed"), digest("earlier")} <= set(run.registry.images)
+    assert "kept: a deployment Warden has pending deploys it" in run.notifier.sent[0].body
+
+
+def test_while_a_rollback_waits_to_deploy_the_image_before_it_is_the_one_that_runs(run: Run) -> None:
+    # Given a rollback to `target` recorded an hour ago whose deployment is still pending (App Runner was busy)
+    run.registry.add(image("target", days=200))
+    run.state.record_deployment(ARN, digest("target"), "v1.3.0", NOW - timedelta(hours=1), ROLLBACK_SOURCE)
+    run.state.put_memo(ARN, PENDING_DEPLOY, {"image": "latest", "from": "", "to": digest("target"), "since": ""})
+    # When the purge plans
+    plan = prepare_plan(run.deps, settings(IMAGE_KEEP_DEPLOYED="1"), NOW)
+    # Then what runs is the deployment before it, and both stay
+    assert plan.running.digest == digest("current")
+    assert plan.plan.deletions == ()
+
+
+def test_with_k_1_the_image_a_rollback_would_pick_still_stays(run: Run) -> None:
+    # Given the history: `previous` (untagged, 300 days old) deployed before `current`, and K = 1
+    run.registry.add(image("previous", days=300), *old_untagged(2))
+    run.state.record_deployment(ARN, digest("previous"), "v1.3.0", NOW - timedelta(days=10), RELEASE_SOURCE)
+    env = {"IMAGE_PURGE_MODE": "delete", "IMAGE_KEEP_DEPLOYED": "1"}
+    # When a delete run happens
+    purge_images(run.deps, settings(**env), NOW, trigger=PurgeTrigger.SCHEDULE)
+    # Then `previous`, which `warden rollback` would go back to, stays; the strays go
+    assert set(run.registry.images) == {digest("current"), digest("previous")}

@@ -1,9 +1,10 @@
 """Retention, checked over thousands of random repositories and deployment histories.
 
 Three properties a purge must never break: nothing protected is ever planned for deletion (and every
-image gets exactly one decision), including every image an ECS service's task definitions name; the
-plan does not depend on the order ECR lists images in; and a plan applied and planned again deletes
-nothing more.
+image gets exactly one decision), including every image an ECS service's task definitions name, what a
+paused service resumes to and a pending deployment's images; the plan does not depend on the order ECR
+lists images in; and a plan applied and planned again deletes nothing more. And `rollback_picks` holds
+whatever a rollback picks from a history, wherever the tag points when it runs.
 """
 
 from __future__ import annotations
@@ -18,8 +19,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from warden.domain.images import DOCKER_MANIFEST, OCI_INDEX, ImageInfo, best_semver
+from warden.domain.pipeline import RELEASE_SOURCE, ROLLBACK_SOURCE, choose_rollback_target
 from warden.domain.records import DeploymentRecord
-from warden.domain.retention import Protected, Protection, RetentionPlan, RetentionPolicy, Rule, plan_retention
+from warden.domain.retention import (
+    Protected,
+    Protection,
+    RetentionPlan,
+    RetentionPolicy,
+    Rule,
+    plan_retention,
+    rollback_picks,
+)
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 # Several spellings of one version on purpose (v1.0.0 and 1.0.0 tie), pre-releases, and non-semver tags.
@@ -107,8 +117,13 @@ def build_case(count: int, seed: bytes, policy: RetentionPolicy) -> Case:
         Protected(digest=rng.choice(known), why=f"in task definition app:{40 - n} (rollback target)")
         for n in range(rng.randrange(6) if ecs else 0)
     )
+    next_up = tuple(
+        Protected(digest=rng.choice(known), why="the paused service resumes to it") for _ in range(rng.randrange(3))
+    )
     protection = Protection(
         running_digest=rng.choice(known) if rng.random() < 0.75 else None,
+        next_up=next_up,
+        rollback_targets=rollback_picks(sorted(deployments, key=lambda r: r.at, reverse=True)),
         also_running=also_running,
         tracked_tag=rng.choice(TAG_POOL) if rng.random() < 0.6 else None,
         task_definitions=task_definitions,
@@ -136,7 +151,8 @@ def protected_digests(case: Case) -> set[str]:
     """The keep rules restated plainly, independent of the implementation (children are checked apart)."""
     images, protection, policy = case.images, case.protection, case.policy
     protected = {protection.running_digest} if protection.running_digest else set()
-    protected |= {named.digest for named in (*protection.also_running, *protection.task_definitions)}
+    named = (*protection.also_running, *protection.next_up, *protection.task_definitions, *protection.rollback_targets)
+    protected |= {item.digest for item in named}
     for tag in {protection.tracked_tag, "latest"} - {None}:
         protected |= {image.digest for image in images if tag in image.tags}
     newest: list[str] = []
@@ -189,7 +205,7 @@ def test_nothing_protected_is_ever_planned_for_deletion_and_every_image_has_one_
         if decision.image.digest in named and decision.rule is Rule.TASK_DEFINITION:
             assert decision.reason.startswith("kept: in task definition app:")
         if decision.image.digest in named:
-            assert decision.rule in {Rule.DEPLOYED_NOW, Rule.TRACKED_TAG, Rule.TASK_DEFINITION}
+            assert decision.rule in {Rule.DEPLOYED_NOW, Rule.NEXT_UP, Rule.TRACKED_TAG, Rule.TASK_DEFINITION}
     # and a hold deletes nothing
     if case.protection.hold:
         assert gone == set()
@@ -230,3 +246,26 @@ def test_a_plan_applied_and_planned_again_deletes_nothing_more(case: Case) -> No
     # Then it deletes nothing, and every image kept keeps its reason
     assert again.deletions == ()
     assert {d.image.digest: d.reason for d in again.decisions} == {d.image.digest: d.reason for d in plan.kept}
+
+
+sources = st.sampled_from([RELEASE_SOURCE, ROLLBACK_SOURCE, "observed by on_deployment", "resume"])
+histories = st.lists(st.tuples(st.integers(0, 6), sources), max_size=14).map(
+    lambda drawn: [
+        DeploymentRecord(digest=digest(number), tag=None, at=NOW - timedelta(hours=hours), source=source)
+        for hours, (number, source) in enumerate(drawn)
+    ]
+)
+
+
+@settings(FAST, max_examples=1500)
+@given(histories, st.one_of(st.none(), st.integers(0, 8).map(digest)))
+def test_whatever_the_tag_points_at_a_rollbacks_pick_is_among_the_kept_rollback_picks(
+    history: list[DeploymentRecord], tag_points_at: str | None
+) -> None:
+    # Given a history (newest first, rollbacks among the releases) and wherever the tracked tag points now
+    # When a rollback picks its target, and the purge computes what to keep
+    target = choose_rollback_target(history, tag_points_at)
+    kept = {item.digest for item in rollback_picks(history)}
+    # Then the target is kept, and no more than the two a rollback can ever pick are
+    assert target is None or target.digest in kept
+    assert len(kept) <= 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
 
@@ -39,6 +40,13 @@ class DeploymentRecord(BaseModel):
     tag: str | None
     at: datetime
     source: str  # who saw or made it, e.g. "observed by purge_images", "warden release"
+
+
+def newest_deployed(history: Sequence[DeploymentRecord], pending_to: str | None = None) -> DeploymentRecord | None:
+    """The newest deployment of `history` (newest first) that has happened: release and rollback record theirs
+    when they move the tag, so while their deployment is still pending (`pending_to`, the image of Warden's
+    pending deployment) the service runs the one before it."""
+    return next((record for record in history if record.digest != pending_to), None)
 
 
 class EventStatus(StrEnum):

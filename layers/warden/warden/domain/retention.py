@@ -5,17 +5,25 @@ image gets exactly one decision with a reason a person can read, and the plan is
 same images in any order give the same plan, and applying a plan and planning again deletes nothing
 more (every reason to keep an image survives the deletion of the others).
 
+"Deployed" means a deployment of the digest was seen (App Runner's operation events, Warden's own release,
+rollback or resume), never that a tag points at it: a push to `latest` with auto-deploy off, or to a paused
+service, deploys nothing (AWS-FACTS §4.4), and the image that runs is then one no tag may name any more.
+
 The rules, in the order their reasons are reported (an image is kept by the first that applies):
-1. deployed now: the digest the service runs (its tag resolved through ECR, or its `@sha256:` digest),
-   and on ECS every image of this repository that the service's current task definitions name;
-2. behind the service's tag, and behind `latest`: whatever those tags point at in the listing;
-3. in a recent task definition (ECS): the images of the K task-definition revisions before the current
+1. deployed now: the digest the service runs (App Runner: the newest deployment on record, or the
+   `@sha256:` digest its ImageIdentifier pins), and on ECS every image of this repository that the
+   service's current task definitions name;
+2. resumes to or deploys next: the image a paused service resumes to (App Runner redeploys the version
+   from before the pause), and the images of a deployment Warden has pending;
+3. behind the service's tag, and behind `latest`: whatever those tags point at in the listing;
+4. in a recent task definition (ECS): the images of the K task-definition revisions before the current
    one, which are what a rollback of an ECS service goes back to;
-4. rollback targets: the last K distinct digests of the deployment history;
-5. the newest N semver-tagged images, ordered by version (not by push date);
-6. pulled within P days, where ECR recorded a pull;
+5. rollback targets: every digest a rollback could pick from the history (`rollback_picks`), and the
+   last K distinct digests of the deployment history;
+6. the newest N semver-tagged images, ordered by version (not by push date);
+7. pulled within P days, where ECR recorded a pull;
 then age: untagged images older than U days and tagged images older than A days go, younger ones stay
-("too recent"); and finally 7. every manifest a kept index refers to (its children, usually untagged)
+("too recent"); and finally 8. every manifest a kept index refers to (its children, usually untagged)
 stays, whatever the age rules said. Deletion is by digest, which removes all of an image's tags, so
 one tag that a rule protects keeps the whole image.
 
@@ -32,6 +40,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from warden.domain.images import ImageInfo, best_semver, short_digest
+from warden.domain.pipeline import choose_rollback_target
 from warden.domain.records import DeploymentRecord
 
 LATEST = "latest"
@@ -65,12 +74,16 @@ class Protection(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     running_digest: str | None = None
+    # What a paused service resumes to and what a deployment Warden has pending deploys, each saying which.
+    next_up: tuple[Protected, ...] = ()
     # More images deployed now, each saying where it runs (ECS: every container of the current task definitions).
     also_running: tuple[Protected, ...] = ()
     tracked_tag: str | None = None  # the tag in the service's ImageIdentifier (`latest` is always kept too)
     # ECS rollback targets: the images of the previous task-definition revisions, newest first (the caller
     # has already cut them to the last K); the first reason given for a digest is the one reported.
     task_definitions: tuple[Protected, ...] = ()
+    # Every digest a rollback could pick from the history (`rollback_picks`), whatever K is.
+    rollback_targets: tuple[Protected, ...] = ()
     deployments: tuple[DeploymentRecord, ...] = ()  # any order; the newest K distinct digests are kept
     hold: str | None = None  # set: nothing is deleted, and this says why
 
@@ -99,6 +112,7 @@ class Rule(StrEnum):
     """Why an image stays or goes; the notification counts images per rule, in this order."""
 
     DEPLOYED_NOW = "deployed now"
+    NEXT_UP = "resumed to or deployed next"
     TRACKED_TAG = "behind the service's tag or latest"
     TASK_DEFINITION = "in a recent task definition"
     ROLLBACK_TARGET = "rollback target"
@@ -178,6 +192,8 @@ def plan_retention(
         keep(protection.running_digest, Rule.DEPLOYED_NOW, "kept: deployed now")
     for running in protection.also_running:
         keep(running.digest, Rule.DEPLOYED_NOW, f"kept: {running.why}")
+    for coming in protection.next_up:
+        keep(coming.digest, Rule.NEXT_UP, f"kept: {coming.why}")
     tracked = [tag for tag in (protection.tracked_tag, LATEST) if tag]
     for tag in dict.fromkeys(tracked):
         reason = "kept: behind latest" if tag == LATEST else f"kept: behind {tag} (the service's tag)"
@@ -186,6 +202,8 @@ def plan_retention(
                 keep(image.digest, Rule.TRACKED_TAG, reason)
     for target in protection.task_definitions:
         keep(target.digest, Rule.TASK_DEFINITION, f"kept: {target.why}")
+    for target in protection.rollback_targets:
+        keep(target.digest, Rule.ROLLBACK_TARGET, f"kept: {target.why}")
     for digest, at in _last_deployed(protection.deployments, policy.keep_deployed):
         keep(digest, Rule.ROLLBACK_TARGET, f"kept: deployed {at:%Y-%m-%d} (rollback target)")
     for image, tag in _newest_semver(ordered, policy.keep_semver):
@@ -242,6 +260,28 @@ def plan_retention(
         Decision(image=image, rule=decided[image.digest][0], reason=decided[image.digest][1]) for image in ordered
     )
     return RetentionPlan(decisions=decisions, missing_children=tuple(sorted(missing)), notes=tuple(notes))
+
+
+def rollback_picks(history: Sequence[DeploymentRecord]) -> tuple[Protected, ...]:
+    """Every digest a rollback could pick from `history` (newest first, as the rollback reads it), whatever the
+    tracked tag points at when it runs: `choose_rollback_target` skips only that one digest, so its pick is one
+    of the first two it finds eligible. Kept whatever K is, so `warden rollback` and the automatic rollback
+    never find their target deleted."""
+    currents: list[str | None] = [None, *dict.fromkeys(record.digest for record in history)]
+    # A tag that points at a digest no deployment has (a push not deployed yet): the rollback skips none.
+    currents.append(_undeployed_digest(history))
+    picks: dict[str, Protected] = {}
+    for current in currents:
+        target = choose_rollback_target(history, current)
+        if target is not None and target.digest not in picks:
+            when = f"deployed {target.deployed_at:%Y-%m-%d}" if target.deployed_at else "deployed before"
+            picks[target.digest] = Protected(digest=target.digest, why=f"{when}, which a rollback would pick")
+    return tuple(picks.values())
+
+
+def _undeployed_digest(history: Sequence[DeploymentRecord]) -> str:
+    taken = {record.digest for record in history}
+    return next(candidate for n in range(len(taken) + 1) if (candidate := f"sha256:not-deployed-{n}") not in taken)
 
 
 def _unique(images: Iterable[ImageInfo]) -> list[ImageInfo]:

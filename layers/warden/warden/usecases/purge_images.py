@@ -1,9 +1,16 @@
 """`purge_images`: keep the app's ECR repository small without ever deleting what runs or a rollback target.
 
-One run: find the image the service runs (its tag resolved through ECR), list the repository, read
-the deployment history, plan (domain/retention.py), then, only in `delete` mode and without DRY_RUN,
-delete by digest in batches of at most 100, reading each batch's per-item failures. The run is
-recorded in the action log and ends in one summary notification (`images.plan` or `images.purged`).
+One run: read the deployment history, find the image the service runs, list the repository, plan
+(domain/retention.py), then, only in `delete` mode and without DRY_RUN, delete by digest in batches of at
+most 100, reading each batch's per-item failures. The run is recorded in the action log and ends in one
+summary notification (`images.plan` or `images.purged`).
+
+What an App Runner service runs is the digest its ImageIdentifier pins, else the newest deployment on record
+(on_deployment records what App Runner deploys; release, rollback and the reconcile record Warden's own); never
+what its tag resolves to now, because a push deploys nothing with auto-deploy off or while the service is
+paused (AWS-FACTS §4.4). The purge itself records no deployment. A paused service resumes to the image the
+`paused_image` memo names, and a deployment Warden has pending (the `pending_deploy` memo) deploys the image it
+names: both stay, and so does every image a rollback could pick from the history, whatever K is.
 
 An ECS service (deps carry a TaskDefinitionsPort) runs several containers and rolls back to an earlier
 revision of its task-definition family, so there every image of this repository named by the task
@@ -11,13 +18,13 @@ definitions its deployments run now is "deployed now", and the images of the K r
 current one (K = IMAGE_KEEP_DEPLOYED) are kept as "in a recent task definition". A tag is resolved to
 the digest it points at now (what a task started now, or a rollback to that revision, would pull); a
 `@sha256:` reference is a digest already; containers whose image is in another registry (sidecars such
-as a log router) are ignored with a note. Tasks started before a tag moved may still run the digest it
-had then: the deployment history (each run records the digest it saw running) keeps those.
+as a log router) are ignored with a note.
 
 Safety first:
-- when Warden cannot tell which image runs (the service is missing, its tag points at nothing, a
-  current task definition cannot be read), the plan keeps everything and says why; an older task
-  definition whose tag points at nothing is only a note (a rollback to it would fail to pull anyway);
+- when Warden cannot tell which image runs (the service is missing, its tag points at nothing, no deployment
+  of an App Runner service that follows a tag is on record yet, a current task definition cannot be read),
+  the plan keeps everything and says why; an older task definition whose tag points at nothing is only a
+  note (a rollback to it would fail to pull anyway);
 - runs of the same repository never overlap (a lock in the state table): an ECR push during the daily
   run is ignored, not run twice;
 - indexes are deleted before other images, so ECR never refuses a child as still referenced by an
@@ -49,7 +56,7 @@ from warden.domain.images import (
     short_digest,
 )
 from warden.domain.notification import Notification, Severity, render
-from warden.domain.records import DeploymentRecord
+from warden.domain.records import DeploymentRecord, newest_deployed
 from warden.domain.retention import (
     Decision,
     Protected,
@@ -59,16 +66,17 @@ from warden.domain.retention import (
     Rule,
     TaskDefinitionImages,
     plan_retention,
+    rollback_picks,
 )
 from warden.domain.service import ServiceSnapshot, ServiceStatus
 from warden.errors import AwsUnavailable, EventInProgress, ServiceNotFound, SettingsError
 from warden.observability import count, logger
 from warden.settings import ImagePurgeMode, ServiceKind, Settings
-from warden.usecases.converge import record_action
+from warden.usecases.converge import PAUSED_IMAGE, PENDING_DEPLOY, record_action
 from warden.usecases.ports import NotifierPort, RegistryPort, ServiceReaderPort, StatePort, TaskDefinitionsPort
+from warden.usecases.rollback import HISTORY_DEPTH
 
 ACTOR = "purge_images"
-OBSERVED = f"observed by {ACTOR}"  # the source of a deployment this job saw running, not one it made
 BATCH_LIMIT = 100
 LOCK_SECONDS = 300  # the function's timeout: a lock left by a crashed run expires with it
 MAX_RETRIES = 2  # per-item failures with a retryable code are tried at most twice more
@@ -124,7 +132,6 @@ class PreparedPlan(BaseModel):
     policy: RetentionPolicy
     plan: RetentionPlan
     deployments: tuple[DeploymentRecord, ...]
-    new_deployment: bool  # the running digest is not the newest in the history yet
 
 
 class DeletionReport(BaseModel):
@@ -199,23 +206,24 @@ def prepare_plan(deps: PurgeImagesDeps, settings: Settings, now: datetime) -> Pr
     """Reads what runs, the images and the history, and plans. Changes nothing (the CLI's `--plan`)."""
     repository = require_repository(settings)
     policy = policy_of(settings)
-    seen = _running_image(deps, settings, repository, policy.keep_deployed)
+    arn = settings.service.arn
+    history = deps.state.list_deployments(arn, limit=max(HISTORY_DEPTH, 4 * policy.keep_deployed))
+    pending = deps.state.get_memo(arn, PENDING_DEPLOY) or {}
+    # Release and rollback record their deployment before it happens: while it is pending, the one before runs.
+    deployed = newest_deployed(history, pending.get("to"))
+    seen = _running_image(deps, settings, repository, policy.keep_deployed, deployed)
     running = seen.running
     images = deps.registry.list_images(repository)
-    history = deps.state.list_deployments(settings.service.arn, limit=max(50, 4 * policy.keep_deployed))
-    new_deployment = bool(running.digest and running.in_repository) and (
-        not history or history[0].digest != running.digest
-    )
-    deployments = list(history)
-    if new_deployment and running.digest:
-        deployments.insert(0, DeploymentRecord(digest=running.digest, tag=running.tag, at=now, source=OBSERVED))
     protection = Protection(
         # On ECS every container's image is named in also_running, each with its task definition.
         running_digest=None if deps.task_definitions is not None else running.digest,
+        next_up=_next_up(deps.state, arn),
         also_running=seen.also_running,
         tracked_tag=running.tag if running.in_repository else None,
         task_definitions=seen.task_definitions,
-        deployments=tuple(deployments),
+        # The rollback reads the newest HISTORY_DEPTH records: its pick is one of these, however small K is.
+        rollback_targets=rollback_picks(history[:HISTORY_DEPTH]),
+        deployments=tuple(history),
         hold=seen.hold,
     )
     children: dict[str, tuple[str, ...]] = {}
@@ -235,9 +243,24 @@ def prepare_plan(deps: PurgeImagesDeps, settings: Settings, now: datetime) -> Pr
         notes=seen.notes,
         policy=policy,
         plan=plan,
-        deployments=tuple(deployments),
-        new_deployment=new_deployment,
+        deployments=tuple(history),
     )
+
+
+def _next_up(state: StatePort, service_arn: str) -> tuple[Protected, ...]:
+    """The images the memos of converge.py name: what a paused service resumes to, and a pending deployment's."""
+    paused = state.get_memo(service_arn, PAUSED_IMAGE) or {}
+    pending = state.get_memo(service_arn, PENDING_DEPLOY) or {}
+    named = [
+        (
+            paused.get("digest"),
+            "the paused service resumes to it (the version deployed before the pause)",
+        ),
+        (pending.get("to"), "a deployment Warden has pending deploys it"),
+        (pending.get("resumed"), "the service runs it until Warden's pending deployment starts"),
+        (pending.get("from"), "the tag pointed at it when Warden's pending deployment was decided"),
+    ]
+    return tuple(Protected(digest=digest, why=why) for digest, why in named if digest)
 
 
 def purge_images(
@@ -280,9 +303,6 @@ def _run(
         return _repository_missing(deps, settings, now, repository, trigger, mode, str(missing))
     plan = prepared.plan
     arn = settings.service.arn
-    if prepared.new_deployment and prepared.running.digest:
-        # History builds up from what the service runs, even before a release pipeline records deploys.
-        deps.state.record_deployment(arn, prepared.running.digest, prepared.running.tag, now, OBSERVED)
     report = _delete(deps, repository, plan) if mode is ImagePurgeMode.DELETE and plan.deletions else None
     outcome, reason = _summary(prepared, mode, why_not, report)
     logger.info(
@@ -336,7 +356,9 @@ def _run(
     )
 
 
-def _running_image(deps: PurgeImagesDeps, settings: Settings, repository: str, keep: int) -> Seen:
+def _running_image(
+    deps: PurgeImagesDeps, settings: Settings, repository: str, keep: int, deployed: DeploymentRecord | None
+) -> Seen:
     """What the service runs (and, on ECS, may roll back to), with a hold reason when what runs cannot be told
     (then nothing is deleted)."""
     gone = f"the guarded service {settings.service.name} was not found, so Warden cannot tell which image it runs"
@@ -346,7 +368,7 @@ def _running_image(deps: PurgeImagesDeps, settings: Settings, repository: str, k
             history = deps.task_definitions.task_definition_history(settings.service.arn, previous=keep)
             seen = _task_definition_images(history, deps, settings, repository, keep)
         else:
-            running, hold = _image_of(snapshot, deps, settings, repository)
+            running, hold = _image_of(snapshot, deps, settings, repository, deployed)
             seen = Seen(running=running, hold=hold)
     except ServiceNotFound:
         return Seen(running=RunningImage(description="unknown: the service was not found"), hold=gone)
@@ -479,8 +501,14 @@ def _task_definition_images(
 
 
 def _image_of(
-    snapshot: ServiceSnapshot, deps: PurgeImagesDeps, settings: Settings, repository: str
+    snapshot: ServiceSnapshot,
+    deps: PurgeImagesDeps,
+    settings: Settings,
+    repository: str,
+    deployed: DeploymentRecord | None,
 ) -> tuple[RunningImage, str | None]:
+    """App Runner: the digest the ImageIdentifier pins, else the newest deployment on record (the tag is shown,
+    and kept by its own rule, but a push to it deploys nothing with auto-deploy off or while paused)."""
     identifier = snapshot.image_identifier
     if identifier is None:
         return RunningImage(description="no ECR image (the service does not run an image repository)"), None
@@ -514,10 +542,28 @@ def _image_of(
             tag=tag,
             in_repository=True,
         ), hold
+    if deployed is None:
+        hold = (
+            f"no deployment of {snapshot.name} is on record yet, so Warden cannot tell which image it runs "
+            f"({repository}:{tag} points at {short_digest(digest)}, but a push deploys nothing with auto-deploy off, "
+            "and a failed deployment leaves the image before it running); the purge deletes nothing until one is "
+            "recorded: any App Runner deployment (on_deployment records it), `warden release` or `warden rollback`"
+        )
+        return RunningImage(
+            description=f"{repository}:{tag} = {digest} (no deployment on record yet)",
+            identifier=identifier,
+            digest=digest,
+            tag=tag,
+            in_repository=True,
+        ), hold
     return RunningImage(
-        description=f"{repository}:{tag} = {digest}",
+        description=(
+            f"{short_digest(deployed.digest)}{f' ({deployed.tag})' if deployed.tag else ''}: the newest deployment "
+            f"on record ({deployed.at:%Y-%m-%d %H:%M} UTC, {deployed.source}); "
+            f"{repository}:{tag} = {short_digest(digest)}"
+        ),
         identifier=identifier,
-        digest=digest,
+        digest=deployed.digest,
         tag=tag,
         in_repository=True,
     ), None
@@ -611,9 +657,10 @@ def _summary(
 
 _KEEP_LABELS = {
     Rule.DEPLOYED_NOW: "deployed now",
+    Rule.NEXT_UP: "resumed to after the pause, or deployed next",
     Rule.TRACKED_TAG: "behind the service's tag or latest",
     Rule.TASK_DEFINITION: "in the last {keep_deployed} task definitions before the current one (rollback targets)",
-    Rule.ROLLBACK_TARGET: "rollback targets (the last {keep_deployed} deployments)",
+    Rule.ROLLBACK_TARGET: "rollback targets (what a rollback would pick, and the last {keep_deployed} deployments)",
     Rule.SEMVER: "newest {keep_semver} semver releases",
     Rule.PULLED: "pulled within {keep_pulled_days} days",
     Rule.INDEX_CHILD: "children of kept indexes",
@@ -621,7 +668,7 @@ _KEEP_LABELS = {
     Rule.CHILDREN_UNKNOWN: "held: a kept index's children are unknown",
     Rule.HOLD: "held: the running image is unknown",
 }
-_NAMED_RULES = (Rule.DEPLOYED_NOW, Rule.TRACKED_TAG, Rule.TASK_DEFINITION, Rule.ROLLBACK_TARGET)
+_NAMED_RULES = (Rule.DEPLOYED_NOW, Rule.NEXT_UP, Rule.TRACKED_TAG, Rule.TASK_DEFINITION, Rule.ROLLBACK_TARGET)
 
 
 def _notification(
@@ -711,10 +758,11 @@ def _image_line(decision: Decision) -> str:
 
 def _history_lines(prepared: PreparedPlan) -> list[str]:
     known = len(prepared.deployments)
-    recorded = " (the running image was just recorded as the newest)" if prepared.new_deployment else ""
     return [
-        f"Deployment history: {known} deployment{'s' if known != 1 else ''} known{recorded}. The last "
-        f"{prepared.policy.keep_deployed} distinct images deployed are kept as rollback targets."
+        f"Deployment history: {known} deployment{'s' if known != 1 else ''} on record (deployments "
+        "on_deployment saw, and Warden's releases and rollbacks; a push that deployed nothing is not "
+        f"one). Every image a rollback could pick, and the last {prepared.policy.keep_deployed} distinct "
+        "images deployed, are kept as rollback targets."
     ]
 
 
@@ -771,7 +819,8 @@ def _next_lines(settings: Settings, mode: ImagePurgeMode, report: DeletionReport
     if report is not None:
         return [
             "Deleted images cannot be restored; rebuild and push one from source if you need it again.",
-            "An image stays while it runs, is among the last deployments"
+            "An image stays while it runs (or a paused service resumes to it), a pending deployment names it, a "
+            "rollback would pick it or it is among the last deployments"
             + (" or in one of the last task definitions" if settings.service.kind is ServiceKind.ECS else "")
             + ", carries latest or one of the newest semver tags, or was pulled recently.",
         ]
