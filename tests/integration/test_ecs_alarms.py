@@ -18,6 +18,14 @@ pytestmark = pytest.mark.integration
 
 FIRED = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=30)
 PAUSE_CPU = {"ALARM_ACTIONS": "*-cpu=pause"}
+# The load balancer and target group of the stack's -5xx-rate, -p99-latency and -no-instances alarms (the
+# fixtures' dimensions), as template.yaml passes them to on_alarm.
+LOAD_BALANCED = {
+    "LOAD_BALANCER_ARN": "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/consultation-app/"
+    "50dc6c495c0c9188",
+    "TARGET_GROUP_ARN": "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/consultation-app/"
+    "73e2d6bc24d8a067",
+}
 
 
 @pytest.fixture
@@ -104,17 +112,34 @@ def test_an_alarm_on_another_ecs_service_changes_nothing(ecs_account: LocalAccou
     assert account.claims() == []
     (received,) = account.inbox()
     assert received.attributes == {"event": "alarm.other_service", "severity": "critical"}
+    assert received.subject.startswith("[warden] ALARM ECS service consultation-app in cluster staging:")
     assert (
-        "Nothing: the alarm watches ECS service consultation-app in cluster staging, not the guarded ECS service "
-        "consultation-app in cluster prod."
+        "the alarm watches ECS service consultation-app in cluster staging, not the guarded ECS service "
+        "consultation-app in cluster prod"
     ) in received.body
+
+
+def test_a_load_balancer_alarm_on_another_target_group_never_pauses_the_ecs_service(
+    ecs_account: LocalAccount,
+) -> None:
+    # Given every alarm mapped to pause, and the stack's target group configured
+    account = ecs_account
+    event = alarm_event("sns-alb-5xx-rate-alarm", changed_at=FIRED)
+    sns = event["Records"][0]["Sns"]
+    sns["Message"] = sns["Message"].replace("targetgroup/consultation-app/", "targetgroup/billing-api/")
+    # When the 5xx alarm of another target group behind the same load balancer fires
+    result = deliver(account, event, ALARM_ACTIONS="*=pause", **LOAD_BALANCED)
+    # Then the service keeps its tasks, and no claim is placed
+    assert result["outcome"] == "other_service"
+    assert ecs_state(account) == (3, 2, 5)
+    assert account.claims() == []
 
 
 def test_the_load_balancer_latency_alarm_is_reported_in_milliseconds_and_only_notifies_by_default(
     ecs_account: LocalAccount,
 ) -> None:
     account = ecs_account
-    result = deliver(account, alarm_event("sns-alb-p99-latency-alarm", changed_at=FIRED))
+    result = deliver(account, alarm_event("sns-alb-p99-latency-alarm", changed_at=FIRED), **LOAD_BALANCED)
     assert result["outcome"] == "notified"
     assert ecs_state(account) == (3, 2, 5)
     (received,) = account.inbox()

@@ -10,7 +10,8 @@ import pytest
 from local.account import LocalAccount
 from local.alarm_events import alarm_event
 from local.invoke import invoke
-from tests.events import budget_message, sns_event
+from tests.events import budget_message, load_event, sns_event
+from warden.adapters.dynamodb import StateTable
 from warden.errors import SettingsError
 
 pytestmark = pytest.mark.integration
@@ -114,3 +115,50 @@ def test_a_message_that_is_no_alarm_is_forwarded_verbatim(account: LocalAccount)
 def test_a_bad_alarm_actions_setting_fails_naming_the_variable(account: LocalAccount) -> None:
     with pytest.raises(SettingsError, match="ALARM_ACTIONS"):
         deliver(account, fired(account), ALARM_ACTIONS="warden-5xx-rate=reboot")
+
+
+def test_an_alarm_named_with_255_four_byte_characters_pauses_and_recovers_through_dynamodb(
+    account: LocalAccount,
+) -> None:
+    # Given an alarm whose name is 255 four-byte characters (1,020 bytes), every alarm mapped to pause
+    name = "🔥" * 255
+    env = {"ALARM_ACTIONS": "*=pause"}
+    # When it fires and returns to OK
+    fired_result = deliver(account, fired(account, alarm_name=name), **env)
+    ok = alarm_event(
+        "sns-5xx-rate-ok", service_arn=account.service_arn, changed_at=FIRED + timedelta(minutes=20), alarm_name=name
+    )
+    (claim,) = account.claims()
+    ok_result = deliver(account, ok, **env)
+    # Then DynamoDB took every key (no ValidationException): the claim was stored under a hashed key that
+    # fits a sort key, found again by the OK, and cleared
+    assert (fired_result["outcome"], ok_result["outcome"]) == ("paused", "recovered")
+    assert len(claim["SK"].encode("utf-8")) <= 1024
+    assert claim["SK"].startswith("CLAIM#alarm#🔥")
+    assert account.claims() == []
+    assert account.service_status() == "RUNNING"
+
+
+def test_the_state_memo_moves_only_forward_in_one_conditional_write(account: LocalAccount) -> None:
+    # Given the OK of 10:25 remembered as the alarm's newest state
+    table = StateTable(account.table_name, account.client("dynamodb"))
+    arn, memo = account.service_arn, "alarm-state#warden-5xx-rate"
+    assert table.advance_memo(arn, memo, {"state": "OK"}, order=1025, token="ok")
+    # When the ALARM of 10:05 tries to write, Then DynamoDB refuses it and the OK stays
+    assert not table.advance_memo(arn, memo, {"state": "ALARM"}, order=1005, token="alarm")
+    # And another change of the same moment is refused too; a retry of the OK itself passes
+    assert not table.advance_memo(arn, memo, {"state": "ALARM"}, order=1025, token="alarm")
+    assert table.advance_memo(arn, memo, {"state": "OK"}, order=1025, token="ok")
+    assert table.get_memo(arn, memo) == {"state": "OK"}
+    # When a later change arrives, Then it moves the memo on
+    assert table.advance_memo(arn, memo, {"state": "ALARM"}, order=1105, token="later")
+    assert table.get_memo(arn, memo) == {"state": "ALARM"}
+
+
+def test_the_readmes_cpu_pattern_leaves_the_service_running_for_an_ec2_alarm(account: LocalAccount) -> None:
+    result = deliver(account, load_event("on_alarm", "sns-ec2-cpu-other-region-alarm"), ALARM_ACTIONS="*-cpu=pause")
+    assert result["outcome"] == "other_service"
+    assert account.emulator.calls("PauseService") == []
+    assert account.claims() == []
+    (received,) = account.inbox()
+    assert received.subject.startswith("[warden] ALARM EC2 instance i-0abc1234def567890 in ap-northeast-2:")

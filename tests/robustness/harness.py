@@ -13,7 +13,13 @@ Two backends run the same handler code:
 For every event the harness records what the operator would see: the handler's return value or
 exception, the notifications published, the metrics in Powertools' EMF output on stdout, the
 "ignored, because ..." reasons in its log lines, and every effect (App Runner mutations, claims,
-image deletions, key deactivations, rollbacks).
+image deletions, key deactivations, rollbacks) with what it acted on.
+
+Two invariants are absolute, whatever the event and whatever its fixture does (`absolute_problems`):
+every mutating call acts on the configured service, repository or IAM user only; and an on_alarm event acts
+only when the alarm provably concerns the guarded service (`provably_guarded`, an oracle written apart from
+Warden's own reading: the alarm ARN's account and region, every metric's namespace and dimensions, no
+composite rule, no suppressed actions).
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ from warden.errors import RetryableError
 from warden.models.money import Money
 
 ROOT: Final = Path(__file__).resolve().parents[2]
+SERVICE_ARN_PLACEHOLDER: Final = ""
 SERVICE_ARN: Final = (
     "arn:aws:apprunner:us-east-1:123456789012:service/consultation-app/0123456789abcdef0123456789abcdef"
 )
@@ -116,6 +123,12 @@ class Observation:
     effects: list[str] = dataclasses.field(default_factory=list)
     bad_output: list[str] = dataclasses.field(default_factory=list)  # stdout lines that are not JSON
     seconds: float = 0.0
+    event: Any = None
+    # Each effect with what it acted on (a service ARN, a repository, "user:key"), and per kind of effect
+    # ("apprunner", "claim", "ecr", "iam", "rollback") what the account's configuration allows.
+    targets: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    allowed: Mapping[str, frozenset[str]] = dataclasses.field(default_factory=dict)
+    guarded_arn: str = SERVICE_ARN_PLACEHOLDER
 
     @property
     def verdict(self) -> str:
@@ -200,6 +213,7 @@ class FakeRegistry:
 
     images: dict[str, ImageInfo]
     deleted: list[str] = dataclasses.field(default_factory=list)
+    repositories: list[str] = dataclasses.field(default_factory=list)  # the repository of each deletion
 
     @classmethod
     def seeded(cls, now: datetime) -> FakeRegistry:
@@ -222,6 +236,7 @@ class FakeRegistry:
     def delete_digests(self, repository: str, digests: Any) -> BatchResult:
         gone = [digest for digest in digests if self.images.pop(digest, None) is not None]
         self.deleted.extend(gone)
+        self.repositories.extend(repository for _ in gone)
         missing = [DeleteFailure(digest=d, code="ImageNotFound", reason="not found") for d in digests if d not in gone]
         return BatchResult(deleted=tuple(gone), failures=tuple(missing))
 
@@ -259,6 +274,8 @@ class FakeAccount:
             keys={"deploy-bot": [ListedKey(access_key_id="AKIAFUZZFUZZFUZZ0001", status="Active", created_at=created)]},
         )
         self.registry = FakeRegistry.seeded(now)
+        # The running image's deployment, as on_deployment records it: without one the purge deletes nothing.
+        self.state.record_deployment(SERVICE_ARN, _digest("running"), None, now - timedelta(days=2), "observed")
 
     def effects(self) -> list[str]:
         effects = [f"apprunner:{call}" for call in self.service.mutations]
@@ -267,6 +284,17 @@ class FakeAccount:
         effects += ["iam:deactivate"] * len(self.iam.deactivated)
         effects += ["rollback"] * len(self.rollback.requests)
         return effects
+
+    def targets(self) -> list[tuple[str, str]]:
+        """Every effect with what it acted on (the fakes answer for any ARN or name: the harness must look)."""
+        targets = [(f"apprunner:{call}", arn) for call, arn in self.service.targets]
+        targets += [(f"claim:{claim.reason.value}", arn) for (arn, _), claim in self.state.claims.items()]
+        targets += [("ecr:delete", repository) for repository in self.registry.repositories]
+        targets += [
+            ("iam:deactivate", call.split(":", 1)[1]) for call in self.iam.calls if call.startswith("deactivate:")
+        ]
+        targets += [("rollback", arn) for arn in self.rollback.targets]
+        return targets
 
     def notification_events(self) -> list[str]:
         return [notification.event for notification in self.notifier.sent]
@@ -362,11 +390,15 @@ class FakeBackend:
             self.account = FakeAccount()
         self.account.notifier.sent.clear()
         self.account.service.calls.clear()
-        observation = Observation(function=function, origin=generated.origin)
+        observation = Observation(
+            function=function, origin=generated.origin, event=generated.event, guarded_arn=SERVICE_ARN
+        )
+        observation.allowed = configured_targets(SERVICE_ARN)
         with self._output.capture(observation):
             _invoke(function, load_handler(function), generated, observation)
         observation.notifications = self.account.notification_events()
         observation.effects = self.account.effects()
+        observation.targets = self.account.targets()
         return observation
 
 
@@ -434,16 +466,28 @@ class MotoBackend:
         observation = Observation(function=function, origin=generated.origin)
         with self._fresh_account():
             aimed = Generated(generated.origin, retarget(generated.event, self.account.service_arn))
+            observation.event, observation.guarded_arn = aimed.event, self.account.service_arn
+            observation.allowed = configured_targets(self.account.service_arn)
             with self._output.capture(observation):
                 _invoke(function, load_handler(function), aimed, observation)
             observation.notifications = [received.attributes.get("event", "?") for received in self.account.inbox()]
-            observation.effects = [
-                f"apprunner:{call['operation']}"
-                for call in self.account.emulator.calls()
-                if call.get("operation") in MUTATING_APPRUNNER
-            ]
+            calls = [call for call in self.account.emulator.calls() if call.get("operation") in MUTATING_APPRUNNER]
+            observation.effects = [f"apprunner:{call['operation']}" for call in calls]
             observation.effects += [f"claim:{claim['reason']}" for claim in self.account.claims()]
+            observation.targets = [
+                (f"apprunner:{call['operation']}", str((call.get("params") or {}).get("ServiceArn"))) for call in calls
+            ]
+            observation.targets += self._every_claim()
         return observation
+
+    def _every_claim(self) -> list[tuple[str, str]]:
+        """Every claim in the table, under whichever service's partition it was written."""
+        items = self.account.client("dynamodb").scan(TableName=self.account.table_name)["Items"]
+        return [
+            (f"claim:{item['reason']['S']}", item["PK"]["S"].removeprefix("SERVICE#"))
+            for item in items
+            if item.get("SK", {}).get("S", "").startswith("CLAIM#")
+        ]
 
 
 _APPRUNNER_SERVICE: Final = re.compile(r"arn:aws:apprunner:[a-z0-9-]+:\d{12}:service/[A-Za-z0-9_-]+/([0-9a-f]{32})")
@@ -537,4 +581,157 @@ def problems(observation: Observation, baselines: Baselines) -> list[str]:
             found.append(f"a mutation did more than the fixture itself ({sorted(baseline.effect_kinds)})")
         if verdict == "handled" and baseline.verdict != "handled":
             found.append("a mutation was neither forwarded nor ignored, although the fixture is")
+    return found + absolute_problems(observation)
+
+
+# --- the absolute invariants -------------------------------------------------------------------------
+
+OVERDUE_KEY: Final = "deploy-bot:AKIAFUZZFUZZFUZZ0001"
+
+
+def configured_targets(service_arn: str) -> dict[str, frozenset[str]]:
+    """What the fixture account's configuration lets each kind of effect act on, and nothing else."""
+    return {
+        "apprunner": frozenset({service_arn}),
+        "claim": frozenset({service_arn}),
+        "rollback": frozenset({service_arn}),
+        "ecr": frozenset({CONFIGURED_REPOSITORY}),
+        "iam": frozenset({OVERDUE_KEY}),
+    }
+
+
+def absolute_problems(observation: Observation) -> list[str]:
+    """What no event may ever make a handler do, whatever its fixture does: act on anything but the configured
+    service, repository or overdue key; or, for on_alarm, act on an alarm not provably about the service."""
+    found = []
+    for effect, target in observation.targets:
+        allowed = observation.allowed.get(effect.split(":")[0], frozenset())
+        if target not in allowed:
+            found.append(f"{effect} acted on {target[:120]!r}, not on the configured {sorted(allowed)}")
+    if (
+        observation.function == "on_alarm"
+        and observation.effects
+        and not provably_guarded(observation.event, observation.guarded_arn)
+    ):
+        found.append(f"on_alarm acted ({sorted(set(observation.effects))}) on an alarm not provably the service's")
     return found
+
+
+_ALARM_ARN: Final = re.compile(r"^arn:(aws[a-z-]*):cloudwatch:([a-z0-9-]+):(\d{12}):alarm:.+$", re.DOTALL)
+_READS_DATA: Final = ("SEARCH", "SELECT", "INSIGHT_RULE_METRIC", "SERVICE_QUOTA", "LAMBDA", "SCHEMA")
+
+
+def provably_guarded(
+    event: Any, service_arn: str, *, load_balancer: str | None = None, target_group: str | None = None
+) -> bool:
+    """Whether the alarm state change in `event` (SNS, EventBridge or direct) provably concerns the service
+    `service_arn`: every alarm ARN in it is in the service's partition, account and region; no composite rule;
+    no suppressed actions; at least one metric, and every metric it names is the service's (App Runner:
+    AWS/AppRunner with its ServiceID or ServiceName and no other; ECS: AWS/ECS or ECS/ContainerInsights with
+    its ClusterName and ServiceName; its target group on AWS/ApplicationELB when given), read from no other
+    account, and no expression reads metrics by itself. Written apart from Warden's reading, deliberately
+    simple and strict: Warden must be at least as strict."""
+    _, partition, _, region, account, resource = (service_arn.split(":", 5) + [""] * 6)[:6]
+    parts = resource.split("/")
+    ecs = service_arn.split(":")[2:3] == ["ecs"]
+    documents = _alarm_documents(event)
+    if not documents:
+        return False
+    found = {"arns": 0, "metrics": 0}
+    ok = all(
+        _walk_guarded(document, (partition, region, account), parts, ecs, (load_balancer, target_group), found)
+        for document in documents
+    )
+    return ok and found["arns"] > 0 and found["metrics"] > 0
+
+
+def _alarm_documents(event: Any) -> list[Any]:
+    """The alarm documents of an event: each SNS record's Message (JSON-decoded), or the event itself."""
+    if isinstance(event, dict) and isinstance(event.get("Records"), list):
+        documents = []
+        for record in event["Records"]:
+            message = record.get("Sns", {}).get("Message") if isinstance(record, dict) else None
+            if not isinstance(message, str):
+                continue
+            try:
+                documents.append(json.loads(message))
+            except (ValueError, RecursionError):
+                continue
+        return documents
+    return [event]
+
+
+def _walk_guarded(
+    node: Any,
+    place: tuple[str, str, str],
+    parts: list[str],
+    ecs: bool,
+    balancer: tuple[str | None, str | None],
+    found: dict[str, int],
+    key: str = "",
+) -> bool:
+    if isinstance(node, list):
+        return all(_walk_guarded(item, place, parts, ecs, balancer, found, key) for item in node)
+    if isinstance(node, str):
+        if key in {"AlarmArn", "alarmArn", "resources"}:
+            match = _ALARM_ARN.match(node)
+            found["arns"] += 1
+            return match is not None and match.groups() == place
+        if key in {"Expression", "expression"}:
+            return not any(word in node.upper() for word in _READS_DATA)
+        return True
+    if not isinstance(node, dict):
+        return True
+    if node.get("AlarmRule") is not None or node.get("alarmRule") is not None:
+        return False
+    if key in {"state", ""} and (node.get("actionsSuppressedBy") or node.get("ActionsSuppressedBy")):
+        return False
+    if key in {"metric", "Metric", "Trigger"} or "Namespace" in node or "namespace" in node:
+        if key == "Trigger" and "MetricName" not in node and "Namespace" not in node:
+            pass  # metric math: its metrics are below
+        elif not _metric_is_the_services(node, parts, ecs, balancer):
+            return False
+        else:
+            found["metrics"] += 1
+    if key in {"Metrics", "metrics"}:
+        stat = node.get("MetricStat", node.get("metricStat"))
+        has_stat = isinstance(stat, dict) and isinstance(stat.get("Metric", stat.get("metric")), dict)
+        if not has_stat and not isinstance(node.get("Expression", node.get("expression")), str):
+            return False
+        metric_account = node.get("AccountId", node.get("accountId"))
+        if metric_account is not None and metric_account != place[2]:
+            return False
+    return all(_walk_guarded(value, place, parts, ecs, balancer, found, str(child)) for child, value in node.items())
+
+
+def _metric_is_the_services(
+    metric: dict[str, Any], parts: list[str], ecs: bool, balancer: tuple[str | None, str | None]
+) -> bool:
+    namespace = metric.get("Namespace", metric.get("namespace"))
+    raw = metric.get("Dimensions", metric.get("dimensions"))
+    dimensions: dict[str, Any] = {}
+    if isinstance(raw, dict):
+        dimensions = dict(raw)
+    elif isinstance(raw, list):
+        for entry in raw:
+            if not isinstance(entry, dict):
+                return False
+            name, value = entry.get("name", entry.get("Name")), entry.get("value", entry.get("Value"))
+            dimensions[str(name)] = value
+    elif raw is not None:
+        return False
+    if ecs:
+        cluster, name = parts[1:3] if len(parts) >= 3 else ("", "")
+        if namespace in {"AWS/ECS", "ECS/ContainerInsights"}:
+            return dimensions.get("ClusterName") == cluster and dimensions.get("ServiceName") == name
+        if namespace == "AWS/ApplicationELB" and balancer[1] is not None:
+            group, whole = dimensions.get("TargetGroup"), dimensions.get("LoadBalancer")
+            return group == balancer[1] and whole in (None, balancer[0])
+        return False
+    name, service_id = parts[1:3] if len(parts) >= 3 else ("", "")
+    if namespace != "AWS/AppRunner":
+        return False
+    watched_id, watched_name = dimensions.get("ServiceID"), dimensions.get("ServiceName")
+    if watched_id is None and watched_name is None:
+        return False
+    return watched_id in (None, service_id) and watched_name in (None, name)

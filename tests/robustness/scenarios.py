@@ -21,6 +21,7 @@ from local.account import ACCOUNT_ID, REGION, LocalAccount
 from local.alarm_events import alarm_event
 from local.demo_images import SeededRepository, run_image
 from local.demo_keys import add_user, clear_users
+from local.deployment_events import record_deployed
 from local.ecs import CLUSTER, ecs_state, seed_ecs_service
 from local.events import budget_message, sns_event
 from local.faults import Call, FaultPlan, FaultProxy
@@ -163,6 +164,7 @@ def _purge_prepare(account: LocalAccount) -> Any:
     repository.image("current", "latest", days=2)
     expired = {repository.image(f"old-{n}", days=60 + n) for n in range(3)}
     run_image(account, "latest")
+    record_deployed(account)
     return repository, expired
 
 

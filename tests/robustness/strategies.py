@@ -590,3 +590,293 @@ def events_for(fixtures: Mapping[str, Any], misrouted: Sequence[tuple[str, Any]]
         families.append(fixture_mutations(fixtures))
         families.append(fixture_mutations(fixtures))
     return st.one_of(families)
+
+
+# --- valid alarms that are not the guarded service's -----------------------------------------------
+
+GUARDED_ACCOUNT: Final = "123456789012"
+GUARDED_REGION: Final = "us-east-1"
+GUARDED_APP_RUNNER: Final = ("consultation-app", "0123456789abcdef0123456789abcdef")  # name, ServiceID
+GUARDED_ECS: Final = ("prod", "consultation-app")  # cluster, service
+GUARDED_TARGET_GROUP: Final = ("app/consultation-app/50dc6c495c0c9188", "targetgroup/consultation-app/73e2d6bc24d8a067")
+# ALARM_ACTIONS that would act on every alarm: patterns (the README's `*-cpu=pause` among them); an exact name
+# is added per alarm by `foreign_alarms`.
+ARMED_PATTERNS: Final = ("*-cpu=pause,*=pause", "*=rollback", "*-cpu=rollback,*=pause")
+
+Metric = tuple[str, str, dict[str, str], str | None]  # namespace, metric name, dimensions, AccountId
+
+_ids = st.text(alphabet="0123456789abcdef", min_size=8, max_size=17)
+_names = st.from_regex(r"\A[a-z][a-z0-9-]{2,20}\Z")
+
+
+@st.composite
+def _foreign_metric(draw: st.DrawFn, guarded_kind: str) -> tuple[str, Metric]:
+    """A metric of a resource that is not the guarded service: (what, metric)."""
+    kind = draw(
+        st.sampled_from(
+            ["ec2", "rds", "lambda", "eks", "sqs", "alb-other", "apprunner-other", "ecs-other", "ecs-cluster", "other"]
+        )
+    )
+    name = draw(_names)
+    if kind == "ec2":
+        return kind, ("AWS/EC2", "CPUUtilization", {"InstanceId": "i-0" + draw(_ids)}, None)
+    if kind == "rds":
+        return kind, ("AWS/RDS", "CPUUtilization", {"DBInstanceIdentifier": name}, None)
+    if kind == "lambda":
+        return kind, ("AWS/Lambda", "Errors", {"FunctionName": name}, None)
+    if kind == "eks":
+        return kind, ("ContainerInsights", "node_cpu_utilization", {"ClusterName": name}, None)
+    if kind == "sqs":
+        return kind, ("AWS/SQS", "ApproximateNumberOfMessagesVisible", {"QueueName": name}, None)
+    if kind == "alb-other":
+        group = f"targetgroup/{name}/{draw(_ids).ljust(16, '0')[:16]}"
+        balancer = draw(st.sampled_from([GUARDED_TARGET_GROUP[0], f"app/{name}/{'1' * 16}"]))
+        return kind, (
+            "AWS/ApplicationELB",
+            "HTTPCode_Target_5XX_Count",
+            {"TargetGroup": group, "LoadBalancer": balancer},
+            None,
+        )
+    if kind == "apprunner-other":
+        # Another service: another id (with the guarded service's name or another), or only another name.
+        other_id = draw(
+            st.text(alphabet="0123456789abcdef", min_size=32, max_size=32).filter(
+                lambda value: value != GUARDED_APP_RUNNER[1]
+            )
+        )
+        dims = draw(
+            st.sampled_from(
+                [
+                    {"ServiceName": GUARDED_APP_RUNNER[0], "ServiceID": other_id},
+                    {"ServiceName": name, "ServiceID": other_id},
+                    {"ServiceName": name + "-x"},
+                ]
+            )
+        )
+        if guarded_kind == "ecs":
+            dims = {"ServiceName": GUARDED_ECS[1], "ServiceID": other_id}
+        return kind, ("AWS/AppRunner", "CPUUtilization", dims, None)
+    if kind == "ecs-other":
+        dims = draw(
+            st.sampled_from(
+                [
+                    {"ClusterName": GUARDED_ECS[0], "ServiceName": name + "-worker"},
+                    {"ClusterName": name + "-staging", "ServiceName": GUARDED_ECS[1]},
+                ]
+            )
+        )
+        if guarded_kind == "apprunner":
+            dims = {"ClusterName": GUARDED_ECS[0], "ServiceName": GUARDED_APP_RUNNER[0]}
+        return kind, ("AWS/ECS", "CPUUtilization", dims, None)
+    if kind == "ecs-cluster":
+        return kind, ("ECS/ContainerInsights", "CpuUtilized", {"ClusterName": name + "-batch"}, None)
+    return kind, (
+        draw(st.sampled_from(["AWS/DynamoDB", "AWS/ElastiCache", "Custom/App", "AWS/NetworkELB"])),
+        "Anything",
+        {draw(_names): draw(_names)},
+        None,
+    )
+
+
+def guarded_metric(guarded_kind: str) -> Metric:
+    """A metric of the guarded service itself (what the stack's own alarms watch)."""
+    if guarded_kind == "ecs":
+        return ("AWS/ECS", "CPUUtilization", {"ClusterName": GUARDED_ECS[0], "ServiceName": GUARDED_ECS[1]}, None)
+    name, service_id = GUARDED_APP_RUNNER
+    return ("AWS/AppRunner", "CPUUtilization", {"ServiceName": name, "ServiceID": service_id}, None)
+
+
+@dataclass(frozen=True)
+class ForeignAlarm:
+    """A valid alarm state change that must act on nothing: its resource, account or region is not the
+    guarded service's, or CloudWatch suppressed its actions."""
+
+    origin: str
+    event: Any
+    alarm_name: str
+    state: str
+
+
+@st.composite
+def foreign_alarms(draw: st.DrawFn, guarded_kind: str = "apprunner") -> ForeignAlarm:
+    """A CloudWatch alarm state change (SNS, EventBridge or direct invocation) that provably is not about the
+    guarded service, or whose actions CloudWatch suppressed: a single metric of another resource; metric math
+    that mixes the guarded service's metric with another's; the guarded service's metric read from another
+    account (`AccountId`); the alarm itself in another account or region; a suppressed state change."""
+    why = draw(st.sampled_from(["resource", "math", "cross-account-metric", "account", "region", "suppressed"]))
+    delivery = draw(
+        st.sampled_from(["sns", "eventbridge", "direct"] if why != "suppressed" else ["eventbridge", "direct"])
+    )
+    state = draw(st.sampled_from(["ALARM", "ALARM", "OK", "INSUFFICIENT_DATA"]))
+    account, region = GUARDED_ACCOUNT, GUARDED_REGION
+    kind, foreign = draw(_foreign_metric(guarded_kind))
+    own = guarded_metric(guarded_kind)
+    if why == "resource":
+        metrics = [foreign]
+    elif why == "math":
+        metrics = draw(st.permutations([own, foreign]))
+    elif why == "cross-account-metric":
+        other = draw(st.from_regex(r"\A[0-9]{12}\Z").filter(lambda value: value != GUARDED_ACCOUNT))
+        metrics = [(own[0], own[1], own[2], other)]
+        kind = "cross-account-metric"
+    elif why == "account":
+        account = draw(st.from_regex(r"\A[0-9]{12}\Z").filter(lambda value: value != GUARDED_ACCOUNT))
+        metrics = [own]
+        kind = "account"
+    elif why == "region":
+        region = draw(st.sampled_from(["ap-northeast-2", "eu-west-1", "us-west-2", "us-east-2"]))
+        metrics = [own]
+        kind = "region"
+    else:
+        metrics = [own]
+        kind = "suppressed"
+    name = draw(
+        st.one_of(
+            st.sampled_from(["bastion-cpu", "orders-db-cpu", "warden-cpu", "warden-5xx-rate"]),
+            _names.map(lambda value: value + "-cpu"),
+        )
+    )
+    arn = f"arn:aws:cloudwatch:{region}:{account}:alarm:{name}"
+    suppressed = draw(st.sampled_from(["Alarm", "WaitPeriod", "ExtensionPeriod"])) if why == "suppressed" else None
+    event = alarm_state_change(
+        delivery,
+        name,
+        arn,
+        state,
+        metrics,
+        math=why in ("math", "cross-account-metric") or draw(st.booleans()),
+        suppressed_by=suppressed,
+    )
+    return ForeignAlarm(f"foreign:{kind}:{why}:{delivery}", event, name, state)
+
+
+_CHANGED: Final = "2026-11-27T10:05:37.811+0000"
+_REASONS: Final = {
+    "ALARM": "Threshold Crossed: 1 out of the last 1 datapoints [99.5 (27/11/26 10:00:00)] was greater than the "
+    "threshold (90.0) (minimum 1 datapoint for OK -> ALARM transition).",
+    "OK": "Threshold Crossed: 1 out of the last 1 datapoints [12.0 (27/11/26 10:00:00)] was not greater than the "
+    "threshold (90.0) (minimum 1 datapoint for ALARM -> OK transition).",
+    "INSUFFICIENT_DATA": "Insufficient Data: 1 datapoint was unknown.",
+}
+
+
+def alarm_state_change(
+    delivery: str,
+    name: str,
+    arn: str,
+    state: str,
+    metrics: Sequence[Metric],
+    *,
+    math: bool = False,
+    suppressed_by: str | None = None,
+    changed_at: str = _CHANGED,
+) -> Any:
+    """One alarm state change as CloudWatch delivers it (AWS-FACTS §2): an SNS record, an EventBridge event or a
+    direct invocation, over one metric or metric math over several (each a MetricStat)."""
+    region, account = arn.split(":")[3], arn.split(":")[4]
+    previous = "OK" if state != "OK" else "ALARM"
+    if delivery == "sns":
+        trigger: dict[str, Any] = {
+            "Period": 300,
+            "EvaluationPeriods": 1,
+            "DatapointsToAlarm": 1,
+            "ComparisonOperator": "GreaterThanThreshold",
+            "Threshold": 90.0,
+            "TreatMissingData": "missing",
+            "EvaluateLowSampleCountPercentile": "",
+        }
+        if math or len(metrics) > 1:
+            queries: list[dict[str, Any]] = [
+                {"Id": "e1", "Expression": " + ".join(f"m{n}" for n in range(len(metrics))), "ReturnData": True}
+            ]
+            for n, (namespace, metric, dims, metric_account) in enumerate(metrics):
+                query: dict[str, Any] = {
+                    "Id": f"m{n}",
+                    "MetricStat": {
+                        "Metric": {
+                            "Namespace": namespace,
+                            "MetricName": metric,
+                            "Dimensions": [{"name": k, "value": v} for k, v in dims.items()],
+                        },
+                        "Period": 300,
+                        "Stat": "Average",
+                    },
+                    "ReturnData": False,
+                }
+                if metric_account is not None:
+                    query["AccountId"] = metric_account
+                queries.append(query)
+            trigger["Metrics"] = queries
+        else:
+            namespace, metric, dims, _ = metrics[0]
+            trigger.update(
+                MetricName=metric,
+                Namespace=namespace,
+                StatisticType="Statistic",
+                Statistic="AVERAGE",
+                Unit=None,
+                Dimensions=[{"value": v, "name": k} for k, v in dims.items()],
+            )
+        message = {
+            "AlarmName": name,
+            "AlarmDescription": None,
+            "AWSAccountId": account,
+            "NewStateValue": state,
+            "NewStateReason": _REASONS[state],
+            "StateChangeTime": changed_at,
+            "Region": region,
+            "AlarmArn": arn,
+            "OldStateValue": previous,
+            "OKActions": [],
+            "AlarmActions": [],
+            "InsufficientDataActions": [],
+            "Trigger": trigger,
+        }
+        return envelope(json.dumps(message), subject=f'{state}: "{name}" in {region}', message_id=f"{name}-{state}")
+    camel: list[dict[str, Any]] = []
+    if math or len(metrics) > 1:
+        camel.append({"id": "e1", "expression": " + ".join(f"m{n}" for n in range(len(metrics))), "returnData": True})
+    for n, (namespace, metric, dims, metric_account) in enumerate(metrics):
+        entry: dict[str, Any] = {
+            "id": f"m{n}",
+            "metricStat": {
+                "metric": {"namespace": namespace, "name": metric, "dimensions": dict(dims)},
+                "period": 300,
+                "stat": "Average",
+            },
+            "returnData": not (math or len(metrics) > 1),
+        }
+        if metric_account is not None:
+            entry["accountId"] = metric_account
+        camel.append(entry)
+    current: dict[str, Any] = {"value": state, "reason": _REASONS[state], "timestamp": changed_at}
+    if suppressed_by is not None:
+        current.update(
+            actionsSuppressedBy=suppressed_by, actionsSuppressedReason=f"Actions suppressed by {suppressed_by}"
+        )
+    data = {
+        "alarmName": name,
+        "state": current,
+        "previousState": {"value": previous, "reason": _REASONS[previous], "timestamp": "2026-11-26T08:00:00.000+0000"},
+        "configuration": {"description": None, "metrics": camel},
+    }
+    if delivery == "eventbridge":
+        return {
+            "version": "0",
+            "id": f"{name}-{state}",
+            "detail-type": "CloudWatch Alarm State Change",
+            "source": "aws.cloudwatch",
+            "account": account,
+            "time": "2026-11-27T10:05:38Z",
+            "region": region,
+            "resources": [arn],
+            "detail": data,
+        }
+    return {
+        "source": "aws.cloudwatch",
+        "alarmArn": arn,
+        "accountId": account,
+        "time": changed_at,
+        "region": region,
+        "alarmData": data,
+    }

@@ -21,6 +21,7 @@ from local.account import LocalAccount
 from local.alarm_events import alarm_event
 from local.demo_images import SeededRepository, run_image
 from local.demo_keys import add_user, clear_users
+from local.deployment_events import record_deployed
 from local.events import budget_message, sns_event
 from local.faults import FaultPlan, Rule, fault_proxy
 from local.invoke import LambdaContextStub, fresh_container, invoke, load_handler
@@ -232,6 +233,7 @@ def test_a_repeated_daily_purge_deletes_once_and_sends_a_summary_on_each_run(acc
     repository.image("current", "latest", days=2)
     expired = {repository.image(f"old-{n}", days=60 + n) for n in range(3)}
     run_image(account, "latest")
+    record_deployed(account)
     env = {"IMAGE_PURGE_MODE": "delete"}
     # When the daily run is delivered three times
     runs = [deliver(account, "purge_images", {"job": "purge-images"}, **env)[0] for _ in THREE]
@@ -247,6 +249,7 @@ def test_an_ecr_push_delivered_three_times_purges_once_and_notifies_once(account
     repository.image("current", "latest", days=0)
     repository.image("old", days=60)
     run_image(account, "latest")
+    record_deployed(account)
     push = {
         "source": "aws.ecr",
         "detail-type": "ECR Image Action",

@@ -7,7 +7,13 @@ Per generated event (the invariants live in tests/robustness/harness.py, `proble
   rollback; a mutated fixture does at most what the fixture itself does;
 - the event is forwarded to the operator (a notification, counted in a metric) or logged "ignored, because
   ..." and counted in a metric, read from Powertools' own stdout (JSON log lines and EMF);
-- every stdout line is JSON, so CloudWatch can read the logs and the metrics.
+- every stdout line is JSON, so CloudWatch can read the logs and the metrics;
+- absolutely, whatever the fixture does: every mutating call acts on the configured service, repository or
+  overdue key only, and on_alarm acts only on an alarm that provably concerns the guarded service
+  (harness.absolute_problems).
+
+Valid alarms that are not the guarded service's (another resource, account or region, metric math mixing in
+another resource, suppressed actions) act on nothing, however ALARM_ACTIONS is armed.
 
 Every action path is armed (the Budgets API confirms a breach, every alarm pauses, the purge deletes, overdue
 keys are deactivated), so bad input that slipped through would show. Handlers are found by globbing
@@ -28,13 +34,14 @@ from tests.robustness.harness import (
     Baselines,
     FakeBackend,
     MotoBackend,
+    absolute_problems,
     fakeable,
     fixtures,
     functions,
     misrouted,
     problems,
 )
-from tests.robustness.strategies import Generated, events_for
+from tests.robustness.strategies import ARMED_PATTERNS, ForeignAlarm, Generated, events_for, foreign_alarms
 
 pytestmark = pytest.mark.robustness
 
@@ -114,3 +121,44 @@ def test_a_sample_of_bad_input_through_the_deployed_handler_on_moto_and_the_emul
 
         check()
     assert verdicts["crashed"] == 0
+
+
+# Patterns that match every alarm, and exact names of the alarms `foreign_alarms` draws most.
+FOREIGN_ACTIONS = (
+    *ARMED_PATTERNS,
+    "bastion-cpu=pause,orders-db-cpu=rollback,warden-cpu=pause,warden-5xx-rate=rollback,*=pause",
+)
+
+
+@pytest.mark.parametrize("actions", FOREIGN_ACTIONS)
+def test_a_valid_alarm_about_another_resource_account_or_region_or_suppressed_never_acts(actions: str) -> None:
+    with FakeBackend({"ALARM_ACTIONS": actions}) as backend:
+
+        @settings(FUZZ_SETTINGS, max_examples=FAKE_EXAMPLES // 2)
+        @given(foreign_alarms())
+        def check(alarm: ForeignAlarm) -> None:
+            # When a valid state change of an alarm that is not the guarded service's reaches on_alarm
+            observation = backend.run("on_alarm", Generated(alarm.origin, alarm.event))
+            # Then it is told, and nothing is paused, resumed, claimed or rolled back
+            assert observation.error is None, observation.describe()
+            assert observation.notifications, observation.describe()
+            assert observation.effects == [], observation.describe()
+            assert absolute_problems(observation) == [], observation.describe()
+
+        check()
+
+
+def test_a_sample_of_alarms_about_other_resources_acts_on_nothing_on_moto_and_the_emulator(
+    account: LocalAccount,
+) -> None:
+    with MotoBackend(account, {"ALARM_ACTIONS": "*-cpu=pause,*=pause"}) as backend:
+
+        @settings(FUZZ_SETTINGS, max_examples=MOTO_EXAMPLES, database=None)
+        @given(foreign_alarms())
+        def check(alarm: ForeignAlarm) -> None:
+            observation = backend.run("on_alarm", Generated(alarm.origin, alarm.event))
+            assert observation.error is None, observation.describe()
+            assert observation.effects == [], observation.describe()
+            assert absolute_problems(observation) == [], observation.describe()
+
+        check()

@@ -13,19 +13,20 @@ from tests.events import load_event
 from warden.domain.alarms import (
     AlarmAction,
     AlarmActionMap,
+    Guarded,
     MetricKind,
+    Verdict,
     alarm_console_url,
     classify,
+    concerns,
     decide_cooldown,
     describe,
     format_duration,
     observed_value,
-    other_service,
     runbook,
 )
 from warden.models.alarm import AlarmStateChange, parse_alarm_message, parse_direct_alarm
 from warden.models.sns import parse_sns_event
-from warden.settings import ServiceRef
 
 SERVICE_ID = "0123456789abcdef0123456789abcdef"
 NOW = datetime(2026, 11, 27, 10, 6, tzinfo=UTC)
@@ -190,17 +191,17 @@ def test_the_reason_data_is_the_fallback_and_nothing_is_invented() -> None:
 # --- whose alarm ------------------------------------------------------------------------------------
 
 
-def app_runner(service_id: str, name: str = "consultation-app") -> ServiceRef:
-    return ServiceRef.parse(f"arn:aws:apprunner:us-east-1:123456789012:service/{name}/{service_id}")
+def app_runner(service_id: str, name: str = "consultation-app") -> Guarded:
+    return Guarded(partition="aws", account_id="123456789012", region="us-east-1", name=name, service_id=service_id)
 
 
 def test_an_alarm_on_another_app_runner_service_is_recognised() -> None:
     alarm = change("sns-cpu-alarm")
-    assert other_service(alarm, app_runner(SERVICE_ID)) is None
-    reason = other_service(alarm, app_runner("f" * 32))
-    assert reason is not None
-    assert "not the guarded consultation-app" in reason
-    assert other_service(change("sns-composite-object-children"), app_runner("f" * 32, "xxxx")) is None
+    assert concerns(alarm, app_runner(SERVICE_ID)).verdict is Verdict.GUARDED
+    other = concerns(alarm, app_runner("f" * 32))
+    assert other.verdict is Verdict.OTHER_RESOURCE
+    assert other.resource == f"App Runner service consultation-app ({SERVICE_ID})"
+    assert concerns(change("sns-composite-object-children"), app_runner("f" * 32, "xxxx")).verdict is Verdict.UNKNOWN
 
 
 # --- the action mapping -----------------------------------------------------------------------------

@@ -285,7 +285,9 @@ def test_an_alarm_on_another_app_runner_service_never_acts_on_the_guarded_one() 
     result = world.deliver(event, FIRED)
     assert result.outcome is Outcome.OTHER_SERVICE
     assert world.service.mutations == []
-    assert "not the guarded consultation-app" in world.last.body
+    # And the message is about that other service, not the guarded one
+    assert world.last.subject.startswith("[warden] ALARM App Runner service consultation-app (" + "f" * 32)
+    assert "0123456789abcdef" * 2 in world.last.body  # the guarded service, named as not the one watched
 
 
 def test_insufficient_data_is_told_once_as_information_and_never_acted_on() -> None:

@@ -12,18 +12,29 @@ import pytest
 from local.alarm_events import alarm_event
 from tests.events import load_event
 from tests.fakes import FakeNotifier, FakeRollback, FakeService, FakeState
-from warden.domain.alarms import MetricKind, classify, describe, observed_value, other_service, runbook
+from warden.domain.alarms import MetricKind, Verdict, classify, concerns, describe, observed_value, runbook
 from warden.domain.claims import Claim, ClaimReason
 from warden.domain.service import ServiceStatus
 from warden.models.alarm import AlarmStateChange, parse_alarm_message
 from warden.models.sns import parse_sns_event
-from warden.settings import ServiceRef, Settings
-from warden.usecases.alarm import AlarmDeps, Outcome, handle_event
+from warden.settings import Settings
+from warden.usecases.alarm import AlarmDeps, Outcome, guarded_of, handle_event
 
 ECS_ARN = "arn:aws:ecs:us-east-1:123456789012:service/prod/consultation-app"
 APP_RUNNER_ARN = "arn:aws:apprunner:us-east-1:123456789012:service/consultation-app/0123456789abcdef0123456789abcdef"
-ECS = ServiceRef.parse(ECS_ARN)
-APP_RUNNER = ServiceRef.parse(APP_RUNNER_ARN)
+LOAD_BALANCER_ARN = (
+    "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/consultation-app/50dc6c495c0c9188"
+)
+TARGET_GROUP_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/consultation-app/73e2d6bc24d8a067"
+BASE_ENV = {
+    "NOTIFY_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:warden-notify",
+    "STATE_TABLE": "warden-state",
+    "BUDGET_NAME": "consultation-app-monthly",
+}
+LOAD_BALANCED = {"LOAD_BALANCER_ARN": LOAD_BALANCER_ARN, "TARGET_GROUP_ARN": TARGET_GROUP_ARN}
+ECS = guarded_of(Settings.from_env({**BASE_ENV, "SERVICE_ARN": ECS_ARN, **LOAD_BALANCED}))
+ECS_WITHOUT_LOAD_BALANCER = guarded_of(Settings.from_env({**BASE_ENV, "SERVICE_ARN": ECS_ARN}))
+APP_RUNNER = guarded_of(Settings.from_env({**BASE_ENV, "SERVICE_ARN": APP_RUNNER_ARN}))
 FIRED = datetime(2026, 11, 27, 10, 5, 37, tzinfo=UTC)
 ALB = "AWS/ApplicationELB"
 TARGET_GROUP = [
@@ -218,7 +229,7 @@ def ecs_alarm(cluster: str = "prod", service: str = "consultation-app") -> Alarm
 
 
 def test_an_alarm_on_the_guarded_ecs_service_is_its_own() -> None:
-    assert other_service(ecs_alarm(), ECS) is None
+    assert concerns(ecs_alarm(), ECS).verdict is Verdict.GUARDED
 
 
 @pytest.mark.parametrize(
@@ -230,21 +241,49 @@ def test_an_alarm_on_the_guarded_ecs_service_is_its_own() -> None:
 )
 def test_an_alarm_on_another_ecs_service_or_cluster_is_recognised(cluster: str, service: str, watched: str) -> None:
     # Given Warden guards prod/consultation-app / When an alarm on another cluster's or service's metric arrives
-    why = other_service(ecs_alarm(cluster, service), ECS)
+    concern = concerns(ecs_alarm(cluster, service), ECS)
     # Then it is someone else's, and the reason names both services
-    assert why == f"the alarm watches {watched}, not the guarded ECS service consultation-app in cluster prod"
+    assert concern.verdict is Verdict.OTHER_RESOURCE
+    assert concern.resource == watched
+    assert (
+        concern.reason == f"the alarm watches {watched}, not the guarded ECS service consultation-app in cluster prod"
+    )
 
 
 def test_an_app_runner_alarm_is_another_service_when_warden_guards_ecs_and_the_other_way_round() -> None:
     app_runner_alarm = change("sns-cpu-alarm")
-    assert other_service(app_runner_alarm, APP_RUNNER) is None
-    assert "App Runner service consultation-app" in str(other_service(app_runner_alarm, ECS))
-    assert "ECS service consultation-app in cluster prod" in str(other_service(ecs_alarm(), APP_RUNNER))
+    assert concerns(app_runner_alarm, APP_RUNNER).verdict is Verdict.GUARDED
+    assert concerns(app_runner_alarm, ECS).verdict is Verdict.OTHER_RESOURCE
+    assert concerns(ecs_alarm(), APP_RUNNER).resource == "ECS service consultation-app in cluster prod"
 
 
-def test_a_load_balancer_alarm_names_no_service_and_is_taken_as_the_guarded_ones() -> None:
-    assert other_service(change("sns-alb-5xx-rate-alarm"), ECS) is None
-    assert other_service(change("sns-alb-p99-latency-alarm"), ECS) is None
+def test_a_load_balancer_alarm_is_the_guarded_services_only_for_the_configured_target_group() -> None:
+    # Given the stack's load-balancer alarms on the configured target group
+    for fixture in ("sns-alb-5xx-rate-alarm", "sns-alb-p99-latency-alarm", "sns-alb-no-healthy-targets-alarm"):
+        # Then they are the guarded service's when LoadBalancerArn and TargetGroupArn are configured
+        assert concerns(change(fixture), ECS).verdict is Verdict.GUARDED, fixture
+        # And Warden cannot tell when they are not
+        assert concerns(change(fixture), ECS_WITHOUT_LOAD_BALANCER).verdict is Verdict.UNKNOWN, fixture
+    # And another target group behind the same load balancer is another resource
+    other = retargeted(
+        "sns-alb-5xx-rate-alarm",
+        reason("3.0"),
+        1.0,
+        Namespace=ALB,
+        MetricName="HTTPCode_Target_5XX_Count",
+        Dimensions=[TARGET_GROUP[1], {"name": "TargetGroup", "value": "targetgroup/billing/0123456789abcdef"}],
+    )
+    assert concerns(other, ECS).verdict is Verdict.OTHER_RESOURCE
+    # And the load balancer's own metric counts every target group behind it: not provably the service's
+    whole = retargeted(
+        "sns-alb-5xx-rate-alarm",
+        reason("3.0"),
+        1.0,
+        Namespace=ALB,
+        MetricName="HTTPCode_ELB_5XX_Count",
+        Dimensions=[TARGET_GROUP[1]],
+    )
+    assert concerns(whole, ECS).verdict is Verdict.UNKNOWN
 
 
 # --- what to check ----------------------------------------------------------------------------------
@@ -273,15 +312,7 @@ class EcsWorld:
         self.service = FakeService(arn=ECS_ARN, status=ServiceStatus.RUNNING)
         self.notifier = FakeNotifier()
         self.state = FakeState()
-        self.settings = Settings.from_env(
-            {
-                "SERVICE_ARN": ECS_ARN,
-                "NOTIFY_TOPIC_ARN": "arn:aws:sns:us-east-1:123456789012:warden-notify",
-                "STATE_TABLE": "warden-state",
-                "BUDGET_NAME": "consultation-app-monthly",
-                **env,
-            }
-        )
+        self.settings = Settings.from_env({**BASE_ENV, "SERVICE_ARN": ECS_ARN, **LOAD_BALANCED, **env})
         self.deps = AlarmDeps(self.service, self.notifier, self.state, FakeRollback(configured=False))
 
     def fire(self, event: dict[str, Any]) -> Outcome:

@@ -10,7 +10,10 @@
 - `observed_value`: the datapoint that tripped the alarm, read from CloudWatch's reason text.
 - `decide_cooldown`: whether an alarm may act again so soon.
 - `runbook`: what to check first, per metric and per kind of service (App Runner or ECS console).
-- `other_service`: an alarm about another App Runner or ECS service, on which Warden acts on nothing.
+- `concerns` / `permitted`: whether the alarm provably concerns the guarded service (its account, region and
+  every metric's identifying dimensions), and so which action may run: a pattern acts only on the guarded
+  service's alarms, an exact name also on an alarm whose resource cannot be told, nothing on another resource's.
+- `alarm_key`: the alarm's name as it goes into state-table keys, hashed when too long for DynamoDB.
 - Warden's own alarms (template.yaml: `<stack>-self-errors-<function>` on AWS/Lambda Errors and
   `<stack>-self-failed-events` on the failed-events queue) read "Warden itself failed", with the function or
   the queue and where to look; `is_self_watching` tells them apart from other Lambda or SQS alarms.
@@ -18,11 +21,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import datetime, timedelta
 from enum import StrEnum
 from fnmatch import fnmatchcase
-from typing import Any, Final, Protocol, assert_never
+from typing import Any, Final, assert_never
 from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict
@@ -78,6 +82,8 @@ class ActionChoice(BaseModel):
 
     action: AlarmAction
     reason: str
+    exact: bool = False
+    """The rule names this alarm exactly (the operator named it), rather than matching it by a pattern."""
 
 
 class AlarmActionMap(BaseModel):
@@ -120,7 +126,9 @@ class AlarmActionMap(BaseModel):
     def resolve(self, alarm_name: str) -> ActionChoice:
         for rule in self.rules:
             if not rule.is_glob and rule.pattern == alarm_name:
-                return ActionChoice(action=rule.action, reason=f"ALARM_ACTIONS maps '{alarm_name}' to {rule.action}")
+                return ActionChoice(
+                    action=rule.action, reason=f"ALARM_ACTIONS maps '{alarm_name}' to {rule.action}", exact=True
+                )
         for rule in self.rules:
             if rule.is_glob and fnmatchcase(alarm_name, rule.pattern):
                 return ActionChoice(
@@ -549,57 +557,323 @@ def _metric_text(metric: AlarmMetric | None) -> str:
 # --- whose alarm -----------------------------------------------------------------------------------
 
 
-class GuardedService(Protocol):
-    """The guarded service as the alarm domain needs it (settings' ServiceRef is one): an App Runner service
-    has a 32-hex `service_id`, an ECS service a `cluster`."""
+class Verdict(StrEnum):
+    """Whether an alarm provably concerns the guarded service."""
+
+    GUARDED = "guarded"
+    """Every metric it reads names the guarded service (or its target group), in its account and region."""
+    OTHER_RESOURCE = "other_resource"
+    """At least one metric, or the alarm's account or region, is provably another resource's."""
+    UNKNOWN = "unknown"
+    """Nothing says whose it is: a composite alarm, a metric without identifying dimensions, a query."""
+
+
+class Guarded(BaseModel):
+    """The guarded service as the alarm domain needs it: where it lives and the dimensions that name it.
+
+    App Runner publishes `ServiceID` and `ServiceName` (AWS/AppRunner); ECS `ClusterName` and `ServiceName`
+    (AWS/ECS, ECS/ContainerInsights); its load balancer `LoadBalancer` (`app/<name>/<id>`) and `TargetGroup`
+    (`targetgroup/<name>/<id>`), the ends of the LoadBalancerArn and TargetGroupArn the stack was given."""
+
+    model_config = ConfigDict(frozen=True)
+
+    partition: str
+    account_id: str
+    region: str
+    name: str
+    service_id: str = ""
+    cluster: str = ""
+    load_balancer: str | None = None
+    target_group: str | None = None
 
     @property
-    def name(self) -> str: ...
+    def is_ecs(self) -> bool:
+        return bool(self.cluster)
+
+    def describe(self) -> str:
+        if self.cluster:
+            return f"ECS service {self.name} in cluster {self.cluster}"
+        return f"App Runner service {self.name} ({self.service_id})"
+
+
+def load_balancer_dimension(arn: str) -> str:
+    """`arn:aws:elasticloadbalancing:<region>:<account>:loadbalancer/app/<name>/<id>` -> `app/<name>/<id>`."""
+    return arn.partition(":loadbalancer/")[2]
+
+
+def target_group_dimension(arn: str) -> str:
+    """`arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>` -> `targetgroup/<name>/<id>`."""
+    fields = arn.split(":")
+    return fields[5] if len(fields) > 5 else ""
+
+
+class Concern(BaseModel):
+    """Whose alarm it is, why Warden thinks so, and the resource it is about in a few words."""
+
+    model_config = ConfigDict(frozen=True)
+
+    verdict: Verdict
+    reason: str
+    """A clause: "the alarm watches EC2 instance i-0abc in ap-northeast-2, not the guarded App Runner ..."."""
+    resource: str
+    """What the alarm is about, for a subject line: "EC2 instance i-0abc in ap-northeast-2", "RDS orders-db"."""
 
     @property
-    def service_id(self) -> str: ...
-
-    @property
-    def cluster(self) -> str: ...
+    def is_guarded(self) -> bool:
+        return self.verdict is Verdict.GUARDED
 
 
-def other_service(change: AlarmStateChange, service: GuardedService) -> str | None:
-    """Why the alarm is about another service (None when it is about the guarded one, or names no service:
-    a load balancer's metrics, say). Warden never acts on the guarded service for someone else's alarm.
-
-    An App Runner alarm (ServiceID, else ServiceName) is another service's when Warden guards an ECS service,
-    and an ECS alarm (ClusterName and ServiceName) another service's when Warden guards App Runner."""
-    if change.metric is None:
-        return None
-    guarded = _guarded_words(service)
-    for namespace, _, dimensions in change.metric.metrics():
-        if namespace == APPRUNNER:
-            watched_id = dimensions.get("ServiceID")
-            watched_name = dimensions.get("ServiceName")
-            if not watched_id and not watched_name:
-                continue
-            same = (watched_id == service.service_id) if watched_id else (watched_name == service.name)
-            if service.cluster or not same:
-                watched = f"{watched_name or '?'} ({watched_id or 'no ServiceID'})"
-                return f"the alarm watches App Runner service {watched}, not the guarded {guarded}"
-        elif namespace in (ECS, CONTAINER_INSIGHTS):
-            watched_cluster = dimensions.get("ClusterName")
-            watched_name = dimensions.get("ServiceName")
-            if not watched_cluster and not watched_name:
-                continue
-            same = (watched_cluster or service.cluster) == service.cluster and (
-                watched_name or service.name
-            ) == service.name
-            if not service.cluster or not same:
-                watched = f"{watched_name or '?'} in cluster {watched_cluster or '?'}"
-                return f"the alarm watches ECS service {watched}, not the guarded {guarded}"
-    return None
+# Metric-math functions that read metrics by themselves, not through a MetricStat of the alarm: whatever they
+# read is named nowhere Warden could check.
+_READS_DATA: Final = re.compile(
+    r"\b(?:SEARCH|INSIGHT_RULE_METRIC|SERVICE_QUOTA|LAMBDA|DB_PERF_INSIGHTS|SCHEMA)\s*\(|\bSELECT\b", re.IGNORECASE
+)
+# The dimension that names the resource of an alarm, per namespace, for "RDS orders-db" in a subject.
+_RESOURCE_WORDS: Final[tuple[tuple[str, str, str], ...]] = (
+    ("AWS/EC2", "InstanceId", "EC2 instance"),
+    ("AWS/EC2", "AutoScalingGroupName", "EC2 Auto Scaling group"),
+    ("AWS/AutoScaling", "AutoScalingGroupName", "EC2 Auto Scaling group"),
+    ("AWS/RDS", "DBInstanceIdentifier", "RDS"),
+    ("AWS/RDS", "DBClusterIdentifier", "RDS cluster"),
+    ("AWS/Lambda", "FunctionName", "Lambda function"),
+    ("AWS/EKS", "ClusterName", "EKS cluster"),
+    ("ContainerInsights", "ClusterName", "EKS cluster"),
+    ("AWS/SQS", "QueueName", "SQS queue"),
+    ("AWS/DynamoDB", "TableName", "DynamoDB table"),
+    ("AWS/ElastiCache", "CacheClusterId", "ElastiCache cluster"),
+    ("AWS/NetworkELB", "LoadBalancer", "Network Load Balancer"),
+    ("AWS/ApiGateway", "ApiName", "API Gateway API"),
+    ("AWS/S3", "BucketName", "S3 bucket"),
+)
+_SHOWN: Final = 80  # characters of a dimension value shown in a resource's words
 
 
-def _guarded_words(service: GuardedService) -> str:
-    if service.cluster:
-        return f"ECS service {service.name} in cluster {service.cluster}"
-    return f"{service.name} ({service.service_id})"
+def concerns(change: AlarmStateChange, guarded: Guarded) -> Concern:
+    """Whether the alarm provably concerns the guarded service: its ARN's account and region are the service's,
+    and every metric it reads (each MetricStat of metric math) is in a namespace of the guarded platform with
+    identifying dimensions that name the guarded service (for a load balancer: the configured target group).
+    A composite alarm, a metric without identifying dimensions and a query that reads metrics by itself are
+    UNKNOWN; anything that names another resource, account or region is OTHER_RESOURCE."""
+    metrics = _watched(change.metric)
+    judged = [_judge(namespace, dimensions, account, guarded) for namespace, dimensions, account in metrics]
+    resource = next((what for verdict, what, _ in judged if verdict is Verdict.OTHER_RESOURCE), None)
+    resource = resource or (judged[0][1] if judged else f"alarm {_shown(change.name)}")
+    partition = change.arn.split(":")[1] if change.arn.count(":") >= 2 else ""
+    if (partition, change.account_id) != (guarded.partition, guarded.account_id):
+        return Concern(
+            verdict=Verdict.OTHER_RESOURCE,
+            reason=f"the alarm is in account {change.account_id} ({partition}), the guarded {guarded.describe()} in "
+            f"account {guarded.account_id} ({guarded.partition})",
+            resource=f"{resource} in account {change.account_id}",
+        )
+    account_wide = bool(metrics) and all(namespace == BILLING for namespace, _, _ in metrics)
+    if change.region != guarded.region and not account_wide:
+        return Concern(
+            verdict=Verdict.OTHER_RESOURCE,
+            reason=f"the alarm is in {change.region}, the guarded {guarded.describe()} in {guarded.region}",
+            resource=f"{resource} in {change.region}",
+        )
+    if change.is_composite:
+        return Concern(
+            verdict=Verdict.UNKNOWN,
+            reason="it is a composite alarm: its rule reads other alarms, not a metric, so nothing in it says "
+            "which resource it is about",
+            resource=f"composite alarm {_shown(change.name)}",
+        )
+    if not metrics:
+        return Concern(
+            verdict=Verdict.UNKNOWN,
+            reason="the alarm message names no metric, so nothing in it says which resource it is about",
+            resource=resource,
+        )
+    expressions = [query.expression for query in change.metric.queries if query.expression] if change.metric else []
+    reading = next((expression for expression in expressions if _READS_DATA.search(expression)), None)
+    if reading is not None:
+        return Concern(
+            verdict=Verdict.UNKNOWN,
+            reason=f"its expression {_shown(reading)} reads metrics that the alarm does not name",
+            resource=resource,
+        )
+    for verdict, what, why in judged:
+        if verdict is Verdict.OTHER_RESOURCE:
+            return Concern(verdict=verdict, reason=why, resource=what)
+    for verdict, what, why in judged:
+        if verdict is Verdict.UNKNOWN:
+            return Concern(verdict=verdict, reason=why, resource=what)
+    return Concern(
+        verdict=Verdict.GUARDED,
+        reason=f"every metric of the alarm names the guarded {guarded.describe()}",
+        resource=guarded.describe(),
+    )
+
+
+def _watched(metric: AlarmMetric | None) -> list[tuple[str | None, dict[str, str], str | None]]:
+    """Every metric the alarm reads (namespace, dimensions, account): its own, and each query that is no
+    expression (a MetricStat, or a query whose MetricStat is missing: then without a namespace)."""
+    if metric is None:
+        return []
+    found: list[tuple[str | None, dict[str, str], str | None]] = []
+    if not metric.queries and (metric.namespace is not None or metric.metric_name is not None):
+        found.append((metric.namespace, metric.dimensions, None))
+    for query in metric.queries:
+        if query.expression is None:
+            found.append((query.namespace, query.dimensions, query.account_id))
+    return found
+
+
+def _judge(
+    namespace: str | None, dimensions: dict[str, str], account: str | None, guarded: Guarded
+) -> tuple[Verdict, str, str]:
+    """One metric: (verdict, the resource it is about, why)."""
+    resource = _resource_words(namespace, dimensions)
+    other = f"the alarm watches {resource}, not the guarded {guarded.describe()}"
+    if account is not None and account != guarded.account_id:
+        return (
+            Verdict.OTHER_RESOURCE,
+            f"{resource} in account {account}",
+            f"the alarm reads {resource} in account {account}, not the guarded {guarded.describe()}'s account "
+            f"{guarded.account_id}",
+        )
+    if not namespace:
+        return Verdict.UNKNOWN, resource, "a metric of the alarm names no namespace"
+    if namespace == APPRUNNER:
+        if guarded.is_ecs:
+            return Verdict.OTHER_RESOURCE, resource, other
+        watched_id, watched_name = dimensions.get("ServiceID"), dimensions.get("ServiceName")
+        if not watched_id and not watched_name:
+            return Verdict.UNKNOWN, resource, "an AWS/AppRunner metric of the alarm has no ServiceID or ServiceName"
+        if (watched_id and watched_id != guarded.service_id) or (watched_name and watched_name != guarded.name):
+            return Verdict.OTHER_RESOURCE, resource, other
+        return Verdict.GUARDED, resource, ""
+    if namespace in (ECS, CONTAINER_INSIGHTS):
+        if not guarded.is_ecs:
+            return Verdict.OTHER_RESOURCE, resource, other
+        cluster, name = dimensions.get("ClusterName"), dimensions.get("ServiceName")
+        if (cluster and cluster != guarded.cluster) or (name and name != guarded.name):
+            return Verdict.OTHER_RESOURCE, resource, other
+        if not cluster or not name:
+            return (
+                Verdict.UNKNOWN,
+                resource,
+                f"a {namespace} metric of the alarm lacks ClusterName or ServiceName: it may count other services",
+            )
+        return Verdict.GUARDED, resource, ""
+    if namespace == ALB:
+        return _judge_load_balancer(dimensions, guarded, resource, other)
+    if namespace == BILLING:
+        return Verdict.UNKNOWN, resource, "the estimated charges are the whole account's, not one resource's"
+    return Verdict.OTHER_RESOURCE, resource, other
+
+
+def _judge_load_balancer(
+    dimensions: dict[str, str], guarded: Guarded, resource: str, other: str
+) -> tuple[Verdict, str, str]:
+    if not guarded.is_ecs:
+        # App Runner's own load balancing publishes no AWS/ApplicationELB metrics in the account.
+        return Verdict.OTHER_RESOURCE, resource, other
+    target_group, load_balancer = dimensions.get("TargetGroup"), dimensions.get("LoadBalancer")
+    if guarded.target_group is None or guarded.load_balancer is None:
+        return (
+            Verdict.UNKNOWN,
+            resource,
+            "LoadBalancerArn and TargetGroupArn are not configured, so Warden cannot tell whether this load "
+            "balancer serves the guarded service",
+        )
+    if (load_balancer and load_balancer != guarded.load_balancer) or (
+        target_group and target_group != guarded.target_group
+    ):
+        return Verdict.OTHER_RESOURCE, resource, other
+    if not target_group:
+        return (
+            Verdict.UNKNOWN,
+            resource,
+            "the metric is the load balancer's own, not the guarded target group's: it counts every target group "
+            "behind it",
+        )
+    return Verdict.GUARDED, resource, ""
+
+
+def _resource_words(namespace: str | None, dimensions: dict[str, str]) -> str:
+    """ "EC2 instance i-0abc", "RDS orders-db", "App Runner service web (f00d...)", "ECS service s in cluster c"."""
+    shown = {key: _shown(value) for key, value in dimensions.items()}
+    if namespace == APPRUNNER:
+        return f"App Runner service {shown.get('ServiceName', '?')} ({shown.get('ServiceID', 'no ServiceID')})"
+    if namespace in (ECS, CONTAINER_INSIGHTS):
+        if "ServiceName" in shown:
+            return f"ECS service {shown['ServiceName']} in cluster {shown.get('ClusterName', '?')}"
+        if "ClusterName" in shown:
+            return f"ECS cluster {shown['ClusterName']}"
+    if namespace == ALB:
+        if "TargetGroup" in shown:
+            of = f" of {shown['LoadBalancer']}" if "LoadBalancer" in shown else ""
+            return f"load balancer target group {shown['TargetGroup']}{of}"
+        if "LoadBalancer" in shown:
+            return f"load balancer {shown['LoadBalancer']}"
+    for space, dimension, words in _RESOURCE_WORDS:
+        if namespace == space and dimension in shown:
+            return f"{words} {shown[dimension]}"
+    if namespace == BILLING:
+        return "the account's estimated charges"
+    listed = ", ".join(f"{key}={value}" for key, value in sorted(shown.items()))
+    return f"{_shown(namespace or 'a metric with no namespace')}" + (f" [{listed}]" if listed else " (no dimensions)")
+
+
+def _shown(text: str) -> str:
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…"
+
+
+class ActionPermission(BaseModel):
+    """The action that may run for this alarm, and why (a downgraded action says what was refused)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    action: AlarmAction
+    reason: str
+    refused: AlarmAction | None = None
+    """The action ALARM_ACTIONS asked for and Warden refused (None when nothing was refused)."""
+
+
+def permitted(choice: ActionChoice, concern: Concern) -> ActionPermission:
+    """What may run. A pattern acts only on alarms about the guarded service; an exact name is the operator
+    naming that alarm, so it may act on an alarm whose resource Warden cannot tell (a composite alarm, say);
+    nothing acts on an alarm provably about another resource, account or region."""
+    if choice.action is AlarmAction.NOTIFY or concern.verdict is Verdict.GUARDED:
+        return ActionPermission(action=choice.action, reason=choice.reason)
+    if concern.verdict is Verdict.OTHER_RESOURCE:
+        return ActionPermission(
+            action=AlarmAction.NOTIFY,
+            refused=choice.action,
+            reason=f"{choice.reason}, but {concern.reason}: Warden never acts on the guarded service for an alarm "
+            "about another resource",
+        )
+    if choice.exact:
+        return ActionPermission(
+            action=choice.action,
+            reason=f"{choice.reason} (named exactly, so it acts although {concern.reason})",
+        )
+    return ActionPermission(
+        action=AlarmAction.NOTIFY,
+        refused=choice.action,
+        reason=f"{choice.reason}, but a pattern acts only on alarms about the guarded service, and {concern.reason}; "
+        "name the alarm exactly in ALARM_ACTIONS to let it act",
+    )
+
+
+# DynamoDB limits key attributes in bytes (sort key 1,024, partition key 2,048), and CloudWatch allows alarm
+# names of 255 characters of up to 4 bytes each. A name that fits stays as it is, so the claims and memos of
+# deployed tables keep their keys; a longer one keeps a readable start and the hash of the whole name.
+KEY_NAME_BYTES: Final = 512
+_KEY_PREFIX_BYTES: Final = 200
+
+
+def alarm_key(alarm_name: str) -> str:
+    """The alarm's name as it goes into state-table keys: unchanged up to 512 UTF-8 bytes, else
+    `<first 200 bytes>~sha256:<hex of the whole name>` (at most 272 bytes)."""
+    encoded = alarm_name.encode("utf-8", "surrogatepass")
+    if len(encoded) <= KEY_NAME_BYTES:
+        return alarm_name
+    readable = encoded[:_KEY_PREFIX_BYTES].decode("utf-8", "ignore")
+    return f"{readable}~sha256:{hashlib.sha256(encoded).hexdigest()}"
 
 
 # --- cool-down, durations, links, runbooks ---------------------------------------------------------

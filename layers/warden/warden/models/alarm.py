@@ -19,6 +19,13 @@ Three deliveries, three shapes (AWS-FACTS §2):
 
 Whatever the delivery, the same state change gives the same `delivery_key`, so an alarm wired to
 both SNS and EventBridge is acted on once.
+
+Suppressed actions: a composite alarm with an actions suppressor reports, in EventBridge's `detail.state`,
+`actionsSuppressedBy` (`Alarm`, `WaitPeriod` or `ExtensionPeriod`) and `actionsSuppressedReason` when
+CloudWatch did not run its actions for this state change (CloudWatch API `CompositeAlarm`; AWS's EventBridge
+sample of a suppressed composite alarm). Over SNS or a direct invocation such a change never arrives: the
+topic and the function *are* the suppressed actions. Both fields are read into `actions_suppressed_by` and
+`actions_suppressed_reason`, so that Warden never acts where CloudWatch itself would not.
 """
 
 from __future__ import annotations
@@ -103,6 +110,8 @@ class MetricQuery(BaseModel):
     statistic: str | None = None
     period: int | None = None
     return_data: bool = True
+    account_id: str | None = None
+    """The account a cross-account metric is read from (`AccountId`); None: the alarm's own account."""
 
 
 class AlarmMetric(BaseModel):
@@ -187,6 +196,14 @@ class AlarmStateChange(BaseModel):
     treat_missing_data: str | None = None
     composite_rule: str | None = None
     triggering_children: tuple[TriggeringChild, ...] = ()
+    actions_suppressed_by: str | None = None
+    """Why CloudWatch did not run this alarm's actions for this change (`Alarm`, `WaitPeriod`, `ExtensionPeriod`):
+    set only on suppressed state changes of a composite alarm with an actions suppressor."""
+    actions_suppressed_reason: str | None = None
+
+    @property
+    def is_suppressed(self) -> bool:
+        return self.actions_suppressed_by is not None
 
     @property
     def is_composite(self) -> bool:
@@ -284,6 +301,8 @@ def parse_alarm_message(text: str) -> AlarmStateChange:
         treat_missing_data=treat_missing,
         composite_rule=rule,
         triggering_children=children,
+        actions_suppressed_by=_optional_string(document, "ActionsSuppressedBy", "message") or None,
+        actions_suppressed_reason=_optional_string(document, "ActionsSuppressedReason", "message") or None,
     )
 
 
@@ -321,8 +340,10 @@ def _sns_query(index: int, query: object) -> MetricQuery:
             "statistic": normalise_statistic(stat["Stat"]) if isinstance(stat.get("Stat"), str) else None,
             "period": _int_or_none(stat.get("Period")),
         }
+    account = _optional_string(query, "AccountId", where)
     return MetricQuery(
         id=_string(query, "Id", where),
+        account_id=account or None,
         expression=_optional_string(query, "Expression", where),
         label=_optional_string(query, "Label", where),
         return_data=query.get("ReturnData") is not False,
@@ -399,6 +420,8 @@ def _from_alarm_data(data: Mapping[str, Any], arn: str, source: AlarmSource, whe
         datapoints_to_alarm=counts[0] if counts else None,
         composite_rule=rule,
         triggering_children=children,
+        actions_suppressed_by=_optional_string(state, "actionsSuppressedBy", f"{where}.state") or None,
+        actions_suppressed_reason=_optional_string(state, "actionsSuppressedReason", f"{where}.state") or None,
     )
 
 
@@ -418,8 +441,10 @@ def _camel_query(index: int, query: object, where: str) -> MetricQuery:
             "statistic": normalise_statistic(stat["stat"]) if isinstance(stat.get("stat"), str) else None,
             "period": _int_or_none(stat.get("period")),
         }
+    account = _optional_string(query, "accountId", path)
     return MetricQuery(
         id=_string(query, "id", path),
+        account_id=account or None,
         expression=_optional_string(query, "expression", path),
         label=_optional_string(query, "label", path),
         return_data=query.get("returnData") is not False,

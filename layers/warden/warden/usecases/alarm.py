@@ -15,6 +15,17 @@ name, the new state and the state-change time.
   alarm's own pause claim cleared (the service resumes only if no other claim holds it).
 - INSUFFICIENT_DATA: an information message, no action.
 Anything Warden cannot read is forwarded verbatim.
+
+Whose alarm (domain/alarms.py `concerns`): a pause or rollback runs only for an alarm that provably concerns
+the guarded service (its account, region and every metric's identifying dimensions), or that ALARM_ACTIONS
+names exactly when Warden cannot tell; never for an alarm about another resource. Such alarms are told as
+being about their resource ("EC2 instance i-0abc in ap-northeast-2"), never as the guarded service's. A state
+change whose actions CloudWatch suppressed is reported as suppressed and acts on nothing.
+
+Ordering: per alarm, the newest state change wins. Before acting, a state change moves the alarm's state
+memo forward with a conditional write (`StatePort.advance_memo`, ordered by the state-change time); an older
+one fails that write and is ignored as out of date, so a late ALARM never places a claim after its OK. An
+ALARM whose OK arrives while it is being handled withdraws the claim it just placed.
 """
 
 from __future__ import annotations
@@ -22,7 +33,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import assert_never
 
@@ -31,19 +42,27 @@ from pydantic import BaseModel, ConfigDict
 from warden.domain.alarms import (
     SELF_WATCHING,
     AlarmAction,
+    Concern,
     Finding,
+    Guarded,
     MetricKind,
+    Verdict,
     alarm_console_url,
+    alarm_key,
+    concerns,
     decide_cooldown,
     describe,
     format_duration,
     is_below_alarm,
+    load_balancer_dimension,
     observed_value,
-    other_service,
+    permitted,
     runbook,
+    target_group_dimension,
 )
 from warden.domain.claims import Claim, ClaimReason, DesiredState, desired_state
 from warden.domain.converge import ConvergeAction
+from warden.domain.costs import paused_cost_note
 from warden.domain.notification import Notification, Severity, render
 from warden.domain.records import EventStart
 from warden.domain.service import ServiceStatus
@@ -107,6 +126,7 @@ class Outcome(StrEnum):
     FORWARDED = "forwarded"
     DUPLICATE = "duplicate"
     STALE = "stale"
+    SUPPRESSED = "suppressed"
 
 
 class AlarmResult(BaseModel):
@@ -120,13 +140,30 @@ class AlarmResult(BaseModel):
 
 
 def claim_key(alarm_name: str) -> str:
-    """The pause claim an alarm holds: each alarm its own, so one alarm's OK never clears another's pause."""
-    return f"{ClaimReason.ALARM.value}#{alarm_name}"
+    """The pause claim an alarm holds: each alarm its own, so one alarm's OK never clears another's pause.
+    A name too long for a DynamoDB key in bytes is hashed (`alarm_key`); others keep their keys."""
+    return f"{ClaimReason.ALARM.value}#{alarm_key(alarm_name)}"
 
 
 def incident_memo(alarm_name: str) -> str:
     """The memo that remembers an alarm's open incident and its last action (for the cool-down)."""
-    return f"alarm#{alarm_name}"
+    return f"alarm#{alarm_key(alarm_name)}"
+
+
+def guarded_of(settings: Settings) -> Guarded:
+    """The guarded service as `concerns` reads it: its ARN's parts, and its target group's dimensions on ECS."""
+    service = settings.service
+    load_balancer, target_group = settings.load_balancer_arn, settings.target_group_arn
+    return Guarded(
+        partition=service.partition,
+        account_id=service.account_id,
+        region=service.region,
+        name=service.name,
+        service_id=service.service_id,
+        cluster=service.cluster,
+        load_balancer=load_balancer_dimension(load_balancer) if load_balancer else None,
+        target_group=target_group_dimension(target_group) if target_group else None,
+    )
 
 
 # --- entry points ----------------------------------------------------------------------------------
@@ -197,35 +234,53 @@ def handle_change(change: AlarmStateChange, deps: AlarmDeps, settings: Settings,
         )
 
     def act() -> AlarmResult:
-        newer = _newer_state(change, deps, settings)
-        if newer is not None:
-            return _stale(change, newer)
-        result = _handle(change, event_key, deps, settings, now)
-        state = {"state": change.new_state.value, "changed_at": change.changed_at.isoformat()}
-        deps.state.put_memo(settings.service.arn, state_memo(change.name), state)
-        return result
+        # The newest state is claimed before anything is done, in one conditional write: an older state change
+        # (an ALARM delivered after its OK) fails it and acts on nothing. Lambda's retry of this same change
+        # writes the same order and token, so it passes and finishes what the failed attempt started.
+        if not _advance(change, event_key, deps, settings):
+            return _stale(change, deps.state.get_memo(settings.service.arn, state_memo(change.name)) or {})
+        return _handle(change, event_key, deps, settings, now)
 
     return handle_once(deps.state, event_key, now, act, duplicate)
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def state_memo(alarm_name: str) -> str:
-    """The memo that remembers the newest state change of an alarm Warden handled."""
-    return f"alarm-state#{alarm_name}"
+    """The memo that remembers the newest state change of an alarm Warden handled (moved forward only)."""
+    return f"alarm-state#{alarm_key(alarm_name)}"
 
 
-def _newer_state(change: AlarmStateChange, deps: AlarmDeps, settings: Settings) -> dict[str, str] | None:
-    """The newer state change of this alarm already handled, if any (then `change` is out of date)."""
-    memo = deps.state.get_memo(settings.service.arn, state_memo(change.name))
-    if memo is None or not memo.get("changed_at"):
-        return None
-    return memo if datetime.fromisoformat(memo["changed_at"]) > change.changed_at else None
+def state_order(changed_at: datetime) -> int:
+    """The order of a state change among its alarm's: its state-change time in microseconds since the epoch."""
+    return (changed_at - _EPOCH) // timedelta(microseconds=1)  # integer arithmetic: no float rounding
+
+
+def _advance(change: AlarmStateChange, event_key: str, deps: AlarmDeps, settings: Settings) -> bool:
+    values = {"state": change.new_state.value, "changed_at": change.changed_at.isoformat(), "event": event_key}
+    return deps.state.advance_memo(
+        settings.service.arn, state_memo(change.name), values, order=state_order(change.changed_at), token=event_key
+    )
+
+
+def _superseded(context: _Context) -> bool:
+    """Whether a later state change of this alarm moved its state memo on while this one was being handled."""
+    memo = context.deps.state.get_memo(context.service_arn, state_memo(context.change.name)) or {}
+    if memo.get("event"):
+        return memo["event"] != context.event_key
+    stamp = memo.get("changed_at")
+    return bool(stamp) and datetime.fromisoformat(stamp or "") > context.change.changed_at
 
 
 def _stale(change: AlarmStateChange, newer: dict[str, str]) -> AlarmResult:
+    stamp = newer.get("changed_at")
+    moment = datetime.fromisoformat(stamp) if stamp else None
+    when = f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment else "an unknown time"
+    which = "another state change of the same moment" if moment == change.changed_at else "a newer state change"
     reason = (
-        f"ignored, because a newer state change of '{change.name}' ({newer.get('state', '?')} at "
-        f"{datetime.fromisoformat(newer['changed_at']):%Y-%m-%d %H:%M:%S} UTC) was already handled; this "
-        f"{change.new_state.value} of {change.changed_at:%Y-%m-%d %H:%M:%S} UTC is out of date"
+        f"ignored, because {which} of '{change.name}' ({newer.get('state', '?')} at {when}) was already handled; "
+        f"this {change.new_state.value} of {change.changed_at:%Y-%m-%d %H:%M:%S} UTC is out of date"
     )
     logger.info(reason, extra={"alarm": change.name, "state": change.new_state.value})
     count("StaleEvents")
@@ -243,17 +298,42 @@ class _Context:
     deps: AlarmDeps
     settings: Settings
     now: datetime
+    concern: Concern
 
     @property
     def service_arn(self) -> str:
         return self.settings.service.arn
 
     @property
+    def guarded(self) -> bool:
+        return self.concern.verdict is Verdict.GUARDED
+
+    @property
+    def told_as_the_services(self) -> bool:
+        """The guarded service's alarm, or one of Warden's alarms on itself (told under the service's name, as
+        ever: Warden failing is the guarded service's business)."""
+        return self.guarded or self.finding.kind in SELF_WATCHING
+
+    @property
+    def about(self) -> str:
+        """Who the message is about: the guarded service's name, or the resource another alarm watches."""
+        return self.settings.service.name if self.told_as_the_services else self.concern.resource
+
+    @property
     def links(self) -> list[str]:
-        return [
-            f"Alarm: {alarm_console_url(self.change.region, self.change.name)}",
-            f"Service: {self.settings.service.console_url}",
-        ]
+        alarm = f"Alarm: {alarm_console_url(self.change.region, self.change.name)}"
+        if not self.told_as_the_services and self.concern.verdict is Verdict.OTHER_RESOURCE:
+            return [alarm]
+        return [alarm, f"Service: {self.settings.service.console_url}"]
+
+    def whose(self) -> str:
+        """The line that says whose alarm this is, when it is not provably the guarded service's."""
+        if self.told_as_the_services:
+            return ""
+        service = self.settings.service.name
+        if self.concern.verdict is Verdict.OTHER_RESOURCE:
+            return f"Not the guarded service's alarm: {self.concern.reason}."
+        return f"Warden cannot tell whether this alarm is about the guarded service {service}: {self.concern.reason}."
 
     def happened(self) -> str:
         before = self.change.old_state.value if self.change.old_state else "an unknown state"
@@ -268,6 +348,7 @@ def _handle(
 ) -> AlarmResult:
     count("AlertsParsed")
     finding = describe(change, observed_value(change.reason, change.reason_data))
+    concern = concerns(change, guarded_of(settings))
     logger.info(
         "alarm state change",
         extra={
@@ -275,9 +356,12 @@ def _handle(
             "state": change.new_state.value,
             "kind": finding.kind.value,
             "delivery": change.source.value,
+            "concern": concern.verdict.value,
         },
     )
-    context = _Context(change, event_key, finding, deps, settings, now)
+    context = _Context(change, event_key, finding, deps, settings, now, concern)
+    if change.is_suppressed:
+        return _suppressed(context)
     match change.new_state:
         case AlarmState.ALARM:
             return _on_alarm(context)
@@ -295,22 +379,24 @@ def _on_alarm(context: _Context) -> AlarmResult:
     if "opened_at" not in memo:
         memo = {**memo, "opened_at": change.changed_at.isoformat(), "opened_event": context.event_key}
         deps.state.put_memo(context.service_arn, incident_memo(change.name), memo)
-    status_line = _status(deps, settings.service)
+    # Another resource's alarm says nothing about the guarded service: no status line that would blame it.
+    other = context.concern.verdict is Verdict.OTHER_RESOURCE
+    status_line = "" if other else _status(deps, settings.service)
     claims = deps.state.list_claims(context.service_arn)
     others = [claim for claim in claims if claim.key != claim_key(change.name)]
-    choice = settings.alarm_actions.resolve(change.name)
-    elsewhere = other_service(change, settings.service)
+    choice = permitted(settings.alarm_actions.resolve(change.name), context.concern)
     desire = desired_state(others)
 
-    if elsewhere is not None:
-        return _fired(context, Outcome.OTHER_SERVICE, f"Nothing: {elsewhere}.", status_line)
     if context.finding.kind in SELF_WATCHING:
+        status_line = _status(deps, settings.service)
         # Warden failing is no reason to pause or roll back the app, whatever ALARM_ACTIONS patterns match.
         did = "Nothing beyond this message: an alarm on Warden itself only notifies, whatever ALARM_ACTIONS says."
         return _fired(context, Outcome.NOTIFIED, did, status_line)
+    if other:
+        return _fired(context, Outcome.OTHER_SERVICE, f"Nothing: {choice.reason}.", status_line)
     # A paused service has no instances: that alarm is expected while any (other) claim holds the pause.
     no_instances = context.finding.kind is MetricKind.INSTANCES and is_below_alarm(change)
-    if no_instances and desire.state is DesiredState.PAUSED:
+    if context.guarded and no_instances and desire.state is DesiredState.PAUSED:
         return _expected(context, desire.reason, status_line)
     match choice.action:
         case AlarmAction.NOTIFY:
@@ -336,7 +422,7 @@ def _pause(context: _Context, memo: dict[str, str], why: str, status_line: str) 
         evidence=f"alarm '{change.name}' in ALARM since {change.changed_at:%Y-%m-%d %H:%M} UTC: "
         f"{context.finding.sentence}",
         now=context.now,
-        qualifier=change.name,
+        qualifier=alarm_key(change.name),  # the same key `claim_key` finds it by
         source_event=context.event_key,
         details={"alarm": change.name, "alarm_arn": change.arn, "state_changed_at": change.changed_at.isoformat()},
     )
@@ -352,6 +438,8 @@ def _pause(context: _Context, memo: dict[str, str], why: str, status_line: str) 
         )
     except ServiceNotFound as missing:
         return _fired(context, Outcome.UNAVAILABLE, f"Could not pause: {missing}.", status_line)
+    if placed.changed and not settings.dry_run and _superseded(context):
+        return _withdraw(context)
     result = placed.result
     action = ConvergeAction.PAUSE if result.called == "pause" else result.decision.action
     if action is ConvergeAction.PAUSE and result.dry_run:
@@ -376,6 +464,8 @@ def _pause(context: _Context, memo: dict[str, str], why: str, status_line: str) 
         f"When '{change.name}' returns to OK, Warden clears the '{key}' claim and resumes the service, "
         "unless another pause claim holds it."
     ]
+    # A pause stops compute, not the whole bill (an ECS load balancer bills on): say what keeps costing.
+    next_steps += paused_cost_note(result.before) if outcome is not Outcome.UNAVAILABLE else []
     return _fired(context, outcome, did, status_line, undo=undo, next_steps=next_steps)
 
 
@@ -396,6 +486,8 @@ def _rollback(context: _Context, memo: dict[str, str], why: str, status_line: st
     if blocked is not None:
         return blocked
     intro = f"The action for this alarm is rollback: {why}."
+    if _superseded(context):
+        return _late(context, "no rollback was started")
     if settings.dry_run:
         _record(context, "rollback", "would", f"alarm '{change.name}': {context.finding.sentence}", dry_run=True)
         return _fired(
@@ -436,6 +528,34 @@ def _rollback(context: _Context, memo: dict[str, str], why: str, status_line: st
     _remember_action(context, memo, "rollback")
     count("ActionsTaken")
     return _fired(context, Outcome.ROLLBACK, [intro, started], status_line)
+
+
+def _withdraw(context: _Context) -> AlarmResult:
+    """A later state change of this alarm (its OK) was handled while this ALARM placed its claim: that OK may
+    have found no claim to clear, so this ALARM clears its own, and the service resumes unless another holds it."""
+    change, deps = context.change, context.deps
+    withdrawn = release_claim(
+        ClaimDeps(deps.service, deps.state, deps.images),
+        context.service_arn,
+        claim_key(change.name),
+        now=context.now,
+        actor=ACTOR,
+        reason=f"a later state change of alarm '{change.name}' arrived while its ALARM was being handled",
+        dry_run=context.settings.dry_run,
+        source_event=context.event_key,
+    )
+    return _late(context, withdrawn.line)
+
+
+def _late(context: _Context, what: str) -> AlarmResult:
+    change = context.change
+    reason = (
+        f"ignored, because a later state change of '{change.name}' was handled while this "
+        f"{change.new_state.value} of {change.changed_at:%Y-%m-%d %H:%M:%S} UTC was being handled: {what}"
+    )
+    logger.info(reason, extra={"alarm": change.name, "state": change.new_state.value})
+    count("StaleEvents")
+    return AlarmResult(alarm=change.name, state=change.new_state.value, outcome=Outcome.STALE, reason=reason)
 
 
 def _cooldown(context: _Context, memo: dict[str, str], verb: str, status_line: str) -> AlarmResult | None:
@@ -493,6 +613,22 @@ _TAGS = {
 }
 
 
+_ACTED = frozenset(
+    {
+        Outcome.PAUSED,
+        Outcome.WOULD_PAUSE,
+        Outcome.ALREADY_PAUSED,
+        Outcome.ROLLBACK,
+        Outcome.WOULD_ROLLBACK,
+        Outcome.ROLLBACK_NOT_CONFIGURED,
+        Outcome.ROLLBACK_DECLINED,
+        Outcome.ROLLBACK_FAILED,
+        Outcome.COOLDOWN,
+        Outcome.UNAVAILABLE,
+    }
+)
+
+
 def _fired(
     context: _Context,
     outcome: Outcome,
@@ -502,12 +638,16 @@ def _fired(
     undo: list[str] | None = None,
     next_steps: list[str] | None = None,
 ) -> AlarmResult:
-    change, finding, name = context.change, context.finding, context.settings.service.name
+    change, finding = context.change, context.finding
+    # What Warden did to the guarded service is told under its name; an alarm it did nothing for, under the
+    # name of what that alarm is about.
+    name = context.settings.service.name if outcome in _ACTED else context.about
     did_lines = [did] if isinstance(did, str) else did
     tag, event = _TAGS[outcome]
     what = [
         context.happened(),
         finding.sentence,
+        context.whose(),
         f"Alarm description: {change.description}" if change.description else "",
     ]
     evidence = [
@@ -523,7 +663,7 @@ def _fired(
             ("Evidence", evidence),
             ("What Warden did", did_lines),
             ("What happens next", next_steps or []),
-            ("What to check", runbook(finding.kind, ecs=context.settings.service.kind is ServiceKind.ECS)),
+            ("What to check", _advice(context)),
             ("How to undo", undo or []),
             ("Links", context.links),
         ],
@@ -538,14 +678,29 @@ def _fired(
 
 def _on_ok(context: _Context) -> AlarmResult:
     change, deps, settings = context.change, context.deps, context.settings
-    name = settings.service.name
+    name = context.about
     memo = deps.state.get_memo(context.service_arn, incident_memo(change.name)) or {}
     opened = memo.get("opened_at")
     did: list[str] = []
     key = claim_key(change.name)
+    held = deps.state.get_claim(context.service_arn, key)
+    placed_by = held.details.get("alarm_arn") if held is not None else None
+    if held is not None and context.concern.verdict is Verdict.OTHER_RESOURCE:
+        # Resuming is an action: an OK about another resource says nothing about the guarded service's health.
+        did.append(
+            f"Did not clear the '{key}' pause claim: {context.concern.reason}, so its OK says nothing about the "
+            "guarded service. Resume by hand if it should run."
+        )
+    elif held is not None and placed_by and placed_by != change.arn:
+        # Resuming is an action too: an alarm of the same name elsewhere (another account or region) does not
+        # clear the claim this stack's alarm placed.
+        did.append(
+            f"Did not clear the '{key}' pause claim: it was placed by alarm {placed_by}, and this OK is of "
+            f"{change.arn}, another alarm of the same name."
+        )
     # An earlier attempt at this same OK may have cleared the claim and then failed (App Runner throttled
     # the resume): Lambda's retry must still converge, or the service stays paused with no claim holding it.
-    if deps.state.get_claim(context.service_arn, key) is not None or _cleared_by_earlier_attempt(context):
+    elif held is not None or _cleared_by_earlier_attempt(context):
         try:
             cleared = release_claim(
                 ClaimDeps(deps.service, deps.state, deps.images),
@@ -572,7 +727,7 @@ def _on_ok(context: _Context) -> AlarmResult:
     if opened is None and change.old_state is not AlarmState.ALARM:
         body = render(
             [
-                ("What happened", [context.happened(), context.finding.sentence]),
+                ("What happened", [context.happened(), context.finding.sentence, context.whose()]),
                 ("What Warden did", did),
                 ("Links", context.links),
             ],
@@ -598,6 +753,27 @@ def _on_ok(context: _Context) -> AlarmResult:
             "was watching, or that message did not reach Warden)."
         )
         subject_tail = "(duration unknown)"
+    if not context.guarded:
+        # Not "RECOVERED <service>": the guarded service is not what recovered.
+        body = render(
+            [
+                ("What happened", [context.happened(), context.finding.sentence, context.whose(), lasted]),
+                ("What Warden did", did),
+                ("Links", context.links),
+            ],
+            headline=f"{name}: alarm '{change.name}' is back to OK.",
+        )
+        return _send(
+            context,
+            Outcome.OK,
+            f"back to OK ({duration}); " + " ".join(did),
+            Notification(
+                subject=f"[warden] OK {name}: {change.name} OK {subject_tail}",
+                body=body,
+                event="alarm.ok",
+                severity=Severity.INFO,
+            ),
+        )
     body = render(
         [
             ("What happened", [context.happened(), context.finding.sentence, lasted]),
@@ -620,16 +796,16 @@ def _on_ok(context: _Context) -> AlarmResult:
 
 
 def _on_insufficient_data(context: _Context) -> AlarmResult:
-    change, deps, name = context.change, context.deps, context.settings.service.name
+    change, deps, name = context.change, context.deps, context.about
     lines = ["Nothing: missing data is not a failure by itself, so no action runs."]
     if deps.state.get_claim(context.service_arn, claim_key(change.name)) is not None:
         lines.append(f"The '{claim_key(change.name)}' pause claim stays until the alarm returns to OK.")
     paused = desired_state(deps.state.list_claims(context.service_arn))
-    if paused.state is DesiredState.PAUSED:
+    if context.guarded and paused.state is DesiredState.PAUSED:
         lines.append(f"The service is {paused.reason}: a paused service publishes no metrics, which explains this.")
     body = render(
         [
-            ("What happened", [context.happened(), context.finding.sentence]),
+            ("What happened", [context.happened(), context.finding.sentence, context.whose()]),
             ("Evidence", [f"CloudWatch's reason: {change.reason}" if change.reason else ""]),
             ("What Warden did", lines),
             ("Links", context.links),
@@ -649,6 +825,72 @@ def _on_insufficient_data(context: _Context) -> AlarmResult:
     )
 
 
+def _suppressed(context: _Context) -> AlarmResult:
+    """CloudWatch suppressed this state change's actions (a composite alarm's actions suppressor): over SNS it
+    would not have arrived at all. Told, never acted on: no claim, no rollback, and no resume either: resuming
+    is an action, so an OK whose actions were suppressed leaves the alarm's own claim in place (the operator
+    resumes by hand, or the alarm's next unsuppressed OK clears it)."""
+    change, deps, settings, name = context.change, context.deps, context.settings, context.about
+    by = change.actions_suppressed_by or "?"
+    why = f" ({change.actions_suppressed_reason})" if change.actions_suppressed_reason else ""
+    lines = [
+        f"Nothing: CloudWatch suppressed this alarm's actions (actionsSuppressedBy {by}{why}), so Warden does not "
+        "act on it either: no pause claim, no rollback, no resume."
+    ]
+    key = claim_key(change.name)
+    undo: list[str] = []
+    if deps.state.get_claim(context.service_arn, key) is not None:
+        lines.append(f"The '{key}' pause claim this alarm placed earlier stays until an OK that is not suppressed.")
+        undo = undo_pause_lines(settings, ClaimReason.ALARM, key, state=deps.state)
+    _record(context, "alarm.action", "skipped", f"alarm '{change.name}' {change.new_state.value}: {lines[0]}")
+    body = render(
+        [
+            ("What happened", [context.happened(), context.finding.sentence, context.whose()]),
+            ("Evidence", [f"CloudWatch's reason: {change.reason}" if change.reason else ""]),
+            ("What Warden did", lines),
+            ("How to resume by hand", undo),
+            ("Links", context.links),
+        ],
+        headline=f"{name}: alarm '{change.name}' is {change.new_state.value}, its actions suppressed by CloudWatch.",
+    )
+    return _send(
+        context,
+        Outcome.SUPPRESSED,
+        lines[0],
+        Notification(
+            subject=f"[warden] SUPPRESSED {name}: {change.name} {change.new_state.value}",
+            body=body,
+            event="alarm.suppressed",
+            severity=Severity.INFO,
+        ),
+    )
+
+
+# Advice that does not depend on the guarded platform (the others speak of App Runner's or ECS's console).
+_GENERAL_ADVICE = frozenset(
+    {
+        MetricKind.COMPOSITE,
+        MetricKind.BILLING,
+        MetricKind.OTHER,
+        MetricKind.LAMBDA_ERRORS,
+        MetricKind.QUEUE_DEPTH,
+        *SELF_WATCHING,
+    }
+)
+
+
+def _advice(context: _Context) -> list[str]:
+    """What to check: the runbook for the guarded service's metrics; for an alarm that is not provably about it,
+    only advice that holds whatever the resource (no "give the service more vCPU" for an EC2 instance)."""
+    kind = context.finding.kind
+    if context.guarded or kind in _GENERAL_ADVICE:
+        return runbook(kind, ecs=context.settings.service.kind is ServiceKind.ECS)
+    return [
+        "Warden's advice covers the guarded service's own metrics only: open the alarm in the CloudWatch console "
+        "(link below) and check the resource it watches."
+    ]
+
+
 # --- helpers ---------------------------------------------------------------------------------------
 
 
@@ -663,7 +905,7 @@ _ECS_MEANING = {
 
 def _status(deps: AlarmDeps, service: ServiceRef) -> str:
     """The service as App Runner (or ECS) and the claims see it now, for the evidence."""
-    platform = "ECS" if service.kind is ServiceKind.ECS else "App Runner"
+    platform = service.platform
     try:
         snapshot = deps.service.describe(service.arn)
     except ServiceNotFound:
