@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from local.account import LocalAccount
-from local.ecs import CLUSTER, seed_ecs_service
+from local.ecs import CLUSTER, deploying, seed_ecs_service
 from local.events import budget_message, sns_event
 from local.invoke import invoke
 
@@ -44,6 +44,22 @@ def test_a_confirmed_budget_breach_scales_the_ecs_service_to_zero_and_says_how_t
     (received,) = account.inbox()
     assert received.subject == "[warden] PAUSED consultation-app: spend $10.42 of $10.00"
     assert "warden resume --override budget" in received.body
+
+
+def test_a_stuck_rollout_does_not_hold_off_a_budget_pause(ecs_account: LocalAccount) -> None:
+    # Given an ECS service of 3 tasks whose deployment is stuck IN_PROGRESS, and a confirmed breach
+    account = ecs_account
+    account.set_budget(limit="10.00", actual="10.42")
+    event = sns_event(budget_message(name=account.budget_name, threshold="$10.00", amount="$10.42"))
+    with deploying():
+        # When the alert arrives at the real handler, mid-rollout
+        result = invoke("on_budget_alert", event, account.env())
+        # Then the service is scaled to zero now, not deferred as busy, and the operator is told so in ECS's terms
+        assert result["results"][0]["outcome"] == "paused"
+        assert ecs_state(account) == (0, 0, 0)
+    (received,) = account.inbox()
+    assert received.subject == "[warden] PAUSED consultation-app: spend $10.42 of $10.00"
+    assert "App Runner" not in received.body
 
 
 def test_the_cli_resumes_an_ecs_service_to_exactly_what_it_was(ecs_account: LocalAccount) -> None:

@@ -130,11 +130,27 @@ def test_a_pause_retried_after_it_pinned_the_target_still_restores_the_target_fr
     assert (ecs.target()["min"], ecs.target()["max"]) == (before["min"], before["max"]) == (2, 6)
 
 
-def test_a_deployment_in_progress_counts_as_busy(ecs: Moto) -> None:
+def test_a_deployment_in_progress_does_not_stop_a_pause_or_a_resume(ecs: Moto) -> None:
+    # Given a service of 3 tasks whose deployment is rolling out (stuck IN_PROGRESS, say, crash-looping)
     with deploying():
-        assert ecs.controller.describe(ecs.arn).status is ServiceStatus.OPERATION_IN_PROGRESS
-        with pytest.raises(InvalidServiceState):
+        # Then it reads as busy, and as RUNNING by its desired count, which ECS lets Warden change mid-rollout
+        snapshot = ecs.controller.describe(ecs.arn)
+        assert snapshot.status is ServiceStatus.OPERATION_IN_PROGRESS
+        assert snapshot.changeable_as is ServiceStatus.RUNNING
+        assert snapshot.platform == "ECS"
+        # When Warden pauses it mid-rollout
+        ecs.controller.pause(ecs.arn)
+        # Then the count is 0 and the scaling target pinned, as for a settled service
+        assert ecs.desired() == 0
+        assert (ecs.target()["min"], ecs.target()["max"]) == (0, 0)
+        assert ecs.controller.describe(ecs.arn).changeable_as is ServiceStatus.PAUSED
+        # And a second pause is refused, in ECS's terms
+        with pytest.raises(InvalidServiceState, match="ECS service"):
             ecs.controller.pause(ecs.arn)
+        # When Warden resumes it, still mid-rollout, Then the count and the scaling bounds are back
+        ecs.controller.resume(ecs.arn)
+        assert ecs.desired() == 3
+        assert (ecs.target()["min"], ecs.target()["max"]) == (2, 6)
     assert ecs.controller.describe(ecs.arn).status is ServiceStatus.RUNNING
 
 
@@ -171,6 +187,10 @@ def test_an_unknown_service_is_not_found(ecs: Moto) -> None:
             ServiceStatus.OPERATION_IN_PROGRESS,
         ),
         ({"status": "DRAINING", "desiredCount": 0, "deployments": []}, ServiceStatus.DELETED),
+        (
+            {"status": "DRAINING", "desiredCount": 2, "deployments": [{"rolloutState": "IN_PROGRESS"}]},
+            ServiceStatus.DELETED,
+        ),
         ({"status": "INACTIVE", "desiredCount": 0}, ServiceStatus.DELETED),
     ],
 )

@@ -8,9 +8,14 @@ import pytest
 
 from warden.domain.claims import Claim, ClaimReason, DesiredState, desired_state
 from warden.domain.converge import ConvergeAction, decide_convergence
-from warden.domain.service import ServiceStatus
+from warden.domain.service import ServiceSnapshot, ServiceStatus
 
 NOW = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
+ARN = "arn:aws:apprunner:us-east-1:123456789012:service/consultation-app/0123456789abcdef0123456789abcdef"
+
+
+def _snapshot(status: ServiceStatus) -> ServiceSnapshot:
+    return ServiceSnapshot(arn=ARN, name="consultation-app", status=status)
 
 
 @pytest.mark.parametrize(
@@ -32,7 +37,7 @@ def test_each_status_and_desire_leads_to_the_designed_action(
 ) -> None:
     # Given a service in `status` that should be `desired`
     # When Warden decides
-    decision = decide_convergence(status, desired)
+    decision = decide_convergence(_snapshot(status), desired)
     # Then it takes the action of DESIGN §4, and says why in words
     assert decision.action is expected
     assert status.value in decision.reason or "OPERATION_IN_PROGRESS" in decision.reason
@@ -42,11 +47,13 @@ def test_every_service_status_has_a_decision() -> None:
     # Given every status App Runner can report, When each is decided, Then none falls through
     for status in ServiceStatus:
         for desired in DesiredState:
-            assert decide_convergence(status, desired).reason
+            assert decide_convergence(_snapshot(status), desired).reason
 
 
 def test_resume_asks_for_a_deployment_when_the_image_changed_while_paused() -> None:
-    decision = decide_convergence(ServiceStatus.PAUSED, DesiredState.RUNNING, image_changed_while_paused=True)
+    decision = decide_convergence(
+        _snapshot(ServiceStatus.PAUSED), DesiredState.RUNNING, image_changed_while_paused=True
+    )
     assert decision.action is ConvergeAction.RESUME
     assert decision.deploy_after_resume is True
 

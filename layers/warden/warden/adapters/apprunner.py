@@ -11,7 +11,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from warden.adapters.clients import client, error_code, is_retryable, unavailable
 from warden.domain.deployments import OperationInfo
-from warden.domain.service import ServiceSnapshot, ServiceStatus
+from warden.domain.service import APP_RUNNER, ServiceSnapshot, ServiceStatus
 from warden.errors import InvalidServiceState, ServiceNotFound
 
 if TYPE_CHECKING:
@@ -114,6 +114,7 @@ def _snapshot(service: Any) -> ServiceSnapshot:
         arn=service["ServiceArn"],
         name=service["ServiceName"],
         status=ServiceStatus(service["Status"]),
+        platform=APP_RUNNER,
         image_identifier=image,
         auto_deploy=source.get("AutoDeploymentsEnabled"),
         url=f"https://{url}" if url else None,

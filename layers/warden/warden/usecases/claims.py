@@ -3,7 +3,11 @@
 Budget alerts, the working-hours schedule, alarms and the operator all go through `place_claim` and
 `release_claim`. Each touches only its own claim, so none can undo another's pause (DESIGN §4).
 Both are safe to repeat: placing an active claim or clearing an absent one changes nothing, and the
-converge that follows makes at most one App Runner call.
+converge that follows makes no call when the service already is as its claims want.
+
+Two sources may change their claims at the same moment, each converging on the claims it read. `converge`
+reads the claims again before its call and after it, and converges again when they changed, so the service
+ends as all the claims want, without waiting for the reconcile (issue 13 §3).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from warden.domain.claims import Claim
+from warden.domain.claims import Claim, DesiredState
 from warden.usecases.converge import ConvergeResult, converge, record_action
 from warden.usecases.ports import ImagePort, ServicePort, StatePort
 
@@ -199,10 +203,16 @@ def _credit_earlier_attempt(
     state: StatePort, service_arn: str, result: ConvergeResult, source_event: str | None
 ) -> ConvergeResult:
     """When an earlier attempt at this same event already paused or resumed (and then failed before it
-    could notify), report that call as this event's, so the operator hears "PAUSED", not "already paused"."""
-    if result.called is not None or source_event is None or result.dry_run:
+    could notify), report that call as this event's, so the operator hears "PAUSED", not "already paused".
+
+    Only a call that agrees with what the claims want now is credited, and only when this attempt made none:
+    a call undone since (another source's claim changed meanwhile) is not what the service is now."""
+    if result.called is not None or result.earlier or source_event is None or result.dry_run:
         return result
+    wanted = "pause" if result.desire.state is DesiredState.PAUSED else "resume"
     for record in state.list_actions(service_arn, limit=20):
         if record.source_event == source_event and record.outcome == "done" and record.action in {"pause", "resume"}:
+            if record.action != wanted:
+                return result
             return result.model_copy(update={"called": record.action, "credited": True})
     return result

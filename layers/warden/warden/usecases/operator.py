@@ -13,7 +13,8 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 
 from warden.domain.budget import BudgetSnapshot
-from warden.domain.claims import Claim, ClaimReason
+from warden.domain.claims import Claim, ClaimReason, DesiredState
+from warden.domain.costs import SECTION, paused_cost_lines
 from warden.domain.notification import Notification, Severity, render
 from warden.domain.records import ActionRecord
 from warden.domain.service import ServiceSnapshot
@@ -72,6 +73,16 @@ def manual_pause(deps: OperatorDeps, settings: Settings, *, who: str, reason: st
     change = place_claim(deps.claims, settings.service.arn, claim, now=now, actor=who, dry_run=settings.dry_run)
     name = settings.service.name
     did = "Would pause" if settings.dry_run else ("Paused" if change.called == "pause" else "Manual claim on")
+    headline = f"{name} was paused by hand."
+    next_steps = [
+        "The service stays paused until someone runs `warden resume`; "
+        "budget roll-overs and working hours do not resume it."
+    ]
+    undo = undo_pause_lines(settings, ClaimReason.MANUAL, claim.key, state=deps.state)
+    if change.result.desire.state is not DesiredState.PAUSED:
+        # A `warden resume` cleared the claim while this pause converged: the service runs, and says so.
+        did, headline = "Manual claim cleared meanwhile on", f"{name} was paused by hand, and resumed meanwhile."
+        next_steps, undo = ["The service runs: the manual claim was cleared while Warden paused it."], []
     _publish(
         deps,
         Notification(
@@ -80,16 +91,11 @@ def manual_pause(deps: OperatorDeps, settings: Settings, *, who: str, reason: st
                 [
                     ("What happened", [f"{who} paused {name} by hand: {reason}"]),
                     ("What Warden did", [change.line, change.result.summary]),
-                    (
-                        "What happens next",
-                        [
-                            "The service stays paused until someone runs `warden resume`; "
-                            "budget roll-overs and working hours do not resume it."
-                        ],
-                    ),
-                    ("How to undo", undo_pause_lines(settings, ClaimReason.MANUAL, claim.key, state=deps.state)),
+                    ("What happens next", next_steps),
+                    (SECTION, pause_cost_lines(change)),
+                    ("How to undo", undo),
                 ],
-                headline=f"{name} was paused by hand.",
+                headline=headline,
             ),
             event="manual.paused",
             severity=Severity.WARNING,
@@ -147,6 +153,14 @@ def manual_resume(
         ),
     )
     return changes
+
+
+def pause_cost_lines(change: ClaimChange) -> list[str]:
+    """What keeps costing while the service is paused (none when the change left it running), for the
+    notification and the CLI alike: a pause stops compute, not the whole bill."""
+    if change.result.desire.state is not DesiredState.PAUSED:
+        return []
+    return paused_cost_lines(change.result.before)
 
 
 def _publish(deps: OperatorDeps, notification: Notification) -> None:
