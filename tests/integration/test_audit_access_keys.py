@@ -217,3 +217,50 @@ def test_the_cli_with_notify_and_apply_does_what_the_weekly_run_does(iam_account
     received: list[Received] = iam_account.inbox()
     assert len(received) == 1
     assert_nothing_leaks(iam_account, run.stdout, received[0].body)
+
+
+@pytest.fixture
+def scp_on_break_glass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An SCP denying iam:UpdateAccessKey on the user `break-glass`: moto's server (in this process) answers
+    that call with IAM's 403 AccessDenied, as AWS does for an explicit deny in a service control policy."""
+    from moto.core.exceptions import AccessDeniedError
+
+    backend_type = type(iam_backend())
+    allowed = backend_type.update_access_key
+
+    def update_access_key(self: Any, user_name: str, access_key_id: str, status: str | None = None) -> Any:
+        if user_name == "break-glass":
+            raise AccessDeniedError(
+                user_arn="arn:aws:sts::123456789012:assumed-role/warden-audit/audit_access_keys",
+                action="iam:UpdateAccessKey with an explicit deny in a service control policy",
+            )
+        return allowed(self, user_name, access_key_id, status)
+
+    monkeypatch.setattr(backend_type, "update_access_key", update_access_key)
+
+
+@pytest.mark.usefixtures("scp_on_break_glass")
+def test_an_scp_denying_one_users_key_change_is_reported_and_every_other_overdue_key_is_deactivated(
+    iam_account: LocalAccount,
+) -> None:
+    # Given an overdue key on the SCP-protected break-glass user and on two others, deactivation after 180 days
+    (guarded,) = add_user(iam_account, "break-glass", [(400, 200)])
+    (ci,) = add_user(iam_account, "ci-runner", [(300, 1)])
+    old, new = add_user(iam_account, "deploy-bot", [(400, 3), (5, 1)])
+    # When the weekly audit runs
+    outcome = audit(iam_account, KEY_DEACTIVATE_AFTER_DAYS="180")
+    # Then the other users' overdue keys are deactivated, the break-glass key stays as it was
+    assert statuses(iam_account, "ci-runner") == {ci: "Inactive"}
+    assert statuses(iam_account, "deploy-bot") == {old: "Inactive", new: "Active"}
+    assert statuses(iam_account, "break-glass") == {guarded: "Active"}
+    assert {(d["user"], d["outcome"], d["error_code"]) for d in outcome["deactivations"]} == {
+        ("break-glass", "failed", "AccessDenied"),
+        ("ci-runner", "done", None),
+        ("deploy-bot", "done", None),
+    }
+    # And one digest names the failure: the user, the key by suffix, IAM's code and what to do
+    (received,) = iam_account.inbox()
+    assert received.subject == "[warden] KEYS 123456789012: 3 overdue; 2 deactivated; 1 failed"
+    assert f"break-glass key 1 …{guarded[-4:]}: AccessDenied on UpdateAccessKey. What to do:" in received.body
+    assert "warden:exempt=true" in received.body
+    assert_nothing_leaks(iam_account, received.subject, received.body, str(outcome))

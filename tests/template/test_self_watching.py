@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -112,3 +113,102 @@ def test_only_the_self_watching_alarms_read_as_warden_failing(template: dict[str
 def test_the_alarm_topic_reaches_the_function_that_explains_alarms(template: dict[str, Any]) -> None:
     events = template["Resources"]["OnAlarmFunction"]["Properties"]["Events"].values()
     assert {"Ref": "AlarmTopic"} in [event["Properties"].get("Topic") for event in events if event["Type"] == "SNS"]
+
+
+# --- the second path: a failure that turns a guarantee off reaches a person without Warden's own parts ------
+
+
+def refs(node: Any) -> set[str]:
+    """Every logical id a template fragment names (Ref, GetAtt, and ${...} in Sub)."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "Ref" and isinstance(value, str):
+                found.add(value)
+            elif key == "Fn::GetAtt":
+                found.add(value[0] if isinstance(value, list) else str(value).split(".")[0])
+            elif key == "Fn::Sub":
+                text = value[0] if isinstance(value, list) else value
+                found.update(name.split(".")[0] for name in re.findall(r"\$\{([^}!]+)\}", str(text)))
+                if isinstance(value, list):
+                    found.update(refs(value[1]))
+            else:
+                found.update(refs(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.update(refs(item))
+    return found
+
+
+def email_on_alarm_topic(template: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    (found,) = (
+        (logical_id, subscription)
+        for logical_id, subscription in resources_of_type(template, "AWS::SNS::Subscription").items()
+        if subscription["Properties"]["TopicArn"] == {"Ref": "AlarmTopic"}
+    )
+    return found
+
+
+def self_alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        logical_id: alarm for logical_id, alarm in alarms(template).items() if is_self_watching(deployed_name(alarm))
+    }
+
+
+def test_the_alert_email_is_subscribed_straight_to_the_topic_of_wardens_own_alarms(template: dict[str, Any]) -> None:
+    # Given the stack's subscriptions / Then AlertEmail receives the alarm topic directly (no function between)
+    logical_id, subscription = email_on_alarm_topic(template)
+    properties = subscription["Properties"]
+    assert subscription.get("Condition") == "HasAlertEmail"
+    assert (properties["Protocol"], properties["Endpoint"]) == ("email", {"Ref": "AlertEmail"})
+    # And it is filtered on the alarm's name in its JSON body, to Warden's own alarms
+    assert properties["FilterPolicyScope"] == "MessageBody"
+    ((prefix,),) = [[rule["prefix"] for rule in rules] for rules in properties["FilterPolicy"].values()]
+    assert list(properties["FilterPolicy"]) == ["AlarmName"]
+    deployed_prefix = str(prefix["Fn::Sub"]).replace("${AWS::StackName}", STACK)
+    # And every self-watching alarm passes the filter, and no health alarm of the service does
+    for alarm in alarms(template).values():
+        assert deployed_name(alarm).startswith(deployed_prefix) is is_self_watching(deployed_name(alarm)), logical_id
+
+
+def test_the_second_path_depends_on_neither_the_notify_topic_nor_the_state_table_nor_a_function(
+    template: dict[str, Any],
+) -> None:
+    # Given the path a self-watching alarm takes to a person: the alarm, the alarm topic, its policy, the e-mail
+    resources = template["Resources"]
+    chosen = self_alarms(template)
+    assert len(chosen) == len(resources_of_type(template, FUNCTION_TYPE)) + 1  # one per function, plus the queue's
+    _, subscription = email_on_alarm_topic(template)
+    path_parts = [resources["AlarmTopic"], resources["AlarmTopicPolicy"], subscription]
+    # Then no part of it names the notify topic, the state table or a function (beyond the metric it watches)
+    for part in path_parts:
+        assert refs(part) & {"NotifyTopic", "StateTable"} == set()
+        assert not any(name.endswith("Function") for name in refs(part))
+    for logical_id, alarm in chosen.items():
+        assert refs(alarm["AlarmActions"]) | refs(alarm["OKActions"]) == {"AlarmTopic"}, logical_id
+        assert refs(alarm) & {"NotifyTopic", "StateTable"} == set(), logical_id
+
+
+def test_the_failed_events_queue_itself_is_watched_so_that_a_function_failing_for_good_is_seen(
+    template: dict[str, Any],
+) -> None:
+    # Given every function's on-failure destination and the queue-depth alarm
+    alarm = failed_events_alarm(template)
+    # Then that alarm is among the ones e-mailed straight to the operator
+    assert is_self_watching(deployed_name(alarm))
+    assert alarm["AlarmActions"] == TO_THE_OPERATOR
+
+
+def test_run_schedule_may_read_the_notify_topics_subscriptions_and_knows_the_budget_topic(
+    template: dict[str, Any],
+) -> None:
+    function = template["Resources"]["RunScheduleFunction"]["Properties"]
+    assert function["Environment"]["Variables"]["BUDGET_TOPIC_ARN"] == {"Ref": "BudgetAlertTopic"}
+    (policy,) = function["Policies"]
+    statements = {statement.get("Sid"): statement for statement in policy["Statement"] if "Sid" in statement}
+    assert statements["ReadNotifySubscriptions"] == {
+        "Sid": "ReadNotifySubscriptions",
+        "Effect": "Allow",
+        "Action": "sns:ListSubscriptionsByTopic",
+        "Resource": {"Ref": "NotifyTopic"},
+    }

@@ -8,13 +8,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from local.template import load_template
 from tests.events import load_event
 from tests.fakes import FakeAccessKeys, FakeNotifier, FakeState, credential_report_csv
-from warden.domain.keys import ListedKey
+from warden.domain.keys import AccessKeyRefused, ListedKey
 from warden.domain.notification import Severity
-from warden.errors import RetryableError
+from warden.errors import AwsUnavailable, RetryableError
 from warden.models.credential_report import (
     CredentialReportUnavailable,
     RawCredentialReport,
@@ -382,3 +384,119 @@ def test_the_weekly_schedule_sends_the_event_the_handler_is_tested_with() -> Non
         "KEY_MAX_AGE_DAYS": {"Ref": "KeyMaxAgeDays"},
         "KEY_DEACTIVATE_AFTER_DAYS": {"Ref": "KeyDeactivateAfterDays"},
     }
+
+
+# -- one user's failure never stops the audit of the others -------------------------------------------
+
+
+class FailingAccessKeys(FakeAccessKeys):
+    """IAM where some users' keys cannot be read or changed: `failures` maps a user to how it fails."""
+
+    failures: dict[str, str]
+
+    def list_access_keys(self, user_name: str) -> list[ListedKey]:
+        self._fail(user_name, "list")
+        return super().list_access_keys(user_name)
+
+    def deactivate_access_key(self, user_name: str, access_key_id: str) -> None:
+        self._fail(user_name, "update")
+        super().deactivate_access_key(user_name, access_key_id)
+
+    def _fail(self, user_name: str, step: str) -> None:
+        how = self.failures.get(user_name, "")
+        if not how.startswith(step):
+            return
+        operation = "ListAccessKeys" if step == "list" else "UpdateAccessKey"
+        match how.removeprefix(step + "-"):
+            case "denied":
+                raise AccessKeyRefused(
+                    f"IAM {operation} refused (AccessDenied): explicit deny in an SCP", code="AccessDenied"
+                )
+            case "gone":
+                raise AccessKeyRefused(f"IAM {operation} refused (NoSuchEntity): cannot be found", code="NoSuchEntity")
+            case "throttled":
+                raise AwsUnavailable(f"iam {operation} failed after botocore's retries: Throttling")
+            case _:
+                raise KeyError("AccessKeyMetadata")  # an answer of a shape nobody expected
+
+
+FAILURES = [
+    "list-denied",
+    "list-gone",
+    "list-throttled",
+    "list-crash",
+    "update-denied",
+    "update-gone",
+    "update-throttled",
+    "update-crash",
+]
+
+
+def key_id(index: int) -> str:
+    return f"AKIA{index:012d}K{index % 10}YZ"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plan=st.lists(st.sampled_from(["", *FAILURES]), min_size=1, max_size=8))
+def test_a_user_whose_keys_cannot_be_read_or_changed_is_reported_and_the_others_are_deactivated(
+    plan: list[str],
+) -> None:
+    # Given users with one overdue key each, deactivation after 180 days, and an arbitrary subset failing
+    names = [f"user-{index}" for index in range(len(plan))]
+    rows = [user(name, (200 + index, 1)) for index, name in enumerate(names)]
+    iam = FailingAccessKeys(report=credential_report_csv(*rows), generated_at=NOW - timedelta(minutes=20))
+    iam.failures = {name: how for name, how in zip(names, plan, strict=True) if how}
+    iam.keys = {name: [listed(key_id(index), 200 + index)] for index, name in enumerate(names)}
+    world = World(iam=iam, KEY_DEACTIVATE_AFTER_DAYS="180")
+
+    # When the weekly audit runs
+    result = world.audit()
+
+    # Then every key of a user that did not fail is deactivated, and no other key
+    assert set(iam.deactivated) == {key_id(index) for index, how in enumerate(plan) if not how}
+    assert {d.user for d in result.deactivations if d.outcome == "done"} == {
+        name for name, how in zip(names, plan, strict=True) if not how
+    }
+    # And exactly one digest went out, naming each failed user, its key (as …WXYZ once read) and the error code
+    (sent,) = world.notifier.sent
+    failed = [d for d in result.deactivations if d.outcome == "failed"]
+    assert {d.user for d in failed} == set(iam.failures)
+    for d in failed:
+        assert d.error_code
+        line = next(line for line in sent.body.splitlines() if line.strip().startswith(f"{d.user} key 1"))
+        assert d.error_code in line
+        if iam.failures[d.user].startswith("update"):
+            assert d.suffix is not None
+            assert d.suffix in line
+    if failed:
+        assert f"{len(failed)} failed" in sent.subject
+        assert sent.severity is Severity.CRITICAL
+    assert FULL_KEY_ID.findall(sent.body) == []
+
+
+def test_an_scp_denying_one_break_glass_users_key_change_stops_nothing_else() -> None:
+    # Given two overdue keys, and an SCP that denies iam:UpdateAccessKey on the break-glass user only
+    iam = FailingAccessKeys(
+        report=credential_report_csv(user("break-glass", (400, 200)), user("deploy-bot", (300, 1))),
+        generated_at=NOW - timedelta(minutes=20),
+    )
+    iam.failures = {"break-glass": "update-denied"}
+    iam.keys = {
+        "break-glass": [listed("AKIABREAKGLASS00GLAS", 400)],
+        "deploy-bot": [listed("AKIADEPLOYBOT000WXYZ", 300)],
+    }
+    world = World(iam=iam, KEY_DEACTIVATE_AFTER_DAYS="180")
+    # When the weekly audit runs
+    result = world.audit()
+    # Then deploy-bot's key is deactivated all the same
+    assert iam.deactivated == ["AKIADEPLOYBOT000WXYZ"]
+    # And the one digest names the refusal: the user, the key's suffix, IAM's code and what to do about it
+    (sent,) = world.notifier.sent
+    assert sent.subject == "[warden] KEYS 123456789012: 2 overdue; 1 deactivated; 1 failed"
+    (failed,) = [d for d in result.deactivations if d.outcome == "failed"]
+    assert (failed.user, failed.suffix, failed.error_code) == ("break-glass", "…GLAS", "AccessDenied")
+    assert "warden:exempt=true" in failed.advice
+    assert "break-glass key 1 …GLAS: AccessDenied on UpdateAccessKey" in sent.body
+    # And the action log says it failed, and why
+    outcomes = {record.reason.split(" ")[0]: record.outcome for _, record in world.state.actions}
+    assert outcomes == {"break-glass": "failed", "deploy-bot": "done"}

@@ -11,6 +11,7 @@ from botocore.stub import Stubber
 
 from warden.adapters.iam import IamAccessKeys
 from warden.domain.keys import AccessKeyRefused
+from warden.domain.redaction import redact
 from warden.errors import AwsUnavailable
 from warden.models.credential_report import ReportLimitExceeded, ReportMissing, ReportNotReady, ReportState
 
@@ -132,4 +133,48 @@ def test_a_refused_deactivation_says_why_without_the_full_key_id(stubbed: tuple[
     stubber.add_client_error("update_access_key", "NoSuchEntity", message, 404)
     with pytest.raises(AccessKeyRefused) as refused:
         iam.deactivate_access_key("bob", KEY_ID)
-    assert refused.value.reason == "IAM UpdateAccessKey: NoSuchEntity: The Access Key with id …MPLE cannot be found."
+    # The code in brackets: after "UpdateAccessKey:" the redactor would take it for a secret and mask it.
+    assert refused.value.reason == (
+        "IAM UpdateAccessKey refused (NoSuchEntity): The Access Key with id …MPLE cannot be found."
+    )
+    assert refused.value.code == "NoSuchEntity"
+
+
+DENIED_BY_SCP = (
+    "User: arn:aws:sts::123456789012:assumed-role/warden-AuditAccessKeysRole/audit is not authorized to perform: "
+    "iam:UpdateAccessKey on resource: user break-glass with an explicit deny in a service control policy"
+)
+
+
+def test_an_scp_denying_update_access_key_on_one_user_is_a_refusal_of_that_user(
+    stubbed: tuple[IamAccessKeys, Stubber],
+) -> None:
+    # Given an SCP that denies iam:UpdateAccessKey on the break-glass user (IAM answers 403 AccessDenied)
+    iam, stubber = stubbed
+    stubber.add_client_error("update_access_key", "AccessDenied", DENIED_BY_SCP, 403)
+    # When Warden deactivates its key / Then it is a refusal of this user, with IAM's code, not a crash of the audit
+    with pytest.raises(AccessKeyRefused) as refused:
+        iam.deactivate_access_key("break-glass", KEY_ID)
+    assert refused.value.code == "AccessDenied"
+    assert "explicit deny in a service control policy" in refused.value.reason
+    assert redact(refused.value.reason).startswith("IAM UpdateAccessKey refused (AccessDenied)")
+
+
+@pytest.mark.parametrize("code", ["AccessDenied", "InvalidInput", "SomethingNew"])
+def test_any_refusal_to_list_one_users_keys_is_a_refusal_of_that_user(
+    stubbed: tuple[IamAccessKeys, Stubber], code: str
+) -> None:
+    iam, stubber = stubbed
+    stubber.add_client_error("list_access_keys", code, "no", 403 if code == "AccessDenied" else 400)
+    with pytest.raises(AccessKeyRefused) as refused:
+        iam.list_access_keys("break-glass")
+    assert refused.value.code == code
+
+
+def test_throttling_on_one_users_keys_after_botocores_retries_is_unavailable(
+    stubbed: tuple[IamAccessKeys, Stubber],
+) -> None:
+    iam, stubber = stubbed
+    stubber.add_client_error("update_access_key", "Throttling", "Rate exceeded", 400)
+    with pytest.raises(AwsUnavailable, match="UpdateAccessKey failed after botocore's retries: Throttling"):
+        iam.deactivate_access_key("bob", KEY_ID)

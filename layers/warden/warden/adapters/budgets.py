@@ -1,6 +1,8 @@
-"""AWS Budgets adapter: read one budget's limit and calculated spend.
+"""AWS Budgets adapter: read one budget's limit and calculated spend, and its notifications with their subscribers.
 
 Budgets is a global API served from us-east-1 (aws-cn: cn-northwest-1), whatever the stack's region.
+`budgets:ViewBudget` authorizes every read here: DescribeBudget, DescribeNotificationsForBudget and
+DescribeSubscribersForNotification (the Budgets permissions are not named after the API operations).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from warden.adapters.clients import client, error_code, is_retryable, unavailable
 from warden.domain.budget import BudgetSnapshot
+from warden.domain.wiring import BudgetNotice, BudgetSubscriber, WiringUnreadable
 from warden.errors import BudgetNotFound
 from warden.models.money import Money
 
@@ -44,6 +47,49 @@ class BudgetsReader:
         except BotoCoreError as error:
             raise unavailable("budgets", "DescribeBudget", error) from error
         return _snapshot(budget)
+
+    def budget_notices(self, account_id: str, budget_name: str) -> list[BudgetNotice]:
+        """Every notification of the budget with its subscribers (both calls paginated).
+
+        Raises BudgetNotFound, WiringUnreadable (AccessDenied and other refusals) or AwsUnavailable."""
+        notices: list[BudgetNotice] = []
+        operation = "DescribeNotificationsForBudget"
+        try:
+            pages = self._budgets.get_paginator("describe_notifications_for_budget").paginate(
+                AccountId=account_id, BudgetName=budget_name
+            )
+            for page in pages:
+                for notification in page.get("Notifications", []):
+                    operation = "DescribeSubscribersForNotification"
+                    subscribers = [
+                        BudgetSubscriber(kind=str(subscriber["SubscriptionType"]), address=str(subscriber["Address"]))
+                        for subscribers_page in self._budgets.get_paginator(
+                            "describe_subscribers_for_notification"
+                        ).paginate(AccountId=account_id, BudgetName=budget_name, Notification=notification)
+                        for subscriber in subscribers_page.get("Subscribers", [])
+                    ]
+                    notices.append(_notice(notification, subscribers))
+                    operation = "DescribeNotificationsForBudget"
+        except ClientError as error:
+            code = error_code(error)
+            if code == "NotFoundException" and operation == "DescribeNotificationsForBudget":
+                raise BudgetNotFound(f"no budget named '{budget_name}' in account {account_id}") from error
+            if is_retryable(error):
+                raise unavailable("budgets", operation, error) from error
+            raise WiringUnreadable(f"Budgets {operation}: {code}", code) from error
+        except BotoCoreError as error:
+            raise unavailable("budgets", operation, error) from error
+        return notices
+
+
+def _notice(notification: Any, subscribers: list[BudgetSubscriber]) -> BudgetNotice:
+    return BudgetNotice(
+        notification_type=str(notification.get("NotificationType", "")),
+        comparison=str(notification.get("ComparisonOperator", "")),
+        threshold=Decimal(str(notification.get("Threshold", 0))),
+        threshold_type=str(notification.get("ThresholdType") or "PERCENTAGE"),
+        subscribers=tuple(subscribers),
+    )
 
 
 def _money(spend: Any) -> Money | None:

@@ -82,9 +82,12 @@ class IamAccessKeys:
         return tags
 
     def list_access_keys(self, user_name: str) -> list[ListedKey]:
+        """The user's keys now; [] when the user was deleted since the report. Any other refusal (AccessDenied
+        from an SCP or a permissions boundary on this one user...) is AccessKeyRefused: it concerns this user
+        only, and the audit goes on with the others."""
         keys: list[ListedKey] = []
         try:
-            with _translated("ListAccessKeys", {}):
+            with _per_user("ListAccessKeys", keep={"NoSuchEntity"}):
                 for page in self._iam.get_paginator("list_access_keys").paginate(UserName=user_name):
                     keys.extend(
                         ListedKey(
@@ -101,11 +104,30 @@ class IamAccessKeys:
         return keys
 
     def deactivate_access_key(self, user_name: str, access_key_id: str) -> None:
-        refused: dict[str, Callable[[str], Exception]] = {
-            code: AccessKeyRefused for code in ("NoSuchEntity", "LimitExceeded", "InvalidInput")
-        }
-        with _translated("UpdateAccessKey", refused):
+        """Every refusal (AccessDenied, NoSuchEntity, LimitExceeded, InvalidInput, any other code) is
+        AccessKeyRefused with IAM's code; throttling and 5xx after botocore's retries are AwsUnavailable."""
+        with _per_user("UpdateAccessKey"):
             self._iam.update_access_key(UserName=user_name, AccessKeyId=access_key_id, Status="Inactive")
+
+
+@contextmanager
+def _per_user(operation: str, keep: frozenset[str] | set[str] = frozenset()) -> Iterator[None]:
+    """A call about one user: any ClientError code but the retryable ones (and `keep`, which the caller reads)
+    becomes AccessKeyRefused naming the code, so one user's refusal never stops the audit of the others."""
+    try:
+        yield
+    except ClientError as error:
+        code = error_code(error)
+        if code in keep:
+            raise
+        if is_retryable(error):
+            raise unavailable("iam", operation, error) from error
+        message = mask_key_ids(str(error.response.get("Error", {}).get("Message") or code))
+        # "IAM UpdateAccessKey: AccessDenied" would read as a labelled secret to the redactor (…AccessKey: value)
+        # and lose its code in the digest: the code goes in brackets.
+        raise AccessKeyRefused(f"IAM {operation} refused ({code}): {message}", code=code or "Unknown") from error
+    except BotoCoreError as error:
+        raise unavailable("iam", operation, error) from error
 
 
 @contextmanager

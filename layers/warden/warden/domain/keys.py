@@ -42,11 +42,13 @@ DIGEST_SLACK: Final = timedelta(hours=1)
 
 
 class AccessKeyRefused(WardenError):
-    """IAM refused to change a key (it no longer exists, a limit, bad input); `reason` says which."""
+    """IAM refused to read or change a user's keys (denied, it no longer exists, a limit, bad input); `reason`
+    says which, `code` is IAM's error code (e.g. AccessDenied) when IAM gave one."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, code: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.code = code
 
 
 class KeyClass(StrEnum):

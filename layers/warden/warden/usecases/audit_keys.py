@@ -7,6 +7,11 @@ never the user's other key, and only when KEY_DEACTIVATE_AFTER_DAYS is set and D
 
 Key ids never appear in full in a notification, a log line, an action record or the result: only as
 `…WXYZ`. The undo command therefore tells how to find the id instead of printing it.
+
+One user's failure is that user's only: an AccessDenied from an SCP on a break-glass user, a user deleted
+since the report, throttling, even an answer of an unexpected shape, while re-reading or deactivating its
+key, is reported in the digest (the user, the key as `…WXYZ` once read, AWS's error code and what to do),
+and the audit goes on with the other users.
 """
 
 from __future__ import annotations
@@ -93,6 +98,11 @@ class Deactivation(BaseModel):
     suffix: str | None
     outcome: str
     reason: str
+    # For a failure: AWS's error code (AccessDenied, NoSuchEntity, Throttling...; the exception's type when AWS
+    # gave none), the call that failed, and what the operator can do about it.
+    error_code: str | None = None
+    operation: str | None = None
+    advice: str = ""
 
 
 class AuditResult(BaseModel):
@@ -216,48 +226,108 @@ def fetch_credential_report(
 def _deactivate(
     finding: KeyFinding, deps: AuditKeysDeps, settings: Settings, now: datetime, *, apply: bool
 ) -> Deactivation:
-    """Re-reads the user's keys (the report can be hours old), finds exactly the report's key, deactivates it."""
-    match = match_listed_key(finding, deps.iam.list_access_keys(finding.user))
-    if match.access_key_id is None:
-        outcome, reason = "skipped", f"not deactivated: {match.reason}"
-    elif not apply:
-        outcome, reason = "would", f"would be deactivated with --apply: {match.reason}"
-    elif settings.dry_run:
-        outcome, reason = "would", f"would be deactivated, but DRY_RUN is on: {match.reason}"
+    """Re-reads the user's keys (the report can be hours old), finds exactly the report's key, deactivates it.
+
+    Never raises for this user's sake: a failure to read or change its keys becomes a "failed" Deactivation
+    with AWS's error code and advice, so that the other users' keys are still handled and the digest still sent.
+    """
+    suffix: str | None = None
+    failure: Failure | None = None
+    try:
+        match = match_listed_key(finding, deps.iam.list_access_keys(finding.user))
+    except Exception as error:  # one user's failure must not stop the audit of the others
+        failure = _failure(error, "ListAccessKeys", finding.user, suffix)
+        outcome, reason = "failed", f"its keys could not be re-read: {failure.message}"
     else:
-        try:
-            deps.iam.deactivate_access_key(finding.user, match.access_key_id)
-            outcome, reason = "done", f"deactivated: {match.reason}"
-        except AccessKeyRefused as refused:
-            outcome, reason = "failed", f"deactivation failed, IAM refused: {refused.reason}"
-        except AwsUnavailable as error:
-            outcome, reason = "failed", f"deactivation failed: {error}; the next run tries again"
+        suffix = match.suffix
+        if match.access_key_id is None:
+            outcome, reason = "skipped", f"not deactivated: {match.reason}"
+        elif not apply:
+            outcome, reason = "would", f"would be deactivated with --apply: {match.reason}"
+        elif settings.dry_run:
+            outcome, reason = "would", f"would be deactivated, but DRY_RUN is on: {match.reason}"
+        else:
+            try:
+                deps.iam.deactivate_access_key(finding.user, match.access_key_id)
+                outcome, reason = "done", f"deactivated: {match.reason}"
+            except Exception as error:  # as above: this user only
+                failure = _failure(error, "UpdateAccessKey", finding.user, suffix)
+                outcome, reason = "failed", f"deactivation failed: {failure.message}"
     reason = mask_key_ids(reason)
+    if apply:
+        try:
+            record_action(
+                deps.state,
+                settings.service.arn,
+                now=now,
+                actor=ACTOR,
+                action="key.deactivate",
+                outcome=outcome,
+                reason=f"{finding.user} {finding.key_label} ({suffix or 'id unknown'}), "
+                f"{finding.age_days} days old: {reason}",
+                dry_run=settings.dry_run,
+            )
+        except Exception as error:  # the state table failing is no reason to leave the other keys or the digest
+            logger.warning("access key deactivation not recorded in the action log", extra={"error": str(error)})
+            reason += f" (not recorded in the action log: {mask_key_ids(str(error))})"
     result = Deactivation(
         user=finding.user,
         slot=finding.slot,
         age_days=finding.age_days,
-        suffix=match.suffix,
+        suffix=suffix,
         outcome=outcome,
         reason=reason,
+        error_code=failure.code if failure else None,
+        operation=failure.operation if failure else None,
+        advice=failure.advice if failure else "",
     )
     logger.info(
         "access key deactivation",
-        extra={"user": finding.user, "slot": finding.slot, "key": match.suffix, "outcome": outcome, "reason": reason},
+        extra={
+            "user": finding.user,
+            "slot": finding.slot,
+            "key": suffix,
+            "outcome": outcome,
+            "reason": reason,
+            "error_code": result.error_code,
+        },
     )
-    if apply:
-        record_action(
-            deps.state,
-            settings.service.arn,
-            now=now,
-            actor=ACTOR,
-            action="key.deactivate",
-            outcome=outcome,
-            reason=f"{finding.user} {finding.key_label} ({match.suffix or 'id unknown'}), "
-            f"{finding.age_days} days old: {reason}",
-            dry_run=settings.dry_run,
-        )
     return result
+
+
+@dataclass(frozen=True)
+class Failure:
+    code: str
+    operation: str
+    message: str
+    advice: str
+
+
+def _failure(error: Exception, operation: str, user: str, suffix: str | None) -> Failure:
+    """AWS's error code for a per-user failure and what the operator can do about it."""
+    if isinstance(error, AccessKeyRefused):
+        code, message = error.code or "Refused", error.reason
+    elif isinstance(error, AwsUnavailable):
+        code, message = str(error).rsplit(": ", 1)[-1] or "Unavailable", f"{error}; the next run tries again"
+    else:
+        code, message = type(error).__name__, f"unexpected error {type(error).__name__}: {error}"
+        logger.exception("access key audit: unexpected error for one user", extra={"user": user})
+    tail = (suffix or "").removeprefix("…")
+    key = f"<the id ending in {tail}>" if tail else "<its id, from aws iam list-access-keys>"
+    quoted = shlex.quote(user)
+    if code in {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}:
+        advice = (
+            f"something denies Warden iam:{operation} on {user} (an SCP, a permissions boundary or a deny policy). "
+            f"Act by hand: aws iam update-access-key --user-name {quoted} --access-key-id {key} --status Inactive; "
+            f"or, for a break-glass user, tag it warden:exempt=true so that it is reported and never actioned."
+        )
+    elif code == "NoSuchEntity":
+        advice = "the user or the key was deleted since the report: nothing to do, the next audit no longer lists it."
+    elif isinstance(error, AwsUnavailable) or code in {"LimitExceeded", "Throttling", "ServiceFailure"}:
+        advice = "IAM was busy: the next weekly run tries again (or run `warden audit-keys --apply` later)."
+    else:
+        advice = "the audit_access_keys log group has the details; the next weekly run tries again."
+    return Failure(code=code, operation=operation, message=mask_key_ids(message), advice=mask_key_ids(advice))
 
 
 def findings_table(
@@ -293,6 +363,15 @@ def deactivation_lines(deactivations: Iterable[Deactivation]) -> list[str]:
     ]
 
 
+def failure_lines(deactivations: Iterable[Deactivation]) -> list[str]:
+    """One line per key Warden failed to re-read or deactivate: user, key, AWS's code, the call, what to do."""
+    return [
+        f"{d.user} key {d.slot} {d.suffix or '(id not read)'}: {d.error_code} on {d.operation}. What to do: {d.advice}"
+        for d in deactivations
+        if d.outcome == "failed"
+    ]
+
+
 def undo_lines(deactivations: Iterable[Deactivation]) -> list[str]:
     """How to re-activate each deactivated key. The full id is not printed: the first command shows it."""
     lines: list[str] = []
@@ -319,23 +398,35 @@ def audit_digest(
     account = settings.service.account_id
     listed = [finding for finding in findings if finding.kind in _LISTED]
     done = sum(1 for d in deactivations if d.outcome == "done")
+    failed = [d for d in deactivations if d.outcome == "failed"]
     subject = f"[warden] KEYS {account}: " + ", ".join(_found(counts))
     if done:
         subject += f"; {done} deactivated"
+    if failed:
+        subject += f"; {len(failed)} failed"
     deactivation_title = "Deactivated" if done else "Deactivation"
     setting = _deactivation_setting(settings, counts, len(deactivations))
+    others = [d for d in deactivations if d.outcome != "failed"]
     body = render(
         [
             ("Findings", findings_table(listed, deactivations, limit=DIGEST_ROWS).splitlines()),
             ("Counts", [_counts_line(counts, active)]),
-            (deactivation_title, deactivation_lines(deactivations) or [setting]),
+            (
+                f"Failed: {len(failed)} key(s) Warden could not re-read or deactivate (the audit went on)",
+                failure_lines(failed),
+            ),
+            (deactivation_title, deactivation_lines(others) or ([] if failed else [setting])),
             ("How to undo", undo_lines(deactivations)),
             ("What to do", _advice(counts)),
             ("Report", [report_age, setting if deactivations else ""]),
         ],
-        headline=f"Access-key audit of account {account}: {_summary(counts, active)}.",
+        headline=f"Access-key audit of account {account}: {_summary(counts, active)}"
+        + (f"; {len(failed)} key(s) could not be deactivated." if failed else "."),
     )
-    return Notification(subject=subject, body=mask_key_ids(body), event=EVENT, severity=audit_severity(findings))
+    severity = audit_severity(findings)
+    if failed and severity is Severity.INFO:
+        severity = Severity.WARNING
+    return Notification(subject=subject, body=mask_key_ids(body), event=EVENT, severity=severity)
 
 
 def healthy_digest(settings: Settings, findings: Sequence[KeyFinding], report_age: str) -> Notification:
