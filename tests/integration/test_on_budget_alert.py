@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -9,8 +10,9 @@ import pytest
 
 from local.account import LocalAccount
 from local.invoke import invoke
+from local.template import load_template, state_table_create_kwargs
 from tests.events import budget_message, load_event, sns_event
-from warden.errors import ServiceBusy
+from warden.errors import ServiceBusy, StateUnavailable
 
 pytestmark = pytest.mark.integration
 
@@ -175,3 +177,52 @@ def test_an_eighty_percent_alert_warns_without_reading_or_pausing(account: Local
     assert account.service_status() == "RUNNING"
     (received,) = account.inbox()
     assert received.attributes == {"event": "budget.warning", "severity": "warning"}
+
+
+def test_a_confirmed_breach_pauses_with_the_state_table_deleted_and_the_reconcile_records_it_later(
+    account: LocalAccount,
+) -> None:
+    # Given a RUNNING service, a Budgets API confirming $10.42 of $10.00, and the state table deleted
+    account.set_budget(limit="10.00", actual="10.42")
+    dynamodb = account.client("dynamodb")
+    dynamodb.delete_table(TableName=account.table_name)
+    # When the 100 % alert arrives, Then the invocation fails, so the error alarm and the failure queue see it
+    with pytest.raises(StateUnavailable):
+        deliver(account, breach_event(account))
+    # And the service is PAUSED all the same
+    assert account.service_status() == "PAUSED"
+    assert len(account.emulator.calls("PauseService")) == 1
+    # And one critical message says the pause is in effect but not recorded, and why
+    (received,) = account.inbox()
+    assert received.subject == "[warden] NOT RECORDED PAUSED consultation-app: spend $10.42 of $10.00"
+    assert received.attributes == {"event": "budget.paused", "severity": "critical"}
+    assert "ResourceNotFoundException" in received.body
+    # When the table is back (the stack recreates it, empty) and the reconcile runs
+    dynamodb.create_table(**state_table_create_kwargs(load_template(), account.table_name))
+    invoke("run_schedule", {"job": "reconcile"}, account.env())
+    # Then the pause is recorded as the budget claim, and the service stays paused
+    assert [claim["SK"] for claim in account.claims()] == ["CLAIM#budget"]
+    assert account.service_status() == "PAUSED"
+    assert len(account.emulator.calls("ResumeService")) == 0
+    assert [message.attributes["event"] for message in account.inbox()] == ["budget.claim_recovered"]
+
+
+def test_an_ecs_breach_pauses_with_the_state_table_deleted_and_logs_the_scale_to_restore(
+    account: LocalAccount,
+) -> None:
+    # Given an ECS service of 3 tasks (auto scaling 2..5), a confirmed breach, and the state table deleted
+    from local.ecs import ecs_state, seed_ecs_service
+
+    ecs = dataclasses.replace(account, service_arn=seed_ecs_service(account, desired=3, scaling=(2, 5)))
+    ecs.set_budget(limit="10.00", actual="10.42")
+    ecs.client("dynamodb").delete_table(TableName=ecs.table_name)
+    # When the alert arrives, Then the invocation fails
+    with pytest.raises(StateUnavailable):
+        deliver(ecs, breach_event(ecs))
+    # And the service is scaled to zero with its scaling pinned, though the scale could not be stored
+    state = ecs_state(ecs)
+    assert (state.status, state.desired, state.scaling) == ("PAUSED", 0, (0, 0, True))
+    # And the message says so, and what keeps billing
+    (received,) = ecs.inbox()
+    assert received.subject.startswith("[warden] NOT RECORDED PAUSED consultation-app")
+    assert "Fargate tasks: $0.00 a month" in received.body

@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.events import budget_message, sns_event
 from tests.fakes import FakeBudgets, FakeNotifier, FakeService, FakeState
@@ -251,3 +253,58 @@ def test_a_failed_notification_releases_the_event_so_the_retry_notifies() -> Non
     assert outcome is Outcome.PAUSED
     assert len(world.notifier.sent) == 1
     assert "Recorded the 'budget' pause claim" in world.notifier.sent[0].body
+
+
+# --- the subject names the figure that triggered it -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "env", "subject"),
+    [
+        (
+            budget_message(alert_type="ACTUAL", threshold="$10.00", amount="$10.42"),
+            {},
+            "[warden] PAUSED consultation-app: spend $10.42 of $10.00",
+        ),
+        (
+            budget_message(alert_type="FORECASTED", threshold="$10.00", amount="$12.40"),
+            {"ENFORCE_ON_FORECAST": "true"},
+            "[warden] PAUSED consultation-app: forecast $12.40 of $10.00",
+        ),
+        (
+            json.dumps({"anomalyId": "a-9", "impact": {"totalImpact": 42.1}}),
+            {"ANOMALY_PAUSE_IMPACT_USD": "25"},
+            "[warden] PAUSED consultation-app: cost anomaly $42.10",
+        ),
+    ],
+    ids=["actual", "forecast", "anomaly"],
+)
+def test_a_pause_is_titled_with_the_figure_that_triggered_it(text: str, env: dict[str, str], subject: str) -> None:
+    # Given the Budgets API reports actual spend $8.13 and a forecast of $12.40 of $10.00
+    world = World(**env)
+    world.budgets.snapshot = snapshot("8.13", forecast="12.40")
+    if "ACTUAL" in text:
+        world.budgets.snapshot = snapshot("10.42", forecast="12.40")
+    # When the alert pauses the service
+    assert world.deliver(text) is Outcome.PAUSED
+    # Then the subject names the figure that triggered the pause, not another one
+    assert world.notifier.sent[-1].subject == subject
+
+
+_cents = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("99.99"), places=2)
+
+
+@settings(max_examples=80, deadline=None)
+@given(actual=_cents, forecast=_cents, alert_type=st.sampled_from(["ACTUAL", "FORECASTED"]))
+def test_a_verified_alert_names_the_figure_it_was_judged_by(
+    actual: Decimal, forecast: Decimal, alert_type: str
+) -> None:
+    # Given any actual spend and forecast in the Budgets API, and a 100 % alert of either type
+    world = World(ENFORCE_ON_FORECAST="true")
+    world.budgets.snapshot = snapshot(str(actual), forecast=str(forecast))
+    # When it is handled (paused, or not confirmed)
+    world.deliver(budget_message(alert_type=alert_type, threshold="$10.00", amount="$12.00"))
+    # Then the subject names the figure of the alert's kind: the forecast for a forecast alert, else the spend
+    subject = world.notifier.sent[-1].subject
+    measured, label = (forecast, "forecast") if alert_type == "FORECASTED" else (actual, "spend")
+    assert f"{label} ${measured:,.2f} of $10.00" in subject

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import string
 import time
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from warden.domain.notification import Notification, Severity
 from warden.domain.records import ActionRecord
@@ -104,3 +107,58 @@ def test_redacting_hostile_text_takes_linear_time(unit: str) -> None:
     started = time.perf_counter()
     redact(text)
     assert time.perf_counter() - started < 1.0
+
+
+# --- a secret is masked whatever it is glued to -------------------------------------------------------------
+
+_AROUND = st.text(alphabet=string.ascii_letters + string.digits + "_-/.:=\"' %@?&+,;#", max_size=6)
+_key_ids = st.builds(
+    lambda prefix, rest: prefix + rest,
+    st.sampled_from(["AKIA", "ASIA"]),
+    st.text(alphabet=string.ascii_uppercase + string.digits, min_size=16, max_size=16),
+)
+
+
+@settings(max_examples=300)
+@given(key_id=_key_ids, before=_AROUND, after=_AROUND)
+def test_an_access_key_id_is_masked_whatever_surrounds_it(key_id: str, before: str, after: str) -> None:
+    # Given an access key id next to any characters (`_old`, digits, letters, inside a URL or a path)
+    text = f"{before}{key_id}{after}"
+    # When the text is redacted
+    redacted = redact(text)
+    # Then no more of the key id than its last four characters is left
+    assert key_id[:-4] not in redacted
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "AKIAIOSFODNN7EXAMPLE_old",
+        "old_AKIAIOSFODNN7EXAMPLE",
+        "key=AKIAIOSFODNN7EXAMPLE&x=1",
+        "https://example.com/AKIAIOSFODNN7EXAMPLE/path",
+        "xAKIAIOSFODNN7EXAMPLEx",
+        "AKIAIOSFODNN7EXAMPLE9",
+    ],
+)
+def test_the_reported_key_id_next_to_an_underscore_or_a_letter_is_masked(text: str) -> None:
+    assert "AKIAIOSFODNN7EXA" not in redact(text)
+
+
+_TOKENS = [
+    "sk_live_4eC39HqLyjWDarjtT1zdp7dc",
+    "rk_test_51H8abcdefghijkl",
+    "sk-proj-abcdefghijklmnop1234",
+    "ghp_0123456789abcdefghijABCDEFGHIJ",
+    "github_pat_0123456789abcdefghijABCDEF",
+    "xoxb-123456789012-abcdefABCDEF",
+]
+
+
+@settings(max_examples=300)
+@given(token=st.sampled_from(_TOKENS), before=st.sampled_from(["", "_", "-", "old_", "x-", "=", "/", " "]))
+def test_a_secret_token_is_masked_after_an_underscore_or_a_dash(token: str, before: str) -> None:
+    # Given a token glued after `_` or `-` (an environment dump, a file name), When redacted
+    redacted = redact(f"{before}{token} end")
+    # Then the token's secret part is gone
+    assert token[-10:] not in redacted

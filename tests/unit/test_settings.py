@@ -210,3 +210,18 @@ def test_bad_image_retention_settings_are_all_named() -> None:
         "IMAGE_PURGE_MODE",
     ):
         assert name in message
+
+
+@pytest.mark.parametrize("raw", ["1e999999999", "1E+13", "99999999999999"])
+def test_an_amount_beyond_a_trillion_is_refused_naming_the_variable(raw: str) -> None:
+    # A finite but huge amount would make the notification's "{:,.2f}" build a string of that many digits.
+    with pytest.raises(SettingsError) as refused:
+        Settings.from_env({**VALID, "ANOMALY_PAUSE_IMPACT_USD": raw})
+    assert "ANOMALY_PAUSE_IMPACT_USD" in str(refused.value)
+    assert len(str(refused.value)) < 400
+
+
+def test_a_vanishingly_small_amount_is_rounded_to_cents_not_kept_with_a_huge_exponent() -> None:
+    settings = Settings.from_env({**VALID, "ANOMALY_PAUSE_IMPACT_USD": "1e-999999999"})
+    assert settings.anomaly_pause_impact_usd == 0
+    assert len(f"{settings.anomaly_pause_impact_usd:,.2f}") == 4

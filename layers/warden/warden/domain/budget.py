@@ -9,7 +9,7 @@ raised, so the API has the last word before anything is paused.
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -98,7 +98,17 @@ class Confirmation(BaseModel):
 def percent(part: Decimal, whole: Decimal) -> Decimal:
     if whole <= 0:
         return Decimal(0)
-    return (part / whole * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    # Amounts are bounded (models/money.py): a trillion over a trillionth is 10^26 %, which 60 digits hold.
+    with localcontext(prec=60, rounding=ROUND_HALF_UP):
+        return (part / whole * 100).quantize(Decimal("0.1"))
+
+
+def measured_figure(alert_type: AlertType, snapshot: BudgetSnapshot) -> tuple[str, Money | None]:
+    """The figure of the Budgets API that an alert of `alert_type` is judged by: ("forecast", the forecast) for a
+    forecast alert, ("spend", the actual spend) otherwise. A message names this figure, not another one."""
+    if alert_type is AlertType.FORECASTED:
+        return "forecast", snapshot.forecast
+    return "spend", snapshot.actual
 
 
 def assess_alert(alert: BudgetAlert, policy: EnforcePolicy) -> Assessment:
@@ -193,4 +203,39 @@ def budget_claim_release(
         release=True,
         reason=f"a new budget period started on {start:%Y-%m-%d} and spend in it is {snapshot.actual} of "
         f"{snapshot.limit} ({snapshot.actual_percent}%), under {policy.threshold_percent}%",
+    )
+
+
+def unrecorded_budget_pause(
+    snapshot: BudgetSnapshot, policy: EnforcePolicy, now: datetime, *, cleared_this_period: bool
+) -> Confirmation:
+    """Whether a PAUSED service that no claim holds is a budget pause the state table never recorded.
+
+    A confirmed breach is paused even when the state table is unavailable, and then no claim exists; once the table
+    is back the reconcile would resume the service. It must not while the breach stands: confirmed means the Budgets
+    API shows the enforced figure (actual spend, or the forecast with ENFORCE_ON_FORECAST) at or above the threshold
+    in the current period. An operator who cleared a budget claim in this period has decided otherwise: that stands.
+    """
+    start, _ = snapshot.period(now)
+    if cleared_this_period:
+        return Confirmation(
+            confirmed=False,
+            reason=f"a budget claim was cleared since this period started on {start:%Y-%m-%d}; that decision stands",
+        )
+    threshold = policy.threshold_percent
+    figures = [("actual spend", snapshot.actual, snapshot.actual_percent)]
+    if policy.enforce_on_forecast and snapshot.forecast is not None and snapshot.forecast_percent is not None:
+        figures.append(("forecast", snapshot.forecast, snapshot.forecast_percent))
+    for label, figure, figure_percent in figures:
+        if figure_percent >= threshold:
+            return Confirmation(
+                confirmed=True,
+                reason=f"the service is paused with no claim, and the Budgets API shows {label} {figure} of "
+                f"{snapshot.limit} ({figure_percent}%), at or above {threshold}% in the period that started on "
+                f"{start:%Y-%m-%d}: a budget pause the state table did not record",
+            )
+    return Confirmation(
+        confirmed=False,
+        reason=f"the Budgets API shows actual spend {snapshot.actual} of {snapshot.limit} "
+        f"({snapshot.actual_percent}%), under {threshold}%: no budget breach holds the service",
     )

@@ -18,18 +18,25 @@ from collections.abc import Iterable, Mapping
 from typing import Final
 
 MASK: Final = "[redacted]"
-_KEY_ID: Final = re.compile(r"\b(?:AKIA|ASIA|ABIA|ACCA|AIDA|AROA)[A-Z0-9]{12,124}\b")
+# No word boundary: `\b` treats `_` and letters as part of the word, so `AKIAIOSFODNN7EXAMPLE_old` or a key id
+# glued to a name was left whole. Any run of the prefix and 12+ upper-case letters or digits is masked, wherever
+# it sits; the bounded length keeps it linear.
+_KEY_ID: Final = re.compile(r"(?:AKIA|ASIA|ABIA|ACCA|AIDA|AROA)[A-Z0-9]{12,124}")
 # Every pattern runs in linear time on hostile text (a forwarded message can be 256 KB of anything): a token
 # pattern starts only where a run of token characters starts (the lookbehind), never inside one, so no run is
 # scanned twice; bounded classes stay bounded.
 _START: Final = r"(?<![A-Za-z0-9_-])"
+# Where a token with a distinctive prefix may start: also right after `_` or `-` (`OLD_sk_live_...`, an env dump),
+# but not inside a word (`task-runner-...` holds no OpenAI key). Linear all the same: these patterns either
+# fail within one `_`-free segment or match the whole run, so no run is scanned twice.
+_AFTER_WORD: Final = r"(?<![A-Za-z0-9])"
 _SECRET_FORMATS: Final = re.compile(
     "|".join(
         (
-            _START + r"[rs]k_(?:live|test)_[A-Za-z0-9]{8,}",  # Stripe, Clerk secret and restricted keys
-            _START + r"sk-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_-]{16,}",  # OpenAI, Anthropic
-            _START + r"(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})",  # GitHub tokens
-            _START + r"xox[abposr]-[A-Za-z0-9-]{10,}",  # Slack tokens
+            _AFTER_WORD + r"[rs]k_(?:live|test)_[A-Za-z0-9]{8,}",  # Stripe, Clerk secret and restricted keys
+            _AFTER_WORD + r"sk-(?:proj-|svcacct-|admin-|ant-)?[A-Za-z0-9_-]{16,}",  # OpenAI, Anthropic
+            _AFTER_WORD + r"(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})",  # GitHub tokens
+            _AFTER_WORD + r"xox[abposr]-[A-Za-z0-9-]{10,}",  # Slack tokens
             _START + r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}",  # JSON Web Tokens
             r"-----BEGIN [A-Z ]{0,40}PRIVATE KEY-----.*?(?:-----END [A-Z ]{0,40}PRIVATE KEY-----|\Z)",  # PEM keys
         )

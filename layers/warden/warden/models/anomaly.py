@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Final
 
 from pydantic import (
+    AfterValidator,
     AliasChoices,
     AliasPath,
     BaseModel,
@@ -25,6 +26,7 @@ from pydantic import (
 )
 
 from warden.errors import UnparseableMessage
+from warden.models.money import plausible
 
 
 def _none_when_invalid(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
@@ -42,8 +44,17 @@ def _as_utc(value: datetime | None) -> datetime | None:
     return value
 
 
+def _plausible_or_none(value: Decimal | None) -> Decimal | None:
+    return None if value is None else plausible(value)
+
+
 _OptionalStr = Annotated[str | None, WrapValidator(_none_when_invalid)]
-_OptionalDecimal = Annotated[Decimal | None, WrapValidator(_none_when_invalid)]
+# Every number is bounded when it is read (models/money.py `plausible`): an implausible one (1e999999999) fails
+# the whole alert, which is then forwarded verbatim, rather than being formatted later. Outside
+# `_none_when_invalid` on purpose: an implausible value is not a "malformed optional" to drop silently. (NaN and
+# Infinity are not numbers to pydantic: an optional one reads as None, a required one fails the alert.)
+_BoundedDecimal = Annotated[Decimal, AfterValidator(plausible)]
+_OptionalDecimal = Annotated[Decimal | None, WrapValidator(_none_when_invalid), AfterValidator(_plausible_or_none)]
 _OptionalDatetime = Annotated[datetime | None, WrapValidator(_none_when_invalid)]
 
 _LENIENT: Final = ConfigDict(
@@ -79,7 +90,7 @@ class AnomalyImpact(BaseModel):
     max_impact: _OptionalDecimal = Field(default=None, alias="maxImpact")
     total_actual_spend: _OptionalDecimal = Field(default=None, alias="totalActualSpend")
     total_expected_spend: _OptionalDecimal = Field(default=None, alias="totalExpectedSpend")
-    total_impact: Decimal = Field(alias="totalImpact")
+    total_impact: _BoundedDecimal = Field(alias="totalImpact")
     total_impact_percentage: _OptionalDecimal = Field(default=None, alias="totalImpactPercentage")
 
 

@@ -5,7 +5,7 @@ AWS Budgets prints amounts such as `$17.42`, `$0.5`, `$1,234.56`, `100.00 GB` or
 """
 
 import re
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation, localcontext
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation, localcontext
 from typing import Final
 
 from pydantic import BaseModel, ConfigDict, field_validator
@@ -15,6 +15,14 @@ from warden.errors import UnparseableMessage
 USD: Final = "USD"
 
 _CENT: Final = Decimal("0.01")
+
+# Bounds every amount is held to when it is read, before anything formats it: `f"{x:,.2f}"` of 1E+999999999
+# builds a billion-character string. A trillion dollars is far beyond any bill Warden guards, and twelve
+# decimal places are more than Budgets (ten) or Cost Explorer print.
+MAX_AMOUNT: Final = Decimal(10) ** 12
+_SMALLEST: Final = Decimal("1E-12")
+_SMALLEST_EXPONENT: Final = -12
+_BOUNDED: Final = Context(prec=40, rounding=ROUND_HALF_UP)
 
 # An optional sign, an optional `$`, a number with optional `,` thousands separators (strictly in
 # groups of three) and an optional fraction, then an optional unit of one or two words (GB, Hrs, GB-Mo).
@@ -45,9 +53,7 @@ class Money(BaseModel):
     @field_validator("amount")
     @classmethod
     def _amount_finite(cls, value: Decimal) -> Decimal:
-        if not value.is_finite():
-            raise ValueError("amount must be a finite number")
-        return value
+        return plausible(value)
 
     @field_validator("unit")
     @classmethod
@@ -71,6 +77,30 @@ class Money(BaseModel):
         if self.unit == "%":
             return f"{number}%"
         return f"{number} {self.unit}"
+
+
+def plausible(value: Decimal) -> Decimal:
+    """`value` if it can be a real amount, rounded to twelve decimal places and without a negative zero.
+
+    Raises ValueError, quoting the value only in short form, when it is not finite or beyond a trillion.
+    """
+    problem = implausibility(value)
+    if problem is not None:
+        raise ValueError(f"the amount {_excerpt(str(value))} {problem}")
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent < _SMALLEST_EXPONENT:
+        value = value.quantize(_SMALLEST, context=_BOUNDED)
+    return value.copy_abs() if value.is_zero() else value
+
+
+def implausibility(value: Decimal) -> str | None:
+    """Why `value` cannot be a real amount ("is not a finite number", "is implausible ..."), or None."""
+    if not value.is_finite():
+        return "is not a finite number"
+    # The exponent is compared first: adjusted() reads it without expanding 1E+999999999.
+    if value.adjusted() > MAX_AMOUNT.adjusted() or value.copy_abs() > MAX_AMOUNT:
+        return f"is implausible: beyond {MAX_AMOUNT:,.0f}"
+    return None
 
 
 def precision_for(*values: Decimal) -> int:
@@ -126,4 +156,7 @@ def parse_money(text: str) -> Money:
         amount = Decimal(match["number"].replace(",", ""))
     except InvalidOperation:  # pragma: no cover - the pattern only lets digits through
         raise UnparseableMessage(f"'{_excerpt(stripped)}' is not a number") from None
+    problem = implausibility(amount)
+    if problem is not None:
+        raise UnparseableMessage(f"'{_excerpt(stripped)}' {problem}")
     return Money(amount=-amount if negative else amount, unit=unit)

@@ -3,11 +3,18 @@
 Every message ends in exactly one notification, and nothing is ever dropped: a message Warden cannot
 understand is forwarded verbatim. The same SNS message delivered again is recognised by its id and
 ignored (one claim, one pause, one notification).
+
+Without the state table (deleted, or throttled past botocore's retries) the message is handled all the same
+on an in-memory state (usecases/unrecorded.py): a confirmed breach is paused, the notification says the pause
+is not recorded and what to do, the metric `StateUnavailable` is counted and the invocation fails, so that the
+error alarm fires and the failure queue keeps the alert. Without the table a repeat cannot be recognised: each
+delivery (and each of Lambda's retries) pauses again, which changes nothing, and notifies again. The reconcile
+records the budget claim once the table is back (`recover_budget_claim`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
@@ -21,12 +28,14 @@ from warden.domain.budget import (
     assess_alert,
     assess_anomaly,
     confirm_breach,
+    measured_figure,
 )
-from warden.domain.claims import Claim, ClaimReason
+from warden.domain.claims import Claim, ClaimReason, DesiredState
 from warden.domain.converge import ConvergeAction
+from warden.domain.costs import SECTION, pause_effect, paused_cost_lines
 from warden.domain.notification import Notification, Severity, render
 from warden.domain.records import EventStart
-from warden.errors import BudgetNotFound, ServiceNotFound, UnparseableMessage
+from warden.errors import BudgetNotFound, ServiceNotFound, StateUnavailable, UnparseableMessage
 from warden.models.anomaly import CostAnomalyAlert, looks_like_anomaly_alert, parse_anomaly_alert
 from warden.models.budget import BudgetAlert, parse_budget_notification
 from warden.models.sns import SnsMessage
@@ -38,6 +47,7 @@ from warden.usecases.converge import record_action
 from warden.usecases.once import handle_once, handled_at
 from warden.usecases.ports import BudgetPort, ImagePort, NotifierPort, ServicePort, StatePort
 from warden.usecases.undo import undo_pause_lines
+from warden.usecases.unrecorded import METRIC, UnrecordedState
 
 ACTOR = "on_budget_alert"
 BUDGETS_CONSOLE = "https://console.aws.amazon.com/costmanagement/home#/budgets"
@@ -68,6 +78,11 @@ class Outcome(StrEnum):
     OVERRIDDEN = "overridden"
 
 
+# The outcomes after which the service is (or, in a dry run, would be) paused.
+_HELD = (Outcome.PAUSED, Outcome.ALREADY_PAUSED)
+_PAUSES = (*_HELD, Outcome.WOULD_PAUSE)
+
+
 class AlertResult(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -86,8 +101,50 @@ def handle_message(message: SnsMessage, deps: BudgetAlertDeps, settings: Setting
         count("DuplicateEvents")
         return AlertResult(message_id=message.message_id, outcome=Outcome.DUPLICATE, reason=reason)
 
-    return handle_once(
-        deps.state, f"sns#{message.message_id}", now, lambda: _handle(message, deps, settings, now), duplicate
+    try:
+        return handle_once(
+            deps.state, f"sns#{message.message_id}", now, lambda: _handle(message, deps, settings, now), duplicate
+        )
+    except StateUnavailable as unavailable:
+        _without_state(message, deps, settings, now, unavailable)
+        raise
+
+
+def _without_state(
+    message: SnsMessage, deps: BudgetAlertDeps, settings: Settings, now: datetime, unavailable: StateUnavailable
+) -> None:
+    """Handles the message as if the table were there, on memory that is gone after this invocation: the pause
+    (the safety action) happens, its record does not. The caller re-raises, so the failure reaches a person."""
+    logger.error(
+        "the state table is unavailable: handling the alert without it",
+        extra={"message_id": message.message_id, "error": str(unavailable)},
+    )
+    count(METRIC)
+    try:
+        result = _handle(message, replace(deps, state=UnrecordedState(str(unavailable))), settings, now)
+    except StateUnavailable as again:
+        # Only a service controller that itself needs the table can get here (wiring gives ECS a fallback).
+        name = settings.service.name
+        deps.notifier.publish(
+            Notification(
+                subject=f"[warden] CANNOT PAUSE {name}: the state table is unavailable",
+                body=render(
+                    [
+                        ("What happened", [_alert_excerpt(message)]),
+                        ("Why nothing was done", [str(unavailable), f"Pausing needed the table too: {again}."]),
+                        ("What to do", _unrecorded_help(settings)),
+                    ],
+                    headline=f"Warden could not handle a budget alert for {name}: its state table is unavailable.",
+                ),
+                event="budget.unenforceable",
+                severity=Severity.CRITICAL,
+            )
+        )
+        count("NotificationsSent")
+        return
+    logger.error(
+        "handled without the state table; nothing is recorded",
+        extra={"message_id": message.message_id, "outcome": result.outcome.value, "reason": result.reason},
     )
 
 
@@ -191,6 +248,9 @@ def _on_budget_alert(
             ),
         )
     confirmation = confirm_breach(alert, snapshot, policy)
+    # The subject names the figure the alert is judged by: a forecast-triggered pause names the forecast.
+    label, figure = measured_figure(alert.alert_type, snapshot)
+    measured = f"{label} {figure if figure is not None else 'not reported'} of {snapshot.limit}"
     if not confirmation.confirmed:
         record_action(
             deps.state,
@@ -209,8 +269,7 @@ def _on_budget_alert(
             Outcome.NOT_CONFIRMED,
             confirmation.reason,
             Notification(
-                subject=f"[warden] NOT PAUSED {settings.service.name}: Budgets API shows "
-                f"{snapshot.actual} of {snapshot.limit}",
+                subject=f"[warden] NOT PAUSED {settings.service.name}: Budgets API shows {measured}",
                 body=render(
                     [
                         ("What happened", [_alert_line(alert)]),
@@ -251,7 +310,7 @@ def _on_budget_alert(
             _snapshot_line(snapshot, now),
             f"Budget alert: SNS message {message.message_id} at {message.timestamp:%Y-%m-%d %H:%M} UTC",
         ],
-        subject_evidence=f"spend {snapshot.actual} of {snapshot.limit}",
+        subject_evidence=measured,
         event_prefix="budget",
     )
 
@@ -313,10 +372,14 @@ def _enforce(
         headline = f"[dry run] Warden would have paused {name}; DRY_RUN is on, so nothing was changed."
     elif action is ConvergeAction.PAUSE:
         outcome, tag, event = Outcome.PAUSED, "PAUSED", f"{event_prefix}.paused"
-        headline = f"Warden paused {name} to stop the spend."
+        headline = f"Warden paused {name}. {pause_effect(result.before)}"
     elif action is ConvergeAction.UNAVAILABLE:
         outcome, tag, event = Outcome.UNAVAILABLE, "CANNOT PAUSE", f"{event_prefix}.unenforceable"
         headline = f"Warden could not pause {name}: {result.decision.reason}."
+    elif result.desire.state is not DesiredState.PAUSED:
+        # The claim was cleared while Warden converged (an operator's override): the service runs, as it should.
+        outcome, tag, event = Outcome.OVERRIDDEN, "NOT PAUSED", f"{event_prefix}.overridden"
+        headline = f"{name} is over budget, but its pause claim was cleared meanwhile; Warden leaves it running."
     else:
         outcome, tag, event = (
             Outcome.ALREADY_PAUSED,
@@ -329,7 +392,10 @@ def _enforce(
         "" if result.credited else result.summary,
     ]
     if result.called == "pause" and result.operation_id:
-        did.append(f"App Runner operation {result.operation_id}: compute goes to zero; config, domain and image stay.")
+        did.append(
+            f"{result.before.platform} operation {result.operation_id}: compute goes to zero; config, domain and "
+            "image stay."
+        )
     next_steps = [
         "Warden resumes the service when the next budget period starts and the Budgets API shows spend "
         f"under {settings.enforce_threshold_percent}% of the budget, unless another pause claim holds it.",
@@ -344,6 +410,8 @@ def _enforce(
             ("Evidence", evidence),
             ("What Warden did", did),
             ("What happens next", next_steps),
+            # A pause stops compute, not the whole bill (an ECS load balancer bills on): every pause says so.
+            (SECTION, paused_cost_lines(result.before) if outcome in _PAUSES else []),
             ("How to undo", undo_pause_lines(settings, claim.reason, claim.key, state=deps.state)),
             ("Links", [f"Service: {settings.service.console_url}", f"Budgets: {BUDGETS_CONSOLE}"]),
         ],
@@ -490,7 +558,10 @@ def _service_missing(
         [
             (
                 "What happened",
-                ["A budget alert asked Warden to pause the service, but App Runner does not know it."],
+                [
+                    f"A budget alert asked Warden to pause the service, but {settings.service.platform} does not "
+                    "know it."
+                ],
             ),
             ("Why nothing was done", [reason, "Check SERVICE_ARN (stack parameter ServiceArn)."]),
             ("The alert", [message.message[:2000]]),
@@ -514,6 +585,8 @@ def _service_missing(
 def _send(
     deps: BudgetAlertDeps, message: SnsMessage, outcome: Outcome, reason: str, notification: Notification
 ) -> AlertResult:
+    if isinstance(deps.state, UnrecordedState):
+        notification = _unrecorded(notification, deps.state.cause, outcome)
     deps.notifier.publish(notification)
     count("NotificationsSent")
     return AlertResult(
@@ -537,3 +610,65 @@ def _snapshot_line(snapshot: BudgetSnapshot, now: datetime) -> str:
         parts.append(f"forecast {snapshot.forecast}")
     parts.append(f"{snapshot.time_unit.lower()} period {start:%Y-%m-%d} to {end:%Y-%m-%d}")
     return ", ".join(parts) + "."
+
+
+def _unrecorded(notification: Notification, cause: str, outcome: Outcome) -> Notification:
+    """`notification`, saying first that the state table is unavailable and what that leaves unrecorded."""
+    anomaly = notification.event.startswith("anomaly.")
+    if outcome in _HELD:
+        done = (
+            "The pause is in effect, but it is not recorded: there is no pause claim yet, no action-log entry and "
+            "no record of this alert."
+        )
+    elif outcome is Outcome.WOULD_PAUSE:
+        done = "DRY_RUN is on: nothing was changed, and nothing could have been recorded."
+    else:
+        done = "Nothing was recorded: the action log and the record of this alert are in the table."
+    state = render(
+        [
+            (
+                "State table unavailable",
+                [
+                    f"Cause: {cause}.",
+                    "Without the table a repeat of this alert is not recognised: each delivery and each of Lambda's "
+                    "retries pauses again (which changes nothing) and sends this message again.",
+                ],
+            ),
+            ("What to do", _unrecorded_help_lines(anomaly=anomaly) if outcome in _HELD else []),
+        ],
+        headline=done,
+    )
+    return Notification(
+        subject="[warden] NOT RECORDED " + notification.subject.removeprefix("[warden] "),
+        body=state + "\n" + notification.body,
+        event=notification.event,
+        severity=Severity.CRITICAL,
+    )
+
+
+def _unrecorded_help_lines(*, anomaly: bool = False) -> list[str]:
+    recorded = (
+        'Then keep it paused with `warden pause --reason "cost anomaly"`: a pause for a cost anomaly cannot be '
+        "re-derived from the Budgets API, and the reconcile resumes a paused service that no claim holds."
+        if anomaly
+        else "Nothing else: once the table is back, the reconcile finds the service paused with no claim and records "
+        "the budget claim while the Budgets API still shows the breach; the budget-period check resumes it later."
+    )
+    return [
+        "Bring the table back: a deleted table is recreated by deploying the stack again (sam deploy); a "
+        "throttled one needs its capacity or the account's limits checked (DynamoDB console, the table's metrics).",
+        recorded,
+        "Until then `warden resume` and `warden status` fail. To resume by hand, use the platform's own command "
+        "under 'How to undo' once Lambda's retries of this alert are over; the reconcile leaves a running service "
+        "running.",
+        "On ECS the desired count and Auto Scaling target to restore could not be stored either: this function's "
+        "log has them (search for 'memo kept in memory only').",
+    ]
+
+
+def _unrecorded_help(settings: Settings) -> list[str]:
+    return [*_unrecorded_help_lines()[:1], f"Then check the service by hand: {settings.service.console_url}"]
+
+
+def _alert_excerpt(message: SnsMessage) -> str:
+    return f"SNS message {message.message_id}: " + " ".join(message.message.split())[:300]
