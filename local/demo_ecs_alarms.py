@@ -4,7 +4,7 @@ CPUUtilization (ClusterName, ServiceName), named as on App Runner so that ALARM_
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from local.alarm_events import alarm_event
 from local.ecs import ecs_state
@@ -16,16 +16,13 @@ ACTIONS = {"ALARM_ACTIONS": "*-cpu=pause"}
 def play(timeline: Timeline) -> int:
     account = timeline.account
     failures = 0
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
-    fired_at, recovered_at = now - timedelta(minutes=40), now - timedelta(minutes=5)
+    fired_at = timeline.calendar.alarm
+    recovered_at = fired_at + timedelta(minutes=35)
+
+    timeline.say(fired_at, "Alarm warden-cpu fires (CPU 97 %), ALARM_ACTIONS='*-cpu=pause' -> on_alarm")
     before = ecs_state(account)
     pauses_before = account.pause_calls()
-
-    timeline.say(
-        f"{fired_at:%b %d, %H:%M}",
-        "CloudWatch alarm warden-cpu fires (AWS/ECS CPU 97 %); ALARM_ACTIONS='*-cpu=pause' -> on_alarm",
-    )
-    timeline.note("A runaway job keeps every task at full CPU, and Fargate bills by the task-hour.")
+    timeline.detail("A runaway job keeps every task at full CPU, and Fargate bills by the task-hour.")
     fired = alarm_event(
         "sns-ecs-cpu-alarm",
         service_arn=account.service_arn,
@@ -33,7 +30,7 @@ def play(timeline: Timeline) -> int:
         message_id="0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6",
     )
     outcome = timeline.run("on_alarm", fired, **ACTIONS)[0]
-    timeline.note(f"Warden: {outcome['outcome']}: {outcome['reason']}")
+    timeline.outcome(outcome)
     paused = ecs_state(account)
     failures += expect(
         outcome["outcome"] == "paused" and timeline.show_inbox() == 1,
@@ -45,7 +42,7 @@ def play(timeline: Timeline) -> int:
     )
     timeline.state()
 
-    timeline.say(f"{recovered_at:%b %d, %H:%M}", "the job is fixed; the alarm returns to OK")
+    timeline.say(recovered_at, "the job is fixed; the alarm returns to OK")
     recovered = alarm_event(
         "sns-ecs-cpu-ok",
         service_arn=account.service_arn,
@@ -53,7 +50,7 @@ def play(timeline: Timeline) -> int:
         message_id="1e2f3a4b-5c6d-4e7f-8091-a2b3c4d5e6f7",
     )
     outcome = timeline.run("on_alarm", recovered, **ACTIONS)[0]
-    timeline.note(f"Warden: {outcome['outcome']}: {outcome['reason']}")
+    timeline.outcome(outcome)
     failures += expect(
         outcome["outcome"] == "recovered" and timeline.show_inbox() == 1,
         "the recovery lifts the alarm's claim in one message",

@@ -3,8 +3,6 @@ that a revision pins by digest, and deletes the rest."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from local.account import REPOSITORY
 from local.demo_images import REGISTRY, SeededRepository
 from local.ecs import register_revision, run_revision
@@ -17,8 +15,7 @@ SETTINGS = {"IMAGE_PURGE_MODE": "delete", "IMAGE_KEEP_DEPLOYED": "2", "IMAGE_KEE
 def play(timeline: Timeline) -> int:
     account = timeline.account
     failures = 0
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
-    repository = SeededRepository.fresh(account, now=now)
+    repository = SeededRepository.fresh(account, now=timeline.clock.now)
     images = {
         "v1.0.0": repository.image("v1.0.0", "v1.0.0", days=300),
         "v1.1.0": repository.image("v1.1.0", "v1.1.0", days=280),
@@ -38,16 +35,16 @@ def play(timeline: Timeline) -> int:
     before = repository.digests()
 
     timeline.say(
-        f"{now:%b %d, %H:%M}",
-        "Daily purge-images, IMAGE_PURGE_MODE=delete, IMAGE_KEEP_DEPLOYED=2 (task-definition revisions)",
+        timeline.calendar.purge_plan,
+        "Daily purge-images, IMAGE_PURGE_MODE=delete, IMAGE_KEEP_DEPLOYED=2 revisions",
     )
-    timeline.note(
+    timeline.detail(
         f"ECR {REPOSITORY}: {len(before)} images. The service runs revision {current.rsplit(':', 1)[-1]} of its "
         "task definition (v1.3.0 and a fluent-bit sidecar from public ECR); the two revisions before it run "
         "an untagged hotfix build pinned by digest and v1.2.0, the rollback targets."
     )
     outcome = timeline.run("purge_images", {"job": "purge-images"}, **SETTINGS)[0]
-    timeline.note(f"Warden: {outcome['outcome']}: {outcome['reason']}")
+    timeline.outcome(outcome)
     after = repository.digests()
     failures += expect(outcome["outcome"] == "purged" and timeline.show_inbox() == 1, "the purge sends one summary")
     kept = {label for label, digest in images.items() if digest in after}

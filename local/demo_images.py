@@ -167,10 +167,10 @@ def run_image(account: LocalAccount, tag: str) -> None:
 
 
 def play(timeline: Timeline) -> int:
-    """The purge's first week: a plan to review, then the same run deleting, with v1.1.0 running."""
+    """The purge's first week: a daily run's plan to review, then the next daily run deleting, with v1.1.0 running."""
     account = timeline.account
     failures = 0
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    now = timeline.clock.now
     seeded = seed_consultation_app(account, now)
     repository = seeded.repository
     run_image(account, "v1.1.0")
@@ -181,32 +181,34 @@ def play(timeline: Timeline) -> int:
     before = repository.digests()
 
     timeline.say(
-        f"{now:%b %d, %H:%M}",
-        "Daily schedule {job: purge-images}, IMAGE_PURGE_MODE=plan (the default) -> purge_images",
+        timeline.calendar.purge_plan,
+        "Daily purge-images -> purge_images, IMAGE_PURGE_MODE=plan (the default)",
     )
-    timeline.note(
-        f"ECR {REPOSITORY}: {len(before)} images from eight months of releases (v1.0.0 ... v1.15.0, the "
-        "newest an OCI index with two untagged platform manifests) and untagged dev builds. The service "
-        "runs consultation-app:v1.1.0, one of the oldest images."
+    timeline.note(f"ECR: {len(before)} images from eight months of releases; the service runs v1.1.0, an old one.")
+    timeline.detail(
+        "The releases run v1.0.0 ... v1.15.0, the newest an OCI index with two untagged platform manifests, with "
+        "untagged dev builds in between. A plan says what a real run would delete, and deletes nothing."
     )
     outcome = timeline.run("purge_images", {"job": "purge-images"})[0]
-    timeline.note(f"Warden: {outcome['outcome']}: {outcome['reason']}")
+    timeline.outcome(outcome)
     failures += expect(
         outcome["outcome"] == "planned" and repository.digests() == before and timeline.show_inbox() == 1,
         "the plan deletes nothing and sends one plan",
     )
+    planned = outcome.get("planned")
+    timeline.note(f"It would delete {planned} of {len(before)} images; v1.1.0 would stay.")
 
-    timeline.say(f"{now:%b %d, %H:%M}", "The operator reviewed the plan and set IMAGE_PURGE_MODE=delete: a run")
+    timeline.say(timeline.calendar.purge, "The next daily run, after the operator set IMAGE_PURGE_MODE=delete")
     outcome = timeline.run("purge_images", {"job": "purge-images"}, IMAGE_PURGE_MODE="delete")[0]
-    timeline.note(f"Warden: {outcome['outcome']}: {outcome['reason']}")
+    timeline.outcome(outcome)
     after = repository.digests()
     failures += expect(timeline.show_inbox() == 1, "the purge sends one summary")
     failures += expect(
-        outcome["outcome"] == "purged" and outcome["deleted"] == len(before) - len(after) > 0,
-        "the run deleted what it planned",
+        outcome["outcome"] == "purged" and outcome["deleted"] == len(before) - len(after) == planned,
+        "the run deleted what the plan said it would",
     )
     failures += expect(seeded.running in after, "the running image v1.1.0 survives")
-    failures += expect(seeded.pulled in after, "v1.3.0, pulled by staging two days ago, survives")
+    failures += expect(seeded.pulled in after, "v1.3.0, pulled by staging two days before, survives")
     failures += expect(
         seeded.index in after and set(seeded.children) <= after, "latest's index and its untagged children survive"
     )

@@ -2,7 +2,8 @@
 
 No Docker engine runs in the demo, so a recording `docker` (local/fake_docker.py) stands first on PATH: it
 logs each command and, on push, puts the image into the emulated ECR as a real push would. The `warden`
-CLI runs as the operator runs it, in a subprocess; App Runner's operation events go to on_deployment.
+CLI runs as the operator runs it, in a subprocess on the demo's clock; App Runner's operation events go to
+on_deployment.
 """
 
 from __future__ import annotations
@@ -10,15 +11,13 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-import sys
 import tempfile
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from local import fake_docker
-from local.account import ACCOUNT_ID, REGION, REPOSITORY, LocalAccount
+from local.account import ACCOUNT_ID, REGION, REPOSITORY
 from local.deployment_events import operation_event
-from local.template import ROOT
 from local.timeline import Timeline, expect
 from warden.adapters.dynamodb import StateTable
 from warden.domain.images import OCI_INDEX
@@ -31,8 +30,9 @@ BUILD_ARG = "NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY"
 class _Shell:
     """The operator's shell: the recording docker first on PATH, the app's source with its .env."""
 
-    def __init__(self, account: LocalAccount, home: Path) -> None:
-        self.account = account
+    def __init__(self, timeline: Timeline, home: Path) -> None:
+        self.timeline = timeline
+        self.account = timeline.account
         self.log = fake_docker.install(home / "bin")
         self.path = f"{home / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}"
         self.app = home / "consultation-app"
@@ -42,27 +42,26 @@ class _Shell:
         self.seen = 0
 
     def warden(self, *args: str) -> subprocess.CompletedProcess[str]:
-        environment = {
-            **os.environ,
-            **self.account.env(),
-            "PATH": self.path,
-            "PYTHONPATH": str(ROOT / "layers" / "warden"),
-            "WARDEN_OPERATOR": "alice",
-        }
-        result = subprocess.run(
-            [sys.executable, "-m", "warden", *args], env=environment, capture_output=True, text=True, check=False
-        )
-        for line in result.stdout.rstrip().splitlines():
-            print(f"      $ {line}" if line.startswith("-") else f"        {line}")
-        if result.returncode:
-            print(f"      !! exit {result.returncode}: {result.stderr.strip()}", file=sys.stderr)
+        result = self.timeline.cli(*args, path=self.path)
+        lines = result.stdout.rstrip().splitlines()
+        if self.timeline.verbose:
+            for line in lines:
+                print(f"      $ {line}" if line.startswith("-") else f"        {line}")
+        else:
+            command = " ".join(args[: next((n for n, arg in enumerate(args) if arg.startswith("-")), len(args))])
+            self.timeline.note(f"$ warden {command}  (exit {result.returncode}; --verbose shows its output)")
         return result
 
     def new_docker_calls(self) -> list[list[str]]:
         calls = [call["argv"] for call in fake_docker.calls(self.log)][self.seen :]
         self.seen += len(calls)
-        for argv in calls:
-            print(f"      docker saw: {shlex.join(argv)}")
+        if self.timeline.verbose:
+            for argv in calls:
+                print(f"      docker saw: {shlex.join(argv)}")
+        elif calls:
+            self.timeline.note(
+                f"docker saw {len(calls)} commands: {', '.join(argv[1] for argv in calls if len(argv) > 1)}"
+            )
         return calls
 
     def digest(self, tag: str) -> tuple[str | None, str | None]:
@@ -77,28 +76,36 @@ class _Shell:
 def play(timeline: Timeline) -> int:
     account = timeline.account
     failures = 0
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
     registry = f"{ACCOUNT_ID}.dkr.ecr.{REGION}.amazonaws.com"
-    # The team points the service at `latest` (it was pinned to v1.1.0: v1.15.0, a buildx OCI index, runs now)
-    # and turns auto-deploy off, so that a deployment starts when Warden says so.
-    account.client("apprunner").update_service(
-        ServiceArn=account.service_arn,
-        SourceConfiguration={
-            "ImageRepository": {"ImageIdentifier": f"{registry}/{REPOSITORY}:latest", "ImageRepositoryType": "ECR"},
-            "AutoDeploymentsEnabled": False,
-        },
-    )
+    released_at, failed_at = timeline.calendar.release, timeline.calendar.failed_release
+    switched_at = released_at - timedelta(hours=1)
     with tempfile.TemporaryDirectory(prefix="warden-demo-") as home:
-        shell = _Shell(account, Path(home))
+        shell = _Shell(timeline, Path(home))
+        timeline.say(switched_at, "The team points the service at :latest (v1.15.0), auto-deploy off")
+        timeline.detail(
+            "It was pinned to v1.1.0; latest is v1.15.0, a buildx OCI index. With automatic deployments off, a "
+            "deployment starts when Warden says so."
+        )
+        account.client("apprunner").update_service(
+            ServiceArn=account.service_arn,
+            SourceConfiguration={
+                "ImageRepository": {
+                    "ImageIdentifier": f"{registry}/{REPOSITORY}:latest",
+                    "ImageRepositoryType": "ECR",
+                },
+                "AutoDeploymentsEnabled": False,
+            },
+        )
         v1150, _ = shell.digest("v1.15.0")
         if v1150:  # the deployment that followed the switch to `latest`, as on_deployment records it
             StateTable(account.table_name, account.client("dynamodb")).record_deployment(
-                account.service_arn, v1150, "v1.15.0", datetime.now(UTC), OBSERVED_SOURCE
+                account.service_arn, v1150, "v1.15.0", switched_at, OBSERVED_SOURCE
             )
+        timeline.state()
         deployments = len(account.emulator.calls("StartDeployment"))
 
-        timeline.say(f"{now:%b %d, %H:%M}", f"alice: warden release v1.16.0 --build-arg {BUILD_ARG}")
-        timeline.note(
+        timeline.say(released_at, f"alice: warden release v1.16.0 --build-arg {BUILD_ARG}")
+        timeline.detail(
             "No Docker engine runs in this demo: a recording `docker` (local/fake_docker.py) stands first on PATH. "
             "It logs each command and, on push, puts the image into the emulated ECR as a real push would. The "
             "app's .env holds the Clerk key; Warden passes only its name, and the ECR password goes on stdin."
@@ -114,44 +121,49 @@ def play(timeline: Timeline) -> int:
         )
         failures += expect(timeline.show_inbox() == 1, "the release is announced once")
 
-        timeline.say(f"{now + timedelta(minutes=4):%b %d, %H:%M}", "App Runner: DeploymentCompletedSuccessfully")
-        event = operation_event("deployment-succeeded", service_arn=account.service_arn, at=now + timedelta(minutes=4))
+        timeline.say(released_at + timedelta(minutes=4), "App Runner: DeploymentCompletedSuccessfully -> on_deployment")
+        event = operation_event(
+            "deployment-succeeded", service_arn=account.service_arn, at=released_at + timedelta(minutes=4)
+        )
         outcome = timeline.run("on_deployment", event)[0]
-        timeline.note(f"Warden: {outcome['outcome']}: {outcome['reason']}")
+        timeline.outcome(outcome)
         failures += expect(
             outcome["outcome"] == "deployed" and timeline.show_inbox() == 1, "the deployment is reported"
         )
 
-        later = now + timedelta(days=1, hours=5)
-        timeline.say(
-            f"{later:%b %d, %H:%M}", "alice: warden release v1.16.1; its /health check fails (AutoRollback on)"
-        )
+        timeline.say(failed_at, "alice: warden release v1.16.1 (its /health check will fail)")
         account.emulator.fail_next(account.service_arn, "START_DEPLOYMENT")
         failed_release = shell.warden("release", "v1.16.1", "--build-arg", BUILD_ARG, "--context", str(shell.app))
         shell.new_docker_calls()
         account.service_status()  # the emulator settles the failing deployment: App Runner rolls back by itself
-        failed = operation_event("deployment-failed", service_arn=account.service_arn, at=later + timedelta(minutes=6))
-        outcome = timeline.run("on_deployment", failed, AUTO_ROLLBACK="true")[0]
-        timeline.note(f"Warden: {outcome['outcome']}: {outcome['reason']}")
-        v1160, _ = shell.digest("v1.16.0")
         failures += expect(failed_release.returncode == 0, "v1.16.1 was released")
+        failures += expect(timeline.show_inbox() == 1, "the release is announced")
+
+        timeline.say(failed_at + timedelta(minutes=6), "App Runner: DeploymentFailed -> on_deployment (AUTO_ROLLBACK)")
+        failed = operation_event(
+            "deployment-failed", service_arn=account.service_arn, at=failed_at + timedelta(minutes=6)
+        )
+        outcome = timeline.run("on_deployment", failed, AUTO_ROLLBACK="true")[0]
+        timeline.outcome(outcome)
+        v1160, _ = shell.digest("v1.16.0")
         failures += expect(
             outcome["outcome"] == "rolled_back" and shell.digest("latest")[0] == v1160,
             "the failed deployment was rolled back to v1.16.0, once",
         )
-        failures += expect(timeline.show_inbox() == 2, "the release and the failure with its rollback are announced")
+        failures += expect(timeline.show_inbox() == 1, "the failure and its rollback are announced")
 
         timeline.say(
-            f"{later + timedelta(minutes=40):%b %d, %H:%M}",
-            "alice finds a checkout bug in v1.16.0 too: warden rollback (the previous good release)",
+            failed_at + timedelta(minutes=40),
+            "alice finds a bug in v1.16.0: warden rollback (to the release before it)",
         )
         back = shell.warden("rollback", "--reason", "checkout bug in v1.16.0")
         digest, media_type = shell.digest("latest")
         failures += expect(back.returncode == 0 and digest == v1150, "latest is v1.15.0 again")
         failures += expect(media_type == OCI_INDEX, "v1.15.0 is still an OCI image index, not one converted manifest")
         failures += expect(timeline.show_inbox() == 1, "the rollback is announced")
-        timeline.note(
-            f"ECR {REPOSITORY}: latest = v1.15.0 ({media_type}); v1.16.0 and v1.16.1 stay in the repository, so "
-            "`warden rollback v1.16.0` brings v1.16.0 back when its bug is fixed elsewhere."
+        timeline.note("latest is v1.15.0 again, still an OCI index; v1.16.0 and v1.16.1 stay in ECR.")
+        timeline.detail(
+            f"ECR {REPOSITORY}: latest = v1.15.0 ({media_type}); `warden rollback v1.16.0` brings v1.16.0 back when "
+            "its bug is fixed elsewhere."
         )
     return failures

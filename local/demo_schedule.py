@@ -1,105 +1,95 @@
-"""Demo act: the pause-ownership model. The 08:00 resume leaves a budget-paused service paused, the new
-budget month lifts the budget claim, and a person's manual pause survives that roll-over.
+"""Demo acts: the month's budget period and the working hours.
 
-The scheduled jobs and the operator's commands run through their real use cases with a simulated clock
-(EventBridge Scheduler cannot be fast-forwarded), against the same local account.
+`month_starts`: the 1st's budget-period check finds nothing to lift, then the first working evening pauses the
+service and the next working morning resumes it (the schedule's own claim). `month_ends`: after the budget
+pause, the 18:00 run adds the schedule's claim beside the budget's, the 08:00 run lifts only its own and leaves
+the service paused; the next month's budget-period check lifts the budget claim (the night's schedule claim
+still holds it), and the first working morning of the new month resumes it.
+
+Every job is the real `run_schedule` handler, run when EventBridge Scheduler would run it on the demo's clock.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from typing import Any
-
-from local.invoke import fresh_container
 from local.timeline import Timeline, expect
-from warden.settings import get_settings
-from warden.usecases.operator import manual_pause, manual_resume
-from warden.usecases.schedule import Job, run_job
-from warden.wiring import operator_deps, schedule_deps
 
-SCHEDULE_ENV = {
-    "WORKING_HOURS_ENABLED": "true",
-    "SCHEDULE_TIMEZONE": "Europe/Berlin",
-    "WORKDAY_START": "08:00",
-    "WORKDAY_END": "18:00",
-    "WORKING_DAYS": "MON-SUN",
-}
+RUNNING = {"RUNNING", "OPERATION_IN_PROGRESS"}
 
 
-def play(timeline: Timeline) -> int:
-    account = timeline.account
+def month_starts(timeline: Timeline) -> int:
+    account, calendar = timeline.account, timeline.calendar
     failures = 0
-    today = datetime.now(UTC).astimezone(_berlin()).replace(second=0, microsecond=0)
-    evening = today.replace(hour=18, minute=0)
-    morning = (today + timedelta(days=1)).replace(hour=8, minute=0)
-    next_month = (today.replace(day=1) + timedelta(days=32)).replace(day=1, hour=1, minute=15)
+    pauses = account.pause_calls()
 
-    def job(name: Job, at: datetime) -> str:
-        return _quietly(timeline, lambda: run_job(name, schedule_deps(get_settings()), get_settings(), at).outcome)
-
-    timeline.say(f"{evening:%b %d, %H:%M}", "run_schedule: workday-end (working hours 08:00-18:00 Europe/Berlin)")
-    job(Job.WORKDAY_END, evening)
-    timeline.note("The service is already paused by the budget; the schedule adds its own claim beside it.")
+    timeline.say(calendar.period_start, "New budget month ($0.00 spent so far): run_schedule budget-period-check")
+    account.set_budget(limit="10.00", actual="0.00", forecast="9.80")
+    timeline.outcome(timeline.run("run_schedule", {"job": "budget-period-check"})[0])
     timeline.show_inbox()
-    timeline.state()
-
-    timeline.say(f"{morning:%b %d, %H:%M}", "run_schedule: workday-start")
-    job(Job.WORKDAY_START, morning)
-    failures += expect(account.service_status() == "PAUSED", "the 08:00 resume leaves the budget pause alone")
-    failures += expect(timeline.show_inbox() == 1, "the operator hears why the service stays paused")
-    timeline.state()
-
-    timeline.say(f"{morning + timedelta(hours=2):%b %d, %H:%M}", "alice: warden pause --reason 'database migration'")
-    _quietly(
-        timeline,
-        lambda: manual_pause(
-            operator_deps(get_settings()),
-            get_settings(),
-            who="alice",
-            reason="database migration",
-            now=morning + timedelta(hours=2),
-        ),
-    )
-    timeline.show_inbox()
-    timeline.state()
+    failures += expect(account.claims() == [], "a new month with nothing paused: no claim to lift")
 
     timeline.say(
-        f"{next_month:%b %d, %H:%M}", "A new budget month; Budgets reports $0.31. run_schedule: budget-period-check"
+        calendar.first_evening, "run_schedule: workday-end (working hours Mon-Fri 08:00-18:00 UTC)", job="workday-end"
     )
-    account.set_budget(limit="10.00", actual="0.31", forecast="9.80")
-    job(Job.BUDGET_PERIOD_CHECK, next_month)
-    claims = [claim["SK"] for claim in account.claims()]
-    failures += expect(claims == ["CLAIM#manual"], "the budget claim is lifted, the manual one stays")
-    failures += expect(account.service_status() == "PAUSED", "a person's pause survives the budget roll-over")
-    timeline.show_inbox()
+    timeline.outcome(timeline.run("run_schedule", {"job": "workday-end"})[0])
+    failures += expect(timeline.show_inbox() == 1, "the evening pause is announced")
     timeline.state()
+    failures += expect(
+        _claims(timeline) == ["schedule"] and account.pause_calls() == pauses + 1,
+        "the end of the working day pauses the service once, under the schedule's claim",
+    )
 
-    timeline.say(f"{next_month + timedelta(hours=8):%b %d, %H:%M}", "alice: warden resume --reason 'migration done'")
-    _quietly(
-        timeline,
-        lambda: manual_resume(
-            operator_deps(get_settings()),
-            get_settings(),
-            who="alice",
-            reason="migration done",
-            override=None,
-            now=next_month + timedelta(hours=8),
-        ),
-    )
-    failures += expect(account.service_status() in {"RUNNING", "OPERATION_IN_PROGRESS"}, "the last claim gone, it runs")
-    timeline.show_inbox()
+    timeline.say(calendar.first_morning, "run_schedule: workday-start", job="workday-start")
+    timeline.outcome(timeline.run("run_schedule", {"job": "workday-start"})[0])
+    failures += expect(timeline.show_inbox() == 1, "the morning resume is announced")
     timeline.state()
+    failures += expect(
+        _claims(timeline) == [] and account.service_status() in RUNNING, "the working morning resumes the service"
+    )
     return failures
 
 
-def _quietly(timeline: Timeline, call: Callable[[], Any]) -> Any:
-    with fresh_container({**timeline.account.env(), **SCHEDULE_ENV}), contextlib.redirect_stdout(timeline.log):
-        return call()
+def month_ends(timeline: Timeline) -> int:
+    account, calendar = timeline.account, timeline.calendar
+    failures = 0
+
+    timeline.say(
+        calendar.breach_evening, "run_schedule: workday-end, on a service the budget has paused", job="workday-end"
+    )
+    timeline.outcome(timeline.run("run_schedule", {"job": "workday-end"})[0])
+    timeline.show_inbox()
+    timeline.state()
+    failures += expect(_claims(timeline) == ["budget", "schedule"], "the schedule's claim is added beside the budget's")
+
+    timeline.say(calendar.breach_morning, "run_schedule: workday-start", job="workday-start")
+    timeline.outcome(timeline.run("run_schedule", {"job": "workday-start"})[0])
+    failures += expect(timeline.show_inbox() == 1, "the operator hears why the service stays paused")
+    timeline.state()
+    failures += expect(
+        account.service_status() == "PAUSED" and _claims(timeline) == ["budget"],
+        "the 08:00 resume lifts only its own claim and leaves the budget pause alone",
+    )
+
+    timeline.say(calendar.next_period, "New budget month ($0.31 spent so far): run_schedule budget-period-check")
+    account.set_budget(limit="10.00", actual="0.31", forecast="9.80")
+    timeline.outcome(timeline.run("run_schedule", {"job": "budget-period-check"})[0])
+    failures += expect(timeline.show_inbox() == 1, "the lifted budget claim is announced")
+    timeline.state()
+    failures += expect(
+        _claims(timeline) == ["schedule"] and account.service_status() == "PAUSED",
+        "the budget claim is lifted; outside working hours the schedule's claim still holds the service",
+    )
+
+    timeline.say(
+        calendar.next_morning, "run_schedule: workday-start, the new month's first working morning", job="workday-start"
+    )
+    timeline.outcome(timeline.run("run_schedule", {"job": "workday-start"})[0])
+    failures += expect(timeline.show_inbox() == 1, "the resume is announced")
+    timeline.state()
+    failures += expect(
+        _claims(timeline) == [] and account.service_status() in RUNNING, "the last claim lifted, the service runs"
+    )
+    return failures
 
 
-def _berlin() -> Any:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo("Europe/Berlin")
+def _claims(timeline: Timeline) -> list[str]:
+    return sorted(claim["SK"].removeprefix("CLAIM#") for claim in timeline.account.claims())
