@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,8 +19,11 @@ from warden.domain.notification import Notification
 from warden.domain.pipeline import DockerUnavailable, ImageManifest, ImmutableTag, RegistryLogin, RepositoryInfo
 from warden.domain.records import ActionRecord, DeploymentRecord, EventStart, EventStatus
 from warden.domain.service import ServiceSnapshot, ServiceStatus
+from warden.domain.wiring import BudgetNotice, TopicNotFound, TopicSubscription
 from warden.errors import BudgetNotFound, EventInProgress, InvalidServiceState, ServiceNotFound
 from warden.models.credential_report import RawCredentialReport, ReportNotReady, ReportState
+
+_MEMO_LOCK = threading.Lock()
 
 
 @dataclass
@@ -34,6 +38,8 @@ class FakeService:
     # Set to a status to simulate someone else changing the service between describe and call.
     race_to: ServiceStatus | None = None
     auto_deploy: bool | None = None  # AutoDeploymentsEnabled
+    # Every mutating call with the ARN it was made on: the fakes answer for any ARN, so a test must look.
+    targets: list[tuple[str, str]] = field(default_factory=list)
 
     def describe(self, service_arn: str) -> ServiceSnapshot:
         if service_arn != self.arn:
@@ -44,12 +50,15 @@ class FakeService:
         )
 
     def pause(self, service_arn: str) -> str | None:
+        self.targets.append(("pause", service_arn))
         return self._change("pause", ServiceStatus.RUNNING, ServiceStatus.PAUSED)
 
     def resume(self, service_arn: str) -> str | None:
+        self.targets.append(("resume", service_arn))
         return self._change("resume", ServiceStatus.PAUSED, ServiceStatus.RUNNING)
 
     def start_deployment(self, service_arn: str) -> str:
+        self.targets.append(("start_deployment", service_arn))
         self.calls.append("start_deployment")
         return "op-deploy"
 
@@ -83,11 +92,13 @@ class FakeRollback:
 
     configured: bool = True
     requests: list[str] = field(default_factory=list)
+    targets: list[str] = field(default_factory=list)  # the service ARN of each request
 
     def roll_back(self, service_arn: str, *, reason: str) -> str | None:
         if not self.configured:
             return None
         self.requests.append(reason)
+        self.targets.append(service_arn)
         return f"Started rolling back to the previous release (request {len(self.requests)})."
 
 
@@ -180,6 +191,18 @@ class FakeState:
 
     def delete_memo(self, service_arn: str, name: str) -> None:
         self.memos.pop((service_arn, name), None)
+
+    memo_orders: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
+
+    def advance_memo(self, service_arn: str, name: str, values: dict[str, str], *, order: int, token: str) -> bool:
+        # DynamoDB's conditional put, in miniature: the comparison and the write cannot be interleaved.
+        with _MEMO_LOCK:
+            stored = self.memo_orders.get((service_arn, name))
+            if stored is not None and (stored[0] > order or (stored[0] == order and stored[1] != token)):
+                return False
+            self.memo_orders[(service_arn, name)] = (order, token)
+            self.memos[(service_arn, name)] = dict(values)
+            return True
 
 
 REPORT_COLUMNS = [
@@ -355,3 +378,39 @@ class FakeOperations:
 
     def last_operation(self, service_arn: str, types: frozenset[str]) -> OperationInfo | None:
         return next((operation for operation in self.operations if operation.type in types), None)
+
+
+@dataclass
+class FakeBudgetNotices(FakeBudgets):
+    """The budget and its notifications (with subscribers); `notices_error` is raised when they are read."""
+
+    notices: list[BudgetNotice] = field(default_factory=list)
+    notices_error: Exception | None = None
+    budget_error: Exception | None = None
+
+    def read_budget(self, account_id: str, budget_name: str) -> BudgetSnapshot:
+        if self.budget_error is not None:
+            raise self.budget_error
+        return super().read_budget(account_id, budget_name)
+
+    def budget_notices(self, account_id: str, budget_name: str) -> list[BudgetNotice]:
+        if self.notices_error is not None:
+            raise self.notices_error
+        if self.snapshot is None or self.snapshot.name != budget_name:
+            raise BudgetNotFound(f"no budget named '{budget_name}'")
+        return list(self.notices)
+
+
+@dataclass
+class FakeTopics:
+    """SNS topics' subscriptions by topic ARN; a topic not listed does not exist."""
+
+    subscriptions_by_topic: dict[str, list[TopicSubscription]] = field(default_factory=dict)
+    error: Exception | None = None
+
+    def subscriptions(self, topic_arn: str) -> list[TopicSubscription]:
+        if self.error is not None:
+            raise self.error
+        if topic_arn not in self.subscriptions_by_topic:
+            raise TopicNotFound(f"the SNS topic {topic_arn} does not exist")
+        return list(self.subscriptions_by_topic[topic_arn])

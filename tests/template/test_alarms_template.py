@@ -189,10 +189,12 @@ def test_the_alarm_topic_admits_only_this_accounts_alarms_and_is_unencrypted_for
 
 
 def test_alarms_of_this_account_may_invoke_on_alarm_directly(template: dict[str, Any]) -> None:
-    (permission,) = resources_of_type(template, "AWS::Lambda::Permission").values()
+    permissions = resources_of_type(template, "AWS::Lambda::Permission").values()
+    on_alarm = {"Fn::GetAtt": ["OnAlarmFunction", "Arn"]}
+    (permission,) = [permission for permission in permissions if permission["Properties"]["FunctionName"] == on_alarm]
     assert permission["Properties"] == {
         "Action": "lambda:InvokeFunction",
-        "FunctionName": {"Fn::GetAtt": ["OnAlarmFunction", "Arn"]},
+        "FunctionName": on_alarm,
         "Principal": "lambda.alarms.cloudwatch.amazonaws.com",
         "SourceAccount": {"Ref": "AWS::AccountId"},
         "SourceArn": ALARM_ARNS,
@@ -206,6 +208,8 @@ def test_on_alarm_is_subscribed_to_the_alarm_topic_and_reads_its_settings(templa
     assert function["Environment"]["Variables"] == {
         "ALARM_ACTIONS": {"Ref": "AlarmActions"},
         "ALARM_COOLDOWN_MINUTES": {"Ref": "AlarmCooldownMinutes"},
+        "LOAD_BALANCER_ARN": {"Ref": "LoadBalancerArn"},
+        "TARGET_GROUP_ARN": {"Ref": "TargetGroupArn"},
     }
     assert template["Resources"]["OnAlarmLogGroup"]["Properties"]["LogGroupName"] == {
         "Fn::Sub": "/aws/lambda/${OnAlarmFunction}"

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from local.template import load_template
-from warden.adapters import apprunner, autoscaling, budgets, dynamodb, ecr, iam, sns
+from warden.adapters import apprunner, autoscaling, budgets, chat_topic, dynamodb, ecr, iam, secrets, sns, webhook
 from warden.adapters import ecs as ecs_adapter
 
 pytestmark = pytest.mark.template
@@ -34,6 +34,8 @@ ROLLBACK = only(ecr, "ecr:DescribeImages", "ecr:BatchGetImage", "ecr:PutImage")
 # template): the service, its task definitions and its Application Auto Scaling target. Listing a family's
 # earlier revisions (ecs:ListTaskDefinitions) is granted only where it is called (image purge, ECS rollback).
 ECS_CONTROL = (only(ecs_adapter, *sorted(ecs_adapter.IAM_ACTIONS - {"ecs:ListTaskDefinitions"})), autoscaling)
+# Every function publishes; only run_schedule's budget wiring check also reads the notify topic's subscriptions.
+PUBLISH = only(sns, *sorted(sns.PUBLISH_ACTIONS))
 
 # Which adapters each function's use case is wired with (warden/wiring.py). The ECR adapter also declares
 # what only the CLI's `warden release` calls (ecr:DescribeRepositories, ecr:GetAuthorizationToken): the CLI runs
@@ -41,19 +43,26 @@ ECS_CONTROL = (only(ecs_adapter, *sorted(ecs_adapter.IAM_ACTIONS - {"ecs:ListTas
 WIRING = {
     # Functions that pause or resume read the tracked image's digest (ecr:DescribeImages) when EcrRepository is
     # set and the service is App Runner's, so that a resume can deploy an image pushed while it was paused.
-    "OnBudgetAlertFunction": (MANAGE, *ECS_CONTROL, budgets, only(ecr, "ecr:DescribeImages"), sns, dynamodb),
+    "OnBudgetAlertFunction": (MANAGE, *ECS_CONTROL, budgets, only(ecr, "ecr:DescribeImages"), PUBLISH, dynamodb),
     # on_alarm's `rollback` action rolls back through the release pipeline (re-tag, then deploy); on ECS it
     # deploys the family's previous task-definition revision (ListTaskDefinitions).
-    "OnAlarmFunction": (MANAGE, *ECS_CONTROL, only(ecs_adapter, "ecs:ListTaskDefinitions"), ROLLBACK, sns, dynamodb),
+    "OnAlarmFunction": (
+        MANAGE,
+        *ECS_CONTROL,
+        only(ecs_adapter, "ecs:ListTaskDefinitions"),
+        ROLLBACK,
+        PUBLISH,
+        dynamodb,
+    ),
     "RunScheduleFunction": (MANAGE, *ECS_CONTROL, budgets, only(ecr, "ecr:DescribeImages"), sns, dynamodb),
-    "AuditAccessKeysFunction": (iam, sns, dynamodb),
+    "AuditAccessKeysFunction": (iam, PUBLISH, dynamodb),
     # purge_images reads the service through ServiceReaderPort (describe only): it never pauses or deploys. On
     # ECS it also reads the task definitions the service runs and the earlier revisions a rollback goes back to.
     "PurgeImagesFunction": (
         only(apprunner, "apprunner:DescribeService"),
         only(ecs_adapter, "ecs:DescribeServices", "ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions"),
         only(ecr, "ecr:DescribeImages", "ecr:BatchGetImage", "ecr:BatchDeleteImage"),
-        sns,
+        PUBLISH,
         dynamodb,
     ),
     # on_deployment describes the service, reads its operations (the duration) and, rolling back, deploys; it
@@ -69,8 +78,16 @@ WIRING = {
             "ecs:ListTaskDefinitions",
         ),
         ROLLBACK,
-        sns,
+        PUBLISH,
         dynamodb,
+    ),
+    # deliver_chat publishes to the chat topic (Amazon Q Developer), reads the webhook's secret and posts to it
+    # (no AWS call), and records what it delivered (an event record per path: no Query).
+    "DeliverChatFunction": (
+        chat_topic,
+        secrets,
+        webhook,
+        only(dynamodb, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"),
     ),
 }
 # Statements that serve Lambda itself rather than an adapter (the on-failure destination).

@@ -218,3 +218,15 @@ def test_dry_run_manual_pause_changes_nothing() -> None:
     assert world.service.mutations == []
     assert "Would have" in change.line
     assert world.notifier.sent[0].subject.startswith("[warden] WOULD PAUSE")
+
+
+def test_the_budget_period_check_runs_every_six_hours_with_the_wiring_check_wired_in() -> None:
+    # Given the template's schedule and the production wiring of run_schedule
+    from local.template import load_template
+    from warden.wiring import schedule_deps
+
+    events = load_template()["Resources"]["RunScheduleFunction"]["Properties"]["Events"]
+    check = events["BudgetPeriodCheck"]["Properties"]
+    # Then the budget-period check runs four times a day, and its deps include the budget wiring check
+    assert (check["ScheduleExpression"], check["Input"]) == ("cron(15 0/6 * * ? *)", '{"job": "budget-period-check"}')
+    assert schedule_deps(Settings.from_env(ENV)).wiring is not None

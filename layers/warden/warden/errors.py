@@ -26,7 +26,9 @@ class RetryableError(WardenError):
 
 
 class ServiceBusy(RetryableError):
-    """The guarded service is in OPERATION_IN_PROGRESS; the change is deferred."""
+    """The change is deferred: the guarded service is busy with an operation its platform lets nothing else
+    start during (App Runner's OPERATION_IN_PROGRESS), or it or its pause claims kept changing while Warden
+    converged it. The message names the platform and says what was done before deferring."""
 
 
 class EventInProgress(RetryableError):
@@ -37,12 +39,19 @@ class AwsUnavailable(RetryableError):
     """An AWS call failed after botocore's retries (throttling, timeouts, 5xx)."""
 
 
+class StateUnavailable(AwsUnavailable):
+    """The state table cannot be used: deleted (ResourceNotFoundException), refused (AccessDenied), or throttled
+    or failing after botocore's retries. Claims, the action log and duplicate detection are unavailable; a
+    confirmed budget breach is still paused without them (usecases/budget_alert.py)."""
+
+
 class ServiceNotFound(WardenError):
     """The guarded service does not exist (wrong SERVICE_ARN, or deleted)."""
 
 
 class InvalidServiceState(WardenError):
-    """App Runner refused the call in the service's current state (a race with another change)."""
+    """The platform (App Runner, or Warden's ECS controller) refused a pause or resume in the service's current
+    state: a race with another change, answered by describing again."""
 
 
 class BudgetNotFound(WardenError):

@@ -20,6 +20,7 @@ from warden.domain.alarms import AlarmActionMap
 from warden.domain.pipeline import parse_build_arg_names
 from warden.domain.redaction import redact, secret_values
 from warden.domain.schedule import WorkingHours, parse_clock, parse_days
+from warden.domain.service import APP_RUNNER, ECS
 from warden.errors import SettingsError
 
 _APPRUNNER_ARN = re.compile(
@@ -30,7 +31,17 @@ _ECS_ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):ecs:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
     r"service/(?P<cluster>[A-Za-z0-9_-]{1,255})/(?P<name>[A-Za-z0-9_-]{1,255})$"
 )
+_LOAD_BALANCER_ARN = re.compile(
+    r"^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:loadbalancer/app/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}$"
+)
+_TARGET_GROUP_ARN = re.compile(
+    r"^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}$"
+)
 _SNS_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}$")
+# A complete secret ARN: IAM grants secretsmanager:GetSecretValue on exactly it, random suffix included.
+_SECRET_ARN = re.compile(
+    r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]{1,512}-[A-Za-z0-9]{6}$"
+)
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off", ""}
 
@@ -89,6 +100,11 @@ class ServiceRef(BaseModel):
         )
 
     @property
+    def platform(self) -> str:
+        """The platform's name, as every message about the service speaks of it ("App Runner", "ECS")."""
+        return ECS if self.kind is ServiceKind.ECS else APP_RUNNER
+
+    @property
     def console_url(self) -> str:
         if self.kind is ServiceKind.ECS:
             return (
@@ -110,6 +126,9 @@ class Settings(BaseModel):
     notify_topic_arn: str
     state_table: str
     budget_name: str
+    # Warden's budget topic (the stack's BudgetAlertTopic): the budget wiring check wants the budget's enforcing
+    # alert to send here. None when not set (a CLI run); then any SNS subscriber of that alert counts.
+    budget_topic_arn: str | None = None
     dry_run: bool = False
     enforce_threshold_percent: Decimal = Decimal(100)
     enforce_on_forecast: bool = False
@@ -133,11 +152,19 @@ class Settings(BaseModel):
     schedule_timezone: str = "UTC"
     alarm_actions: AlarmActionMap = AlarmActionMap()
     alarm_cooldown_minutes: int = 30
+    # ECS only (LoadBalancerArn / TargetGroupArn): lets on_alarm tell a load-balancer alarm about the guarded
+    # service's target group from one about another target group.
+    load_balancer_arn: str | None = None
+    target_group_arn: str | None = None
     # The release pipeline: build-arg names `warden release` passes (values from the environment or .env),
     # and automatic rollback after a failed deployment or an alarm soon after one.
     release_build_args: tuple[str, ...] = ()
     auto_rollback: bool = False
     rollback_window_minutes: int = 30
+    # Chat delivery (deliver_chat): the topic Amazon Q Developer's channel configurations read, and the Secrets
+    # Manager secret holding a Slack, Teams or Discord webhook URL. None leaves that path off.
+    chat_topic_arn: str | None = None
+    chat_webhook_secret_arn: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -148,6 +175,7 @@ class Settings(BaseModel):
         topic = reader.required("NOTIFY_TOPIC_ARN", _sns_arn)
         table = reader.required("STATE_TABLE", _non_empty)
         budget = reader.required("BUDGET_NAME", _budget_name)
+        budget_topic = reader.optional("BUDGET_TOPIC_ARN", _optional_sns_arn, None)
         dry_run = reader.optional("DRY_RUN", _bool, False)
         threshold = reader.optional("ENFORCE_THRESHOLD_PERCENT", _percent, Decimal(100))
         on_forecast = reader.optional("ENFORCE_ON_FORECAST", _bool, False)
@@ -178,10 +206,16 @@ class Settings(BaseModel):
         timezone = reader.optional("SCHEDULE_TIMEZONE", _timezone, "UTC")
         alarm_actions = reader.optional("ALARM_ACTIONS", AlarmActionMap.parse, AlarmActionMap())
         alarm_cooldown = reader.optional("ALARM_COOLDOWN_MINUTES", _minutes, 30)
+        load_balancer = reader.optional("LOAD_BALANCER_ARN", _load_balancer_arn, None)
+        target_group = reader.optional("TARGET_GROUP_ARN", _target_group_arn, None)
+        if (load_balancer is None) != (target_group is None):
+            reader.problems.append("LOAD_BALANCER_ARN and TARGET_GROUP_ARN must be given together (or neither)")
         no_build_args: tuple[str, ...] = ()
         build_args = reader.optional("RELEASE_BUILD_ARGS", parse_build_arg_names, no_build_args)
         auto_rollback = reader.optional("AUTO_ROLLBACK", _bool, False)
         rollback_window = reader.optional("ROLLBACK_WINDOW_MINUTES", _window_minutes, 30)
+        chat_topic = reader.optional("CHAT_TOPIC_ARN", _optional_chat_topic_arn, None)
+        chat_webhook_secret = reader.optional("CHAT_WEBHOOK_SECRET_ARN", _optional_secret_arn, None)
         working_hours = None
         if reader.optional("WORKING_HOURS_ENABLED", _bool, False):
             start = reader.optional("WORKDAY_START", parse_clock, parse_clock("08:00"))
@@ -199,6 +233,7 @@ class Settings(BaseModel):
             notify_topic_arn=topic,
             state_table=table,
             budget_name=budget,
+            budget_topic_arn=budget_topic,
             dry_run=dry_run,
             enforce_threshold_percent=threshold,
             enforce_on_forecast=on_forecast,
@@ -221,9 +256,13 @@ class Settings(BaseModel):
             schedule_timezone=timezone,
             alarm_actions=alarm_actions,
             alarm_cooldown_minutes=alarm_cooldown,
+            load_balancer_arn=load_balancer,
+            target_group_arn=target_group,
             release_build_args=build_args,
             auto_rollback=auto_rollback,
             rollback_window_minutes=rollback_window,
+            chat_topic_arn=chat_topic,
+            chat_webhook_secret_arn=chat_webhook_secret,
         )
 
 
@@ -272,6 +311,22 @@ def _sns_arn(raw: str) -> str:
     return raw
 
 
+def _optional_sns_arn(raw: str) -> str | None:
+    return _sns_arn(raw.strip()) if raw.strip() else None
+
+
+def _load_balancer_arn(raw: str) -> str | None:
+    if raw and not _LOAD_BALANCER_ARN.match(raw):
+        raise ValueError(f"expected an Application Load Balancer ARN (...:loadbalancer/app/<name>/<id>), got {raw!r}")
+    return raw or None
+
+
+def _target_group_arn(raw: str) -> str | None:
+    if raw and not _TARGET_GROUP_ARN.match(raw):
+        raise ValueError(f"expected a target group ARN (...:targetgroup/<name>/<id>), got {raw!r}")
+    return raw or None
+
+
 def _budget_name(raw: str) -> str:
     if len(raw) > 100 or ":" in raw or "\\" in raw:
         raise ValueError("a budget name is 1-100 characters without ':' or '\\'")
@@ -294,7 +349,11 @@ def _decimal(raw: str) -> Decimal:
         raise ValueError(f"expected a number, got {raw!r}") from None
     if not value.is_finite():
         raise ValueError(f"expected a finite number, got {raw!r}")
-    return value
+    # A huge exponent is finite, yet formatting it (f"{value:,.2f}") builds a string of that many digits.
+    if value.adjusted() > 12:
+        raise ValueError(f"expected a number below a trillion, got {raw[:40]!r}")
+    exponent = value.as_tuple().exponent
+    return value.quantize(Decimal("0.01")) if isinstance(exponent, int) and exponent < -12 else value
 
 
 def _percent(raw: str) -> Decimal:
@@ -371,3 +430,17 @@ def _purge_mode(raw: str) -> ImagePurgeMode:
         return ImagePurgeMode(raw.lower())
     except ValueError:
         raise ValueError(f"expected 'plan' or 'delete', got {raw!r}") from None
+
+
+def _optional_chat_topic_arn(raw: str) -> str | None:
+    return _sns_arn(raw) if raw else None
+
+
+def _optional_secret_arn(raw: str) -> str | None:
+    if raw and not _SECRET_ARN.match(raw):
+        # Not quoted: an ARN holds "secret:", which the redaction of this message masks anyway.
+        raise ValueError(
+            "expected the complete ARN of a Secrets Manager secret in this partition (arn:aws:secretsmanager:...), "
+            "ending in the secret's name, a dash and the 6 random characters the console shows"
+        )
+    return raw or None

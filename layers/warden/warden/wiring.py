@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from warden.usecases.alarm import AlarmDeps
     from warden.usecases.audit_keys import AuditKeysDeps
     from warden.usecases.budget_alert import BudgetAlertDeps
+    from warden.usecases.chat_delivery import ChatDeliveryDeps
     from warden.usecases.deployment import DeploymentDeps
+    from warden.usecases.doctor import DoctorDeps
     from warden.usecases.ecs_deployment import EcsDeploymentDeps
     from warden.usecases.ecs_rollback import EcsRollbackDeps
     from warden.usecases.operator import OperatorDeps
@@ -59,7 +61,8 @@ def alarm_deps(settings: Settings) -> AlarmDeps:
 def schedule_deps(settings: Settings) -> ScheduleDeps:
     from warden.adapters.budgets import BudgetsReader
     from warden.adapters.dynamodb import StateTable
-    from warden.adapters.sns import SnsNotifier
+    from warden.adapters.sns import SnsNotifier, SnsTopics
+    from warden.usecases.budget_wiring import WiringDeps
     from warden.usecases.schedule import ScheduleDeps
 
     return ScheduleDeps(
@@ -68,6 +71,24 @@ def schedule_deps(settings: Settings) -> ScheduleDeps:
         notifier=SnsNotifier(settings.notify_topic_arn),
         budgets=BudgetsReader(),
         images=image_resolver(settings),
+        wiring=WiringDeps(budgets=BudgetsReader(), topics=SnsTopics()),
+    )
+
+
+def doctor_deps(settings: Settings) -> DoctorDeps:
+    """`warden doctor`: read-only checks with the operator's own rights (never the template's)."""
+    from warden.adapters.budgets import BudgetsReader
+    from warden.adapters.dynamodb import StateTable
+    from warden.adapters.identity import CallerIdentity
+    from warden.adapters.sns import SnsTopics
+    from warden.usecases.budget_wiring import WiringDeps
+    from warden.usecases.doctor import DoctorDeps
+
+    return DoctorDeps(
+        identity=CallerIdentity(),
+        service=service_controller(settings),
+        state=StateTable(settings.state_table, history_retention_days=settings.history_retention_days),
+        wiring=WiringDeps(budgets=BudgetsReader(), topics=SnsTopics()),
     )
 
 
@@ -80,11 +101,12 @@ def service_controller(settings: Settings) -> ServicePort:
     from warden.settings import ServiceKind
 
     if settings.service.kind is ServiceKind.ECS:
-        from warden.adapters.dynamodb import StateTable
+        from warden.adapters.dynamodb import FallbackMemos, StateTable
         from warden.adapters.ecs import EcsServices
 
+        # The fallback keeps a pause possible while the table is unavailable (the scale to restore is logged).
         return EcsServices(
-            StateTable(settings.state_table, history_retention_days=settings.history_retention_days),
+            FallbackMemos(StateTable(settings.state_table, history_retention_days=settings.history_retention_days)),
             repository=settings.ecr_repository,
         )
     from warden.adapters.apprunner import AppRunnerServices
@@ -278,4 +300,30 @@ def release_deps(
         state=StateTable(settings.state_table, history_retention_days=settings.history_retention_days),
         notifier=SnsNotifier(settings.notify_topic_arn),
         progress=progress,
+    )
+
+
+def chat_delivery_deps(settings: Settings) -> ChatDeliveryDeps:
+    """The chat paths the settings name: the chat topic (Amazon Q Developer), the webhook secret, or both."""
+    import os
+
+    from warden.adapters.dynamodb import StateTable
+    from warden.domain.redaction import secret_values
+    from warden.usecases.chat_delivery import ChatDeliveryDeps
+
+    chat_topic = webhook = None
+    if settings.chat_topic_arn:
+        from warden.adapters.chat_topic import ChatTopic
+
+        chat_topic = ChatTopic(settings.chat_topic_arn)
+    if settings.chat_webhook_secret_arn:
+        from warden.adapters.secrets import WebhookSecret
+        from warden.adapters.webhook import WebhookPoster
+
+        webhook = WebhookPoster(WebhookSecret(settings.chat_webhook_secret_arn))
+    return ChatDeliveryDeps(
+        state=StateTable(settings.state_table, history_retention_days=settings.history_retention_days),
+        chat_topic=chat_topic,
+        webhook=webhook,
+        known_secrets=secret_values(os.environ),
     )

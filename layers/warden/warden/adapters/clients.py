@@ -34,6 +34,7 @@ RETRYABLE_CODES = frozenset(
         "Throttling",
         "ThrottlingException",
         "ThrottledException",
+        "Throttled",  # SNS's ThrottledException answers with this code (HTTP 429)
         "RequestLimitExceeded",
         "TooManyRequestsException",
         "ProvisionedThroughputExceededException",
@@ -61,6 +62,12 @@ def client(service_name: str, region_name: str | None = None) -> Any:
 def probe_client(service_name: str, region_name: str | None = None) -> Any:
     session: Any = boto3.session.Session()
     return session.client(service_name, region_name=region_name, config=PROBE_CONFIG)
+
+
+def region_configured() -> bool:
+    """Whether botocore finds a region (environment, profile or config file), as every client would."""
+    session: Any = boto3.session.Session()
+    return bool(session.region_name)
 
 
 def error_code(error: ClientError) -> str:

@@ -4,7 +4,8 @@ Key scheme (literal in template.yaml: PK and SK, both strings):
 - `SERVICE#<arn>` / `CLAIM#<key>`            an active pause claim
 - `SERVICE#<arn>` / `ACTION#<time>#<id>`     one entry of the action log (TTL `expires_at`)
 - `SERVICE#<arn>` / `DEPLOY#<time>#<digest>` one deployment of an image (rollback targets; TTL `expires_at`)
-- `SERVICE#<arn>` / `MEMO#<name>`            a small fact kept across invocations (e.g. `paused_image`)
+- `SERVICE#<arn>` / `MEMO#<name>`            a small fact kept across invocations (e.g. `paused_image`); one
+                                             written by `advance_memo` carries `memo_order` and only moves forward
 - `EVENT#<key>`   / `EVENT`                  an event being or already handled (TTL `expires_at`); a key too
                                              long for DynamoDB (a forged SNS MessageId) as `EVENT#sha256:<hex>`
 Claims are written with conditional puts so that two deliveries of one alert add one claim.
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from warden.adapters.clients import client, error_code, is_retryable, unavailable
+from warden.adapters.clients import client, error_code, is_retryable
 from warden.domain.claims import Claim, ClaimReason
 from warden.domain.notification import utf8_safe
 from warden.domain.records import (
@@ -31,7 +32,8 @@ from warden.domain.records import (
     claim_sort_key,
     service_partition,
 )
-from warden.errors import EventInProgress
+from warden.errors import EventInProgress, StateUnavailable
+from warden.observability import logger
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -82,7 +84,7 @@ class StateTable:
                 return False
             raise self._translate("PutItem", error) from error
         except BotoCoreError as error:
-            raise unavailable("dynamodb", "PutItem", error) from error
+            raise _state_unavailable("PutItem", error) from error
         return True
 
     def get_claim(self, service_arn: str, key: str) -> Claim | None:
@@ -99,7 +101,7 @@ class StateTable:
         except ClientError as error:
             raise self._translate("DeleteItem", error) from error
         except BotoCoreError as error:
-            raise unavailable("dynamodb", "DeleteItem", error) from error
+            raise _state_unavailable("DeleteItem", error) from error
         return bool(response.get("Attributes"))
 
     # -- action log -------------------------------------------------------------------------------
@@ -201,7 +203,7 @@ class StateTable:
                 return EventStart(status=EventStatus.NEW)
             raise EventInProgress(f"event {event_key} is being handled by another invocation") from error
         except BotoCoreError as error:
-            raise unavailable("dynamodb", "PutItem", error) from error
+            raise _state_unavailable("PutItem", error) from error
         return EventStart(status=EventStatus.NEW)
 
     def complete_event(self, event_key: str, now: datetime, summary: str) -> None:
@@ -235,6 +237,34 @@ class StateTable:
             }
         )
 
+    def advance_memo(self, service_arn: str, name: str, values: dict[str, str], *, order: int, token: str) -> bool:
+        item: dict[str, Any] = {
+            "PK": _s(service_partition(service_arn)),
+            "SK": _s(f"MEMO#{name}"),
+            "kind": _s("memo"),
+            "values": {"M": {key: _s(value) for key, value in values.items()}},
+            "memo_order": {"N": str(order)},
+            "memo_token": _s(token),
+        }
+        try:
+            # The comparison and the write are one request: two invocations cannot both read "older" and write.
+            self._ddb.put_item(
+                TableName=self._table,
+                Item=item,
+                ConditionExpression=(
+                    "attribute_not_exists(#order) OR #order < :order OR (#order = :order AND #token = :token)"
+                ),
+                ExpressionAttributeNames={"#order": "memo_order", "#token": "memo_token"},
+                ExpressionAttributeValues={":order": {"N": str(order)}, ":token": _s(token)},
+            )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise self._translate("PutItem", error) from error
+        except BotoCoreError as error:
+            raise _state_unavailable("PutItem", error) from error
+        return True
+
     def get_memo(self, service_arn: str, name: str) -> dict[str, str] | None:
         item = self._get(service_partition(service_arn), f"MEMO#{name}")
         if item is None:
@@ -249,7 +279,7 @@ class StateTable:
         except ClientError as error:
             raise self._translate("DeleteItem", error) from error
         except BotoCoreError as error:
-            raise unavailable("dynamodb", "DeleteItem", error) from error
+            raise _state_unavailable("DeleteItem", error) from error
 
     # -- plumbing ---------------------------------------------------------------------------------
     def _put(self, item: dict[str, Any]) -> None:
@@ -258,7 +288,7 @@ class StateTable:
         except ClientError as error:
             raise self._translate("PutItem", error) from error
         except BotoCoreError as error:
-            raise unavailable("dynamodb", "PutItem", error) from error
+            raise _state_unavailable("PutItem", error) from error
 
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
         try:
@@ -266,7 +296,7 @@ class StateTable:
         except ClientError as error:
             raise self._translate("GetItem", error) from error
         except BotoCoreError as error:
-            raise unavailable("dynamodb", "GetItem", error) from error
+            raise _state_unavailable("GetItem", error) from error
         item: dict[str, Any] | None = response.get("Item")
         return item
 
@@ -287,12 +317,69 @@ class StateTable:
         except ClientError as error:
             raise self._translate("Query", error) from error
         except BotoCoreError as error:
-            raise unavailable("dynamodb", "Query", error) from error
+            raise _state_unavailable("Query", error) from error
         return items
 
     @staticmethod
     def _translate(operation: str, error: ClientError) -> Exception:
-        return unavailable("dynamodb", operation, error) if is_retryable(error) else error
+        if is_retryable(error) or error_code(error) in TABLE_UNAVAILABLE_CODES:
+            return _state_unavailable(operation, error)
+        return error
+
+
+class FallbackMemos:
+    """The ECS controller's memo store: the state table, or this process's memory while the table is unavailable.
+
+    ECS has no pause of its own: the controller writes the scale to restore (desired count, scaling target) before
+    it pauses, so a table outage would otherwise stop the pause itself, and the pause is the safety action
+    (usecases/budget_alert.py pauses a confirmed breach without the table). What could not be written is logged,
+    with the values a person needs to restore the service by hand; it is lost with the container, and a resume
+    without it starts one task (adapters/ecs.py).
+    """
+
+    def __init__(self, table: StateTable) -> None:
+        self._table = table
+        self._kept: dict[tuple[str, str], dict[str, str]] = {}
+
+    def put_memo(self, service_arn: str, name: str, values: dict[str, str]) -> None:
+        try:
+            self._table.put_memo(service_arn, name, values)
+        except StateUnavailable as error:
+            self._kept[(service_arn, name)] = dict(values)
+            logger.error(
+                "memo kept in memory only: the state table is unavailable",
+                extra={"service_arn": service_arn, "memo": name, "values": values, "error": str(error)},
+            )
+            return
+        self._kept.pop((service_arn, name), None)
+
+    def get_memo(self, service_arn: str, name: str) -> dict[str, str] | None:
+        try:
+            stored = self._table.get_memo(service_arn, name)
+        except StateUnavailable:
+            return self._kept.get((service_arn, name))
+        return stored if stored is not None else self._kept.get((service_arn, name))
+
+    def delete_memo(self, service_arn: str, name: str) -> None:
+        kept = self._kept.pop((service_arn, name), None)
+        try:
+            self._table.delete_memo(service_arn, name)
+        except StateUnavailable as error:
+            logger.error(
+                "memo not deleted: the state table is unavailable",
+                extra={"service_arn": service_arn, "memo": name, "kept": kept, "error": str(error)},
+            )
+
+
+# The table is gone (deleted, or not yet created), or this role may not use it: no retry will help soon.
+TABLE_UNAVAILABLE_CODES = frozenset({"ResourceNotFoundException", "AccessDeniedException"})
+
+
+def _state_unavailable(operation: str, error: Exception) -> StateUnavailable:
+    """A failure that makes the table unusable (see TABLE_UNAVAILABLE_CODES; throttling and server errors that
+    outlived botocore's retries; no answer at all), as the one error the use cases handle for it."""
+    detail = error_code(error) if isinstance(error, ClientError) else type(error).__name__
+    return StateUnavailable(f"the state table is unavailable: DynamoDB {operation} failed ({detail})")
 
 
 def _s(value: str) -> dict[str, str]:

@@ -3,14 +3,19 @@
 ECS has no "pause". Warden's pause remembers, in the state table, the service's desired count and its
 Application Auto Scaling target (minimum, maximum, suspended state), pins the target to 0/0 with
 dynamic scaling suspended (or a scaling policy would start tasks again) and sets the desired count to
-0. Resuming restores exactly what was remembered. The App Runner states map as:
+0. Resuming restores exactly what was remembered. ECS states map onto Warden's ServiceStatus as:
 
-| ECS                                                   | ServiceStatus          |
-|-------------------------------------------------------|------------------------|
-| ACTIVE, a deployment with rolloutState IN_PROGRESS    | OPERATION_IN_PROGRESS  |
-| ACTIVE, desired count 0                               | PAUSED                 |
-| ACTIVE, desired count > 0                             | RUNNING                |
-| DRAINING, INACTIVE, or not found                      | DELETED / not found    |
+| ECS                                                   | ServiceStatus          | changeable_as |
+|-------------------------------------------------------|------------------------|---------------|
+| ACTIVE, a deployment with rolloutState IN_PROGRESS    | OPERATION_IN_PROGRESS  | by the count  |
+| ACTIVE, desired count 0                               | PAUSED                 |               |
+| ACTIVE, desired count > 0                             | RUNNING                |               |
+| DRAINING, INACTIVE, or not found                      | DELETED / not found    |               |
+
+Unlike App Runner, ECS accepts a desired-count change while a deployment rolls out (AWS-FACTS §9.7), and a
+stuck or crash-looping rollout can stay IN_PROGRESS for hours: so the snapshot says what the service is by its
+desired count (`changeable_as`, PAUSED at 0, else RUNNING), and the pause and resume act mid-rollout. A rollout
+in progress stays visible as OPERATION_IN_PROGRESS for what must wait for it (the image purge).
 
 Pausing a paused service or resuming a running one raises InvalidServiceState, as App Runner's
 InvalidStateException does, so the converge logic is the same for both targets.
@@ -35,7 +40,7 @@ from warden.adapters.clients import client, error_code, is_retryable, probe_clie
 from warden.domain.deployments import EcsDeployment, EcsServiceState
 from warden.domain.pipeline import TaskRevision, app_image
 from warden.domain.retention import ContainerImage, TaskDefinitionImages
-from warden.domain.service import ECS_PAUSE_MEMO, ServiceSnapshot, ServiceStatus
+from warden.domain.service import ECS, ECS_PAUSE_MEMO, ServiceSnapshot, ServiceStatus
 from warden.errors import InvalidServiceState, ServiceNotFound
 from warden.observability import logger
 
@@ -100,21 +105,28 @@ class EcsServices:
         service = self._service(cluster, name, service_arn)
         deployments = service.get("deployments") or []
         primary = next((d for d in deployments if d.get("status") == "PRIMARY"), deployments[0] if deployments else {})
+        status = ecs_status(service)
         return ServiceSnapshot(
             arn=service_arn,
             name=name,
-            status=ecs_status(service),
+            status=status,
+            platform=ECS,
+            changeable_as=_scale_status(service) if status is ServiceStatus.OPERATION_IN_PROGRESS else None,
             image_identifier=self._image(primary.get("taskDefinition") or service.get("taskDefinition")),
             auto_deploy=False,
             url=None,
+            load_balanced=bool(service.get("loadBalancers")) if "loadBalancers" in service else None,
+            express=_express_service(service, self._express.get(service_arn)),
         )
 
     def pause(self, service_arn: str) -> str | None:
         cluster, name = split_arn(service_arn)
         service = self._service(cluster, name, service_arn)
-        status = ecs_status(service)
+        # By the desired count, not the rollout: ECS takes the change mid-deployment, and a stuck one must not
+        # hold off a pause.
+        status = _scale_status(service)
         if status is not ServiceStatus.RUNNING:
-            raise InvalidServiceState(f"PauseService: the ECS service is {status.value}")
+            raise InvalidServiceState(f"cannot pause the ECS service {name}: it is {_in_ecs_terms(status)}")
         remembered: dict[str, str] = {"desired_count": str(service.get("desiredCount", 0)), "path": "ecs"}
         if self._is_express(service_arn) and self._pause_express(service_arn, remembered):
             self._memos.put_memo(service_arn, PAUSE_MEMO, remembered)
@@ -137,9 +149,9 @@ class EcsServices:
     def resume(self, service_arn: str) -> str | None:
         cluster, name = split_arn(service_arn)
         service = self._service(cluster, name, service_arn)
-        status = ecs_status(service)
+        status = _scale_status(service)
         if status is not ServiceStatus.PAUSED:
-            raise InvalidServiceState(f"ResumeService: the ECS service is {status.value}")
+            raise InvalidServiceState(f"cannot resume the ECS service {name}: it is {_in_ecs_terms(status)}")
         memo = self._memos.get_memo(service_arn, PAUSE_MEMO) or {}
         if memo.get("path") == "express":
             self._resume_express(service_arn, memo)
@@ -402,15 +414,36 @@ def _utc(moment: Any) -> datetime | None:
 
 
 def ecs_status(service: Any) -> ServiceStatus:
-    """The App Runner-style status of an ECS service description (see the module's table)."""
-    state = service.get("status")
-    if state in {"DRAINING", "INACTIVE"}:
-        return ServiceStatus.DELETED
-    if any(d.get("rolloutState") == "IN_PROGRESS" for d in service.get("deployments") or []):
+    """Warden's status of an ECS service description (see the module's table)."""
+    status = _scale_status(service)
+    if status is not ServiceStatus.DELETED and any(
+        d.get("rolloutState") == "IN_PROGRESS" for d in service.get("deployments") or []
+    ):
         return ServiceStatus.OPERATION_IN_PROGRESS
+    return status
+
+
+def _scale_status(service: Any) -> ServiceStatus:
+    """What the service is by its desired count, whatever its deployments are doing."""
+    if service.get("status") in {"DRAINING", "INACTIVE"}:
+        return ServiceStatus.DELETED
     if int(service.get("desiredCount", 0)) == 0:
         return ServiceStatus.PAUSED
     return ServiceStatus.RUNNING
+
+
+def _in_ecs_terms(status: ServiceStatus) -> str:
+    return {
+        ServiceStatus.RUNNING: "running (desired count above 0)",
+        ServiceStatus.PAUSED: "scaled to zero (desired count 0)",
+    }.get(status, "draining or inactive")
+
+
+def _express_service(service: Any, probed: bool | None) -> bool | None:
+    """Whether the service is an Express service: ECS says so in `resourceManagementType` (`ECS` for Express,
+    `CUSTOMER` otherwise); where it does not, what the Express probe found, if it ran."""
+    managed = service.get("resourceManagementType")
+    return probed if managed not in {"ECS", "CUSTOMER"} else managed == "ECS"
 
 
 def _unknown_operation(error: ClientError) -> bool:

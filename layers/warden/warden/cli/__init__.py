@@ -22,7 +22,13 @@ from warden import __version__
 from warden.errors import WardenError
 
 # Command groups, in the order `warden --help` lists them.
-COMMAND_MODULES = ("warden.cli.service", "warden.cli.keys", "warden.cli.images", "warden.cli.pipeline")
+COMMAND_MODULES = (
+    "warden.cli.service",
+    "warden.cli.keys",
+    "warden.cli.images",
+    "warden.cli.pipeline",
+    "warden.cli.doctor",
+)
 
 NO_REGION = "no AWS region: set AWS_REGION (or a profile's region) or pass --region"
 
@@ -96,7 +102,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _region_configured() -> bool:
-    """Whether botocore finds a region (environment, profile or config file), as every client would."""
-    import boto3
+    from warden.adapters.clients import region_configured
 
-    return bool(boto3.session.Session().region_name)
+    return region_configured()

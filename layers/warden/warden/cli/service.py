@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from warden.domain.claims import ClaimReason, desired_state
+from warden.domain.costs import SECTION
 from warden.domain.table import table
 from warden.settings import get_settings
-from warden.usecases.operator import manual_pause, manual_resume, status
+from warden.usecases.operator import manual_pause, manual_resume, pause_cost_lines, status
 from warden.wiring import operator_deps
 
 OVERRIDABLE = [reason.value for reason in ClaimReason if reason is not ClaimReason.MANUAL]
@@ -93,6 +94,10 @@ def _pause(args: argparse.Namespace) -> int:
     change = manual_pause(operator_deps(settings), settings, who=_who(), reason=args.reason, now=datetime.now(UTC))
     print(change.line)
     print(change.result.summary)
+    costs = pause_cost_lines(change)
+    if costs:
+        print(f"{SECTION}:")
+        print("\n".join(f"  {line}" for line in costs))
     return 0
 
 

@@ -22,12 +22,26 @@ class ServiceStatus(StrEnum):
     DELETED = "DELETED"
 
 
+# The platforms' names, as every message about the service speaks of them.
+APP_RUNNER = "App Runner"
+ECS = "ECS"
+
+
 class ServiceSnapshot(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     arn: str
     name: str
     status: ServiceStatus
+    platform: str = APP_RUNNER
+    # While `status` is OPERATION_IN_PROGRESS on a platform that accepts a pause or resume during that operation
+    # (ECS takes a desired-count change mid-rollout, AWS-FACTS §9.7), what the service is apart from it: RUNNING
+    # or PAUSED. None where the platform refuses both while busy (App Runner), so converging waits for it.
+    changeable_as: ServiceStatus | None = None
     image_identifier: str | None = None
     auto_deploy: bool | None = None
     url: str | None = None
+    # What keeps billing while the service is paused (domain/costs.py): a load balancer in front of it (ECS
+    # `loadBalancers`), and whether it is an ECS Express service, whose ALB may be shared. None: not known.
+    load_balanced: bool | None = None
+    express: bool | None = None

@@ -10,11 +10,22 @@ from pydantic import BaseModel, ConfigDict
 
 from warden.domain.claims import Claim, Desire, desired_state
 from warden.domain.converge import ConvergeAction, ConvergeDecision, decide_convergence
-from warden.domain.records import ActionRecord
+from warden.domain.images import parse_image_identifier
+from warden.domain.records import ActionRecord, newest_deployed
 from warden.domain.service import ServiceSnapshot, ServiceStatus
 from warden.errors import InvalidServiceState, ServiceBusy, WardenError
 from warden.observability import count, logger
 from warden.usecases.ports import ImagePort, ServicePort, StatePort
+
+
+class EarlierRound(BaseModel):
+    """A call made on claims that another source changed while Warden converged on them (issue 13 §3)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    desire: Desire  # what the claims wanted when that round read them
+    status: ServiceStatus  # the service's status before the call
+    called: str  # "pause" or "resume"
 
 
 class ConvergeResult(BaseModel):
@@ -29,11 +40,19 @@ class ConvergeResult(BaseModel):
     dry_run: bool = False
     operation_id: str | None = None
     # The tracked image changed while the service was paused: App Runner resumes the old version, so a
-    # deployment must follow once the resume completes (AWS-FACTS §4.4). The reconcile starts it.
+    # deployment follows once the resume completes (AWS-FACTS §4.4; the reconcile starts it), or, with
+    # auto-deploy off, none does. The sentence says which.
     deploy_pending: str | None = None
+    # Calls this converge made before its last round, oldest first: the claims changed while it ran (another
+    # source placed or cleared one), so it converged again. The fields above are the last round's: `desire` is
+    # what the claims want as they stood at its end, and the service is left as that round decided.
+    earlier: tuple[EarlierRound, ...] = ()
 
     @property
     def summary(self) -> str:
+        return _story(self.before.name, self.earlier) + self._last_round()
+
+    def _last_round(self) -> str:
         name, status = self.before.name, self.before.status.value
         match self.decision.action:
             case ConvergeAction.PAUSE | ConvergeAction.RESUME:
@@ -41,10 +60,7 @@ class ConvergeResult(BaseModel):
                 if self.dry_run:
                     return f"[dry run] Would have {verb.lower()} {name} (it is {status}); nothing was changed."
                 if self.deploy_pending:
-                    return (
-                        f"{verb} {name} (it was {status}). {self.deploy_pending} App Runner resumes the version "
-                        "deployed before the pause, so Warden starts a deployment once the resume completes."
-                    )
+                    return f"{verb} {name} (it was {status}). {self.deploy_pending}"
                 return f"{verb} {name} (it was {status})."
             case ConvergeAction.NOTHING:
                 return f"Left as it is: {self.decision.reason}."
@@ -56,9 +72,19 @@ class ConvergeResult(BaseModel):
                 assert_never(self.decision.action)
 
 
-# A race (someone else paused between our describe and our call) is answered by describing again;
-# two rounds are enough for any single competing change to settle into a state we can read.
-_MAX_ROUNDS = 3
+def _story(name: str, earlier: Sequence[EarlierRound]) -> str:
+    return "".join(
+        f"{'Paused' if past.called == 'pause' else 'Resumed'} {name} (it was {past.status.value}) as the pause "
+        f"claims then wanted ({past.desire.reason}), but they changed meanwhile, so Warden converged again. "
+        for past in earlier
+    )
+
+
+# A race with another change is answered by reading again: the service (someone else paused it between our
+# describe and our call) or the claims (another source placed or cleared one while we converged). Each round
+# settles one competing change; four are enough for any two that overlap. Past that, ServiceBusy: Lambda's
+# retry, or the periodic reconcile, finishes the job.
+_MAX_ROUNDS = 4
 
 
 def converge(
@@ -73,19 +99,31 @@ def converge(
     source_event: str | None = None,
     images: ImagePort | None = None,
 ) -> ConvergeResult:
-    """Makes one App Runner call at most, records it, and raises ServiceBusy when App Runner is busy.
+    """Converges the service to its claims, records each call, and raises ServiceBusy when the platform is busy.
 
-    `claims` is passed in rather than read so that a dry run can converge on the claims it *would* hold.
+    `claims` is passed in rather than read so that a dry run can converge on the claims it *would* hold. A real
+    run reads the claims again right before a call and once more at the end, and converges again when what they
+    want has changed: a claim placed or cleared meanwhile by another source, whose own converge works on the
+    claims it read, is never undone by a call made on older claims. So whichever of two racing changes converges
+    last leaves the service as the claims, both changes included, want (issue 13 §3).
     """
     desire = desired_state(claims)
+    earlier: list[EarlierRound] = []
     for _ in range(_MAX_ROUNDS):
         snapshot = service.describe(service_arn)
-        decision = decide_convergence(snapshot.status, desire.state)
-        log = {"service": snapshot.name, "status": snapshot.status.value, "action": decision.action.value}
+        decision = decide_convergence(snapshot, desire.state)
+        log = {
+            "service": snapshot.name,
+            "platform": snapshot.platform,
+            "status": snapshot.status.value,
+            "action": decision.action.value,
+        }
+        called: str | None = None
+        operation_id: str | None = None
+        pending: str | None = None
         match decision.action:
             case ConvergeAction.NOTHING | ConvergeAction.UNAVAILABLE:
                 logger.info("converge: no call", extra={**log, "reason": decision.reason})
-                return ConvergeResult(before=snapshot, desire=desire, decision=decision, dry_run=dry_run)
             case ConvergeAction.DEFER:
                 record_action(
                     state,
@@ -99,7 +137,7 @@ def converge(
                     source_event,
                 )
                 logger.warning("converge: deferred", extra={**log, "reason": decision.reason})
-                raise ServiceBusy(f"{snapshot.name}: {decision.reason}")
+                raise ServiceBusy(f"{snapshot.name}: {_story(snapshot.name, earlier)}{decision.reason}")
             case ConvergeAction.PAUSE | ConvergeAction.RESUME:
                 verb = decision.action.value
                 reason = f"{decision.reason}; {desire.reason}"
@@ -107,12 +145,18 @@ def converge(
                     record_action(state, service_arn, now, actor, verb, "would", reason, True, source_event)
                     logger.info("converge: dry run", extra={**log, "reason": reason})
                     return ConvergeResult(before=snapshot, desire=desire, decision=decision, dry_run=True)
+                wanted = desired_state(state.list_claims(service_arn))
+                if wanted.state is not desire.state:
+                    # Another source placed or cleared a claim since these were read: this call would undo it.
+                    logger.info("converge: the claims changed before the call; converging on them", extra=log)
+                    desire = wanted
+                    continue
                 try:
                     call = service.pause if decision.action is ConvergeAction.PAUSE else service.resume
                     operation_id = call(service_arn)
                 except InvalidServiceState as race:
                     logger.warning(
-                        "converge: App Runner refused the call; describing again",
+                        f"converge: {snapshot.platform} refused the call; describing again",
                         extra={**log, "error": str(race)},
                     )
                     continue
@@ -120,64 +164,182 @@ def converge(
                 count("ActionsTaken")
                 pending = _track_image(images, state, snapshot, decision.action, now)
                 logger.info(
-                    "converge: called App Runner",
+                    f"converge: called {snapshot.platform}",
                     extra={**log, "reason": reason, "operation_id": operation_id},
                 )
-                return ConvergeResult(
-                    before=snapshot,
-                    desire=desire,
-                    decision=decision,
-                    called=verb,
-                    operation_id=operation_id,
-                    deploy_pending=pending,
-                )
+                called = verb
             case _:
                 assert_never(decision.action)
-    raise ServiceBusy(f"{service_arn}: the service kept changing state while Warden tried to converge it")
+        if dry_run:
+            return ConvergeResult(before=snapshot, desire=desire, decision=decision, dry_run=True)
+        # Read once more: a claim placed or cleared while this round ran was converged on by its own source with
+        # the claims it read, which may be older than this call. Converging again settles both.
+        after = desired_state(state.list_claims(service_arn))
+        if after.state is desire.state:
+            return ConvergeResult(
+                before=snapshot,
+                desire=after,
+                decision=decision,
+                called=called,
+                operation_id=operation_id,
+                deploy_pending=pending,
+                earlier=tuple(earlier),
+            )
+        logger.warning("converge: the claims changed while converging; converging again", extra=log)
+        if called is not None:
+            earlier.append(EarlierRound(desire=desire, status=snapshot.status, called=called))
+        desire = after
+    raise ServiceBusy(
+        f"{service_arn}: the service or its pause claims kept changing while Warden converged it; "
+        "the change is retried and the periodic reconcile finishes it"
+    )
 
 
 PAUSED_IMAGE = "paused_image"
 PENDING_DEPLOY = "pending_deploy"
+# The `source` of a pending deployment a resume left (a push while paused, with auto-deploy on).
+RESUME_SOURCE = "resume"
+# DeploymentRecord.source of the version a service kept running when Warden did not start a pending deployment
+# (after a resume: the version it resumed to): the history's newest record, the release or rollback that never
+# deployed, would say otherwise.
+KEPT_SOURCE = "kept running"
+_WARDEN = "converge"  # the actor of a decision converge makes on its own: not deploying after a resume
+
+
+class PendingDeploy(BaseModel):
+    """What the reconcile did about the deployment a resume, release or rollback left pending."""
+
+    model_config = ConfigDict(frozen=True)
+
+    deployed: bool  # a deployment was started (in a dry run: would have been); False: Warden decided against it
+    line: str  # what was done and why, in a sentence or two
 
 
 def _track_image(
     images: ImagePort | None, state: StatePort, snapshot: ServiceSnapshot, action: ConvergeAction, now: datetime
 ) -> str | None:
-    """Remembers the image's digest at pause; at resume, notes a pending deployment if it changed meanwhile.
+    """At pause, remembers what the service runs (the version a resume brings back, AWS-FACTS §4.4) and what its
+    tag points at; at resume, when the tag moved meanwhile, leaves a deployment of it pending for the reconcile,
+    but only with auto-deploy on: with it off, Warden deploys only what a person released or rolled back to.
 
-    Returns a sentence for the notification when a deployment is pending.
+    The memos: `paused_image` {image, digest: what the service runs, tag_digest: what the tag pointed at};
+    `pending_deploy` {image, from, to, since, and from a resume: source, resumed: what the service runs until the
+    deployment starts}. Returns a sentence for the notification when the tag moved while paused.
     """
     if images is None or not snapshot.image_identifier:
         return None
+    identifier = snapshot.image_identifier
     try:
-        digest = images.resolve(snapshot.image_identifier)
+        tag_digest = images.resolve(identifier)
     except WardenError as error:
         # The pause or resume already happened; not knowing the digest only costs the follow-up deployment.
-        logger.warning(
-            "could not resolve the tracked image", extra={"image": snapshot.image_identifier, "error": str(error)}
-        )
+        logger.warning("could not resolve the tracked image", extra={"image": identifier, "error": str(error)})
         return None
+    arn = snapshot.arn
     if action is ConvergeAction.PAUSE:
-        state.put_memo(snapshot.arn, PAUSED_IMAGE, {"image": snapshot.image_identifier, "digest": digest or ""})
+        runs = _runs(state, snapshot, tag_digest)
+        state.put_memo(arn, PAUSED_IMAGE, {"image": identifier, "digest": runs or "", "tag_digest": tag_digest or ""})
         return None
-    before = state.get_memo(snapshot.arn, PAUSED_IMAGE)
-    state.delete_memo(snapshot.arn, PAUSED_IMAGE)
-    if before is None or not before.get("digest") or not digest or digest == before["digest"]:
+    before = state.get_memo(arn, PAUSED_IMAGE)
+    state.delete_memo(arn, PAUSED_IMAGE)
+    if before is None:
         return None
+    resumed = before.get("digest", "")
+    at_pause = before.get("tag_digest") or resumed  # a memo written before tag_digest existed: its digest was that
+    pending = state.get_memo(arn, PENDING_DEPLOY)
+    if pending is not None:
+        # A release or rollback made while paused (or deferred before): it deploys once the service runs, which
+        # until then runs what it resumed to.
+        if resumed:
+            state.put_memo(arn, PENDING_DEPLOY, {**pending, "resumed": resumed})
+        to = pending.get("to", "")
+        if snapshot.auto_deploy is False and tag_digest and tag_digest != to:
+            # finish_pending_deploy will not start it: a deployment now would deploy the push, not the release.
+            return (
+                f"Warden's pending deployment of {to[:19]} (a release or rollback) will not start: {identifier} has "
+                f"moved on to {tag_digest[:19]}, which nobody released, and automatic deployments are off. "
+                f"{snapshot.platform} resumes the version deployed before the pause. To deploy another version: "
+                "warden release VERSION, or warden rollback VERSION."
+            )
+        return (
+            f"A deployment of {to[:19]} that Warden has pending (a release or rollback) follows: "
+            f"{snapshot.platform} resumes the version deployed before the pause, so Warden starts it once the "
+            "resume completes."
+        )
+    if not at_pause or not tag_digest or tag_digest == at_pause:
+        return None
+    moved = f"The image {identifier} changed while paused ({at_pause[:19]} -> {tag_digest[:19]})"
+    if snapshot.auto_deploy is False:
+        reason = (
+            f"{moved}, but automatic deployments are off: {snapshot.platform} resumes the version deployed before "
+            f"the pause{f' ({resumed[:19]})' if resumed else ''}, and Warden deploys only what a person releases or "
+            "rolls back to"
+        )
+        record_action(state, arn, now, _WARDEN, "deploy", "skipped", reason)
+        return f"{reason}. To deploy another version: warden release VERSION, or warden rollback VERSION."
     state.put_memo(
-        snapshot.arn,
+        arn,
         PENDING_DEPLOY,
-        {"image": snapshot.image_identifier, "from": before["digest"], "to": digest, "since": now.isoformat()},
+        {
+            "image": identifier,
+            "from": resumed or at_pause,
+            "to": tag_digest,
+            "since": now.isoformat(),
+            "source": RESUME_SOURCE,
+            "resumed": resumed,
+        },
     )
-    return f"The image {snapshot.image_identifier} changed while paused ({before['digest'][:19]} -> {digest[:19]})."
+    return (
+        f"{moved}. {snapshot.platform} resumes the version deployed before the pause, so Warden starts a "
+        "deployment once the resume completes."
+    )
+
+
+def _runs(state: StatePort, snapshot: ServiceSnapshot, tag_digest: str | None) -> str | None:
+    """What the service runs: the digest its ImageIdentifier pins, else its newest deployment that has happened;
+    the tag's digest only when no deployment is on record (a push deploys nothing with auto-deploy off)."""
+    try:
+        pinned = parse_image_identifier(snapshot.image_identifier or "").digest
+    except ValueError:
+        pinned = None
+    if pinned:
+        return pinned
+    pending = state.get_memo(snapshot.arn, PENDING_DEPLOY) or {}
+    newest = newest_deployed(state.list_deployments(snapshot.arn, limit=5), pending.get("to"))
+    return newest.digest if newest is not None else pending.get("resumed") or tag_digest
 
 
 def finish_pending_deploy(
-    service: ServicePort, state: StatePort, service_arn: str, *, now: datetime, actor: str, dry_run: bool
+    service: ServicePort,
+    state: StatePort,
+    service_arn: str,
+    *,
+    now: datetime,
+    actor: str,
+    dry_run: bool,
+    images: ImagePort | None = None,
 ) -> str | None:
-    """Starts the deployment a resume left pending, once the service is RUNNING again.
+    """`settle_pending_deploy`'s sentence, or None when nothing was pending or due."""
+    settled = settle_pending_deploy(service, state, service_arn, now=now, actor=actor, dry_run=dry_run, images=images)
+    return settled.line if settled is not None else None
 
-    Returns a sentence saying what was (or would have been) done, or None when nothing was pending or due.
+
+def settle_pending_deploy(
+    service: ServicePort,
+    state: StatePort,
+    service_arn: str,
+    *,
+    now: datetime,
+    actor: str,
+    dry_run: bool,
+    images: ImagePort | None = None,
+) -> PendingDeploy | None:
+    """Starts the deployment a resume, release or rollback left pending, once the service is RUNNING again.
+
+    With auto-deploy off it starts only what a person released or rolled back to: not a resume's (the tag moved
+    by a push while auto-deploy was on, and it has been switched off since), and not once the tag has moved on
+    from the released image (StartDeployment deploys whatever the tag points at). Then the memo goes, and the
+    version the service keeps running is recorded as its newest deployment. None when nothing was pending or due.
     """
     pending = state.get_memo(service_arn, PENDING_DEPLOY)
     if pending is None:
@@ -186,15 +348,76 @@ def finish_pending_deploy(
     if snapshot.status is not ServiceStatus.RUNNING:
         logger.info("pending deployment waits", extra={"status": snapshot.status.value})
         return None
-    reason = f"the tracked image {pending['image']} changed while the service was paused ({pending['to'][:19]})"
+    to = pending.get("to", "")
+    if snapshot.auto_deploy is False:
+        try:
+            refusal = _unreleased(pending, images)
+        except WardenError as error:
+            # Whether the tag still points at the released image is unknown: the next reconcile asks again.
+            logger.warning("pending deployment waits: tag unreadable", extra={"error": str(error)})
+            return None
+        if refusal is not None:
+            return _skip(state, service_arn, pending, refusal, now=now, actor=actor, dry_run=dry_run)
+    reason = f"the tracked image {pending['image']} changed while the service was paused ({to[:19]})"
+    if pending.get("source") != RESUME_SOURCE:
+        reason = f"Warden's pending deployment of {to[:19]} ({pending['image']})"
     if dry_run:
         record_action(state, service_arn, now, actor, "deploy", "would", reason, True, None)
-        return f"[dry run] Would have started a deployment: {reason}."
+        return PendingDeploy(deployed=True, line=f"[dry run] Would have started a deployment: {reason}.")
     operation_id = service.start_deployment(service_arn)
     state.delete_memo(service_arn, PENDING_DEPLOY)
     record_action(state, service_arn, now, actor, "deploy", "done", reason, False, None)
     count("ActionsTaken")
-    return f"Started deployment {operation_id}: {reason}."
+    return PendingDeploy(deployed=True, line=f"Started deployment {operation_id}: {reason}.")
+
+
+def _unreleased(pending: dict[str, str], images: ImagePort | None) -> str | None:
+    """Why the pending deployment would deploy what no person released, with auto-deploy off; None if it would not."""
+    to = pending.get("to", "")
+    if pending.get("source") == RESUME_SOURCE:
+        return (
+            f"automatic deployments are off, and {to[:19]} is a push to {pending['image']} made while the service "
+            "was paused, which nobody released"
+        )
+    if images is None:
+        return None
+    now_at = images.resolve(pending["image"])
+    if now_at != to:
+        return (
+            f"automatic deployments are off, and {pending['image']} has moved on to "
+            f"{(now_at or 'no image')[:19]} since {to[:19]} was released or rolled back to, so a deployment now "
+            "would deploy a push nobody released"
+        )
+    return None
+
+
+def _skip(
+    state: StatePort,
+    service_arn: str,
+    pending: dict[str, str],
+    refusal: str,
+    *,
+    now: datetime,
+    actor: str,
+    dry_run: bool,
+) -> PendingDeploy:
+    reason = f"not deployed: {refusal}"
+    advice = "To deploy another version: warden release VERSION, or warden rollback VERSION."
+    if dry_run:
+        record_action(state, service_arn, now, actor, "deploy", "skipped", reason, True, None)
+        return PendingDeploy(deployed=False, line=f"[dry run] Would not deploy: {refusal}. {advice}")
+    history = state.list_deployments(service_arn, limit=5)
+    before = newest_deployed(history, pending.get("to"))
+    runs = pending.get("resumed") or (before.digest if before is not None else None)
+    if runs and (not history or history[0].digest != runs):
+        # The history's newest record is the release or rollback that now never deploys: the service keeps
+        # running the version before it (after a resume: the one it resumed to), and the history must say so,
+        # since the purge and the next rollback read it.
+        state.record_deployment(service_arn, runs, None, now, KEPT_SOURCE)
+    state.delete_memo(service_arn, PENDING_DEPLOY)
+    record_action(state, service_arn, now, actor, "deploy", "skipped", reason, False, None)
+    logger.info("pending deployment not started", extra={"reason": reason})
+    return PendingDeploy(deployed=False, line=f"Not deployed: {refusal}. {advice}")
 
 
 def record_action(

@@ -16,6 +16,7 @@ from warden.domain.pipeline import ImageManifest, RegistryLogin, RepositoryInfo,
 from warden.domain.records import ActionRecord, DeploymentRecord, EventStart
 from warden.domain.retention import TaskDefinitionImages
 from warden.domain.service import ServiceSnapshot
+from warden.domain.wiring import BudgetNotice, TopicSubscription
 from warden.models.credential_report import RawCredentialReport, ReportState
 
 
@@ -141,6 +142,13 @@ class StatePort(Protocol):
 
     def get_memo(self, service_arn: str, name: str) -> dict[str, str] | None: ...
 
+    def advance_memo(self, service_arn: str, name: str, values: dict[str, str], *, order: int, token: str) -> bool:
+        """Writes the memo only when it moves forward, in one conditional write: no memo (or one without an order)
+        is stored, or a smaller `order`, or this same `order` with this same `token` (a retry of this very write).
+        True when this call wrote it; False when a memo of a later order, or of the same order from another
+        token, is stored (it stays as it was)."""
+        ...
+
     def delete_memo(self, service_arn: str, name: str) -> None: ...
 
 
@@ -233,3 +241,27 @@ class DockerPort(Protocol):
         ...
 
     def push(self, image: str) -> None: ...
+
+
+class BudgetNoticesPort(BudgetPort, Protocol):
+    """The budget and its notifications, for the budget wiring check (run_schedule, `warden doctor`)."""
+
+    def budget_notices(self, account_id: str, budget_name: str) -> list[BudgetNotice]:
+        """Every notification with its subscribers. Raises BudgetNotFound, WiringUnreadable or AwsUnavailable."""
+        ...
+
+
+class TopicsPort(Protocol):
+    def subscriptions(self, topic_arn: str) -> list[TopicSubscription]:
+        """The topic's subscriptions, pending ones included. Raises TopicNotFound, WiringUnreadable, AwsUnavailable."""
+        ...
+
+
+class IdentityPort(Protocol):
+    """Who the caller is and in which region it works (`warden doctor` only)."""
+
+    def region(self) -> str: ...
+
+    def whoami(self) -> tuple[str, str]:
+        """(account id, caller ARN). Raises WiringUnreadable when the credentials do not work."""
+        ...

@@ -2,6 +2,8 @@
 
 - `workday-start` / `workday-end`: clear or add the `schedule` claim, as working hours at `now` say;
 - `budget-period-check`: clear the `budget` claim once a new period has started and spend is under the threshold;
+  and, every time, check that budget enforcement is wired at all (usecases/budget_wiring.py): a critical
+  notification at most once a day when it is not, and a failed invocation when that notification may reach nobody;
 - `reconcile`: converge the service to its claims and start a deployment a resume left pending.
 
 Each job decides from `now`, so a late or repeated delivery does the right thing; none touches another
@@ -19,15 +21,18 @@ from pydantic import BaseModel, ConfigDict
 from warden.domain.budget import EnforcePolicy, budget_claim_release
 from warden.domain.claims import Claim, ClaimReason, desired_state
 from warden.domain.converge import ConvergeAction
+from warden.domain.costs import SECTION, paused_cost_lines
 from warden.domain.notification import Notification, Severity, render
 from warden.domain.schedule import working_hours_decision
 from warden.errors import BudgetNotFound, ServiceBusy
 from warden.observability import count, logger
 from warden.settings import Settings
+from warden.usecases.budget_wiring import EnforcementOffUnheard, WiringDeps, check_budget_wiring, report_if_off
 from warden.usecases.claims import ClaimDeps, place_claim, release_claim
-from warden.usecases.converge import converge, finish_pending_deploy
+from warden.usecases.converge import converge, settle_pending_deploy
 from warden.usecases.ports import BudgetPort, ImagePort, NotifierPort, ServicePort, StatePort
 from warden.usecases.undo import undo_pause_lines
+from warden.usecases.unrecorded import recover_budget_claim
 
 ACTOR = "run_schedule"
 
@@ -46,6 +51,8 @@ class ScheduleDeps:
     notifier: NotifierPort
     budgets: BudgetPort
     images: ImagePort | None = None
+    # The budget wiring check of `budget-period-check`; None leaves it out (tests of the other jobs).
+    wiring: WiringDeps | None = None
 
     @property
     def claims(self) -> ClaimDeps:
@@ -59,6 +66,8 @@ class JobResult(BaseModel):
     outcome: str
     reason: str
     notification_event: str | None = None
+    # budget-period-check: what the budget wiring check found ("ok", "reported: ...", ...).
+    wiring: str | None = None
 
 
 def run_job(job: Job, deps: ScheduleDeps, settings: Settings, now: datetime) -> JobResult:
@@ -107,11 +116,12 @@ def _working_hours(job: Job, deps: ScheduleDeps, settings: Settings, now: dateti
         headline = f"Working hours started, but {name} stays paused: {_holders(held)} still holds it."
     else:
         tag, event, severity = "SCHEDULE", "schedule.claim", Severity.INFO
-        headline = f"Working-hours claim updated for {name}; no App Runner call was needed."
+        headline = f"Working-hours claim updated for {name}; no {settings.service.platform} call was needed."
     sections = [
         ("Why", [decision.reason]),
         ("What Warden did", [change.line, change.result.summary]),
         ("Still holding the service", [_claim_line(claim, now) for claim in held] if held else []),
+        (SECTION, paused_cost_lines(change.result.before) if change.called == "pause" else []),
         ("How to change it", _schedule_help(settings, decision.working)),
     ]
     _publish(deps, f"[warden] {tag} {name}: {decision.reason.split(' (')[0]}", headline, sections, event, severity)
@@ -119,6 +129,30 @@ def _working_hours(job: Job, deps: ScheduleDeps, settings: Settings, now: dateti
 
 
 def _budget_period(deps: ScheduleDeps, settings: Settings, now: datetime) -> JobResult:
+    """The budget claim's release, then the wiring check, whatever became of the release: a failure to read
+    the claim (the state table gone) must not also silence the check that says enforcement is off."""
+    failure: Exception | None = None
+    result = JobResult(job=Job.BUDGET_PERIOD_CHECK.value, outcome="failed", reason="")
+    try:
+        result = _budget_claim(deps, settings, now)
+    except Exception as error:  # raised below, after the wiring check
+        failure = error
+    if deps.wiring is None:
+        if failure is not None:
+            raise failure
+        return result
+    outcome = report_if_off(
+        check_budget_wiring(deps.wiring, settings), state=deps.state, notifier=deps.notifier, settings=settings, now=now
+    )
+    if failure is not None:
+        raise failure
+    if outcome.escalate:
+        # Fails the invocation on purpose: run_schedule's errors alarm reaches the operator by the alarm topic.
+        raise EnforcementOffUnheard(outcome.escalate)
+    return result.model_copy(update={"wiring": f"{outcome.status.value}: {outcome.reason}"})
+
+
+def _budget_claim(deps: ScheduleDeps, settings: Settings, now: datetime) -> JobResult:
     job = Job.BUDGET_PERIOD_CHECK.value
     arn, name = settings.service.arn, settings.service.name
     claim = deps.state.get_claim(arn, ClaimReason.BUDGET.value)
@@ -159,6 +193,12 @@ def _reconcile(deps: ScheduleDeps, settings: Settings, now: datetime) -> JobResu
     job = Job.RECONCILE.value
     arn, name = settings.service.arn, settings.service.name
     claims = deps.state.list_claims(arn)
+    if not claims:
+        # A budget pause made while the state table was unavailable has no claim: record it, never resume it.
+        recovered = recover_budget_claim(
+            deps.service, deps.state, deps.budgets, deps.notifier, settings, now, actor=ACTOR
+        )
+        claims = [recovered] if recovered is not None else claims
     try:
         result = converge(
             deps.service, deps.state, arn, claims, now=now, actor=ACTOR, dry_run=settings.dry_run, images=deps.images
@@ -166,18 +206,26 @@ def _reconcile(deps: ScheduleDeps, settings: Settings, now: datetime) -> JobResu
     except ServiceBusy as busy:
         # The next run, a quarter of an hour later, finishes it: no need for Lambda to retry.
         return JobResult(job=job, outcome="deferred", reason=str(busy))
-    deployed = finish_pending_deploy(deps.service, deps.state, arn, now=now, actor=ACTOR, dry_run=settings.dry_run)
-    if result.called is None and deployed is None:
+    pending = settle_pending_deploy(
+        deps.service, deps.state, arn, now=now, actor=ACTOR, dry_run=settings.dry_run, images=deps.images
+    )
+    deployed = pending.line if pending is not None else None
+    if result.called is None and pending is None:
         return JobResult(job=job, outcome="converged", reason=result.decision.reason)
-    if deployed and result.called is None:
+    if pending is not None and pending.deployed and result.called is None:
         tag, event = "DEPLOYED", "service.deploy_after_resume"
         headline = f"Warden started the deployment {name} missed while paused."
+    elif pending is not None and result.called is None:
+        # With auto-deploy off, Warden deploys only what a person released or rolled back to.
+        tag, event = "NOT DEPLOYED", "service.deploy_skipped"
+        headline = f"Warden did not deploy {name}'s pending image: automatic deployments are off."
     else:
         tag, event = ("PAUSED" if result.called == "pause" else "RESUMED"), "service.reconciled"
         headline = f"Warden found {name} out of step with its pause claims and corrected it."
     sections = [
         ("Why", [result.desire.reason]),
         ("What Warden did", [result.summary if result.called or result.dry_run else "", deployed or ""]),
+        (SECTION, paused_cost_lines(result.before) if result.called == "pause" else []),
         (
             "How to undo",
             undo_pause_lines(settings, claims[0].reason, claims[0].key, state=deps.state)
@@ -186,7 +234,8 @@ def _reconcile(deps: ScheduleDeps, settings: Settings, now: datetime) -> JobResu
         ),
     ]
     _publish(deps, f"[warden] {tag} {name}: reconcile", headline, sections, event, Severity.WARNING)
-    return JobResult(job=job, outcome=tag.lower(), reason=result.desire.reason, notification_event=event)
+    outcome = tag.lower().replace(" ", "_")
+    return JobResult(job=job, outcome=outcome, reason=result.desire.reason, notification_event=event)
 
 
 def _held_by_others(deps: ScheduleDeps, settings: Settings, mine: ClaimReason) -> list[Claim]:
