@@ -71,7 +71,7 @@ invoke: $(DEV_STAMP) ## Run one handler on an event file against the local accou
 .PHONY: test
 test: $(DEV_STAMP) $(SAM_STAMP) $(CHECKOV_STAMP) lint typecheck ## Lint, type-check and run every test tier
 	@$(MAKE) --no-print-directory build-check-banner
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto
 
 .PHONY: build-check-banner
 build-check-banner:
