@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from local.template import load_template
-from warden.adapters import apprunner, autoscaling, budgets, chat_topic, dynamodb, ecr, iam, secrets, sns, webhook
+from warden.adapters import apprunner, autoscaling, budgets, dynamodb, ecr, iam, secrets, sns, webhook
 from warden.adapters import ecs as ecs_adapter
 
 pytestmark = pytest.mark.template
@@ -84,7 +84,7 @@ WIRING = {
     # deliver_chat publishes to the chat topic (Amazon Q Developer), reads the webhook's secret and posts to it
     # (no AWS call), and records what it delivered (an event record per path: no Query).
     "DeliverChatFunction": (
-        chat_topic,
+        PUBLISH,
         secrets,
         webhook,
         only(dynamodb, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"),

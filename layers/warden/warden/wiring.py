@@ -313,7 +313,7 @@ def chat_delivery_deps(settings: Settings) -> ChatDeliveryDeps:
 
     chat_topic = webhook = None
     if settings.chat_topic_arn:
-        from warden.adapters.chat_topic import ChatTopic
+        from warden.adapters.sns import ChatTopic
 
         chat_topic = ChatTopic(settings.chat_topic_arn)
     if settings.chat_webhook_secret_arn:

@@ -52,24 +52,60 @@ class SnsNotifier:
             raise
 
     def _publish(self, notification: Notification) -> str:
-        try:
-            response = self._sns.publish(
-                TopicArn=self._topic_arn,
-                # The Notification masked secret-looking strings; this also masks this environment's secret values.
-                Subject=clean_subject(redact(notification.subject, secret_values(os.environ))),
-                Message=redact(notification.body, secret_values(os.environ)),
-                MessageAttributes={
-                    "event": {"DataType": "String", "StringValue": notification.event},
-                    "severity": {"DataType": "String", "StringValue": notification.severity.value},
-                },
-            )
-        except ClientError as error:
-            if is_retryable(error):
-                raise unavailable("sns", "Publish", error) from error
-            raise
-        except BotoCoreError as error:
+        # The Notification masked secret-looking strings; this also masks this environment's secret values.
+        secrets = secret_values(os.environ)
+        return publish(
+            self._sns,
+            self._topic_arn,
+            redact(notification.body, secrets),
+            subject=clean_subject(redact(notification.subject, secrets)),
+            event=notification.event,
+            severity=notification.severity.value,
+        )
+
+
+class ChatTopic:
+    """The chat topic: Amazon Q Developer custom notifications (JSON) for the channels subscribed to it.
+
+    Encrypted with the AWS managed aws/sns key like the notification topic, so publishing needs the same KMS
+    actions (PUBLISH_ACTIONS)."""
+
+    def __init__(self, topic_arn: str, sns: SNSClient | None = None) -> None:
+        self._topic_arn = topic_arn
+        self._client = sns
+
+    @property
+    def _sns(self) -> SNSClient:
+        if self._client is None:
+            self._client = client("sns")
+        return self._client
+
+    def publish(self, message: str, *, event: str, severity: str) -> str:
+        """Publishes `message` (the notification's JSON) with the same filterable attributes as the e-mail."""
+        return publish(self._sns, self._topic_arn, message, subject=None, event=event, severity=severity)
+
+
+def publish(sns: SNSClient, topic_arn: str, message: str, *, subject: str | None, event: str, severity: str) -> str:
+    """One Publish with the `event` and `severity` attributes subscribers filter on; the message id."""
+    request: dict[str, object] = {
+        "TopicArn": topic_arn,
+        "Message": message,
+        "MessageAttributes": {
+            "event": {"DataType": "String", "StringValue": event},
+            "severity": {"DataType": "String", "StringValue": severity},
+        },
+    }
+    if subject is not None:
+        request["Subject"] = subject
+    try:
+        response = sns.publish(**request)  # type: ignore[arg-type]
+    except ClientError as error:
+        if is_retryable(error):
             raise unavailable("sns", "Publish", error) from error
-        return response["MessageId"]
+        raise
+    except BotoCoreError as error:
+        raise unavailable("sns", "Publish", error) from error
+    return response["MessageId"]
 
 
 class SnsTopics:
