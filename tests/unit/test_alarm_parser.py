@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.events import load_event
 from warden.errors import UnparseableMessage
 from warden.models.alarm import (
     AlarmSource,
     AlarmState,
+    AlarmStateChange,
     is_direct_alarm,
     is_eventbridge_alarm,
     looks_like_alarm_message,
@@ -350,3 +354,103 @@ def test_an_eventbridge_event_without_the_alarm_arn_is_refused() -> None:
     event["resources"] = []
     with pytest.raises(UnparseableMessage, match="no alarm ARN"):
         parse_eventbridge_alarm(event)
+
+
+# --- any input: a refusal with a reason, never another exception ------------------------------------
+
+_ODD_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.sampled_from([float("nan"), float("inf"), -float("inf"), 1e308, 10**400, "", "\ud800", "NaN", "0"]),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=8),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.sampled_from(["value", "Value", "name", "Arn"]), st.text(max_size=4), max_size=2),
+)
+_ALARM_FIXTURES = [
+    "sns-cpu-alarm",
+    "sns-5xx-rate-alarm",
+    "sns-latency-anomaly-alarm",
+    "sns-composite-object-children",
+    "eventbridge-5xx-rate-alarm",
+    "eventbridge-suppressed-composite-alarm",
+    "direct-memory-alarm",
+]
+
+
+def _leaves(node: object, path: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    found = [path] if path else []
+    children = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, child in children:
+        found += _leaves(child, (*path, key))
+    return found
+
+
+def _replace(document: dict[str, Any], path: tuple[str | int, ...], value: object) -> None:
+    """`value` at `path`, if an earlier replacement left the path there."""
+    node: Any = document
+    try:
+        for key in path[:-1]:
+            node = node[key]
+        node[path[-1]] = value
+    except (KeyError, IndexError, TypeError):
+        pass
+
+
+def _alarm_document(fixture: str) -> dict[str, Any]:
+    event = load_event("on_alarm", fixture)
+    return message(fixture) if "Records" in event else event
+
+
+def _parse_any(fixture: str, document: dict[str, Any]) -> Any:
+    if fixture.startswith("eventbridge"):
+        return parse_eventbridge_alarm(document)
+    if fixture.startswith("direct"):
+        return parse_direct_alarm(document)
+    return parse_alarm_message(json.dumps(document))
+
+
+@settings(deadline=None, max_examples=400)
+@given(fixture=st.sampled_from(_ALARM_FIXTURES), data=st.data())
+def test_any_value_anywhere_in_an_alarm_is_read_or_refused_with_a_reason_never_raised(fixture: str, data: Any) -> None:
+    # Given a valid alarm of each delivery with up to three of its values replaced by odd JSON
+    document = _alarm_document(fixture)
+    for path in data.draw(st.lists(st.sampled_from(_leaves(document)), min_size=1, max_size=3)):
+        _replace(document, path, data.draw(_ODD_VALUES))
+    # When it is parsed
+    outcome: AlarmStateChange | UnparseableMessage
+    try:
+        outcome = _parse_any(fixture, document)
+    except UnparseableMessage as refused:
+        outcome = refused
+    # Then a refusal says what it is not, in a bounded reason; a success holds only bounded numbers (a finite
+    # threshold, counts as CloudWatch's API bounds them)
+    if isinstance(outcome, UnparseableMessage):
+        assert outcome.reason.startswith("not a CloudWatch alarm state change: ")
+        assert len(outcome.reason) < 400
+        return
+    assert outcome.threshold is None or math.isfinite(outcome.threshold)
+    for count in (outcome.period, outcome.evaluation_periods, outcome.datapoints_to_alarm):
+        assert count is None or 1 <= count < 2**31
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "reason"),
+    [
+        (["Trigger", "Period"], float("nan"), "Trigger.Period is nan, not a finite number"),
+        (["Trigger", "EvaluationPeriods"], 10**30, "Trigger.EvaluationPeriods is 1000000000000000000000000000000, not"),
+        (["NewStateValue"], {"Value": "ALARM"}, "NewStateValue is an object"),
+        (["Trigger", "Threshold"], float("inf"), "Trigger.Threshold is inf, not a finite number"),
+    ],
+)
+def test_values_that_once_raised_or_slipped_through_are_refused_naming_the_field(
+    path: list[str], value: object, reason: str
+) -> None:
+    # Given the CPU alarm with a NaN period (int() raised ValueError), a period no 32-bit integer holds, an object
+    # as its state (an unhashable TypeError) or an infinite threshold (read as inf)
+    text = json.dumps(broken(message("sns-cpu-alarm"), path, value))
+    # When it is parsed / Then it is refused, and the reason names the field
+    with pytest.raises(UnparseableMessage) as refused:
+        parse_alarm_message(text)
+    assert reason in refused.value.reason

@@ -1,17 +1,26 @@
-"""The SNS -> Lambda envelope: `{"Records": [{"EventSource": "aws:sns", "Sns": {...}}, ...]}`.
+"""The SNS -> Lambda envelope: `{"Records": [{"EventSource": "aws:sns", "Sns": {...}}, ...]}` (AWS-FACTS §3).
 
-Only what Warden needs is read. Signature fields are not required (FIFO topics omit them) and either
-spelling of the URLs (Lambda's `SigningCertUrl`, raw SNS's `SigningCertURL`) is fine, since neither is
-read. Every record is returned, in order.
+Only what Warden needs is read, by a pydantic model of the notification. Signature fields are not required (FIFO
+topics omit them) and either spelling of the URLs (Lambda's `SigningCertUrl`, raw SNS's `SigningCertURL`) is
+fine, since neither is read. Every record is returned, in order.
+
+Not Powertools' `SnsModel`: it requires what Warden never reads and AWS-FACTS §3 says may be absent
+(`UnsubscribeUrl`, `Type`, `EventVersion`, `EventSubscriptionArn`) and checks the URLs, so a delivery would be
+refused for a field nobody uses; its `Timestamp` takes a number as Unix time and its `MessageId` may be empty;
+and the layer leaves Powertools' parser out (layers/warden/Makefile), as no handler needs it.
 """
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from typing import Final, NoReturn
+from datetime import datetime
+from typing import Annotated, Any, Final, Literal, NoReturn
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic.alias_generators import to_pascal
 
 from warden.errors import UnparseableMessage
+from warden.models.parsing import Moment, NonEmptyText, problem, refusal, shown
+from warden.models.parsing import describe_json as describe_json
+from warden.models.parsing import excerpt as excerpt
 
 _SNS_SOURCE: Final = "aws:sns"
 
@@ -46,90 +55,70 @@ def parse_sns_event(event: object) -> list[SnsMessage]:
         _reject(f"'Records' is {describe_json(records)}, not a list")
     if not records:
         _reject("'Records' is empty")
-    return [_record(index, record) for index, record in enumerate(records)]
+    return [_message(index, record) for index, record in enumerate(records)]
 
 
-def excerpt(text: str, limit: int = 60) -> str:
-    """`text`, cut short for a reason an operator reads (a hostile message can be 256 KB)."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _an_object(value: object) -> object:
+    if not isinstance(value, Mapping):
+        raise problem(f"is {'missing' if value is None else describe_json(value)}, not an object")
+    return value
 
 
-def describe_json(value: object) -> str:
-    """What a JSON value is, in JSON's words: null, a boolean, a number, a string, a list, an object."""
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list | tuple):
-        return "a list"
-    if isinstance(value, Mapping):
-        return "an object"
-    return f"a {type(value).__name__}"
+def _attribute_values(value: object) -> object:
+    """`MessageAttributes` as name -> Value: every attribute carries its value as a string, whatever its Type."""
+    if not isinstance(value, Mapping):
+        return {} if value is None else value
+    values: dict[object, object] = {}
+    for name, attribute in value.items():
+        text = attribute.get("Value") if isinstance(attribute, Mapping) else None
+        if not isinstance(text, str):
+            raise problem(f"[{shown(name)}] has no string 'Value'")
+        values[name] = text
+    return values
+
+
+class _Notification(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", alias_generator=to_pascal, defer_build=True)
+
+    message_id: NonEmptyText
+    topic_arn: NonEmptyText
+    subject: str | None = None
+    message: str
+    timestamp: Moment
+    message_attributes: Annotated[dict[str, str], BeforeValidator(_attribute_values)] = {}
+
+
+class _Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
+
+    event_source: Literal["aws:sns"] = Field(validation_alias=AliasChoices("EventSource", "eventSource"))
+    sns: Annotated[_Notification, BeforeValidator(_an_object)] = Field(validation_alias="Sns")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_sns(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        if data.get("EventSource", data.get("eventSource")) is None:
+            raise problem(f"has no EventSource (expected {_SNS_SOURCE!r})")
+        # A missing Sns is refused as what it is not (an object), like a null one.
+        return {**data, "Sns": data.get("Sns")}
+
+
+def _message(index: int, record: object) -> SnsMessage:
+    try:
+        sns = _Record.model_validate(record).sns
+    except ValidationError as error:
+        _reject(refusal(error, f"Records[{index}]"))
+    return SnsMessage(
+        message_id=sns.message_id,
+        topic_arn=sns.topic_arn,
+        subject=sns.subject,
+        message=sns.message,
+        timestamp=sns.timestamp,
+        attributes=sns.message_attributes,
+    )
 
 
 def _reject(problem: str) -> NoReturn:
     raise UnparseableMessage(f"not an SNS event: {problem}")
-
-
-def _record(index: int, record: object) -> SnsMessage:
-    where = f"Records[{index}]"
-    if not isinstance(record, Mapping):
-        _reject(f"{where} is {describe_json(record)}, not an object")
-    source = record.get("EventSource", record.get("eventSource"))
-    if source is None:
-        _reject(f"{where} has no EventSource (expected {_SNS_SOURCE!r})")
-    if source != _SNS_SOURCE:
-        _reject(f"{where}.EventSource is {excerpt(repr(source))}, not {_SNS_SOURCE!r}")
-    sns = record.get("Sns")
-    if not isinstance(sns, Mapping):
-        _reject(f"{where}.Sns is {'missing' if sns is None else describe_json(sns)}, not an object")
-
-    subject = sns.get("Subject")
-    if subject is not None and not isinstance(subject, str):
-        _reject(f"{where}.Sns.Subject is {describe_json(subject)}, not a string")
-    return SnsMessage(
-        message_id=_string(sns, "MessageId", where),
-        topic_arn=_string(sns, "TopicArn", where),
-        subject=subject,
-        message=_string(sns, "Message", where, allow_empty=True),
-        timestamp=_timestamp(sns, where),
-        attributes=_attributes(sns, where),
-    )
-
-
-def _string(sns: Mapping[str, object], key: str, where: str, *, allow_empty: bool = False) -> str:
-    value = sns.get(key)
-    if not isinstance(value, str):
-        problem = "missing" if value is None else f"{describe_json(value)}, not a string"
-        _reject(f"{where}.Sns.{key} is {problem}")
-    if not value and not allow_empty:
-        _reject(f"{where}.Sns.{key} is empty")
-    return value
-
-
-def _timestamp(sns: Mapping[str, object], where: str) -> datetime:
-    text = _string(sns, "Timestamp", where)
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        _reject(f"{where}.Sns.Timestamp {excerpt(repr(text))} is not an ISO 8601 date and time")
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-def _attributes(sns: Mapping[str, object], where: str) -> dict[str, str]:
-    raw = sns.get("MessageAttributes")
-    if raw is None:
-        return {}
-    if not isinstance(raw, Mapping):
-        _reject(f"{where}.Sns.MessageAttributes is {describe_json(raw)}, not an object")
-    attributes: dict[str, str] = {}
-    for name, attribute in raw.items():
-        value = attribute.get("Value") if isinstance(attribute, Mapping) else None
-        if not isinstance(name, str) or not isinstance(value, str):
-            _reject(f"{where}.Sns.MessageAttributes[{excerpt(repr(name))}] has no string 'Value'")
-        attributes[name] = value
-    return attributes
