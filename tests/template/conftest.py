@@ -1,4 +1,4 @@
-"""Fixtures for the template tests: the parsed template, the SAM CLI and the environment to run it in."""
+"""Fixtures for the template tests: the parsed templates, the SAM CLI and the environment to run it in."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from local.template import ROOT, TEMPLATE_PATH, load_template
+from local.template import ROOT, TEMPLATE_PATH, load_stack, load_template, template_paths
 
 SAM_MISSING = "SAM CLI not installed: run `make test`, which installs it into .venv-sam"
 
@@ -31,12 +31,25 @@ def find_sam_cli() -> Path | None:
 
 @pytest.fixture(scope="session")
 def template() -> dict[str, Any]:
+    """The stack as deployed: template.yaml with its nested applications (templates/*.yaml) inlined."""
+    return load_stack()
+
+
+@pytest.fixture(scope="session")
+def top_level() -> dict[str, Any]:
+    """template.yaml alone: where the contracts live (functions, parameters, environment, the state table)."""
     return load_template()
 
 
 @pytest.fixture(scope="session")
 def template_text() -> str:
     return TEMPLATE_PATH.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def template_texts() -> dict[str, str]:
+    """Every template file's text (template.yaml and the nested ones), by its path relative to the project."""
+    return {str(path.relative_to(ROOT)): path.read_text(encoding="utf-8") for path in template_paths()}
 
 
 @pytest.fixture(scope="session")

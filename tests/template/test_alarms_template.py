@@ -1,7 +1,9 @@
-"""template.yaml's health alarms, their topic, the direct-invocation permission and the dashboard.
+"""The stack's health alarms, their topic, the direct-invocation permission and the dashboard.
 
-The service's alarms exist in two sets with the same names: App Runner's (condition GuardsAppRunnerService)
-and ECS's (GuardsEcsService; the load balancer's two only with HasEcsLoadBalancer).
+The service's alarms exist in two sets with the same names, both in template.yaml (released resources never move:
+tests/template/test_upgrade_safety.py): App Runner's (for an App Runner ServiceArn) and ECS's (for an ECS one; the
+load balancer's three only with LoadBalancerArn and TargetGroupArn). The tests read the stack as deployed
+(`local.template.load_stack`) and ask which resources a set of parameters deploys.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import pytest
 
 from local.events import load_event
 from local.template import resources_of_type
+from tests.template.deployment import APPRUNNER_ARN, Stack
 from warden.domain.alarms import AlarmActionMap, MetricKind, classify, describe, observed_value
 from warden.models.alarm import parse_alarm_message
 
@@ -52,13 +55,13 @@ ALARMS = {
     "EcsNoHealthyTargetsAlarm": ("no-instances", 1, None),
 }
 APP_RUNNER_ALARMS = ["ErrorRateAlarm", "LatencyAlarm", "CpuAlarm", "MemoryAlarm", "NoInstancesAlarm"]
-# ECS alarm -> (its condition, its App Runner twin)
+# ECS alarm -> its App Runner twin (the alarm of the same name)
 ECS_ALARMS = {
-    "EcsCpuAlarm": ("GuardsEcsService", "CpuAlarm"),
-    "EcsMemoryAlarm": ("GuardsEcsService", "MemoryAlarm"),
-    "EcsErrorRateAlarm": ("HasEcsLoadBalancer", "ErrorRateAlarm"),
-    "EcsLatencyAlarm": ("HasEcsLoadBalancer", "LatencyAlarm"),
-    "EcsNoHealthyTargetsAlarm": ("HasEcsLoadBalancer", "NoInstancesAlarm"),
+    "EcsCpuAlarm": "CpuAlarm",
+    "EcsMemoryAlarm": "MemoryAlarm",
+    "EcsErrorRateAlarm": "ErrorRateAlarm",
+    "EcsLatencyAlarm": "LatencyAlarm",
+    "EcsNoHealthyTargetsAlarm": "NoInstancesAlarm",
 }
 
 
@@ -261,27 +264,34 @@ def evaluate(node: Any, parameters: dict[str, Any]) -> Any:
 ECS_PARAMETERS = {"ServiceArn": ECS_ARN, "LoadBalancerArn": LOAD_BALANCER_ARN, "TargetGroupArn": TARGET_GROUP_ARN}
 
 
-def test_the_app_runner_alarms_exist_only_for_app_runner_and_the_ecs_ones_only_for_ecs(
-    template: dict[str, Any],
+# Which health alarms each kind of service gets (the billing alarm is the account's, not the service's).
+DEPLOYMENTS: dict[str, tuple[dict[str, str], set[str]]] = {
+    "app-runner": ({"ServiceArn": APPRUNNER_ARN}, set(APP_RUNNER_ALARMS)),
+    "ecs": ({"ServiceArn": ECS_ARN}, {"EcsCpuAlarm", "EcsMemoryAlarm"}),
+    # The template's rule refuses a load balancer without its target group; the alarms need both anyway.
+    "ecs-half-load-balancer": (
+        {"ServiceArn": ECS_ARN, "LoadBalancerArn": LOAD_BALANCER_ARN},
+        {"EcsCpuAlarm", "EcsMemoryAlarm"},
+    ),
+    "ecs-with-load-balancer": (
+        {"ServiceArn": ECS_ARN, "LoadBalancerArn": LOAD_BALANCER_ARN, "TargetGroupArn": TARGET_GROUP_ARN},
+        set(ECS_ALARMS),
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(DEPLOYMENTS))
+def test_each_kind_of_service_gets_exactly_its_own_health_alarms_one_per_name(
+    template: dict[str, Any], kind: str
 ) -> None:
-    # Given the service's alarms / When their conditions are read
-    resources = template["Resources"]
-    conditions = template["Conditions"]
-    # Then the App Runner set needs an App Runner service, the ECS set an ECS service (and a load balancer)
-    assert {name: resources[name]["Condition"] for name in APP_RUNNER_ALARMS} == dict.fromkeys(
-        APP_RUNNER_ALARMS, "GuardsAppRunnerService"
-    )
-    assert {name: resources[name]["Condition"] for name in ECS_ALARMS} == {
-        name: condition for name, (condition, _) in ECS_ALARMS.items()
-    }
-    assert conditions["GuardsAppRunnerService"] == {"Fn::Not": [{"Condition": "GuardsEcsService"}]}
-    assert conditions["HasEcsLoadBalancer"] == {
-        "Fn::And": [
-            {"Condition": "GuardsEcsService"},
-            {"Fn::Not": [{"Fn::Equals": [{"Ref": "LoadBalancerArn"}, ""]}]},
-            {"Fn::Not": [{"Fn::Equals": [{"Ref": "TargetGroupArn"}, ""]}]},
-        ]
-    }
+    # Given the parameters of a stack guarding this kind of service
+    parameters, expected = DEPLOYMENTS[kind]
+    # When the template's conditions are evaluated for them
+    deployed = Stack(template, **parameters).resources() & set(ALARMS)
+    # Then exactly that kind's health alarms exist, and no two of them share a name
+    assert deployed - {"BillingAlarm"} == expected
+    names = [str(properties(template, name)["AlarmName"]) for name in deployed]
+    assert len(names) == len(set(names))
 
 
 @pytest.mark.parametrize("logical_id", sorted(ECS_ALARMS))
@@ -290,7 +300,7 @@ def test_each_ecs_alarm_keeps_its_app_runner_twins_name_threshold_and_evaluation
 ) -> None:
     # Given an ECS alarm and its App Runner twin
     ecs = properties(template, logical_id)
-    twin = properties(template, ECS_ALARMS[logical_id][1])
+    twin = properties(template, ECS_ALARMS[logical_id])
     # Then the name (what AlarmActions such as *-cpu=pause refer to) and how it judges are the same
     same = (
         "AlarmName",
@@ -538,19 +548,16 @@ def test_the_alarm_actions_parameter_lists_every_alarm_name_and_what_ecs_needs_a
 # --- the dashboard ----------------------------------------------------------------------------------
 
 SUB_VARIABLE = re.compile(r"\$\{([^}!]+)\}")
-APP_RUNNER = frozenset({"GuardsAppRunnerService"})
-ECS = frozenset({"GuardsEcsService"})
-ECS_WITH_LOAD_BALANCER = frozenset({"GuardsEcsService", "HasEcsLoadBalancer"})
-KINDS = {"app-runner": APP_RUNNER, "ecs": ECS, "ecs-with-load-balancer": ECS_WITH_LOAD_BALANCER}
+KINDS = {kind: parameters for kind, (parameters, _) in DEPLOYMENTS.items() if kind != "ecs-half-load-balancer"}
 
 
 class Dashboard:
-    """The dashboard body of a stack where exactly `conditions` hold: each Fn::If chosen, each Fn::Sub filled in
+    """The dashboard body of a stack deployed with `parameters`: each Fn::If chosen, each Fn::Sub filled in
     (parameters and resources as <Name>, number parameters as 1), with what it used and could not resolve."""
 
-    def __init__(self, template: dict[str, Any], conditions: frozenset[str]) -> None:
+    def __init__(self, template: dict[str, Any], parameters: dict[str, str]) -> None:
         self.template = template
-        self.conditions = conditions
+        self.stack = Stack(template, **parameters)
         self.numbers = {name for name, parameter in template["Parameters"].items() if parameter["Type"] == "Number"}
         self.variables: dict[str, Any] = {}  # the Sub variables computed from intrinsics (Select/Split)
         self.resources: set[str] = set()
@@ -561,7 +568,7 @@ class Dashboard:
     def resolve(self, node: Any) -> Any:
         if isinstance(node, dict) and "Fn::If" in node:
             condition, chosen, other = node["Fn::If"]
-            return self.resolve(chosen if condition in self.conditions else other)
+            return self.resolve(chosen if self.stack.condition(condition) else other)
         if isinstance(node, dict) and "Fn::Sub" in node:
             body, variables = node["Fn::Sub"] if isinstance(node["Fn::Sub"], list) else (node["Fn::Sub"], {})
             values = {name: self.resolve(value) for name, value in variables.items()}
@@ -619,9 +626,9 @@ def test_the_dashboard_body_is_json_and_names_only_what_exists_for_this_kind_of_
     dashboard = Dashboard(template, KINDS[kind])
     # Then every ${...} resolves, and every resource it names exists in that stack
     assert not dashboard.unresolved
+    deployed = dashboard.stack.resources()
     for resource in dashboard.resources:
-        condition = template["Resources"][resource].get("Condition")
-        assert condition is None or condition in KINDS[kind], f"{resource} ({condition}) is not created for {kind}"
+        assert resource in deployed, f"{resource} is not created for {kind}"
     # And the widgets do not overlap
     cells = [
         (widget["x"] + dx, widget["y"] + dy)
@@ -634,7 +641,7 @@ def test_the_dashboard_body_is_json_and_names_only_what_exists_for_this_kind_of_
 
 def test_the_dashboard_shows_the_app_runner_services_health(template: dict[str, Any]) -> None:
     # Given the dashboard of an App Runner service
-    dashboard = Dashboard(template, APP_RUNNER)
+    dashboard = Dashboard(template, KINDS["app-runner"])
     assert dashboard.variables == {"ServiceName": SERVICE_NAME, "ServiceId": SERVICE_ID}
     # Then every App Runner metric of the service is on it, with both dimensions of this service
     app_runner = {metric[1] for metric in dashboard.metrics() if metric[0] == "AWS/AppRunner"}
@@ -685,7 +692,7 @@ def test_the_dashboard_shows_the_ecs_services_health_and_its_load_balancers_when
             for name in ("EcsErrorRateAlarm", "EcsLatencyAlarm")
         ]
         assert dashboard.expressions() == returned
-        alarms += ["<EcsErrorRateAlarm.Arn>", "<EcsLatencyAlarm.Arn>"]
+        alarms += ["<EcsErrorRateAlarm.Arn>", "<EcsLatencyAlarm.Arn>", "<EcsNoHealthyTargetsAlarm.Arn>"]
     else:
         assert load_balancer == set()
         assert dashboard.expressions() == []
@@ -703,6 +710,6 @@ def test_the_dashboard_shows_wardens_own_metrics_and_every_functions_errors(
     functions = set(resources_of_type(template, "AWS::Serverless::Function"))
     missing = functions - errors
     assert not missing, (
-        f"add the Lambda Errors of {sorted(missing)} to HealthDashboard's 'Warden function errors' widget: "
-        '["AWS/Lambda", "Errors", "FunctionName", "${<Function>}"]'
+        f"add the Lambda Errors of {sorted(missing)} to the 'Warden function errors' widget of "
+        'HealthDashboard in template.yaml: ["AWS/Lambda", "Errors", "FunctionName", "${<Function>}"]'
     )

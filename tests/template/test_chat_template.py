@@ -1,5 +1,6 @@
-"""Chat and the stack's own budget in template.yaml: each resource exists only with its parameters; a chat channel
-can read, and run the undo commands Warden prints, and change nothing else; the budget notifies Warden's topic."""
+"""Chat and the stack's own budget (template.yaml, templates/chat.yaml, templates/budget.yaml): each resource exists
+only with its parameters; a chat channel can read, and run the undo commands Warden prints, and change nothing else;
+the budget notifies Warden's topic."""
 
 from __future__ import annotations
 
@@ -10,8 +11,9 @@ import botocore.session
 import pytest
 from botocore import xform_name
 
-from local.template import load_template
-from tests.fakes import FakeState
+from local.template import attached_statements, load_stack
+from tests.fakes import FakeService, FakeState
+from tests.template.deployment import APPRUNNER_ARN, ECS_ARN, Stack
 from tests.template.test_template import is_mutating
 from warden.domain.claims import ClaimReason
 from warden.domain.service import ECS_PAUSE_MEMO
@@ -20,8 +22,6 @@ from warden.usecases.undo import undo_pause_lines
 
 pytestmark = pytest.mark.template
 
-APPRUNNER_ARN = "arn:aws:apprunner:us-east-1:123456789012:service/consultation-app/0123456789abcdef0123456789abcdef"
-ECS_ARN = "arn:aws:ecs:us-east-1:123456789012:service/prod/consultation-app"
 SECRET_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:warden/chat-AbC123"
 SLACK = {"SlackWorkspaceId": "T0123ABCD", "SlackChannelId": "C0123ABCD"}
 TEAMS = {
@@ -30,67 +30,16 @@ TEAMS = {
     "TeamsChannelId": "19%3aabcdef%40thread.tacv2",
 }
 CHANNEL_RESOURCES = {"ChatTopic", "ChatTopicPolicy", "ChatGuardrailPolicy", "ChatChannelRole"}
+GUARDRAILS = {"ChatGuardrailPolicy", "ChatAppRunnerGuardrailPolicy", "ChatEcsGuardrailPolicy"}
 DELIVERY_RESOURCES = {"DeliverChatSubscription", "DeliverChatInvokePermission"}
 
 
 # --- which resources a set of parameters deploys ------------------------------------------------------------
 
 
-class Stack:
-    """The template's conditions evaluated for some parameter values (defaults for the others)."""
-
-    def __init__(self, template: dict[str, Any], **parameters: str) -> None:
-        self.template = template
-        defaults = {name: str(spec.get("Default", "")) for name, spec in template["Parameters"].items()}
-        self.parameters = {**defaults, "ServiceArn": APPRUNNER_ARN, "BudgetName": "app-monthly", **parameters}
-
-    def value(self, node: Any) -> Any:
-        if isinstance(node, dict) and len(node) == 1:
-            ((function, argument),) = node.items()
-            if function == "Ref":
-                return self.parameters[argument]
-            if function == "Condition":
-                return self.condition(argument)
-            if function == "Fn::Equals":
-                return str(self.value(argument[0])) == str(self.value(argument[1]))
-            if function == "Fn::Not":
-                return not self.value(argument[0])
-            if function == "Fn::And":
-                return all(self.value(item) for item in argument)
-            if function == "Fn::Or":
-                return any(self.value(item) for item in argument)
-            if function == "Fn::Split":
-                return str(self.value(argument[1])).split(argument[0])
-            if function == "Fn::Select":
-                return self.value(argument[1])[int(argument[0])]
-        return node
-
-    def condition(self, name: str) -> bool:
-        return bool(self.value(self.template["Conditions"][name]))
-
-    def resources(self) -> set[str]:
-        return {
-            logical_id
-            for logical_id, resource in self.template["Resources"].items()
-            if "Condition" not in resource or self.condition(resource["Condition"])
-        }
-
-    def statements(self, policy_document: dict[str, Any]) -> list[dict[str, Any]]:
-        """The statements as deployed: each `Fn::If` resolved, `AWS::NoValue` dropped."""
-        deployed = []
-        for written in policy_document["Statement"]:
-            statement = written
-            if "Fn::If" in written:
-                condition, when_true, when_false = written["Fn::If"]
-                statement = when_true if self.condition(condition) else when_false
-            if statement != {"Ref": "AWS::NoValue"}:
-                deployed.append(statement)
-        return deployed
-
-
 @pytest.fixture(scope="module")
 def template() -> dict[str, Any]:
-    return load_template()
+    return load_stack()
 
 
 @pytest.mark.parametrize(
@@ -141,15 +90,16 @@ def test_deliver_chat_is_granted_the_chat_topic_and_exactly_the_named_secret_onl
     template: dict[str, Any],
 ) -> None:
     function = template["Resources"]["DeliverChatFunction"]
-    (policy,) = function["Properties"]["Policies"]
     for parameters in ({}, SLACK, {"ChatWebhookSecretArn": SECRET_ARN}, {**TEAMS, "ChatWebhookSecretArn": SECRET_ARN}):
         stack = Stack(template, **parameters)
         # Given the statements as deployed with these parameters
-        granted = {statement["Sid"]: statement for statement in stack.statements(policy)}
-        # Then SNS publish (to the chat topic only) comes with a channel, the secret (exactly it) with the webhook
+        granted = stack.granted("DeliverChatFunction")
+        # Then SNS publish (to the chat topic only, with the topic's key) comes with a channel, the secret (exactly
+        # it) with the webhook
         assert ("PublishChatNotifications" in granted) is stack.condition("HasChatChannel")
+        assert ("UseAwsManagedSnsKeyThroughSns" in granted) is stack.condition("HasChatChannel")
         assert ("ReadChatWebhookSecret" in granted) is stack.condition("HasChatWebhook")
-    full = {s["Sid"]: s for s in Stack(template, **SLACK, ChatWebhookSecretArn=SECRET_ARN).statements(policy)}
+    full = Stack(template, **SLACK, ChatWebhookSecretArn=SECRET_ARN).granted("DeliverChatFunction")
     assert full["PublishChatNotifications"]["Resource"] == {"Ref": "ChatTopic"}
     assert full["ReadChatWebhookSecret"] == {
         "Sid": "ReadChatWebhookSecret",
@@ -213,7 +163,7 @@ def undo_actions(arn: str) -> set[str]:
         if memo is not None:
             state.put_memo(arn, ECS_PAUSE_MEMO, memo)
         for reason in ClaimReason:
-            lines += undo_pause_lines(settings, reason, reason.value, state=state)
+            lines += undo_pause_lines(FakeService(arn=arn), settings, reason, reason.value, state=state)
     session = botocore.session.get_session()
     actions = set()
     for service, command in _AWS_COMMAND.findall("\n".join(lines)):
@@ -223,14 +173,19 @@ def undo_actions(arn: str) -> set[str]:
     return actions
 
 
+def guardrail(template: dict[str, Any]) -> list[Any]:
+    """The statements of the chat channel role's policies, as written (the kind-specific ones in their Fn::If)."""
+    role = template["Resources"]["ChatChannelRole"]
+    return attached_statements(template, role["Properties"]["ManagedPolicyArns"], role.get("Condition"))
+
+
 @pytest.mark.parametrize("arn", [APPRUNNER_ARN, ECS_ARN], ids=["apprunner", "ecs"])
 def test_a_chat_channel_may_change_nothing_but_what_the_undo_commands_change(
     template: dict[str, Any], arn: str
 ) -> None:
     # Given the guardrail as deployed for the service, and the actions of the undo commands Warden prints for it
     stack = Stack(template, ServiceArn=arn, **SLACK)
-    document = template["Resources"]["ChatGuardrailPolicy"]["Properties"]["PolicyDocument"]
-    statements = stack.statements(document)
+    statements = stack.statements(guardrail(template))
     allowed = {
         action for s in statements for action in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
     }
@@ -248,8 +203,7 @@ def test_a_chat_channel_may_change_nothing_but_what_the_undo_commands_change(
 
 def test_the_guardrails_changes_are_scoped_to_the_guarded_service_and_its_claims(template: dict[str, Any]) -> None:
     for arn in (APPRUNNER_ARN, ECS_ARN):
-        document = template["Resources"]["ChatGuardrailPolicy"]["Properties"]["PolicyDocument"]
-        for statement in Stack(template, ServiceArn=arn, **SLACK).statements(document):
+        for statement in Stack(template, ServiceArn=arn, **SLACK).statements(guardrail(template)):
             actions = [statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"]
             if not any(is_mutating(action) for action in actions):
                 continue
@@ -272,11 +226,16 @@ def test_the_channel_role_is_amazon_qs_and_holds_only_the_guardrail(template: di
     role = resources["ChatChannelRole"]["Properties"]
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
     assert trust == {"Effect": "Allow", "Principal": {"Service": "chatbot.amazonaws.com"}, "Action": "sts:AssumeRole"}
-    assert role["ManagedPolicyArns"] == [{"Ref": "ChatGuardrailPolicy"}]
+    # The role holds the guardrail policies and nothing else, whatever the kind of service
+    for arn in (APPRUNNER_ARN, ECS_ARN):
+        attached = Stack(template, ServiceArn=arn, **SLACK).chosen(role["ManagedPolicyArns"])
+        assert attached, arn
+        assert {entry["Ref"] for entry in attached} <= GUARDRAILS, attached
+        assert {"Ref": "ChatGuardrailPolicy"} in attached
     assert "Policies" not in role
     for name in ("SlackChannelConfiguration", "TeamsChannelConfiguration"):
         configuration = resources[name]["Properties"]
-        assert configuration["GuardrailPolicies"] == [{"Ref": "ChatGuardrailPolicy"}]
+        assert configuration["GuardrailPolicies"] == role["ManagedPolicyArns"]
         assert configuration["IamRoleArn"] == {"Fn::GetAtt": ["ChatChannelRole", "Arn"]}
         assert configuration["SnsTopicArns"] == [{"Ref": "ChatTopic"}]
         assert configuration["UserRoleRequired"] is False
@@ -308,28 +267,24 @@ def test_the_created_budget_notifies_the_budget_topic_at_warning_enforce_and_for
     ]
     assert all(n["ComparisonOperator"] == "GREATER_THAN" for n in notifications)
     # And each goes to the budget topic, and to the operator's e-mail when one is given
-    for entry in properties["NotificationsWithSubscribers"]:
-        sns, email = entry["Subscribers"]
-        assert sns == {"SubscriptionType": "SNS", "Address": {"Ref": "BudgetAlertTopic"}}
-        assert email == {
-            "Fn::If": [
-                "HasAlertEmail",
-                {"SubscriptionType": "EMAIL", "Address": {"Ref": "AlertEmail"}},
-                {"Ref": "AWS::NoValue"},
-            ]
-        }
+    sns = {"SubscriptionType": "SNS", "Address": {"Ref": "BudgetAlertTopic"}}
+    email = {"SubscriptionType": "EMAIL", "Address": {"Ref": "AlertEmail"}}
+    for address, subscribers in (("", [sns]), ("ops@example.com", [sns, email])):
+        stack = Stack(template, BudgetLimitUsd="10", AlertEmail=address)
+        for entry in stack.chosen(properties["NotificationsWithSubscribers"]):
+            assert entry["Subscribers"] == subscribers, address
     # And Budgets may publish to that topic before the notifications are created
-    assert budget["DependsOn"] == "BudgetAlertTopicPolicy"
+    assert "BudgetAlertTopicPolicy" in budget["DependsOn"]
     statements = template["Resources"]["BudgetAlertTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     assert {"Service": "budgets.amazonaws.com"} in [statement["Principal"] for statement in statements]
     assert template["Parameters"]["WarningThresholdPercent"]["Default"] == 80
 
 
 def test_the_budget_counts_only_the_tagged_costs_when_a_tag_filter_is_given(template: dict[str, Any]) -> None:
-    filters = template["Resources"]["MonthlyBudget"]["Properties"]["Budget"]["CostFilters"]
-    assert filters == {
-        "Fn::If": ["HasBudgetTagFilter", {"TagKeyValue": [{"Ref": "BudgetCostTagFilter"}]}, {"Ref": "AWS::NoValue"}]
-    }
+    budget = template["Resources"]["MonthlyBudget"]["Properties"]["Budget"]
+    tagged = Stack(template, BudgetLimitUsd="10", BudgetCostTagFilter="user:app$consultation-app").chosen(budget)
+    assert tagged["CostFilters"] == {"TagKeyValue": [{"Ref": "BudgetCostTagFilter"}]}
+    assert "CostFilters" not in Stack(template, BudgetLimitUsd="10").chosen(budget)
 
 
 def test_equal_warning_and_enforce_thresholds_are_refused_for_a_created_budget(template: dict[str, Any]) -> None:

@@ -1,4 +1,4 @@
-"""checkov on template.yaml: no failed check, and every skipped check justified in place.
+"""checkov on template.yaml and its nested templates: no failed check, and every skipped check justified in place.
 
 checkov lives in a virtual environment of its own (.venv-checkov, from requirements/checkov.lock; `make test`
 creates it): its pins conflict with the dev tools and the SAM CLI. The test finds it through WARDEN_CHECKOV
@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from local.template import ROOT, TEMPLATE_PATH, resources_of_type
+from local.template import MANAGED_POLICY_TYPE, ROOT, resources_of_type, template_paths
 
 pytestmark = pytest.mark.template
 
@@ -52,10 +52,11 @@ def scan(tool_env: dict[str, str]) -> dict[str, Any]:
     if checkov is None:
         warnings.warn(CHECKOV_MISSING, stacklevel=1)
         pytest.skip(CHECKOV_MISSING)
+    # Every template file: checkov does not follow a nested application's Location by itself.
+    files = [argument for path in template_paths() for argument in ("-f", str(path))]
     command = [
         str(checkov),
-        "-f",
-        str(TEMPLATE_PATH),
+        *files,
         "--framework",
         "cloudformation",
         "--skip-download",  # no guideline download: the scan runs offline
@@ -107,7 +108,23 @@ def test_checkov_scanned_every_function_and_every_resource(scan: dict[str, Any],
         f"AWS::Serverless::Function.{name}" for name in resources_of_type(template, "AWS::Serverless::Function")
     }
     assert functions <= scanned, f"not scanned: {sorted(functions - scanned)}"
+    # And it parsed the nested templates' resources too (those of the stack as deployed, less a few it skips)
     assert scan["summary"]["resource_count"] >= len(template["Resources"]) - 5
+
+
+def test_checkov_ran_its_iam_checks_on_every_policy_and_role(scan: dict[str, Any], template: dict[str, Any]) -> None:
+    # Given the resources checkov ran a check on
+    results = scan["results"]
+    checked = {check["resource"] for kind in ("passed_checks", "skipped_checks") for check in results.get(kind, [])}
+    # Then every managed policy and role of the stack is among them: checkov skips, silently, a policy document
+    # that holds a conditional (Fn::If) statement, so a grant there would escape its IAM checks
+    iam = {
+        f"{resource_type}.{name}"
+        for resource_type in (MANAGED_POLICY_TYPE, "AWS::IAM::Role")
+        for name in resources_of_type(template, resource_type)
+    }
+    assert iam
+    assert iam <= checked, f"checkov ran no check on: {sorted(iam - checked)}"
 
 
 def test_every_check_checkov_skipped_is_justified_in_place_and_no_skip_is_stale(

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from local.template import load_template
+from local.template import function_statements, load_stack
 from warden.adapters import apprunner, autoscaling, budgets, dynamodb, ecr, iam, secrets, sns, webhook
 from warden.adapters import ecs as ecs_adapter
 
@@ -90,8 +90,8 @@ WIRING = {
         only(dynamodb, "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"),
     ),
 }
-# Statements that serve Lambda itself rather than an adapter (the on-failure destination).
-LAMBDA_OWN = {"SendFailedEventsToQueue"}
+# Lambda's own on-failure destination (sqs:SendMessage on the failed-events queue) is not written here: SAM grants
+# it from each function's EventInvokeConfig (test_least_privilege.py checks the role it generates).
 
 
 def enabled(statement: dict[str, Any]) -> list[dict[str, Any]]:
@@ -103,23 +103,21 @@ def enabled(statement: dict[str, Any]) -> list[dict[str, Any]]:
     return [branch for branch in (when_true, when_false) if branch != {"Ref": "AWS::NoValue"}]
 
 
-def granted(function: dict[str, Any]) -> set[str]:
+def granted(template: dict[str, Any], logical_id: str) -> set[str]:
+    """Every action the function's Policies grant, inline or through the stack's managed policies it attaches."""
     actions: set[str] = set()
-    for policy in function["Properties"].get("Policies", []):
-        for statement in (branch for written in policy.get("Statement", []) for branch in enabled(written)):
-            if statement.get("Sid") in LAMBDA_OWN:
-                continue
-            listed = statement["Action"]
-            actions.update([listed] if isinstance(listed, str) else listed)
+    for statement in (branch for written in function_statements(template, logical_id) for branch in enabled(written)):
+        listed = statement["Action"]
+        actions.update([listed] if isinstance(listed, str) else listed)
     return actions
 
 
 def test_deactivating_keys_is_granted_only_when_key_deactivation_is_enabled() -> None:
-    # Given the audit function's statements as written
-    template = load_template()
-    (policy,) = template["Resources"]["AuditAccessKeysFunction"]["Properties"]["Policies"]
-    conditional = [statement for statement in policy["Statement"] if "Fn::If" in statement]
-    unconditional = [statement for statement in policy["Statement"] if "Fn::If" not in statement]
+    # Given the audit function's statements as written (inline and in the managed policies it attaches)
+    template = load_stack()
+    written = function_statements(template, "AuditAccessKeysFunction")
+    conditional = [statement for statement in written if "Fn::If" in statement]
+    unconditional = [statement for statement in written if "Fn::If" not in statement]
     # When the one conditional statement is read
     ((condition, statement, otherwise),) = (entry["Fn::If"] for entry in conditional)
     # Then it alone grants iam:UpdateAccessKey, on users only, and only while KeyDeactivateAfterDays is set
@@ -133,11 +131,10 @@ def test_deactivating_keys_is_granted_only_when_key_deactivation_is_enabled() ->
 
 @pytest.mark.parametrize("logical_id", sorted(WIRING))
 def test_a_function_is_granted_exactly_what_its_adapters_declare(logical_id: str) -> None:
-    # Given the function in the template and the adapters it is wired with
-    function = load_template()["Resources"][logical_id]
+    # Given the function in the stack and the adapters it is wired with
     declared = set().union(*(adapter.IAM_ACTIONS for adapter in WIRING[logical_id]))
     # When the granted actions are compared with the declared ones
-    actions = granted(function)
+    actions = granted(load_stack(), logical_id)
     # Then nothing is granted that no adapter calls, and nothing called is missing
     assert actions - declared == set(), "granted but never called"
     assert declared - actions == set(), "called but not granted"
@@ -146,19 +143,19 @@ def test_a_function_is_granted_exactly_what_its_adapters_declare(logical_id: str
 def test_every_function_in_the_template_is_covered_by_this_check() -> None:
     functions = {
         logical_id
-        for logical_id, resource in load_template()["Resources"].items()
+        for logical_id, resource in load_stack()["Resources"].items()
         if resource["Type"] == "AWS::Serverless::Function"
     }
     assert functions == set(WIRING)
 
 
 def test_the_image_purge_may_delete_images_of_the_apps_repository_only_and_only_when_one_is_named() -> None:
-    # Given the purge function's statements as written
-    template = load_template()
+    # Given the purge function's statements as written (inline and in the managed policies it attaches)
+    template = load_stack()
     function = template["Resources"]["PurgeImagesFunction"]
-    (policy,) = function["Properties"]["Policies"]
-    statements = {s["Sid"]: s for written in policy["Statement"] for s in enabled(written)}
-    conditions = {s["Fn::If"][1]["Sid"]: (s["Fn::If"][0], s["Fn::If"][2]) for s in policy["Statement"] if "Fn::If" in s}
+    written = function_statements(template, "PurgeImagesFunction")
+    statements = {s["Sid"]: s for entry in written for s in enabled(entry)}
+    conditions = {s["Fn::If"][1]["Sid"]: (s["Fn::If"][0], s["Fn::If"][2]) for s in written if "Fn::If" in s}
     # When the ECR and service statements are read
     images, service = statements["ReadAndPurgeAppImages"], statements["ReadGuardedAppRunnerService"]
     # Then ECR is scoped to the one repository and granted only while EcrRepository is set, App Runner to
@@ -178,9 +175,12 @@ def test_the_image_purge_may_delete_images_of_the_apps_repository_only_and_only_
     # and reads task definitions (which IAM scopes only to "*"), never anything that changes them
     assert conditions["ReadGuardedAppRunnerService"][0] == "GuardsAppRunnerService"
     assert conditions["ReadGuardedEcsService"][0] == "GuardsEcsService"
-    assert conditions["ReadTaskDefinitions"][0] == "GuardsEcsService"
+    assert conditions["ReadTaskDefinitionRevisions"][0] == "GuardsEcsService"
     assert statements["ReadGuardedEcsService"]["Resource"] == {"Ref": "ServiceArn"}
-    assert statements["ReadTaskDefinitions"]["Action"] == ["ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions"]
+    assert statements["ReadTaskDefinitionRevisions"]["Action"] == [
+        "ecs:DescribeTaskDefinition",
+        "ecs:ListTaskDefinitions",
+    ]
     events = function["Properties"]["Events"]
     for name in ("DailyPurge", "EcrPush"):
         assert events[name]["Properties"]["State"] == {"Fn::If": ["HasEcrRepository", "ENABLED", "DISABLED"]}

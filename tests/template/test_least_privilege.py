@@ -4,9 +4,11 @@ test_template.py flags mutating actions on "*" without a `# star-reason:`; test_
 each function's written Policies with its adapters' IAM_ACTIONS. Here:
 - each adapter's IAM_ACTIONS is what its code calls (read from its source and botocore's service model), so the
   declarations the other test trusts are themselves honest;
-- permissions can come only from the functions' own Policies: no IAM resource, no `Role`, no wildcard action;
+- permissions can come only from the functions' own Policies (inline, or the stack's managed policies they attach,
+  which attach to nothing else): no other IAM resource, no `Role`, no wildcard action;
 - after SAM's translation (what CloudFormation deploys) each function's role grants exactly its declared actions
-  plus Lambda's own on-failure destination, nothing that SAM or an event source adds besides;
+  plus Lambda's own on-failure destination, nothing that SAM or an event source adds besides, counting the stack's
+  managed policies attached to the role;
 - every Lambda permission SAM generates names the source (ARN or account) that may invoke the function.
 """
 
@@ -23,9 +25,16 @@ import botocore.session
 import pytest
 from botocore import xform_name
 
-from local.template import ROOT, TEMPLATE_PATH, resources_of_type
+from local.template import (
+    MANAGED_POLICY_TYPE,
+    ROOT,
+    TEMPLATE_PATH,
+    attached_statements,
+    function_statements,
+    resources_of_type,
+)
 from tests.template.conftest import SAM_MISSING
-from tests.template.test_iam_declarations import LAMBDA_OWN, WIRING
+from tests.template.test_iam_declarations import WIRING
 from tests.template.test_template import SAM_MISSING_TRANSLATOR, TRANSLATE, run
 
 pytestmark = pytest.mark.template
@@ -48,11 +57,14 @@ ACTION_OF_OPERATION = {
     "budgets:DescribeNotificationsForBudget": "budgets:ViewBudget",
     "budgets:DescribeSubscribersForNotification": "budgets:ViewBudget",
 }
+# Where IAM's service prefix is not the client's signing name (Service Authorization Reference: CloudWatch's API
+# signs as "monitoring", its actions are cloudwatch:*).
+IAM_PREFIX_OF_SIGNING_NAME = {"monitoring": "cloudwatch"}
 # Needed without being called: SNS encrypts the notification topic with the AWS managed aws/sns key.
 IMPLIED = {"sns": {"kms:GenerateDataKey", "kms:Decrypt"}}
-# Amazon Q Developer's chat channel role and its guardrail policy: no function can use them, and
+# Amazon Q Developer's chat channel role and its guardrail policies: no function can use them, and
 # tests/template/test_chat_template.py checks that they allow nothing but reads and the undo commands.
-CHAT_CHANNEL_IAM = {"ChatChannelRole", "ChatGuardrailPolicy"}
+CHAT_CHANNEL_IAM = {"ChatChannelRole", "ChatGuardrailPolicy", "ChatAppRunnerGuardrailPolicy", "ChatEcsGuardrailPolicy"}
 # What Lambda itself does with the function's role: the on-failure destination (EventInvokeConfig).
 LAMBDA_OWN_ACTIONS = {"sqs:SendMessage"}
 EXPECTED_MANAGED_POLICIES = {"AWSLambdaBasicExecutionRole", "AWSXrayWriteOnlyAccess"}
@@ -86,7 +98,7 @@ def called_actions(path: Path) -> tuple[str | None, set[str]]:
         return None, set()
     model = botocore.session.get_session().get_service_model(service)
     operations = {xform_name(name): name for name in model.operation_names}
-    prefix = model.signing_name
+    prefix = IAM_PREFIX_OF_SIGNING_NAME.get(model.signing_name, model.signing_name)
     called: set[str] = set()
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
@@ -145,13 +157,31 @@ def test_each_adapter_declares_exactly_the_iam_actions_its_code_calls(path: Path
 # --- permissions come only from the functions' Policies --------------------------------------------
 
 
+def functions_policies(template: dict[str, Any]) -> set[str]:
+    """The stack's managed policies that some function attaches through its Policies."""
+    attached: set[str] = set()
+    policies = resources_of_type(template, MANAGED_POLICY_TYPE)
+    for function in resources_of_type(template, FUNCTION_TYPE).values():
+        for entry in function["Properties"].get("Policies", []):
+            attached |= {name for name in policies if {"Ref": name} in [entry, *entry.get("Fn::If", [])[1:]]}
+    return attached
+
+
 def test_no_iam_resource_and_no_function_role_grants_permissions_besides_the_policies(
     template: dict[str, Any],
 ) -> None:
-    # Given the template / Then no IAM resource exists beside the functions (SAM generates their roles), and no
-    # function brings a role of its own (which would bypass its Policies and every check on them)
+    # Given the stack / Then no IAM resource exists beside the functions (SAM generates their roles) but the managed
+    # policies their Policies attach, and no function brings a role of its own (which would bypass its Policies
+    # and every check on them)
     iam = {name for name, resource in template["Resources"].items() if resource["Type"] in IAM_RESOURCE_TYPES}
-    assert iam - CHAT_CHANNEL_IAM == set(), f"IAM resources the least-privilege tests do not read: {sorted(iam)}"
+    attached = functions_policies(template)
+    assert iam - CHAT_CHANNEL_IAM - attached == set(), (
+        f"IAM resources the least-privilege tests do not read: {sorted(iam)}"
+    )
+    # And those policies attach to nothing by themselves: a function's Policies are the only way in
+    for name in attached:
+        properties = template["Resources"][name]["Properties"]
+        assert {"Roles", "Users", "Groups", "ManagedPolicyName"} & set(properties) == set(), name
     for logical_id, function in resources_of_type(template, FUNCTION_TYPE).items():
         assert "Role" not in function["Properties"], f"{logical_id} has a Role of its own"
     assert "Policies" not in template.get("Globals", {}).get("Function", {})
@@ -189,17 +219,16 @@ def test_statement_unwrapping_follows_nested_conditions() -> None:
 
 
 def test_function_policies_name_actions_one_by_one_without_wildcards(template: dict[str, Any]) -> None:
-    # Given every statement of every function, whatever the conditions
-    for logical_id, function in resources_of_type(template, FUNCTION_TYPE).items():
-        for policy in function["Properties"].get("Policies", []):
-            for statement in _statements(policy.get("Statement", [])):
-                # Then it allows, names its actions (no NotAction) and none of them is a wildcard
-                assert statement.get("Effect") == "Allow", f"{logical_id}: {statement}"
-                assert "NotAction" not in statement, f"{logical_id}: {statement}"
-                assert "NotResource" not in statement, f"{logical_id}: {statement}"
-                for action in _values(statement["Action"]):
-                    assert isinstance(action, str), f"{logical_id}: an action built from an intrinsic: {action}"
-                    assert not set(action) & {"*", "?"}, f"{logical_id}: wildcard action {action}"
+    # Given every statement of every function (inline and attached), whatever the conditions
+    for logical_id in resources_of_type(template, FUNCTION_TYPE):
+        for statement in _statements(function_statements(template, logical_id)):
+            # Then it allows, names its actions (no NotAction) and none of them is a wildcard
+            assert statement.get("Effect") == "Allow", f"{logical_id}: {statement}"
+            assert "NotAction" not in statement, f"{logical_id}: {statement}"
+            assert "NotResource" not in statement, f"{logical_id}: {statement}"
+            for action in _values(statement["Action"]):
+                assert isinstance(action, str), f"{logical_id}: an action built from an intrinsic: {action}"
+                assert not set(action) & {"*", "?"}, f"{logical_id}: wildcard action {action}"
 
 
 # --- what CloudFormation deploys, after SAM's translation ------------------------------------------
@@ -226,23 +255,30 @@ def declared_actions(adapters: tuple[ModuleType, ...]) -> set[str]:
 def test_after_sams_translation_a_function_role_grants_its_declared_actions_and_nothing_more(
     deployed: dict[str, Any], logical_id: str
 ) -> None:
-    # Given the role SAM generates for the function, as CloudFormation receives it
+    # Given the role SAM generates for the function, as CloudFormation receives it, and the stack's own managed
+    # policies it attaches
     role = deployed["Resources"][f"{logical_id}Role"]["Properties"]
+    attachments = role.get("ManagedPolicyArns", [])
     statements = [
         statement
         for policy in role.get("Policies", [])
         for statement in _statements(policy["PolicyDocument"]["Statement"])
     ]
+    statements += _statements(attached_statements(deployed, attachments))
     granted = {action for statement in statements for action in _values(statement["Action"])}
-    managed = {str(arn).rsplit("/", 1)[-1] for arn in _values(role.get("ManagedPolicyArns", []))}
+    stacks_own = set(resources_of_type(deployed, MANAGED_POLICY_TYPE))
+    managed = {
+        str(arn).rsplit("/", 1)[-1]
+        for arn in _values(attachments)
+        if not (isinstance(arn, dict) and arn.get("Ref") in stacks_own)
+    }
 
-    # Then its inline actions are exactly the adapters' declared ones plus Lambda's own destination, and its
+    # Then what it grants is exactly the adapters' declared actions plus Lambda's own destination, and its other
     # managed policies are only logging and tracing
     expected = declared_actions(WIRING[logical_id]) | LAMBDA_OWN_ACTIONS
     assert granted - expected == set(), "SAM's role grants more than the adapters call"
     assert expected - granted == set(), "SAM's role lacks what the adapters call"
     assert managed <= EXPECTED_MANAGED_POLICIES, managed
-    assert {"SendFailedEventsToQueue"} == LAMBDA_OWN
 
 
 def test_every_lambda_permission_names_who_may_invoke_the_function(deployed: dict[str, Any]) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from local.template import function_statements
 from warden.settings import Settings
 
 pytestmark = pytest.mark.template
@@ -14,16 +15,15 @@ REPOSITORY_ARN = {"Fn::Sub": "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::Ac
 
 
 def statements(template: dict[str, Any], function: str) -> dict[str, tuple[str | None, dict[str, Any]]]:
-    """Sid -> (condition or None, statement), as written."""
+    """Sid -> (condition or None, statement), as written inline or in a managed policy the function attaches."""
     found: dict[str, tuple[str | None, dict[str, Any]]] = {}
-    for policy in template["Resources"][function]["Properties"]["Policies"]:
-        for written in policy["Statement"]:
-            if "Fn::If" in written:
-                condition, statement, otherwise = written["Fn::If"]
-                assert otherwise == {"Ref": "AWS::NoValue"}
-                found[statement["Sid"]] = (condition, statement)
-            else:
-                found[written["Sid"]] = (None, written)
+    for written in function_statements(template, function):
+        if "Fn::If" in written:
+            condition, statement, otherwise = written["Fn::If"]
+            assert otherwise == {"Ref": "AWS::NoValue"}
+            found[statement["Sid"]] = (condition, statement)
+        else:
+            found[written["Sid"]] = (None, written)
     return found
 
 
@@ -75,7 +75,7 @@ def test_the_watcher_may_deploy_the_guarded_service_but_never_pause_it(template:
         "GuardsEcsService",
         ["ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions"],
     )
-    assert "iam:PassRole" not in str(template["Resources"]["OnDeploymentFunction"]["Properties"]["Policies"])
+    assert "iam:PassRole" not in str(function_statements(template, "OnDeploymentFunction"))
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from local.template import resources_of_type
+from local.template import function_statements, resources_of_type
 from warden.domain.alarms import is_self_watching
 
 pytestmark = pytest.mark.template
@@ -46,8 +46,9 @@ def test_every_function_has_an_alarm_on_its_own_lambda_errors(template: dict[str
     # Then each function is watched by exactly one of them
     missing = functions - set(watched)
     assert not missing, (
-        f"add an AWS/Lambda Errors alarm for {sorted(missing)} (copy OnBudgetAlertErrorsAlarm: "
-        "AlarmName ${AWS::StackName}-self-errors-<function>, Dimensions FunctionName !Ref <Function>)"
+        f"add an AWS/Lambda Errors alarm for {sorted(missing)} to template.yaml's self-watching alarms (copy "
+        "OnBudgetAlertErrorsAlarm: AlarmName ${AWS::StackName}-self-errors-<function>, Dimensions FunctionName "
+        "!Ref <Function>)"
     )
     assert set(watched) <= functions
 
@@ -204,8 +205,11 @@ def test_run_schedule_may_read_the_notify_topics_subscriptions_and_knows_the_bud
 ) -> None:
     function = template["Resources"]["RunScheduleFunction"]["Properties"]
     assert function["Environment"]["Variables"]["BUDGET_TOPIC_ARN"] == {"Ref": "BudgetAlertTopic"}
-    (policy,) = function["Policies"]
-    statements = {statement.get("Sid"): statement for statement in policy["Statement"] if "Sid" in statement}
+    statements = {
+        statement.get("Sid"): statement
+        for statement in function_statements(template, "RunScheduleFunction")
+        if "Sid" in statement
+    }
     assert statements["ReadNotifySubscriptions"] == {
         "Sid": "ReadNotifySubscriptions",
         "Effect": "Allow",

@@ -1,4 +1,6 @@
-"""template.yaml: linters, a real `sam build`, least privilege and the structure the code relies on."""
+"""template.yaml and its nested templates: linters, a real `sam build`, least privilege and the structure the code
+relies on. Contracts (handlers, parameters, environment, the state table) are read from template.yaml itself (the
+`top_level` fixture); the rest from the stack as deployed, nested applications inlined (the `template` fixture)."""
 
 from __future__ import annotations
 
@@ -16,18 +18,26 @@ from typing import Any
 import boto3
 import pytest
 import yaml
-from cfnlint.api import ManualArgs, lint
+from cfnlint.api import ManualArgs, lint_file
 from moto import mock_aws
 
 from local.template import (
+    APPLICATION_TYPE,
+    MANAGED_POLICY_TYPE,
     ROOT,
     TEMPLATE_PATH,
-    compose_template,
+    attached_statements,
     compose_text,
+    function_statements,
+    iter_statements,
+    load_stack,
+    load_template,
     load_text,
+    nested_applications,
     resources_of_type,
     state_table_create_kwargs,
     state_table_ttl_attribute,
+    template_paths,
 )
 
 pytestmark = pytest.mark.template
@@ -330,10 +340,11 @@ def test_actions_are_classified_as_mutating_unless_their_verb_is_read_only(actio
     assert is_mutating(action) is mutating
 
 
-def test_no_statement_in_the_template_grants_a_mutating_action_on_every_resource_without_a_reason() -> None:
-    # Given the template's node tree and source
-    root = compose_template()
-    source = TEMPLATE_PATH.read_text(encoding="utf-8")
+@pytest.mark.parametrize("path", template_paths(), ids=lambda path: path.name)
+def test_no_statement_in_the_templates_grants_a_mutating_action_on_every_resource_without_a_reason(path: Path) -> None:
+    # Given a template file's node tree and source (template.yaml or a nested template)
+    source = path.read_text(encoding="utf-8")
+    root = compose_text(source)
 
     # When the least-privilege checker walks every function policy and IAM role/policy
     violations = iam_star_violations(root, source)
@@ -342,36 +353,92 @@ def test_no_statement_in_the_template_grants_a_mutating_action_on_every_resource
     assert violations == []
 
 
-def test_function_policies_are_explicit_statements_with_sids(template: dict[str, Any]) -> None:
-    # Given every SAM function
+def test_function_policies_are_explicit_statements_with_sids_or_the_stacks_own_managed_policies(
+    template: dict[str, Any],
+) -> None:
+    # Given every SAM function and the stack's own managed policies
     functions = resources_of_type(template, FUNCTION_TYPE)
+    policies = resources_of_type(template, MANAGED_POLICY_TYPE)
     assert functions
 
     for logical_id, function in functions.items():
         # When its Policies are read
-        policies = function["Properties"].get("Policies", [])
-        policies = policies if isinstance(policies, list) else [policies]
+        written = function["Properties"].get("Policies", [])
+        written = written if isinstance(written, list) else [written]
 
-        # Then each is a policy document (no SAM policy template or managed policy) whose statements have Sids
-        for policy in policies:
-            assert isinstance(policy, dict), f"{logical_id}: {policy!r} is not an explicit policy document"
-            assert "Statement" in policy, f"{logical_id}: {policy!r} looks like a SAM policy template"
-            for statement in (branch for written in policy["Statement"] for branch in _concrete(written)):
-                assert statement.get("Sid"), f"{logical_id}: statement without Sid: {statement}"
+        # Then each is a policy document or one of the stack's managed policies (`!Ref`, or under its condition
+        # `!If [<condition>, !Ref <policy>, !Ref AWS::NoValue]`), never a SAM policy template or an AWS managed
+        # policy, and every statement it grants has a Sid
+        for policy in written:
+            assert isinstance(policy, dict), f"{logical_id}: {policy!r} is neither a document nor the stack's policy"
+            reference = policy["Fn::If"][1] if "Fn::If" in policy else policy
+            assert "Statement" in policy or reference.get("Ref") in policies, f"{logical_id}: {policy!r}"
+        for statement in iter_statements(function_statements(template, logical_id)):
+            assert statement.get("Sid"), f"{logical_id}: statement without Sid: {statement}"
+
+
+def test_each_statement_a_function_needs_is_written_once_in_the_stack(template: dict[str, Any]) -> None:
+    # Given every statement any function is granted, where it is written (inline, or in a managed policy)
+    written: dict[str, set[str]] = {}
+    policies = resources_of_type(template, MANAGED_POLICY_TYPE)
+    for logical_id in resources_of_type(template, FUNCTION_TYPE):
+        policy_names = {
+            (entry["Fn::If"][1] if "Fn::If" in entry else entry).get("Ref")
+            for entry in template["Resources"][logical_id]["Properties"].get("Policies", [])
+        }
+        sources = [
+            *((name, _statements_of_policy(policies[name])) for name in policy_names & set(policies)),
+            *(
+                (logical_id, policy["Statement"])
+                for policy in template["Resources"][logical_id]["Properties"].get("Policies", [])
+                if "Statement" in policy
+            ),
+        ]
+        for where, statements in sources:
+            for statement in iter_statements(statements):
+                # What it grants, without its Sid: the same grant under two names is still a copy
+                grant = json.dumps({key: value for key, value in statement.items() if key != "Sid"}, sort_keys=True)
+                written.setdefault(grant, set()).add(where)
+
+    # Then no grant is written in two places: one that several functions need is one managed policy they attach
+    copies = {grant: sorted(where) for grant, where in written.items() if len(where) > 1}
+    assert copies == {}, copies
+
+
+def _statements_of_policy(policy: dict[str, Any]) -> list[Any]:
+    statements = policy["Properties"]["PolicyDocument"]["Statement"]
+    return statements if isinstance(statements, list) else [statements]
+
+
+def test_no_iam_policy_document_hides_a_statement_behind_a_condition(template: dict[str, Any]) -> None:
+    # Given every IAM policy document of the stack that checkov can read: managed policies and roles' policies
+    documents = {
+        logical_id: resource["Properties"]["PolicyDocument"]
+        for logical_id, resource in resources_of_type(template, MANAGED_POLICY_TYPE).items()
+    }
+    for logical_id, role in resources_of_type(template, "AWS::IAM::Role").items():
+        for policy in role["Properties"].get("Policies", []):
+            documents[f"{logical_id}.{policy['PolicyName']}"] = policy["PolicyDocument"]
+    assert documents
+
+    # Then no statement is an Fn::If: checkov skips a whole document holding one (every check, even on an
+    # unconditional iam:* on "*"), so a conditional grant is a policy created and attached under its condition
+    for name, document in documents.items():
+        statements = document["Statement"] if isinstance(document["Statement"], list) else [document["Statement"]]
+        conditional = [statement for statement in statements if "Fn::If" in statement]
+        assert conditional == [], f"{name} holds conditional statements checkov cannot read: {conditional}"
 
 
 def test_the_guarded_function_may_act_only_on_its_own_service_budget_topic_table_and_queue(
     template: dict[str, Any],
 ) -> None:
-    # Given the budget-alert function's statements
-    function = template["Resources"]["OnBudgetAlertFunction"]
+    # Given the budget-alert function's statements (inline and in the managed policies it attaches)
     statements = {
         # A conditional statement (`!If [cond, statement, AWS::NoValue]`) is read as deployed with the feature on.
         (statement["Fn::If"][1] if "Fn::If" in statement else statement)["Sid"]: (
             statement["Fn::If"][1] if "Fn::If" in statement else statement
         )
-        for policy in function["Properties"]["Policies"]
-        for statement in policy["Statement"]
+        for statement in function_statements(template, "OnBudgetAlertFunction")
     }
     assert statements["ResolveTrackedImage"]["Action"] == "ecr:DescribeImages"
     assert statements["ResolveTrackedImage"]["Resource"] == {
@@ -394,12 +461,9 @@ def test_the_guarded_function_may_act_only_on_its_own_service_budget_topic_table
     }
     assert statements["PublishNotifications"]["Resource"] == {"Ref": "NotifyTopic"}
     assert statements["ReadWriteStateTable"]["Resource"] == {"Fn::GetAtt": ["StateTable", "Arn"]}
-    assert statements["SendFailedEventsToQueue"] == {
-        "Sid": "SendFailedEventsToQueue",
-        "Effect": "Allow",
-        "Action": "sqs:SendMessage",
-        "Resource": {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]},
-    }
+    # The failed-events queue is Lambda's own on-failure destination: SAM grants it from EventInvokeConfig
+    # (test_sam_scopes_the_on_failure_destination_permission_to_the_failed_events_queue)
+    assert not any("sqs:" in str(statement.get("Action")) for statement in statements.values())
     kms = statements["UseAwsManagedSnsKeyThroughSns"]
     via_service = kms["Condition"]["StringEquals"]["kms:ViaService"]
     assert via_service == {"Fn::Sub": "sns.${AWS::Region}.amazonaws.com"}
@@ -410,13 +474,15 @@ def test_the_guarded_function_may_act_only_on_its_own_service_budget_topic_table
 # --------------------------------------------------------------------------------------------------
 
 
-def test_cfn_lint_reports_nothing_not_even_informational(template_text: str) -> None:
+@pytest.mark.parametrize("path", template_paths(), ids=lambda path: path.name)
+def test_cfn_lint_reports_nothing_not_even_informational(path: Path) -> None:
     # Given cfn-lint with informational checks included, for several regions
     config = ManualArgs(regions=LINT_REGIONS, include_checks=["I"])
 
-    # When it lints template.yaml
+    # When it lints the template file (template.yaml's nested applications: E3043 compares the parameters passed
+    # with those the nested template declares)
     started = time.monotonic()
-    matches = lint(template_text, config=config)
+    matches = lint_file(path, config=config)
     seconds = time.monotonic() - started
 
     # Then there is no error, warning or informational match
@@ -503,6 +569,23 @@ def test_the_built_function_holds_the_handler(sam_build: Build) -> None:
     # Given a successful build / When the function folder is inspected / Then app.py is there
     assert sam_build.run.returncode == 0, sam_build.run.failure("sam build")
     assert (sam_build.build_dir / "OnBudgetAlertFunction" / "app.py").is_file()
+
+
+def test_the_build_carries_every_nested_template_for_sam_deploy_to_package(
+    sam_build: Build, top_level: dict[str, Any]
+) -> None:
+    # Given a successful build and the nested applications of template.yaml
+    assert sam_build.run.returncode == 0, sam_build.run.failure("sam build")
+    built = load_template(sam_build.build_dir / "template.yaml")
+    applications = nested_applications(top_level)
+    assert applications
+
+    for logical_id, application in applications.items():
+        # When the built template's application is read
+        location = built["Resources"][logical_id]["Properties"]["Location"]
+        # Then it points at a copy of the nested template in the build folder, which sam deploy uploads
+        copy = load_template(sam_build.build_dir / location)
+        assert copy["Resources"] == load_template(application.path)["Resources"], logical_id
 
 
 LAYER_REQUIREMENTS = ROOT / "layers" / "warden" / "requirements.txt"
@@ -664,6 +747,8 @@ for resource in template["Resources"].values():
         properties["CodeUri"] = "s3://bucket/code.zip"
     if resource["Type"] == "AWS::Serverless::LayerVersion":
         properties["ContentUri"] = "s3://bucket/layer.zip"
+    if resource["Type"] == "AWS::Serverless::Application":
+        properties["Location"] = "https://s3.amazonaws.com/bucket/" + properties["Location"]
 print(json.dumps(transform(template, {}, NoManagedPolicyLookups())))
 """
 SAM_MISSING_TRANSLATOR = "SAM CLI's interpreter not found: run `make test`, which installs it into .venv-sam"
@@ -683,6 +768,10 @@ def translated(sam_cli: Path, tool_env: dict[str, str]) -> dict[str, Any]:
     return translated
 
 
+# IAM's default quota of managed policies per role (adjustable, but a StackSets account may not have asked).
+MANAGED_POLICIES_PER_ROLE = 10
+
+
 def test_the_roles_sam_generates_add_only_scoped_statements_and_the_expected_managed_policies(
     translated: dict[str, Any], template: dict[str, Any]
 ) -> None:
@@ -692,24 +781,33 @@ def test_the_roles_sam_generates_add_only_scoped_statements_and_the_expected_man
         for logical_id, role in resources_of_type(translated, "AWS::IAM::Role").items()
         if logical_id not in template["Resources"]
     }
+    stacks_own = set(resources_of_type(translated, MANAGED_POLICY_TYPE))
     assert roles
+    assert stacks_own
 
     for logical_id, role in roles.items():
         properties = role["Properties"]
-        # When its inline statements and managed policies are read
+        attachments = properties.get("ManagedPolicyArns", [])
+        # When its inline statements, those of the stack's managed policies it attaches, and the others are read
         statements = [
             statement
             for policy in properties.get("Policies", [])
             for statement in policy["PolicyDocument"]["Statement"]
         ]
-        managed = {str(arn).rsplit("/", 1)[-1] for arn in properties.get("ManagedPolicyArns", [])}
+        statements += attached_statements(translated, attachments)
+        managed = {
+            str(arn).rsplit("/", 1)[-1]
+            for arn in attachments
+            if not (isinstance(arn, dict) and (arn.get("Fn::If", [None, {}])[1] or arn).get("Ref") in stacks_own)
+        }
 
-        # Then no inline statement touches "*" (unless IAM grants its actions only on "*") and only the logging
-        # and tracing managed policies are attached
-        for statement in (branch for written in statements for branch in _concrete(written)):
+        # Then no statement touches "*" (unless IAM grants its actions only on "*"), only the logging and tracing
+        # managed policies come from elsewhere, and the role stays within IAM's default quota of managed policies
+        for statement in iter_statements(statements):
             if "*" in _as_list(statement["Resource"]):
                 assert set(_as_list(statement["Action"])) <= STAR_ONLY_ACTIONS, f"{logical_id}: {statement}"
         assert managed <= EXPECTED_MANAGED_POLICIES, f"{logical_id}: {managed}"
+        assert len(attachments) <= MANAGED_POLICIES_PER_ROLE, f"{logical_id}: {len(attachments)} managed policies"
 
 
 def test_sam_scopes_the_on_failure_destination_permission_to_the_failed_events_queue(
@@ -769,9 +867,10 @@ def test_the_function_is_subscribed_to_the_budget_topic(template: dict[str, Any]
 
 
 def test_the_state_table_is_a_plain_dynamodb_table_with_a_literal_pk_sk_schema(
-    template: dict[str, Any],
+    top_level: dict[str, Any],
 ) -> None:
-    # Given the state table resource
+    # Given the state table resource of template.yaml itself (not a nested template's)
+    template = top_level
     table = template["Resources"]["StateTable"]
     properties = table["Properties"]
 
@@ -795,9 +894,10 @@ def test_the_state_table_is_a_plain_dynamodb_table_with_a_literal_pk_sk_schema(
 
 
 def test_state_table_create_kwargs_build_a_table_that_moto_accepts(
-    template: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    top_level: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given the create_table arguments derived from the template, and a mocked DynamoDB
+    # Given the create_table arguments derived from template.yaml, and a mocked DynamoDB
+    template = top_level
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -843,8 +943,9 @@ Resources:
         state_table_create_kwargs(template, "t")
 
 
-def test_every_function_sends_failed_events_to_the_failure_queue(template: dict[str, Any]) -> None:
-    # Given every SAM function
+def test_every_function_sends_failed_events_to_the_failure_queue(top_level: dict[str, Any]) -> None:
+    # Given every SAM function (all in template.yaml)
+    template = top_level
     functions = resources_of_type(template, FUNCTION_TYPE)
     assert functions
 
@@ -862,8 +963,9 @@ def test_every_function_sends_failed_events_to_the_failure_queue(template: dict[
         }, logical_id
 
 
-def test_every_function_gets_the_settings_environment(template: dict[str, Any]) -> None:
-    # Given every SAM function
+def test_every_function_gets_the_settings_environment(top_level: dict[str, Any]) -> None:
+    # Given every SAM function of template.yaml, where the environment names are a contract
+    template = top_level
     functions = resources_of_type(template, FUNCTION_TYPE)
     assert functions
 
@@ -882,8 +984,9 @@ def test_every_function_gets_the_settings_environment(template: dict[str, Any]) 
         assert environment["POWERTOOLS_LOG_LEVEL"] == {"Ref": "LogLevel"}
 
 
-def test_every_function_runs_python313_on_arm64_with_the_warden_layer(template: dict[str, Any]) -> None:
-    # Given every SAM function
+def test_every_function_runs_python313_on_arm64_with_the_warden_layer(top_level: dict[str, Any]) -> None:
+    # Given every SAM function (all in template.yaml, whose Globals they take)
+    template = top_level
     functions = resources_of_type(template, FUNCTION_TYPE)
     assert functions
 
@@ -896,9 +999,9 @@ def test_every_function_runs_python313_on_arm64_with_the_warden_layer(template: 
         assert {"Ref": "WardenLayer"} in function_setting(template, function, "Layers"), logical_id
 
 
-def test_the_layer_is_built_for_python313_on_arm64(template: dict[str, Any]) -> None:
+def test_the_layer_is_built_for_python313_on_arm64(top_level: dict[str, Any]) -> None:
     # Given the layer / When its build metadata and compatibility are read / Then they match the functions
-    layer = template["Resources"]["WardenLayer"]
+    layer = top_level["Resources"]["WardenLayer"]
     assert layer["Type"] == "AWS::Serverless::LayerVersion"
     # layers/warden/Makefile installs the aarch64 wheels and compiles python3.13 bytecode (test_layer_build.py)
     assert layer["Metadata"] == {"BuildMethod": "makefile", "BuildArchitecture": "arm64"}
@@ -913,14 +1016,18 @@ REGION = re.compile(r"\b(?:us|eu|ap|sa|ca|me|af|il|mx|cn)(?:-gov|-iso[a-z]?)?-[a
 REGION_REASON = re.compile(r"#\s*region-reason:\s*\S")
 
 
-def test_the_template_names_no_account_id_and_no_region(template_text: str) -> None:
-    # Given the template text / When it is searched for account ids and region names
-    accounts = ACCOUNT_ID.findall(template_text)
-    regions = REGION.findall("\n".join(line for line in template_text.splitlines() if not REGION_REASON.search(line)))
+def test_the_templates_name_no_account_id_and_no_region(template_texts: dict[str, str]) -> None:
+    # Given every template file's text (template.yaml and the nested templates)
+    assert len(template_texts) > 1
+    for path, text in template_texts.items():
+        # When it is searched for account ids and region names
+        accounts = ACCOUNT_ID.findall(text)
+        regions = REGION.findall("\n".join(line for line in text.splitlines() if not REGION_REASON.search(line)))
 
-    # Then there are none (and the patterns do catch them)
-    assert accounts == []
-    assert regions == []
+        # Then there are none
+        assert accounts == [], path
+        assert regions == [], path
+    # (and the patterns do catch them)
     assert REGION.findall("sns.us-east-1.amazonaws.com us-gov-west-1 eu-central-2") == [
         "us-east-1",
         "us-gov-west-1",
@@ -960,10 +1067,10 @@ VALID_SERVICE_ARN = "arn:aws:apprunner:eu-west-1:123456789012:service/my-app/012
     ],
 )
 def test_the_service_arn_parameter_accepts_only_app_runner_service_arns(
-    template: dict[str, Any], value: str, accepted: bool
+    top_level: dict[str, Any], value: str, accepted: bool
 ) -> None:
     # Given the ServiceArn pattern / When a value is matched / Then only App Runner service ARNs pass
-    parameter = template["Parameters"]["ServiceArn"]
+    parameter = top_level["Parameters"]["ServiceArn"]
     assert "Default" not in parameter
     assert (re.fullmatch(parameter["AllowedPattern"], value) is not None) is accepted
 
@@ -973,16 +1080,17 @@ def test_the_service_arn_parameter_accepts_only_app_runner_service_arns(
     [("monthly", True), ("team budget (2025)", True), ("a:b", False), ("a\\b", False)],
 )
 def test_the_budget_name_parameter_forbids_colons_and_backslashes(
-    template: dict[str, Any], value: str, accepted: bool
+    top_level: dict[str, Any], value: str, accepted: bool
 ) -> None:
     # Given the BudgetName pattern / When a value is matched / Then ':' and '\' are refused
-    parameter = template["Parameters"]["BudgetName"]
+    parameter = top_level["Parameters"]["BudgetName"]
     assert (parameter["MinLength"], parameter["MaxLength"]) == (1, 100)
     assert (re.fullmatch(parameter["AllowedPattern"], value) is not None) is accepted
 
 
-def test_parameters_have_safe_defaults_and_are_all_grouped_in_the_console(template: dict[str, Any]) -> None:
-    # Given the parameters and the console interface metadata
+def test_parameters_have_safe_defaults_and_are_all_grouped_in_the_console(top_level: dict[str, Any]) -> None:
+    # Given template.yaml's parameters and the console interface metadata
+    template = top_level
     parameters = template["Parameters"]
     interface = template["Metadata"]["AWS::CloudFormation::Interface"]
     grouped = [name for group in interface["ParameterGroups"] for name in group["Parameters"]]
@@ -1003,9 +1111,9 @@ def test_parameters_have_safe_defaults_and_are_all_grouped_in_the_console(templa
     assert template["Resources"]["NotifyEmailSubscription"]["Condition"] == "HasAlertEmail"
 
 
-def test_the_outputs_tell_the_operator_where_to_point_the_budget(template: dict[str, Any]) -> None:
+def test_the_outputs_tell_the_operator_where_to_point_the_budget(top_level: dict[str, Any]) -> None:
     # Given the outputs / When they are listed / Then the expected ones exist and the topic says what to do
-    outputs = template["Outputs"]
+    outputs = top_level["Outputs"]
     assert set(outputs) >= {
         "BudgetAlertTopicArn",
         "NotifyTopicArn",
@@ -1034,7 +1142,8 @@ def test_samconfig_deploys_dry_run_by_default_and_enforces_in_prod() -> None:
     assert default["validate"]["parameters"] == {"lint": True}
     for environment in (default, prod):
         deploy = environment["deploy"]["parameters"]
-        assert deploy["capabilities"] == "CAPABILITY_IAM"
+        # IAM resources, and nested applications (templates/*.yaml), which CloudFormation expands
+        assert deploy["capabilities"].split() == ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
         assert deploy["confirm_changeset"] is True
         assert deploy["resolve_s3"] is True
     assert 'DryRun="true"' in default["deploy"]["parameters"]["parameter_overrides"]
@@ -1042,3 +1151,197 @@ def test_samconfig_deploys_dry_run_by_default_and_enforces_in_prod() -> None:
     assert prod["deploy"]["parameters"]["fail_on_empty_changeset"] is False
     assert ACCOUNT_ID.findall(text) == []
     assert REGION.findall(text) == []
+
+
+# --------------------------------------------------------------------------------------------------
+# Contracts that live in template.yaml itself
+# --------------------------------------------------------------------------------------------------
+
+
+def test_every_function_is_a_handler_folder_with_app_lambda_handler_in_the_top_level_template(
+    top_level: dict[str, Any], template: dict[str, Any]
+) -> None:
+    # Given the functions of template.yaml and those of the whole stack
+    functions = resources_of_type(top_level, FUNCTION_TYPE)
+    assert functions
+    # Then every function of the stack is in template.yaml (a nested template would lose its Globals: the layer,
+    # the runtime and the settings environment)
+    assert set(resources_of_type(template, FUNCTION_TYPE)) == set(functions)
+    folders = set()
+    for logical_id, function in functions.items():
+        # And each runs functions/<name>/app.py: lambda_handler, which exists
+        properties = function["Properties"]
+        folder = ROOT / properties["CodeUri"]
+        assert properties["Handler"] == "app.lambda_handler", logical_id
+        assert folder.parent == ROOT / "functions", logical_id
+        source = (folder / "app.py").read_text(encoding="utf-8")
+        assert re.search(r"^def lambda_handler\(event", source, re.MULTILINE), f"{folder.name}/app.py"
+        folders.add(folder.name)
+    # And every handler folder is deployed
+    assert folders == {path.name for path in (ROOT / "functions").iterdir() if (path / "app.py").is_file()}
+
+
+# --------------------------------------------------------------------------------------------------
+# The stack by concern: nested applications (templates/*.yaml) and the view that inlines them
+# --------------------------------------------------------------------------------------------------
+
+
+def test_each_nested_application_is_a_local_template_under_templates_that_describes_itself(
+    top_level: dict[str, Any],
+) -> None:
+    # Given template.yaml's nested applications
+    applications = nested_applications(top_level)
+    # (only what was never released: the released alarms and dashboard stay in template.yaml, test_upgrade_safety.py)
+    assert set(applications) >= {"Chat", "Budget"}
+    for logical_id, application in applications.items():
+        # Then each is a plain CloudFormation template of its own under templates/, saying what it holds
+        assert application.path.parent == ROOT / "templates", logical_id
+        assert application.template.get("Description"), logical_id
+        assert application.template["Resources"], logical_id
+    # And every template under templates/ is one of them (none is left behind, unlinted and undeployed)
+    assert {path for path in (ROOT / "templates").glob("*.yaml")} == {app.path for app in applications.values()}
+    assert set(template_paths()) == {TEMPLATE_PATH, *(app.path for app in applications.values())}
+
+
+def test_the_stack_as_deployed_keeps_every_resource_of_every_template_once(
+    top_level: dict[str, Any], template: dict[str, Any]
+) -> None:
+    # Given template.yaml, its nested templates and the stack that load_stack makes of them
+    applications = nested_applications(top_level)
+    expected = set(top_level["Resources"]) - set(applications)
+    for application in applications.values():
+        expected |= set(application.template["Resources"])
+    # Then the stack holds exactly those resources (the applications themselves inlined), and no application
+    assert set(template["Resources"]) == expected
+    assert resources_of_type(template, APPLICATION_TYPE) == {}
+    count = len(top_level["Resources"]) - len(applications)
+    assert len(expected) == count + sum(len(app.template["Resources"]) for app in applications.values())
+
+
+NESTED_SAMPLE = """\
+Parameters:
+  StackName: {Type: String}
+  TopicArn: {Type: String}
+  Threshold: {Type: Number, Default: 5}
+Conditions:
+  Strict: !Not [!Equals [!Ref StackName, ""]]
+Resources:
+  Alarm:
+    Type: AWS::CloudWatch::Alarm
+    Condition: Strict
+    Properties:
+      AlarmName: !Sub ${StackName}-cpu
+      AlarmDescription: !Sub ["above ${Threshold} on ${TopicArn} of ${Topic}", {Topic: !Ref TopicArn}]
+      AlarmActions: [!Ref TopicArn]
+      Threshold: !If [Strict, !Ref Threshold, 1]
+  Other:
+    Type: AWS::SNS::Topic
+Outputs:
+  AlarmArn:
+    Value: !GetAtt Alarm.Arn
+"""
+TOP_SAMPLE = """\
+Conditions:
+  Enabled: !Equals [a, a]
+Resources:
+  Topic:
+    Type: AWS::SNS::Topic
+  Nested:
+    Type: AWS::Serverless::Application
+    Condition: Enabled
+    Properties:
+      Location: nested.yaml
+      Parameters:
+        StackName: !Ref AWS::StackName
+        TopicArn: !Ref Topic
+Outputs:
+  Arn:
+    Value: !GetAtt Nested.Outputs.AlarmArn
+  Text:
+    Value: !Sub "alarm ${Nested.Outputs.AlarmArn}"
+"""
+
+
+def write_samples(folder: Path, nested: str = NESTED_SAMPLE, top: str = TOP_SAMPLE) -> Path:
+    (folder / "nested.yaml").write_text(nested, encoding="utf-8")
+    (folder / "template.yaml").write_text(top, encoding="utf-8")
+    return folder / "template.yaml"
+
+
+def test_load_stack_inlines_a_nested_template_in_the_top_levels_terms(tmp_path: Path) -> None:
+    # Given a top level passing its stack name and a topic to a conditional nested template
+    # When the stack is loaded
+    stack = load_stack(write_samples(tmp_path))
+
+    # Then the nested resources are the top level's, the application gone, parameters replaced by what is passed
+    # (or the default), its condition joined with the application's, and its outputs read through
+    assert set(stack["Resources"]) == {"Topic", "Alarm", "Other"}
+    alarm = stack["Resources"]["Alarm"]
+    assert alarm["Condition"] == "Nested.Strict"
+    assert stack["Resources"]["Other"]["Condition"] == "Enabled"
+    assert stack["Conditions"]["Nested.Strict"] == {
+        "Fn::And": [{"Condition": "Enabled"}, {"Fn::Not": [{"Fn::Equals": [{"Ref": "AWS::StackName"}, ""]}]}]
+    }
+    properties = alarm["Properties"]
+    assert properties["AlarmName"] == {"Fn::Sub": "${AWS::StackName}-cpu"}
+    assert properties["AlarmDescription"] == {
+        "Fn::Sub": ["above 5 on ${Topic} of ${Topic}", {"Topic": {"Ref": "Topic"}}]
+    }
+    assert properties["AlarmActions"] == [{"Ref": "Topic"}]
+    assert properties["Threshold"] == {"Fn::If": ["Nested.Strict", 5, 1]}
+    assert stack["Outputs"]["Arn"]["Value"] == {"Fn::GetAtt": ["Alarm", "Arn"]}
+    assert stack["Outputs"]["Text"]["Value"] == {"Fn::Sub": "alarm ${Alarm.Arn}"}
+
+
+@pytest.mark.parametrize(
+    ("nested", "top", "error"),
+    [
+        # A nested template naming its own stack would name alarms after a generated nested-stack name.
+        (NESTED_SAMPLE.replace("${StackName}-cpu", "${AWS::StackName}-cpu"), TOP_SAMPLE, "AWS::StackName"),
+        (NESTED_SAMPLE.replace("[!Ref TopicArn]", "[!Ref AWS::StackId]"), TOP_SAMPLE, "AWS::StackId"),
+        (NESTED_SAMPLE, TOP_SAMPLE.replace("        TopicArn: !Ref Topic\n", ""), "does not pass"),
+        (NESTED_SAMPLE, TOP_SAMPLE.replace("        TopicArn:", "        Extra: x\n        TopicArn:"), "lacks"),
+        (NESTED_SAMPLE, TOP_SAMPLE.replace("Outputs.AlarmArn\n", "Outputs.Missing\n"), "no output Missing"),
+        (NESTED_SAMPLE.replace("  Other:", "  Topic:"), TOP_SAMPLE, "clashes"),
+        (NESTED_SAMPLE, TOP_SAMPLE.replace("Location: nested.yaml", "Location: s3://bucket/nested.yaml"), "local"),
+        ("Transform: AWS::Serverless-2016-10-31\n" + NESTED_SAMPLE, TOP_SAMPLE, "Transform"),
+    ],
+    ids=["stack-name", "stack-id", "missing-parameter", "unknown-parameter", "missing-output", "clash", "s3", "sam"],
+)
+def test_load_stack_refuses_what_the_merged_view_would_get_wrong(
+    tmp_path: Path, nested: str, top: str, error: str
+) -> None:
+    # Given a nested application that breaks one rule / When the stack is loaded / Then it says which
+    with pytest.raises(ValueError, match=error):
+        load_stack(write_samples(tmp_path, nested, top))
+
+
+def test_a_conditional_policy_is_attached_only_under_its_own_condition() -> None:
+    # Given a policy created only under a condition
+    template = load_text(
+        """
+Resources:
+  Policy:
+    Type: AWS::IAM::ManagedPolicy
+    Condition: Ecs
+    Properties:
+      PolicyDocument: {Statement: [{Sid: A, Effect: Allow, Action: ecs:DescribeServices, Resource: x}]}
+"""
+    )
+    # When it is attached under that condition / Then its statement comes back under it
+    assert attached_statements(template, [{"Fn::If": ["Ecs", {"Ref": "Policy"}, {"Ref": "AWS::NoValue"}]}]) == [
+        {
+            "Fn::If": [
+                "Ecs",
+                {"Sid": "A", "Effect": "Allow", "Action": "ecs:DescribeServices", "Resource": "x"},
+                {"Ref": "AWS::NoValue"},
+            ]
+        }
+    ]
+    # And attached always, or under another condition, it is refused (CloudFormation would fail on the Ref)
+    with pytest.raises(ValueError, match="exists only when Ecs"):
+        attached_statements(template, [{"Ref": "Policy"}])
+    with pytest.raises(ValueError, match="attached when AppRunner"):
+        attached_statements(template, [{"Fn::If": ["AppRunner", {"Ref": "Policy"}, {"Ref": "AWS::NoValue"}]}])
+    # But a holder that itself exists only under that condition may attach it plainly
+    assert len(attached_statements(template, [{"Ref": "Policy"}], holder_condition="Ecs")) == 1
