@@ -25,7 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.fakes import FakeNotifier, FakeRollback, FakeService, FakeState
+from tests.fakes import FakeNotifier, FakeRollback, FakeService, FakeState, platform_target
 from tests.robustness.harness import fixtures, provably_guarded
 from tests.robustness.strategies import (
     ARMED_PATTERNS,
@@ -41,8 +41,8 @@ from warden.errors import RetryableError
 from warden.settings import Settings
 from warden.usecases import alarm, deployment
 from warden.usecases.alarm import AlarmDeps
-from warden.usecases.ecs_deployment import EcsDeploymentDeps
-from warden.usecases.ecs_rollback import EcsAutoRollback, EcsRollbackDeps
+from warden.usecases.deployment import DeploymentDeps
+from warden.usecases.rollback import AutoRollback, RollbackDeps
 
 pytestmark = pytest.mark.robustness
 
@@ -92,12 +92,12 @@ def test_bad_ecs_deployment_events_never_crash_and_never_roll_back_unless_a_fail
     ecs = TargetedEcs(revisions={1: [f"{URI}:v1.0.0"], 2: [f"{URI}:v1.1.0"], 3: [f"{URI}:v1.2.0"]}, running=3)
     state, notifier = FakeState(), FakeNotifier()
     env = Settings.from_env({**ENV, "AUTO_ROLLBACK": "true"})
-    rollback_deps = EcsRollbackDeps(ecs, ecs, state, notifier)
-    deps = EcsDeploymentDeps(
-        revisions=ecs,
+    rollback_deps = RollbackDeps(platform_target(ECS_ARN, ecs, revisions=ecs), state, notifier)
+    deps = DeploymentDeps(
+        target=rollback_deps.target,
         state=state,
         notifier=notifier,
-        rollback=EcsAutoRollback(rollback_deps, env, actor="on_deployment", clock=lambda: NOW),
+        rollback=AutoRollback(rollback_deps, env, actor="on_deployment", clock=lambda: NOW),
     )
     # When the generated event arrives
     try:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.events import load_event
-from tests.fakes import FakeNotifier, FakeRegistry, FakeState
+from tests.fakes import FakeNotifier, FakeRegistry, FakeState, platform_target
 from warden.domain.deployments import (
     EcsDeployment,
     EcsPhase,
@@ -28,8 +28,9 @@ from warden.domain.pipeline import (
     RollbackTrigger,
     TaskRevision,
     app_image,
-    decide_ecs_auto_rollback,
+    decide_auto_rollback,
     image_version,
+    judge_listed,
     parse_revision_query,
     parse_task_definition,
     previous_revision,
@@ -40,9 +41,8 @@ from warden.domain.service import ServiceSnapshot, ServiceStatus
 from warden.errors import RollbackDeclined, UnparseableMessage
 from warden.models.deployment import parse_ecs_deployment_event
 from warden.settings import Settings
-from warden.usecases.deployment import Outcome, handle_event
-from warden.usecases.ecs_deployment import EcsDeploymentDeps
-from warden.usecases.ecs_rollback import EcsAutoRollback, EcsRollbackDeps, plan_ecs_rollback
+from warden.usecases.deployment import STARTED_MEMO, DeploymentDeps, Outcome, handle_event
+from warden.usecases.rollback import AutoRollback, RollbackDeps, plan_rollback
 
 ARN = "arn:aws:ecs:us-east-1:123456789012:service/prod/consultation-app"
 TD = "arn:aws:ecs:us-east-1:123456789012:task-definition/consultation-app"
@@ -134,7 +134,11 @@ class World:
         self.state = FakeState()
         self.notifier = FakeNotifier()
         self.settings = Settings.from_env({**ENV, **env})
-        self.deps = EcsRollbackDeps(self.ecs, self.ecs, self.state, self.notifier, self.registry)
+        # The ECS target over the fakes, as wiring builds it over ECS and ECR
+        target = platform_target(
+            ARN, self.ecs, revisions=self.ecs, registry=self.registry, repository=self.settings.ecr_repository
+        )
+        self.deps = RollbackDeps(target, self.state, self.notifier, self.registry)
 
     def rollback(self, version: str | None = None) -> Any:
         prepared = self.deps.prepare(self.settings, version)
@@ -145,11 +149,11 @@ class World:
         event["detail"].update(changes)
         if event_id:
             event["id"] = event_id
-        deps = EcsDeploymentDeps(
-            revisions=self.ecs,
+        deps = DeploymentDeps(
+            target=self.deps.target,
             state=self.state,
             notifier=self.notifier,
-            rollback=EcsAutoRollback(self.deps, self.settings, actor="on_deployment", clock=lambda: NOW),
+            rollback=AutoRollback(self.deps, self.settings, actor="on_deployment", clock=lambda: NOW),
         )
         return handle_event(event, deps, self.settings, NOW)
 
@@ -285,16 +289,14 @@ def decide(
     enabled: bool = True,
 ) -> Any:
     deployment = EcsDeployment(id=FAILED_ID, task_definition=f"{TD}:3", status="PRIMARY", created_at=created)
-    return decide_ecs_auto_rollback(
+    judged = judge_listed(
         trigger,
-        enabled=enabled,
         service_task_definition=f"{TD}:{service_revision}",
         deployment=deployment,
         circuit_breaker_rollback=breaker,
         history=history or [],
-        now=NOW,
-        window=timedelta(minutes=30),
     )
+    return decide_auto_rollback(trigger, enabled=enabled, judged=judged, now=NOW, window=timedelta(minutes=30))
 
 
 def test_a_failed_deployment_may_be_rolled_back_once_keyed_by_the_deployment() -> None:
@@ -412,8 +414,8 @@ def test_a_dry_run_rollback_deploys_nothing_and_says_what_it_would_do() -> None:
 
 def test_the_plan_changes_nothing() -> None:
     world = World()
-    plan = plan_ecs_rollback(world.deps, world.settings, "v1.0.0")
-    assert plan.target.name == "consultation-app:1"
+    plan = plan_rollback(world.deps, world.settings, "v1.0.0")
+    assert plan.target_label == "consultation-app:1 (v1.0.0)"
     assert world.ecs.deployed == []
     assert world.notifier.sent == []
 
@@ -527,17 +529,17 @@ def test_events_about_another_service_or_of_another_kind_are_ignored_saying_why(
     assert world.notifier.sent == []
 
 
-def _deps(world: World) -> EcsDeploymentDeps:
-    return EcsDeploymentDeps(revisions=world.ecs, state=world.state, notifier=world.notifier)
+def _deps(world: World) -> DeploymentDeps:
+    return DeploymentDeps(target=world.deps.target, state=world.state, notifier=world.notifier)
 
 
 def test_an_alarm_soon_after_a_deployment_rolls_back_and_a_late_one_does_not() -> None:
     world = World(AUTO_ROLLBACK="true")
-    auto = EcsAutoRollback(world.deps, world.settings, actor="on_alarm", clock=lambda: NOW)
+    auto = AutoRollback(world.deps, world.settings, actor="on_alarm", clock=lambda: NOW)
     summary = auto.roll_back(ARN, reason="alarm 'warden-5xx-rate' fired")
     assert summary is not None
     assert summary.startswith("Rolled consultation-app back to consultation-app:2")
-    late = EcsAutoRollback(world.deps, world.settings, actor="on_alarm", clock=lambda: NOW + timedelta(hours=2))
+    late = AutoRollback(world.deps, world.settings, actor="on_alarm", clock=lambda: NOW + timedelta(hours=2))
     world.ecs.running, world.ecs.deployment_id = 3, "ecs-svc/later"
     with pytest.raises(RollbackDeclined, match="outside the 30-minute rollback window"):
         late.roll_back(ARN, reason="alarm 'warden-5xx-rate' fired")
@@ -565,4 +567,4 @@ def test_the_start_of_another_deployment_is_not_taken_for_this_ones() -> None:
     world.watch("ecs-deployment-completed")
     # Then no duration is claimed, and the other deployment's start is still remembered
     assert world.notifier.sent[0].subject == "[warden] DEPLOYED consultation-app consultation-app:3 (v1.2.0)"
-    assert world.state.get_memo(ARN, "ecs_deployment_started") is not None
+    assert world.state.get_memo(ARN, STARTED_MEMO) is not None

@@ -13,6 +13,7 @@ from warden.errors import SettingsError
 from warden.settings import Settings
 from warden.usecases.move import SameService, move_from
 from warden.usecases.operator import OperatorDeps
+from warden.wiring import target_facts
 
 OLD = "arn:aws:apprunner:us-east-1:123456789012:service/consultation-app/0123456789abcdef0123456789abcdef"
 NEW = "arn:aws:ecs:us-east-1:123456789012:service/prod/consultation-app"
@@ -43,7 +44,7 @@ class World:
             self.state.record_deployment(OLD, f"sha256:{tag}", tag, NOW - timedelta(days=days), "warden release")
 
     def move(self) -> object:
-        return move_from(self.deps, self.settings, old_arn=OLD, who="alice", now=NOW)
+        return move_from(self.deps, self.settings, old_arn=OLD, who="alice", now=NOW, facts_of=target_facts)
 
 
 def test_a_budget_pause_of_the_old_service_carries_over_and_pauses_the_new_one() -> None:
@@ -51,7 +52,7 @@ def test_a_budget_pause_of_the_old_service_carries_over_and_pauses_the_new_one()
     world = World()
     world.old_budget_pause()
     # When alice moves Warden to the ECS service
-    move_from(world.deps, world.settings, old_arn=OLD, who="alice", now=NOW)
+    move_from(world.deps, world.settings, old_arn=OLD, who="alice", now=NOW, facts_of=target_facts)
     # Then the ECS service holds the budget claim, with its owner and time, and is paused by it
     (claim,) = world.state.list_claims(NEW)
     assert (claim.key, claim.owner, claim.created_at) == ("budget", "on_budget_alert", NOW - timedelta(days=2))
@@ -73,7 +74,9 @@ def test_moving_twice_changes_nothing_more() -> None:
     world.old_budget_pause()
     world.move()
     # When it runs again
-    move_from(world.deps, world.settings, old_arn=OLD, who="alice", now=NOW + timedelta(minutes=5))
+    move_from(
+        world.deps, world.settings, old_arn=OLD, who="alice", now=NOW + timedelta(minutes=5), facts_of=target_facts
+    )
     # Then no claim, deployment or call is added
     assert len(world.state.list_claims(NEW)) == 1
     assert len(world.state.list_deployments(NEW, 10)) == 2
@@ -84,7 +87,7 @@ def test_a_move_with_no_claim_leaves_the_new_service_running() -> None:
     # Given an old service that nothing held paused
     world = World()
     # When Warden moves
-    result = move_from(world.deps, world.settings, old_arn=OLD, who="alice", now=NOW)
+    result = move_from(world.deps, world.settings, old_arn=OLD, who="alice", now=NOW, facts_of=target_facts)
     # Then the new service is not touched and the notification says nothing holds it
     assert world.service.mutations == []
     assert result.claims == ()
@@ -98,7 +101,7 @@ def test_a_dry_run_move_copies_nothing_and_changes_nothing() -> None:
     world = World(dry_run=True)
     world.old_budget_pause()
     # When Warden moves
-    result = move_from(world.deps, world.settings, old_arn=OLD, who="alice", now=NOW)
+    result = move_from(world.deps, world.settings, old_arn=OLD, who="alice", now=NOW, facts_of=target_facts)
     # Then nothing is written to the new service's records and nothing is called, but the plan is told
     assert world.state.list_claims(NEW) == []
     assert world.state.list_deployments(NEW, 10) == []
@@ -115,7 +118,7 @@ def test_a_move_from_itself_or_from_something_that_is_no_service_is_refused(old_
     world = World()
     # When the move names itself or a Lambda function
     with pytest.raises(error) as raised:
-        move_from(world.deps, world.settings, old_arn=old_arn, who="alice", now=NOW)
+        move_from(world.deps, world.settings, old_arn=old_arn, who="alice", now=NOW, facts_of=target_facts)
     # Then it is refused with a sentence, and nothing is written
     assert str(raised.value)
     assert world.state.actions == []

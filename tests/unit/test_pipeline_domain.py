@@ -21,6 +21,7 @@ from warden.domain.pipeline import (
     choose_rollback_target,
     decide_auto_rollback,
     decide_deployment,
+    judge_recorded,
     parse_build_arg_names,
     parse_env_file,
     require_version,
@@ -220,9 +221,8 @@ def test_a_history_of_one_image_has_no_rollback_target() -> None:
 def auto(
     trigger: RollbackTrigger, history: list[DeploymentRecord], current: str | None, *, enabled: bool = True
 ) -> AutoRollbackDecision:
-    return decide_auto_rollback(
-        trigger, enabled=enabled, history=history, current_digest=current, now=NOW, window=WINDOW
-    )
+    judged = judge_recorded(trigger, history, current)
+    return decide_auto_rollback(trigger, enabled=enabled, judged=judged, now=NOW, window=WINDOW)
 
 
 def test_automatic_rollback_is_off_unless_enabled() -> None:

@@ -17,6 +17,7 @@ from tests.fakes import (
     FakeRegistry,
     FakeService,
     FakeState,
+    platform_target,
 )
 from warden.domain.deployments import OperationInfo
 from warden.domain.images import OCI_INDEX, RepositoryNotFound
@@ -71,8 +72,12 @@ class World:
         self.notifier = FakeNotifier()
         self.docker = FakeDocker(registry=self.registry)
         self.settings = Settings.from_env({**ENV, **env})
-        self.rollback_deps = RollbackDeps(self.service, self.registry, self.state, self.notifier)
+        self.rollback_deps = RollbackDeps(self.target(), self.state, self.notifier, self.registry)
         self.auto = AutoRollback(self.rollback_deps, self.settings, actor="on_alarm", clock=lambda: NOW)
+
+    def target(self, **ports: Any) -> Any:
+        """The App Runner target over the fakes (as wiring builds it over App Runner and ECR)."""
+        return platform_target(ARN, self.service, registry=self.registry, repository="consultation-app", **ports)
 
     @property
     def release_deps(self) -> ReleaseDeps:
@@ -91,11 +96,11 @@ class World:
 
     def watcher(self, operations: list[OperationInfo] | None = None) -> DeploymentDeps:
         return DeploymentDeps(
-            service=self.service,
-            operations=FakeOperations(operations or []),
+            target=self.target(
+                operations=FakeOperations(operations or []), images=FakeImages(digest=self.registry.tags.get("latest"))
+            ),
             state=self.state,
             notifier=self.notifier,
-            images=FakeImages(digest=self.registry.tags.get("latest")),
             rollback=AutoRollback(self.rollback_deps, self.settings, actor="on_deployment", clock=lambda: NOW),
         )
 
@@ -224,7 +229,8 @@ def test_a_rollback_to_a_named_version_and_an_already_moved_tag_is_done_without_
     world = World()
     world.registry.tags["latest"] = V1
     result = world.roll_back("v1.1.0")
-    assert result.moved == ()
+    assert result.redeployed is not None
+    assert result.redeployed.detail["moved"] == ""  # put-image found the tag already there
     assert "latest already pointed at v1.1.0" in result.summary
 
 
@@ -242,8 +248,8 @@ def test_a_rollback_while_paused_moves_the_tag_and_deploys_after_the_resume() ->
     result = world.roll_back()
     assert world.registry.tags["latest"] == V1
     assert world.service.mutations == []
-    assert result.delivery is not None
-    assert result.delivery.decision.pending
+    assert result.redeployed is not None
+    assert result.redeployed.waits == "the rollback deploys"
     assert world.state.get_memo(ARN, PENDING_DEPLOY) == {
         "image": f"{URI}:latest",
         "from": V2,

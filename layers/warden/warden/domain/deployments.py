@@ -1,6 +1,8 @@
-"""App Runner operations as the deployment watcher sees them: what an operation-status event means, and how long
-an operation took (AWS-FACTS §4.2, §4.5); and an ECS service's deployments (its "ECS Deployment State Change"
-events and DescribeServices' deployments).
+"""Deployments as the deployment watcher sees them, whatever the platform: an event read by the guarded service's
+target (`DeploymentEvent`) and what the target tells about the deployment it ended (`DeploymentReport`). Then each
+platform's own terms: App Runner operations (what an operation-status event means, how long an operation took,
+AWS-FACTS §4.2, §4.5), and an ECS service's deployments (its "ECS Deployment State Change" events and
+DescribeServices' deployments).
 
 Pure. The operation statuses in events are names such as `DeploymentCompletedSuccessfully`; the ones Warden
 acts on are listed here, the rest are ignored with a reason.
@@ -213,3 +215,69 @@ def ecs_failure_explanation(reason: str | None) -> str:
         "ECS stopped the deployment (deployment circuit breaker): it starts no more tasks of the failed "
         "revision; tasks of the earlier deployment that still run keep running."
     )
+
+
+# --- whatever the platform --------------------------------------------------------------------------------
+
+
+class DeploymentEvent(BaseModel):
+    """A deployment event of the guarded platform, read by its target."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str
+    delivery_key: str  # EventBridge delivers at least once: the same key for every delivery of the event
+    service_arn: str | None
+    status: str
+    """The platform's name for what happened: `DeploymentFailed`, `SERVICE_DEPLOYMENT_FAILED`."""
+    time: datetime
+    phase: Phase
+    ignored: str | None = None
+    """ "ignored, because ..." when Warden does not report this event (a pause, an unknown state)."""
+    update: bool = False
+    """A configuration update (App Runner's UpdateService): no new version, nothing a rollback would undo."""
+    start_key: str
+    """What matches a deployment's start to its end: the kind of operation, or the deployment's id."""
+    deployment_id: str | None = None
+    message: str | None = None
+    """The platform's own words about it (its reason)."""
+
+
+class DeploymentStart(BaseModel):
+    """A deployment's start, as the watcher remembered it from its start event."""
+
+    model_config = ConfigDict(frozen=True)
+
+    at: datetime
+    reason: str = ""
+
+
+class DeploymentReport(BaseModel):
+    """What the target tells about the deployment an event ended: what runs, how long it took, what the platform
+    did about a failure and how to go back by hand."""
+
+    model_config = ConfigDict(frozen=True)
+
+    deployed: str | None = None
+    """What the deployment history records for it (an image digest, a task-definition ARN); None: unknown."""
+    version: str | None = None
+    """The version recorded with it, when the platform names one (an image tag)."""
+    label: str
+    """ "v1.2.0 (sha256:1a2b...)", "consultation-app:3 (v1.2.0)"."""
+    short: str
+    """For a failure's subject line: "v1.2.0"."""
+    headline: str
+    """For a success's subject line: `short`, or `label` where the short form would hide the revision."""
+    took: timedelta | None = None
+    by_platform_rollback: bool = False
+    """The platform deployed it as its own rollback (ECS's circuit breaker)."""
+    platform_rollback_failed: bool = False
+    """The platform's own rollback after the failure failed too: the service needs a look now."""
+    detail: str = ""
+    """A success's second line: the operation and how it ended, or the platform's reason."""
+    explanation: str = ""
+    """What the platform did after a failure."""
+    manual_rollback: tuple[str, ...] = ()
+    """The `warden rollback` commands that go back to the version before it."""
+    update_advice: str = ""
+    """For a failed configuration update: what Warden did not do, and what to check."""

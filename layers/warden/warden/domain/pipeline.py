@@ -1,5 +1,6 @@
 """The image pipeline's decisions: what a release runs, where a rollback goes, whether an automatic rollback may
-run, and how a moved tag reaches App Runner (DESIGN §7); on ECS, which task-definition revision a rollback deploys.
+run (one decision over the deployment a target judges), and how a moved tag reaches the service (DESIGN §7); on
+ECS, which task-definition revision a rollback deploys.
 
 Pure: no SDK, no subprocess; `now` is a parameter and every decision carries a reason a person can read. The
 docker command lines are built here too, so that `warden release --plan` prints exactly what the docker
@@ -323,45 +324,70 @@ class AutoRollbackDecision(BaseModel):
 
     allowed: bool
     reason: str
+    # What the bad deployment deployed, as the deployment history records it: an image digest, or on ECS the
+    # task-definition ARN. A rollback goes back from it.
     bad_digest: str | None = None
     attempt_key: str | None = None  # one attempt per bad deployment, ever (a conditional write in the state)
+
+
+class JudgedDeployment(BaseModel):
+    """The deployment an automatic rollback would undo, as the guarded service's target knows it: the failed one,
+    or for an alarm the one that runs now. `judge_recorded` and `judge_listed` read it from what Warden recorded
+    or from what the platform lists."""
+
+    model_config = ConfigDict(frozen=True)
+
+    deployed: str | None = None
+    """What it deployed, as the deployment history records it (an image digest, a task-definition ARN); None when
+    the target cannot tell (then `unknown` says why)."""
+    unknown: str = ""
+    label: str = ""
+    """The deployment in a few words: "v1.2.0", "consultation-app:3"."""
+    deployed_at: datetime | None = None
+    by_rollback: bool = False
+    """Warden's own rollback deployed it: never rolled back, so that a bad rollback cannot loop."""
+    refused: str = ""
+    """The platform's reason not to roll back, if any (it rolls back by itself; the service moved on since)."""
+    failure: str = ""
+    """Why a failed deployment may be rolled back, when the label and time do not say it all."""
+    attempt_key: str = ""
+    """Names the deployment, so that every trigger for it finds the one attempt."""
 
 
 def decide_auto_rollback(
     trigger: RollbackTrigger,
     *,
     enabled: bool,
-    history: Sequence[DeploymentRecord],
-    current_digest: str | None,
+    judged: JudgedDeployment,
     now: datetime,
     window: timedelta,
 ) -> AutoRollbackDecision:
-    """May Warden roll back on its own? Once per bad deployment, never a rollback, an alarm only soon after a deploy.
-
-    `history` is newest first; `current_digest` is what the tracked tag points at now (for a failed deployment:
-    the image that failed).
-    """
+    """May Warden roll back on its own? Once per bad deployment, never a rollback, never against the platform's
+    own reason, an alarm only soon after a deployment."""
     if not enabled:
         return AutoRollbackDecision(
             allowed=False, reason="automatic rollback is off (AUTO_ROLLBACK=false, stack parameter AutoRollback)"
         )
-    if not history:
+    if judged.deployed is None:
         return AutoRollbackDecision(
-            allowed=False,
-            reason="Warden has no deployment on record, so it cannot tell which version came before this one",
+            allowed=False, reason=judged.unknown or "Warden cannot tell which deployment to roll back"
         )
-    newest = history[0]
-    judged_is_newest = trigger is RollbackTrigger.ALARM or current_digest in (None, newest.digest)
-    bad_digest = newest.digest if judged_is_newest else current_digest
-    deployed = f"{newest.tag or short_digest(newest.digest)} at {newest.at:%Y-%m-%d %H:%M} UTC"
-    if judged_is_newest and newest.source == ROLLBACK_SOURCE:
+    if judged.refused:
+        return AutoRollbackDecision(allowed=False, reason=judged.refused)
+    at = f" at {judged.deployed_at:%Y-%m-%d %H:%M} UTC" if judged.deployed_at is not None else ""
+    deployed = f"{judged.label}{at}"
+    if judged.by_rollback:
         return AutoRollbackDecision(
             allowed=False,
             reason=f"the last deployment ({deployed}) was itself a rollback: Warden never rolls back a rollback, "
             "so a bad rollback cannot loop",
         )
     if trigger is RollbackTrigger.ALARM:
-        age = now - newest.at
+        if judged.deployed_at is None:
+            return AutoRollbackDecision(
+                allowed=False, reason=f"nothing says when {judged.label} was deployed, so Warden cannot blame it"
+            )
+        age = now - judged.deployed_at
         minutes = int(window.total_seconds() // 60)
         if age > window:
             return AutoRollbackDecision(
@@ -370,14 +396,58 @@ def decide_auto_rollback(
                 "rollback window (ROLLBACK_WINDOW_MINUTES): an alarm that late is not blamed on the release",
             )
         reason = f"the alarm came {_minutes(age)} after the deployment of {deployed}, within {minutes} minutes"
-    elif judged_is_newest:
-        reason = f"the deployment of {deployed} failed"
     else:
-        reason = f"the deployment of {short_digest(bad_digest or '')} (not released through Warden) failed"
-    marker = newest.at.isoformat() if judged_is_newest else "unrecorded"
+        reason = judged.failure or f"the deployment of {deployed} failed"
     return AutoRollbackDecision(
-        allowed=True, reason=reason, bad_digest=bad_digest, attempt_key=f"rollback#{bad_digest}#{marker}"
+        allowed=True, reason=reason, bad_digest=judged.deployed, attempt_key=judged.attempt_key or None
     )
+
+
+def judge_recorded(
+    trigger: RollbackTrigger, history: Sequence[DeploymentRecord], current_digest: str | None
+) -> JudgedDeployment:
+    """The deployment to blame, from Warden's deployment history (newest first), for a service that follows a tag:
+    the newest on record, or, for a failed deployment of an image the history does not know (`current_digest`, what
+    the tracked tag points at now: the image that failed), that image."""
+    if not history:
+        return JudgedDeployment(
+            unknown="Warden has no deployment on record, so it cannot tell which version came before this one"
+        )
+    newest = history[0]
+    if trigger is RollbackTrigger.ALARM or current_digest in (None, newest.digest):
+        return JudgedDeployment(
+            deployed=newest.digest,
+            label=newest.tag or short_digest(newest.digest),
+            deployed_at=newest.at,
+            by_rollback=newest.source == ROLLBACK_SOURCE,
+            attempt_key=f"rollback#{newest.digest}#{newest.at.isoformat()}",
+        )
+    unrecorded = current_digest or ""
+    return JudgedDeployment(
+        deployed=unrecorded,
+        label=short_digest(unrecorded),
+        failure=f"the deployment of {short_digest(unrecorded)} (not released through Warden) failed",
+        attempt_key=f"rollback#{unrecorded}#unrecorded",
+    )
+
+
+class Redeployed(BaseModel):
+    """What a rollback did to the service, whichever way it went back: in words, what the deployment history
+    records, and what happens next."""
+
+    model_config = ConfigDict(frozen=True)
+
+    summary: str
+    """ "Rolled web back to v1.1.0 (sha256:1a2b...). Moved latest ... Started deployment ..."."""
+    deployed: str
+    """What the deployment history records (an image digest, a task-definition ARN)."""
+    version: str | None = None
+    next_steps: tuple[str, ...] = ()
+    waits: str | None = None
+    """The service is paused and the rollback takes effect when it resumes: what happens then ("the rollback
+    deploys", "ECS runs consultation-app:2"); None otherwise."""
+    detail: dict[str, str] = {}
+    """For the log: the calls made."""
 
 
 def _minutes(delta: timedelta) -> str:
@@ -525,73 +595,45 @@ def runs_version(revision: TaskRevision, version: str, digest: str | None) -> bo
     return digest is not None and image_digest(revision.image) == digest
 
 
-def decide_ecs_auto_rollback(
+def judge_listed(
     trigger: RollbackTrigger,
     *,
-    enabled: bool,
     service_task_definition: str,
     deployment: EcsDeployment | None,
     circuit_breaker_rollback: bool | None,
     history: Sequence[DeploymentRecord],
-    now: datetime,
-    window: timedelta,
-) -> AutoRollbackDecision:
-    """May Warden roll an ECS service back on its own? Once per deployment, never a rollback, never on top of
-    ECS's own rollback, an alarm only soon after a deployment.
-
-    `deployment` is the judged one: the failed deployment, or for an alarm the service's primary deployment.
-    `history` is Warden's deployment history (newest first), whose `digest` holds task-definition ARNs on ECS.
-    """
-    if not enabled:
-        return AutoRollbackDecision(
-            allowed=False, reason="automatic rollback is off (AUTO_ROLLBACK=false, stack parameter AutoRollback)"
-        )
+) -> JudgedDeployment:
+    """The deployment to blame, from the ECS service's deployments: `deployment` is the judged one (the failed
+    deployment, or for an alarm the service's primary one); `history` is Warden's deployment history (newest first),
+    whose `digest` holds task-definition ARNs on ECS. Never on top of ECS's own rollback."""
     if deployment is None:
-        return AutoRollbackDecision(
-            allowed=False,
-            reason="ECS no longer lists that deployment, so Warden cannot tell which revision it deployed",
+        return JudgedDeployment(
+            unknown="ECS no longer lists that deployment, so Warden cannot tell which revision it deployed"
         )
     bad = deployment.task_definition
     bad_name = revision_name(bad)
-    if trigger is RollbackTrigger.FAILED_DEPLOYMENT:
-        if service_task_definition != bad:
-            return AutoRollbackDecision(
-                allowed=False,
-                reason=f"the service already runs {revision_name(service_task_definition)}, not the failed "
-                f"{bad_name}: it was rolled back or redeployed since, so there is nothing left to roll back",
-            )
-        if circuit_breaker_rollback:
-            return AutoRollbackDecision(
-                allowed=False,
-                reason="the service's deployment circuit breaker has rollback on, so ECS rolls back to the last "
-                "completed deployment by itself; Warden does not roll back on top of it",
-            )
-    newest = history[0] if history else None
-    if newest is not None and newest.digest == bad and newest.source == ROLLBACK_SOURCE:
-        return AutoRollbackDecision(
-            allowed=False,
-            reason=f"{bad_name} was itself deployed by a rollback ({newest.at:%Y-%m-%d %H:%M} UTC): Warden never "
-            "rolls back a rollback, so a bad rollback cannot loop",
+    refused = ""
+    if trigger is RollbackTrigger.FAILED_DEPLOYMENT and service_task_definition != bad:
+        refused = (
+            f"the service already runs {revision_name(service_task_definition)}, not the failed {bad_name}: it was "
+            "rolled back or redeployed since, so there is nothing left to roll back"
         )
-    if trigger is RollbackTrigger.ALARM:
-        minutes = int(window.total_seconds() // 60)
-        if deployment.created_at is None:
-            return AutoRollbackDecision(
-                allowed=False, reason=f"ECS does not say when {bad_name} was deployed, so Warden cannot blame it"
-            )
-        age = now - deployment.created_at
-        deployed = f"{bad_name} at {deployment.created_at:%Y-%m-%d %H:%M} UTC"
-        if age > window:
-            return AutoRollbackDecision(
-                allowed=False,
-                reason=f"the last deployment ({deployed}) was {_minutes(age)} ago, outside the {minutes}-minute "
-                "rollback window (ROLLBACK_WINDOW_MINUTES): an alarm that late is not blamed on the release",
-            )
-        reason = f"the alarm came {_minutes(age)} after the deployment of {deployed}, within {minutes} minutes"
-    else:
-        reason = f"the deployment of {bad_name} ({deployment.id}) failed"
-    return AutoRollbackDecision(
-        allowed=True, reason=reason, bad_digest=bad, attempt_key=f"rollback#ecs#{bad}#{deployment.id}"
+    elif trigger is RollbackTrigger.FAILED_DEPLOYMENT and circuit_breaker_rollback:
+        refused = (
+            "the service's deployment circuit breaker has rollback on, so ECS rolls back to the last completed "
+            "deployment by itself; Warden does not roll back on top of it"
+        )
+    elif trigger is RollbackTrigger.ALARM and deployment.created_at is None:
+        refused = f"ECS does not say when {bad_name} was deployed, so Warden cannot blame it"
+    newest = history[0] if history else None
+    return JudgedDeployment(
+        deployed=bad,
+        label=bad_name,
+        deployed_at=deployment.created_at,
+        by_rollback=newest is not None and newest.digest == bad and newest.source == ROLLBACK_SOURCE,
+        refused=refused,
+        failure=f"the deployment of {bad_name} ({deployment.id}) failed",
+        attempt_key=f"rollback#ecs#{bad}#{deployment.id}",
     )
 
 

@@ -1,16 +1,18 @@
-"""`on_deployment`: App Runner operation events for the guarded service, turned into deployment reports.
+"""`on_deployment`: the guarded platform's deployment events, turned into deployment reports.
 
-- `Deployment*` / `UpdateService*` `...Started`: remembered (a memo) so the report can say how long it took.
-- `...CompletedSuccessfully`: "deployed v1.2.0 in 4 minutes". The version comes from the tag the service
-  follows, resolved to a digest in ECR and looked up in the deployment history; a deployment Warden did not
-  make (a push with auto-deploy, the console's Deploy button) is added to the history as observed.
-- `DeploymentFailed`: the reason, what App Runner did (it rolls back to the version before by itself), and the
-  exact `warden rollback` command: App Runner keeps serving the old version, but the tag still points at the
-  failed image, so the next deploy or resume would try it again. With AUTO_ROLLBACK on, Warden rolls back once
-  itself; a rollback that fails is a critical notification and is never tried again for that deployment.
-- Pauses and resumes are ignored: Warden's pause claims report every pause already.
-The same event delivered twice is handled once (its EventBridge id). An ECS SERVICE_ARN gets ECS's "ECS
-Deployment State Change" events instead, handled by ecs_deployment.py.
+The target reads its platform's events (App Runner's operation status changes, ECS's deployment state changes) and
+tells about the deployment each one ended; the report is the same whatever the platform:
+- a start (`DeploymentStarted`, `SERVICE_DEPLOYMENT_IN_PROGRESS`) is remembered (a memo), so that the report of
+  its end can say how long it took, and whether it is the platform's own rollback;
+- a success: "deployed v1.2.0 in 4 minutes". A deployment Warden did not make (a push with auto-deploy, the
+  console, a CI pipeline) is added to the deployment history as observed: rollback targets and the purge's keep
+  list learn it. A configuration update (App Runner's UpdateService) is reported as one;
+- a failure: the reason, what the platform did about it, and the exact `warden rollback` commands. With
+  AUTO_ROLLBACK on, Warden rolls back once itself (AutoRollback decides: never a rollback, never on top of the
+  platform's own); a rollback that fails is a critical notification and is never tried again for that
+  deployment. A failed configuration update is reported, never rolled back (no image would undo it).
+Pauses and resumes are ignored (Warden's pause claims report every pause), and so is what is no deployment of the
+guarded service, with a logged reason. The same event delivered twice is handled once (its EventBridge id).
 """
 
 from __future__ import annotations
@@ -19,32 +21,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from warden.domain.alarms import format_duration
-from warden.domain.deployments import (
-    OPERATION_TYPES,
-    OperationInfo,
-    OperationKind,
-    OperationStatus,
-    Phase,
-    Watch,
-    decide_watch,
-    failure_explanation,
-    operation_duration,
-    read_operation_status,
-)
-from warden.domain.images import short_digest
+from warden.domain.deployments import DeploymentEvent, DeploymentReport, DeploymentStart, Phase
 from warden.domain.notification import Notification, Severity, render
-from warden.domain.pipeline import (
-    OBSERVED_SOURCE,
-    ROLLBACK_SOURCE,
-    RollbackTrigger,
-    choose_rollback_target,
-    tag_of,
-    version_label,
-)
+from warden.domain.pipeline import OBSERVED_SOURCE, ROLLBACK_SOURCE, RollbackTrigger
 from warden.domain.records import DeploymentRecord
-from warden.domain.service import ServiceSnapshot
-from warden.errors import ServiceNotFound, UnparseableMessage, WardenError
-from warden.models.deployment import OperationEvent, parse_operation_event
+from warden.errors import UnparseableMessage
 from warden.observability import count, logger
 from warden.settings import Settings
 from warden.usecases.deployment_outcome import (
@@ -54,157 +35,132 @@ from warden.usecases.deployment_outcome import (
     failed_notification,
     rollback_verdict,
 )
-from warden.usecases.ecs_deployment import EcsDeploymentDeps, handle_ecs_event
 from warden.usecases.once import handle_once
-from warden.usecases.pipeline import label
-from warden.usecases.ports import ImagePort, NotifierPort, OperationsPort, ServicePort, StatePort
+from warden.usecases.ports import NotifierPort, StatePort
 from warden.usecases.rollback import AutoRollback
+from warden.usecases.target import Target
 
+# The newest deployment's start (what matches it to its end, its time and reason): one memo per service.
 STARTED_MEMO = "deployment_started"
+HISTORY = 20
 
 
 @dataclass(frozen=True)
 class DeploymentDeps:
-    service: ServicePort
-    operations: OperationsPort
+    target: Target
     state: StatePort
     notifier: NotifierPort
-    images: ImagePort | None = None  # resolves the tag the service follows (None without ECR_REPOSITORY)
-    rollback: AutoRollback | None = None  # None without ECR_REPOSITORY: nothing to roll back with
+    rollback: AutoRollback | None = None
+    no_rollback: str = "no automatic rollback is wired in this stack"  # why, when `rollback` is None
 
 
-def handle_event(
-    event: object, deps: DeploymentDeps | EcsDeploymentDeps, settings: Settings, now: datetime
-) -> DeploymentResult:
-    """One EventBridge event; wiring hands ECS deps for an ECS SERVICE_ARN, whose events ecs_deployment reads."""
-    if isinstance(deps, EcsDeploymentDeps):
-        return handle_ecs_event(event, deps, settings, now)
+def handle_event(event: object, deps: DeploymentDeps, settings: Settings, now: datetime) -> DeploymentResult:
+    """One EventBridge event, read by the guarded service's target."""
     try:
-        parsed = parse_operation_event(event)
+        read = deps.target.read_deployment_event(event)
     except UnparseableMessage as error:
         return _ignored(None, f"ignored, because {error.reason}")
-    if parsed.service_arn != settings.service.arn:
+    if read.service_arn != settings.service.arn:
         return _ignored(
-            parsed.operation_status,
-            f"ignored, because the event is about {parsed.service_arn or 'no service'}, not {settings.service.name}",
+            read.status,
+            f"ignored, because the event is about {read.service_arn or 'no service'}, not {settings.service.name}",
         )
-    status = read_operation_status(parsed.operation_status)
-    watch = decide_watch(status)
-    if watch.watch is Watch.IGNORE:
-        return _ignored(parsed.operation_status, watch.reason)
+    if read.ignored is not None or read.phase is Phase.UNKNOWN:
+        return _ignored(read.status, read.ignored or f"ignored, because {read.status!r} is no known outcome")
 
     return handle_once(
         deps.state,
-        parsed.delivery_key,
+        read.delivery_key,
         now,
-        lambda: _handle(parsed, status, deps, settings, now),
-        lambda _: duplicate(parsed.operation_status, parsed.event_id),
+        lambda: _handle(read, deps, settings, now),
+        lambda _: duplicate(read.status, read.event_id),
     )
 
 
-def _handle(
-    event: OperationEvent, status: OperationStatus, deps: DeploymentDeps, settings: Settings, now: datetime
-) -> DeploymentResult:
+def _handle(event: DeploymentEvent, deps: DeploymentDeps, settings: Settings, now: datetime) -> DeploymentResult:
     arn = settings.service.arn
-    logger.info("operation event", extra={"status": status.raw, "event_id": event.event_id})
-    if status.phase is Phase.STARTED:
-        deps.state.put_memo(arn, STARTED_MEMO, {"kind": status.kind.value, "at": event.time.isoformat()})
-        return DeploymentResult(status=status.raw, outcome=Outcome.STARTED, reason=f"{status.raw} remembered")
-    context = _Context.read(event, status, deps, settings, now)
-    if status.phase is Phase.SUCCEEDED:
+    logger.info(
+        "deployment event",
+        extra={"status": event.status, "event_id": event.event_id, "deployment": event.deployment_id},
+    )
+    if event.phase is Phase.STARTED:
+        deps.state.put_memo(
+            arn,
+            STARTED_MEMO,
+            {"key": event.start_key, "at": event.time.isoformat(), "reason": event.message or ""},
+        )
+        return DeploymentResult(status=event.status, outcome=Outcome.STARTED, reason=f"{event.status} remembered")
+    context = _Context.read(event, deps, settings, now)
+    if event.phase is Phase.SUCCEEDED:
         return _succeeded(context, deps, settings)
     return _failed(context, deps, settings)
 
 
 @dataclass(frozen=True)
 class _Context:
-    event: OperationEvent
-    status: OperationStatus
-    snapshot: ServiceSnapshot | None
-    digest: str | None
+    event: DeploymentEvent
+    report: DeploymentReport
     history: list[DeploymentRecord]
-    operation: OperationInfo | None
-    duration: str
+    platform: str
     now: datetime  # when Warden handles the event: action records are dated by it, not by the event
 
     @classmethod
-    def read(
-        cls, event: OperationEvent, status: OperationStatus, deps: DeploymentDeps, settings: Settings, now: datetime
-    ) -> _Context:
+    def read(cls, event: DeploymentEvent, deps: DeploymentDeps, settings: Settings, now: datetime) -> _Context:
         arn = settings.service.arn
-        try:
-            snapshot: ServiceSnapshot | None = deps.service.describe(arn)
-            operation = deps.operations.last_operation(arn, OPERATION_TYPES[status.kind])
-        except ServiceNotFound:
-            snapshot, operation = None, None
-        digest = None
-        if deps.images is not None and snapshot is not None and snapshot.image_identifier:
-            try:
-                digest = deps.images.resolve(snapshot.image_identifier)
-            except WardenError as error:
-                logger.warning("could not resolve the service's image", extra={"error": str(error)})
         memo = deps.state.get_memo(arn, STARTED_MEMO) or {}
-        remembered = datetime.fromisoformat(memo["at"]) if memo.get("kind") == status.kind.value else None
-        if memo:
+        started = None
+        if memo.get("at") and memo.get("key") == event.start_key:
+            started = DeploymentStart(at=datetime.fromisoformat(memo["at"]), reason=memo.get("reason", ""))
             deps.state.delete_memo(arn, STARTED_MEMO)
-        took = operation_duration(operation, remembered, event.time)
-        return cls(
-            event=event,
-            status=status,
-            snapshot=snapshot,
-            digest=digest,
-            history=deps.state.list_deployments(arn, limit=20),
-            operation=operation,
-            duration=format_duration(took) if took is not None else "",
-            now=now,
-        )
-
-    @property
-    def version(self) -> str:
-        if self.digest is None:
-            image = self.snapshot.image_identifier if self.snapshot else None
-            return image.rsplit("/", 1)[-1] if image else "an unknown version"
-        return version_label(self.digest, self.history)
-
-    @property
-    def short(self) -> str:
-        """The version for a subject line: its tag when the history knows it, else the short digest."""
-        if self.digest is None:
-            return self.version
-        return tag_of(self.digest, self.history) or short_digest(self.digest)
+        # Another deployment's start stays: it is still running (or the platform is rolling it back).
+        history = deps.state.list_deployments(arn, limit=HISTORY)
+        report = deps.target.read_deployment(event, history, started)
+        return cls(event=event, report=report, history=history, platform=deps.target.facts.platform, now=now)
 
     @property
     def is_rollback(self) -> bool:
+        """Deployed by Warden's rollback (the history says so) or by the platform's own."""
         newest = self.history[0] if self.history else None
-        return newest is not None and newest.digest == self.digest and newest.source == ROLLBACK_SOURCE
+        deployed = self.report.deployed
+        by_warden = newest is not None and deployed is not None and newest.digest == deployed
+        return (by_warden and newest is not None and newest.source == ROLLBACK_SOURCE) or (
+            self.report.by_platform_rollback
+        )
 
     def took(self, word: str = "in") -> str:
-        return f" {word} {self.duration}" if self.duration else ""
+        took = self.report.took
+        return f" {word} {format_duration(took)}" if took is not None else ""
+
+    def happened(self) -> str:
+        event = self.event
+        deployment = f" (deployment {event.deployment_id})" if event.deployment_id else ""
+        return f"{self.platform} reported {event.status}{deployment} at {event.time:%Y-%m-%d %H:%M:%S} UTC."
 
 
 def _succeeded(context: _Context, deps: DeploymentDeps, settings: Settings) -> DeploymentResult:
     name, arn = settings.service.name, settings.service.arn
-    update = context.status.kind is OperationKind.UPDATE
+    report, update = context.report, context.event.update
     recorded = ""
-    if not update and context.digest and (not context.history or context.history[0].digest != context.digest):
+    newest = context.history[0] if context.history else None
+    if not update and report.deployed and (newest is None or newest.digest != report.deployed):
         # A deployment Warden did not make: the history (rollback targets, the purge's keep list) learns it.
-        deps.state.record_deployment(arn, context.digest, None, context.event.time, OBSERVED_SOURCE)
+        deps.state.record_deployment(arn, report.deployed, report.version, context.event.time, OBSERVED_SOURCE)
         recorded = "Recorded it in the deployment history (it was not released through Warden)."
     kind = "rollback " if context.is_rollback else ""
     if update:
         subject = f"[warden] UPDATED {name}{context.took()}"
-        headline = f"{name}: the configuration update finished{context.took()}; it runs {context.version}."
+        headline = f"{name}: the configuration update finished{context.took()}; it runs {report.label}."
         outcome, event = Outcome.UPDATED, "deployment.updated"
     else:
-        subject = f"[warden] DEPLOYED {name} {context.short}{context.took()}"
-        headline = f"{name}: the {kind}deployment of {context.version} succeeded{context.took()}."
+        subject = f"[warden] DEPLOYED {name} {report.headline}{context.took()}"
+        headline = f"{name}: the {kind}deployment of {report.label} succeeded{context.took()}."
         outcome, event = Outcome.DEPLOYED, "deployment.succeeded"
     body = render(
         [
-            ("What happened", [_happened(context), _operation_line(context)]),
+            ("What happened", [context.happened(), report.detail]),
             ("What Warden did", [recorded or "Nothing to do: reported it."]),
-            ("How to undo", [] if update else _manual_rollback_lines(context, settings)),
-            ("Links", [f"Service: {settings.service.console_url}"]),
+            ("How to undo", [] if update else list(report.manual_rollback)),
+            ("Links", [f"Service: {deps.target.facts.console_url}"]),
         ],
         headline=headline,
     )
@@ -213,23 +169,14 @@ def _succeeded(context: _Context, deps: DeploymentDeps, settings: Settings) -> D
 
 
 def _failed(context: _Context, deps: DeploymentDeps, settings: Settings) -> DeploymentResult:
-    name = settings.service.name
-    reason = context.event.message or f"App Runner reported {context.status.raw}"
-    explanation = failure_explanation(context.operation)
-    if context.status.kind is OperationKind.UPDATE:
+    name, report = settings.service.name, context.report
+    reason = context.event.message or f"{context.platform} reported {context.event.status}"
+    what_happened = [context.happened(), f"Reason: {reason}", report.explanation]
+    links = [f"Service: {deps.target.facts.console_url}"]
+    if context.event.update:
         headline = f"{name}: a configuration update failed{context.took('after')}."
         body = render(
-            [
-                ("What happened", [_happened(context), f"Reason: {reason}", explanation]),
-                (
-                    "What Warden did",
-                    [
-                        "Nothing: an UpdateService failure is a configuration change, which rolling back the image "
-                        "would not undo. Check the change (aws apprunner list-operations) and the service's logs."
-                    ],
-                ),
-                ("Links", [f"Service: {settings.service.console_url}"]),
-            ],
+            [("What happened", what_happened), ("What Warden did", [report.update_advice]), ("Links", links)],
             headline=headline,
         )
         notification = Notification(
@@ -239,82 +186,53 @@ def _failed(context: _Context, deps: DeploymentDeps, settings: Settings) -> Depl
             severity=Severity.WARNING,
         )
         return _send(deps, context, Outcome.FAILED, headline, notification)
-    outcome, did, severity, tail = _auto_rollback(context, deps, settings, reason)
-    if context.is_rollback:
+    outcome, did, severity, tail, undo = _auto_rollback(context, deps, settings, reason)
+    if context.is_rollback or report.platform_rollback_failed:
         severity = Severity.CRITICAL
-    if context.operation is not None and context.operation.status == "ROLLBACK_FAILED":
-        severity = Severity.CRITICAL
-    what_rolled = "rollback " if context.is_rollback else ""
-    headline = f"{name}: the {what_rolled}deployment of {context.version} failed{context.took('after')}."
-    by_hand = [] if outcome is Outcome.ROLLED_BACK else _manual_rollback_lines(context, settings)
+    what = "rollback " if context.is_rollback else ""
+    headline = f"{name}: the {what}deployment of {report.label} failed{context.took('after')}."
     body = render(
         [
-            ("What happened", [_happened(context), f"Reason: {reason}", explanation]),
+            ("What happened", what_happened),
             ("What Warden did", did),
-            ("How to roll back by hand", by_hand),
-            ("Links", [f"Service: {settings.service.console_url}"]),
+            ("How to roll back by hand", [] if outcome is Outcome.ROLLED_BACK else list(report.manual_rollback)),
+            ("How to undo the rollback", undo),
+            ("Links", links),
         ],
         headline=headline,
     )
-    notification = failed_notification(name, context.short, tail, outcome, severity, body)
+    notification = failed_notification(name, report.short, tail, outcome, severity, body)
     return _send(deps, context, outcome, headline, notification)
 
 
 def _auto_rollback(
     context: _Context, deps: DeploymentDeps, settings: Settings, reason: str
-) -> tuple[Outcome, list[str], Severity, str]:
-    """(outcome, what Warden did, severity, subject tail)."""
+) -> tuple[Outcome, list[str], Severity, str, list[str]]:
+    """(outcome, what Warden did, severity, subject tail, how to undo what Warden did)."""
     rollback = deps.rollback
     if not settings.auto_rollback or rollback is None:
         why = (
             "automatic rollback is off (AUTO_ROLLBACK=false, stack parameter AutoRollback)"
             if rollback is not None
-            else "ECR_REPOSITORY is not set, so Warden cannot re-tag images"
+            else deps.no_rollback
         )
-        return Outcome.FAILED, [f"No rollback: {why}."], Severity.WARNING, "run warden rollback"
+        return Outcome.FAILED, [f"No rollback: {why}."], Severity.WARNING, "run warden rollback", []
     verdict = rollback_verdict(
         lambda: rollback.attempt(
             RollbackTrigger.FAILED_DEPLOYMENT,
             reason=f"the deployment failed: {reason}",
             source_event=context.event.delivery_key,
+            deployment_id=context.event.deployment_id,
         ),
         deps.state,
         settings.service.arn,
         now=context.now,
         source_event=context.event.delivery_key,
     )
-    target = verdict.result.plan.target if verdict.result is not None else None
-    if verdict.outcome is Outcome.ROLLED_BACK and target is not None:
-        return (
-            verdict.outcome,
-            verdict.did,
-            verdict.severity,
-            f"rolled back to {target.tag or short_digest(target.digest)}",
-        )
-    return verdict.outcome, verdict.did, verdict.severity, verdict.tail
-
-
-def _happened(context: _Context) -> str:
-    return f"App Runner reported {context.status.raw} at {context.event.time:%Y-%m-%d %H:%M:%S} UTC."
-
-
-def _operation_line(context: _Context) -> str:
-    operation = context.operation
-    if operation is None:
-        return ""
-    took = f", took {context.duration}" if context.duration else ""
-    return f"Operation {operation.id} ({operation.type}) ended {operation.status}{took}."
-
-
-def _manual_rollback_lines(context: _Context, settings: Settings) -> list[str]:
-    target = choose_rollback_target(context.history, context.digest)
-    if target is None:
-        return ["warden rollback VERSION   (no earlier deployment is on record: name the version to go back to)"]
-    return [
-        f"warden rollback   (moves the tag back to {label(target.digest, target.tag)} and deploys it)",
-        f"warden rollback {target.tag or target.digest}   (the same, naming the version)",
-        "warden rollback --plan   (shows what it would do; changes nothing)",
-    ]
+    if verdict.outcome is Outcome.ROLLED_BACK and verdict.result is not None:
+        move = verdict.result.move
+        return verdict.outcome, verdict.did, verdict.severity, f"rolled back to {move.target_short}", move.undo_lines()
+    return verdict.outcome, verdict.did, verdict.severity, verdict.tail, []
 
 
 def _send(
@@ -322,9 +240,9 @@ def _send(
 ) -> DeploymentResult:
     deps.notifier.publish(notification)
     count("NotificationsSent")
-    logger.info("deployment reported", extra={"outcome": outcome.value, "digest": short_digest(context.digest or "")})
+    logger.info("deployment reported", extra={"outcome": outcome.value, "version": context.report.label})
     return DeploymentResult(
-        status=context.status.raw, outcome=outcome, reason=reason, notification_event=notification.event
+        status=context.event.status, outcome=outcome, reason=reason, notification_event=notification.event
     )
 
 

@@ -13,15 +13,17 @@ The old service's records stay where they are, as its history. Running the move 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
 from warden.domain.claims import desired_state
 from warden.domain.notification import Notification, Severity, render
+from warden.domain.target import TargetFacts
 from warden.errors import SettingsError, WardenError
 from warden.observability import count
-from warden.settings import ServiceKind, ServiceRef, Settings
+from warden.settings import ServiceRef, Settings
 from warden.usecases.claims import ClaimChange, place_claim
 from warden.usecases.converge import converge, record_action
 from warden.usecases.operator import OperatorDeps
@@ -43,7 +45,16 @@ class SameService(WardenError):
     """The old ARN is the service Warden guards already."""
 
 
-def move_from(deps: OperatorDeps, settings: Settings, *, old_arn: str, who: str, now: datetime) -> MoveResult:
+def move_from(
+    deps: OperatorDeps,
+    settings: Settings,
+    *,
+    old_arn: str,
+    who: str,
+    now: datetime,
+    facts_of: Callable[[ServiceRef], TargetFacts],
+) -> MoveResult:
+    """`facts_of` gives the old service's platform facts (wiring's `target_facts`): it may be another platform's."""
     new = settings.service
     try:
         old = ServiceRef.parse(old_arn)
@@ -52,11 +63,12 @@ def move_from(deps: OperatorDeps, settings: Settings, *, old_arn: str, who: str,
     if old.arn == new.arn:
         raise SameService(f"{old_arn} is the service Warden guards already (SERVICE_ARN): nothing to move")
     dry = settings.dry_run
+    was, now_is = facts_of(old).service_noun, deps.service.facts.service_noun
     copied, known = _copy_history(deps, old.arn, new.arn, dry_run=dry)
     changes: list[ClaimChange] = []
     for claim in sorted(deps.state.list_claims(old.arn), key=lambda held: held.created_at):
         carried = claim.model_copy(
-            update={"evidence": f"{claim.evidence} (carried over from {_kind(old)} {old.name})", "source_event": None}
+            update={"evidence": f"{claim.evidence} (carried over from {was} {old.name})", "source_event": None}
         )
         changes.append(place_claim(deps.claims, new.arn, carried, now=now, actor=who, dry_run=dry))
     if not changes:
@@ -69,7 +81,7 @@ def move_from(deps: OperatorDeps, settings: Settings, *, old_arn: str, who: str,
         service_line = changes[-1].result.summary
     verb = "would carry" if dry else "carried"
     summary = (
-        f"{who} moved Warden from {_kind(old)} {old.name} to {_kind(new)} {new.name}: {verb} over "
+        f"{who} moved Warden from {was} {old.name} to {now_is} {new.name}: {verb} over "
         f"{len(changes)} pause claim{'s' if len(changes) != 1 else ''} and {copied} deployment record"
         f"{'s' if copied != 1 else ''} ({known} were already there)"
     )
@@ -107,7 +119,11 @@ def _notify(
     paused = bool(claims)
     held = [f"{claim.key}: {claim.evidence} (by {claim.owner})" for claim in claims]
     undo = (
-        [line for claim in claims for line in undo_pause_lines(settings, claim.reason, claim.key, state=deps.state)][:6]
+        [
+            line
+            for claim in claims
+            for line in undo_pause_lines(deps.service, settings, claim.reason, claim.key, state=deps.state)
+        ][:6]
         if paused
         else ["Nothing to undo on the service: no claim holds it."]
     )
@@ -122,20 +138,17 @@ def _notify(
                     (
                         "What happens next",
                         [
-                            f"Warden guards {_kind(new)} {new.name} from now on; the old service's records stay as "
-                            f"its history (`warden history` with SERVICE_ARN={old.arn}).",
+                            f"Warden guards {deps.service.facts.service_noun} {new.name} from now on; the old "
+                            f"service's records stay as its history (`warden history` with SERVICE_ARN={old.arn}).",
                         ],
                     ),
                     ("How to undo", undo),
-                    ("Links", [f"Service: {new.console_url}"]),
+                    ("Links", [f"Service: {deps.service.facts.console_url}"]),
                 ],
-                headline=f"Warden now guards {new.name} ({_kind(new)}) with what it knew about {old.name}.",
+                headline=f"Warden now guards {new.name} ({deps.service.facts.service_noun}) with what it knew about "
+                f"{old.name}.",
             ),
             event="service.moved",
             severity=Severity.WARNING if paused else Severity.INFO,
         )
     )
-
-
-def _kind(service: ServiceRef) -> str:
-    return "ECS service" if service.kind is ServiceKind.ECS else "App Runner service"

@@ -52,14 +52,16 @@ class Delivery(BaseModel):
 def deliver(
     service: ServicePort,
     state: StatePort,
-    snapshot: ServiceSnapshot,
+    service_arn: str,
     tracked: Tracked,
     *,
     from_digest: str | None,
     to_digest: str,
     now: datetime,
 ) -> Delivery:
-    """Starts the deployment, leaves it to App Runner, or remembers it for after the resume; never fails silently."""
+    """Starts the deployment, leaves it to the platform, or remembers it for after the resume; never fails silently.
+    Reads the service first: the ECR step before it took time, and the service may have changed meanwhile."""
+    snapshot = service.describe(service_arn)
     decision = decide_deployment(snapshot.status, snapshot.auto_deploy)
     match decision.action:
         case DeployAction.START:

@@ -43,7 +43,8 @@ from warden.observability import count, logger
 from warden.settings import Settings
 from warden.usecases.converge import record_action
 from warden.usecases.pipeline import Delivery, deliver, follow, label, require_repository
-from warden.usecases.ports import DockerPort, NotifierPort, PipelineRegistryPort, ServicePort, StatePort
+from warden.usecases.ports import DockerPort, NotifierPort, PipelineRegistryPort, StatePort
+from warden.usecases.target import Target
 
 
 def _silent(line: str) -> None:
@@ -52,7 +53,7 @@ def _silent(line: str) -> None:
 
 @dataclass(frozen=True)
 class ReleaseDeps:
-    service: ServicePort
+    service: Target
     registry: PipelineRegistryPort
     docker: DockerPort
     state: StatePort
@@ -185,11 +186,10 @@ def release(
             "check the registry docker pushed to"
         )
     step(f"ECR has {plan.version} as {digest}")
-    snapshot = deps.service.describe(arn)
     delivery = deliver(
         deps.service,
         deps.state,
-        snapshot,
+        arn,
         prepared.tracked,
         from_digest=prepared.previous_digest,
         to_digest=digest,
@@ -201,7 +201,9 @@ def release(
     count("ActionsTaken")
     logger.info("released", extra={"version": plan.version, "digest": digest, "deploy": delivery.decision.action})
     history = deps.state.list_deployments(arn, limit=20)
-    notification = _notification(prepared, settings, digest, delivery, actor, history_targets(history, digest))
+    notification = _notification(
+        prepared, deps.service.facts.console_url, digest, delivery, actor, history_targets(history, digest)
+    )
     deps.notifier.publish(notification)
     count("NotificationsSent")
     return ReleaseResult(
@@ -222,7 +224,7 @@ def history_targets(history: Sequence[DeploymentRecord], digest: str) -> str | N
 
 def _notification(
     prepared: PreparedRelease,
-    settings: Settings,
+    console_url: str,
     digest: str,
     delivery: Delivery,
     actor: str,
@@ -255,7 +257,7 @@ def _notification(
             ("What Warden did", [delivery.line, "Recorded the release in the deployment history."]),
             ("What happens next", next_steps),
             ("How to undo", undo),
-            ("Links", [f"Service: {settings.service.console_url}"]),
+            ("Links", [f"Service: {console_url}"]),
         ],
         headline=f"{name}: {plan.version} released ({short_digest(digest)}).",
     )

@@ -1,25 +1,26 @@
-"""`warden rollback [VERSION]` and the automatic rollback: move the tag the service follows back to an earlier
-image, then deploy it (DESIGN §7).
+"""`warden rollback [VERSION]` and the automatic rollback, whatever the target (DESIGN §7).
 
-The re-tag is ECR's `batch_get_image` (all four manifest media types, so an OCI index stays an index) and
-`put_image` with the exact manifest and its media type; "already exists" means the tag already pointed there.
-Then the deployment: started now when auto-deploy is off, left to App Runner when it is on, and remembered for
-after the resume when the service is paused (App Runner cannot deploy a paused service, and its resume brings
-back the version from before the pause).
+Going back is one of two moves, planned first (`--plan` prints it and changes nothing):
+- the target's own (Target.plan_rollback): on ECS, deploy an earlier task-definition revision of the family;
+- moving the tag the service follows back to an earlier image and deploying it: App Runner's way, and ECS's for
+  a task definition that follows a moving tag such as `latest`. Any service that follows a tag goes back this
+  way, so it is done here, over ECR: `batch_get_image` (all four manifest media types, so an OCI index stays an
+  index) and `put_image` with the exact manifest and its media type ("already exists": the tag already pointed
+  there); then the deployment, started now, left to the platform (auto-deploy), or remembered for after the
+  resume (a paused App Runner service cannot deploy, and its resume brings back the version from before).
+Either way DRY_RUN says what would happen and changes nothing; a rollback is recorded in the action log and the
+deployment history (source `rollback`) and announced with how to undo it.
 
-This module is the App Runner target; ecs_rollback.py is the ECS one (an earlier task-definition revision). Both
-offer `prepare(settings, version)` -> PreparedRollback, the CLI's seam, and wiring picks one by SERVICE_ARN.
-
-`AutoRollback` is the RollbackPort of on_alarm and on_deployment: it decides (automatic rollback on, the
-deployment is not itself a rollback, an alarm within the window after the deployment), claims the attempt with
-a conditional write keyed by the deployment, and rolls back at most once per deployment, even when the
-rollback fails.
+`AutoRollback` is the RollbackPort of on_alarm and on_deployment: the target judges the deployment to blame, the
+domain decides (automatic rollback on, the deployment is not itself a rollback, not against the platform's own
+rollback, an alarm within the window after the deployment), and a conditional write keyed by the deployment
+claims the attempt: at most once per deployment, even when the rollback fails.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol, TypeVar
 
@@ -35,6 +36,7 @@ from warden.domain.pipeline import (
     DeployDecision,
     NoRollbackTarget,
     PipelineError,
+    Redeployed,
     RollbackTarget,
     RollbackTrigger,
     Tracked,
@@ -50,8 +52,9 @@ from warden.observability import count, logger
 from warden.settings import Settings
 from warden.usecases.converge import record_action
 from warden.usecases.deployment_outcome import RollbackOutcome
-from warden.usecases.pipeline import Delivery, deliver, describe_move, follow, label, require_repository
-from warden.usecases.ports import NotifierPort, PipelineRegistryPort, ServicePort, StatePort
+from warden.usecases.pipeline import deliver, describe_move, follow, label, require_repository
+from warden.usecases.ports import NotifierPort, PipelineRegistryPort, StatePort
+from warden.usecases.target import RollbackMove, Target
 
 HISTORY_DEPTH = 50
 _SOURCES = {RELEASE_SOURCE: "by warden release", ROLLBACK_SOURCE: "by a rollback"}
@@ -68,8 +71,7 @@ class RollbackReport(BaseModel):
 
 
 class PreparedRollback(Protocol):
-    """The seam between the CLI and the target: a planned rollback (App Runner re-tags and deploys, ECS deploys
-    an earlier task-definition revision), printed by `--plan` and run on request. Wiring picks the target."""
+    """The seam between the CLI and the use case: a planned rollback, printed by `--plan` and run on request."""
 
     def lines(self) -> list[str]: ...
 
@@ -78,17 +80,141 @@ class PreparedRollback(Protocol):
 
 @dataclass(frozen=True)
 class RollbackDeps:
-    service: ServicePort
-    registry: PipelineRegistryPort
+    target: Target
     state: StatePort
     notifier: NotifierPort
+    registry: PipelineRegistryPort | None = None  # the app's repository (ECR_REPOSITORY): moving the tag back
 
     def prepare(self, settings: Settings, version: str | None) -> PreparedRollback:
-        return _PreparedAppRunnerRollback(self, settings, plan_rollback(self, settings, version))
+        return _Prepared(self, settings, plan_rollback(self, settings, version))
 
 
-class RollbackPlan(BaseModel):
-    """What a rollback would do; `warden rollback --plan` prints it and changes nothing."""
+@dataclass(frozen=True)
+class RollbackResult:
+    """What a rollback came to: done or only said (DRY_RUN), the move it made, and what it did to the service."""
+
+    outcome: RollbackOutcome
+    move: RollbackMove
+    summary: str
+    redeployed: Redeployed | None = None
+    notification_event: str | None = None
+
+
+class _Prepared:
+    def __init__(self, deps: RollbackDeps, settings: Settings, move: RollbackMove) -> None:
+        self.deps, self.settings, self.move = deps, settings, move
+
+    def lines(self) -> list[str]:
+        return self.move.lines()
+
+    def run(self, *, now: datetime, actor: str, reason: str) -> RollbackReport:
+        result = roll_back(self.deps, self.settings, self.move, now=now, actor=actor, reason=reason)
+        waits = result.redeployed.waits if result.redeployed is not None else None
+        return RollbackReport(
+            summary=result.summary,
+            notification_event=result.notification_event,
+            next_step=f"{self.move.service_name} is PAUSED: {waits} when it resumes (warden resume, or when its pause "
+            "claims clear)."
+            if result.outcome is RollbackOutcome.ROLLED_BACK and waits
+            else None,
+        )
+
+
+def plan_rollback(
+    deps: RollbackDeps, settings: Settings, version: str | None = None, *, from_deployment: str | None = None
+) -> RollbackMove:
+    """Where a rollback goes and how: the target's own way, else moving the tag back. Changes nothing."""
+    move = deps.target.plan_rollback(version, from_deployment=from_deployment)
+    return move if move is not None else plan_retag(deps, settings, version)
+
+
+def roll_back(
+    deps: RollbackDeps,
+    settings: Settings,
+    move: RollbackMove,
+    *,
+    now: datetime,
+    actor: str,
+    reason: str,
+    notify: bool = True,
+    source_event: str | None = None,
+) -> RollbackResult:
+    """Carries the move out (or, with DRY_RUN, says what it would do), records it, notifies."""
+    arn = settings.service.arn
+    if settings.dry_run:
+        summary = f"[dry run] Would have {move.intent}; nothing was changed."
+        record_action(
+            deps.state,
+            arn,
+            now=now,
+            action="rollback",
+            outcome="would",
+            reason=f"{reason}: {summary}",
+            actor=actor,
+            dry_run=True,
+            source_event=source_event,
+        )
+        result = RollbackResult(outcome=RollbackOutcome.WOULD_ROLL_BACK, move=move, summary=summary)
+        return _notify(deps, settings, result, reason=reason, actor=actor) if notify else result
+    redeployed = move.carry_out(now)
+    deps.state.record_deployment(arn, redeployed.deployed, redeployed.version, now, ROLLBACK_SOURCE)
+    record_action(
+        deps.state,
+        arn,
+        now=now,
+        action="rollback",
+        outcome="done",
+        reason=f"{reason}: {redeployed.summary}",
+        actor=actor,
+        source_event=source_event,
+    )
+    count("ActionsTaken")
+    logger.info("rolled back", extra=redeployed.detail)
+    result = RollbackResult(
+        outcome=RollbackOutcome.ROLLED_BACK, move=move, summary=redeployed.summary, redeployed=redeployed
+    )
+    return _notify(deps, settings, result, reason=reason, actor=actor) if notify else result
+
+
+def _notify(
+    deps: RollbackDeps, settings: Settings, result: RollbackResult, *, reason: str, actor: str
+) -> RollbackResult:
+    move = result.move
+    name = move.service_name
+    dry = result.outcome is RollbackOutcome.WOULD_ROLL_BACK
+    body = render(
+        [
+            (
+                "What happened",
+                [f"Requested by {actor}: {reason}.", f"Before: {move.before}; the target is {move.chosen_because}."],
+            ),
+            ("What Warden did", [result.summary]),
+            ("What happens next", list(result.redeployed.next_steps) if result.redeployed is not None else []),
+            ("How to undo", [] if dry else move.undo_lines()),
+            ("Links", [f"Service: {deps.target.facts.console_url}"]),
+        ],
+        headline=f"[dry run] Warden would have rolled {name} back to {move.target_label}."
+        if dry
+        else f"Warden rolled {name} back to {move.target_label}.",
+    )
+    notification = Notification(
+        subject=f"[warden] DRY RUN would roll back {name} to {move.subject_target}"
+        if dry
+        else f"[warden] ROLLED BACK {name} to {move.subject_target}",
+        body=body,
+        event="rollback.dry_run" if dry else "rollback.done",
+        severity=Severity.WARNING,
+    )
+    deps.notifier.publish(notification)
+    count("NotificationsSent")
+    return replace(result, notification_event=notification.event)
+
+
+# --- moving the tag back ------------------------------------------------------------------------------------
+
+
+class RetagPlan(BaseModel):
+    """What moving the tag back would do; `warden rollback --plan` prints it and changes nothing."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -107,58 +233,121 @@ class RollbackPlan(BaseModel):
     def target_label(self) -> str:
         return label(self.target.digest, self.target.tag)
 
+
+class RetagRollback:
+    """A rollback that moves the tag the service follows back to an earlier image, then deploys it."""
+
+    def __init__(self, deps: RollbackDeps, settings: Settings, plan: RetagPlan) -> None:
+        self._deps, self._settings, self.plan = deps, settings, plan
+
+    @property
+    def service_name(self) -> str:
+        return self.plan.service_name
+
+    @property
+    def target_label(self) -> str:
+        return self.plan.target_label
+
+    @property
+    def target_short(self) -> str:
+        return self.plan.target.tag or short_digest(self.plan.target.digest)
+
+    @property
+    def subject_target(self) -> str:
+        return self.target_short
+
+    @property
+    def chosen_because(self) -> str:
+        return self.plan.chosen_because
+
+    @property
+    def before(self) -> str:
+        return f"{' and '.join(self.plan.tracked.tags_to_move)} pointed at {self.plan.current_label}"
+
+    @property
+    def intent(self) -> str:
+        plan = self.plan
+        tags = " and ".join(plan.tracked.tags_to_move)
+        return f"moved {tags} from {plan.current_label} to {plan.target_label} and deployed it ({plan.deploy.reason})"
+
     def lines(self) -> list[str]:
-        tags = " and ".join(self.tracked.tags_to_move)
+        plan = self.plan
+        tags = " and ".join(plan.tracked.tags_to_move)
         return [
-            f"Now:     {tags} -> {self.current_label} (the service follows {self.tracked.identifier})",
-            f"Target:  {self.target_label}: {self.chosen_because}",
-            f"ECR:     batch-get-image {short_digest(self.target.digest)} (accepting {ACCEPTED_MEDIA_TYPES_TEXT}), "
+            f"Now:     {tags} -> {plan.current_label} (the service follows {plan.tracked.identifier})",
+            f"Target:  {plan.target_label}: {plan.chosen_because}",
+            f"ECR:     batch-get-image {short_digest(plan.target.digest)} (accepting {ACCEPTED_MEDIA_TYPES_TEXT}), "
             f"then put-image as {tags} with that exact manifest and media type",
-            f"Deploy:  {self.deploy.reason} (service {self.service_name} is {self.service_status})",
+            f"Deploy:  {plan.deploy.reason} (service {plan.service_name} is {plan.service_status})",
+        ]
+
+    def carry_out(self, now: datetime) -> Redeployed:
+        deps, plan = self._deps, self.plan
+        registry = _registry(deps)
+        manifest = registry.get_manifest(plan.repository, plan.target.digest)
+        if manifest is None:
+            raise PipelineError(
+                f"the image {plan.target_label} is no longer in {plan.repository} (deleted?): choose another "
+                "version, e.g. `warden rollback v1.1.0`"
+            )
+        moved = tuple(tag for tag in plan.tracked.tags_to_move if registry.put_manifest(plan.repository, tag, manifest))
+        delivery = deliver(
+            deps.target,
+            deps.state,
+            self._settings.service.arn,
+            plan.tracked,
+            from_digest=plan.current_digest,
+            to_digest=plan.target.digest,
+            now=now,
+        )
+        move = describe_move(plan.tracked.tags_to_move, moved, plan.current_label, plan.target_label)
+        next_steps: tuple[str, ...] = ()
+        if delivery.decision.pending:
+            next_steps = (
+                "The service runs the old version until it is deployed: resume it (warden resume) and the reconcile "
+                "deploys within 15 minutes.",
+            )
+        elif delivery.decision.action in {DeployAction.START, DeployAction.AUTOMATIC}:
+            next_steps = ("on_deployment reports how the deployment went.",)
+        return Redeployed(
+            summary=f"Rolled {plan.service_name} back to {plan.target_label}. {move} {delivery.line}",
+            deployed=plan.target.digest,
+            version=plan.target.tag,
+            next_steps=next_steps,
+            waits="the rollback deploys" if delivery.decision.action is DeployAction.AFTER_RESUME else None,
+            detail={"target": plan.target.digest, "moved": ",".join(moved), "deploy": delivery.decision.action.value},
+        )
+
+    def undo_lines(self) -> list[str]:
+        """Going forward again is another rollback, to the version the tag pointed at before."""
+        plan = self.plan
+        if not plan.current_digest:
+            return []
+        image = f"--repository-name {plan.repository} --image-ids imageDigest={plan.current_digest}"
+        accepted = ACCEPTED_MEDIA_TYPES_TEXT.replace(", ", " ")
+        return [
+            f"warden rollback {plan.current_tag or plan.current_digest}   (back to {plan.current_label})",
+            "With the AWS CLI (the same re-tag by hand):",
+            f"  aws ecr batch-get-image {image} --accepted-media-types {accepted} "
+            "--query 'images[0].imageManifest' --output text > manifest.json",
+            f"  MEDIA=$(aws ecr batch-get-image {image} --accepted-media-types {accepted} "
+            "--query 'images[0].imageManifestMediaType' --output text)",
+            f"  aws ecr put-image --repository-name {plan.repository} --image-tag {plan.tracked.tag} "
+            '--image-manifest file://manifest.json --image-manifest-media-type "$MEDIA"',
+            f"  {self._deps.target.deploy_command()}",
         ]
 
 
-class RollbackResult(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    outcome: RollbackOutcome
-    plan: RollbackPlan
-    moved: tuple[str, ...] = ()
-    delivery: Delivery | None = None
-    summary: str
-    notification_event: str | None = None
-
-
-class _PreparedAppRunnerRollback:
-    def __init__(self, deps: RollbackDeps, settings: Settings, plan: RollbackPlan) -> None:
-        self.deps, self.settings, self.plan = deps, settings, plan
-
-    def lines(self) -> list[str]:
-        return self.plan.lines()
-
-    def run(self, *, now: datetime, actor: str, reason: str) -> RollbackReport:
-        result = roll_back(self.deps, self.settings, self.plan, now=now, actor=actor, reason=reason)
-        delivery = result.delivery
-        waits = delivery is not None and delivery.decision.action is DeployAction.AFTER_RESUME
-        return RollbackReport(
-            summary=result.summary,
-            notification_event=result.notification_event,
-            next_step=f"{self.plan.service_name} is PAUSED: the rollback deploys when it resumes "
-            "(warden resume, or when its pause claims clear)."
-            if result.outcome is RollbackOutcome.ROLLED_BACK and waits
-            else None,
-        )
-
-
-def plan_rollback(deps: RollbackDeps, settings: Settings, version: str | None = None) -> RollbackPlan:
-    """Reads App Runner, ECR and the deployment history and decides where to go. Changes nothing."""
+def plan_retag(deps: RollbackDeps, settings: Settings, version: str | None = None) -> RetagRollback:
+    """Reads the service, ECR and the deployment history and decides where the tag goes. Changes nothing."""
     repository = require_repository(settings, "rollback")
-    snapshot = deps.service.describe(settings.service.arn)
+    registry = _registry(deps)
+    snapshot = deps.target.describe(settings.service.arn)
     tracked = follow(snapshot, settings, repository)
-    current = deps.registry.resolve_tag(repository, tracked.tag)
+    current = registry.resolve_tag(repository, tracked.tag)
     history = deps.state.list_deployments(settings.service.arn, limit=HISTORY_DEPTH)
-    if version:
-        target, because = _named_target(deps, repository, version.strip(), history)
+    if version and version.strip():
+        target, because = _named_target(registry, repository, version.strip(), history)
     else:
         found = choose_rollback_target(history, current)
         if found is None:
@@ -170,7 +359,7 @@ def plan_rollback(deps: RollbackDeps, settings: Settings, version: str | None = 
         target = found
         when = f"deployed {found.deployed_at:%Y-%m-%d %H:%M} UTC" if found.deployed_at else "deployed before"
         because = f"the previous deployed version ({when}, {_SOURCES.get(found.source or '', found.source)})"
-    return RollbackPlan(
+    plan = RetagPlan(
         repository=repository,
         service_name=snapshot.name,
         service_status=snapshot.status.value,
@@ -182,187 +371,30 @@ def plan_rollback(deps: RollbackDeps, settings: Settings, version: str | None = 
         chosen_because=because,
         deploy=decide_deployment(snapshot.status, snapshot.auto_deploy),
     )
+    return RetagRollback(deps, settings, plan)
+
+
+def _registry(deps: RollbackDeps) -> PipelineRegistryPort:
+    if deps.registry is None:
+        raise PipelineError(
+            "no image registry is wired for this rollback: set ECR_REPOSITORY (stack parameter EcrRepository)"
+        )
+    return deps.registry
 
 
 def _named_target(
-    deps: RollbackDeps, repository: str, version: str, history: list[DeploymentRecord]
+    registry: PipelineRegistryPort, repository: str, version: str, history: list[DeploymentRecord]
 ) -> tuple[RollbackTarget, str]:
     if version.startswith("sha256:"):
         known = next((record for record in history if record.digest == version), None)
         return RollbackTarget(digest=version, tag=known.tag if known else None), "named on the command line"
-    digest = deps.registry.resolve_tag(repository, version)
+    digest = registry.resolve_tag(repository, version)
     if digest is None:
         raise NoRollbackTarget(
             f"no image tagged {version!r} in {repository} (aws ecr list-images --repository-name {repository} "
             "lists the tags)"
         )
     return RollbackTarget(digest=digest, tag=version), "named on the command line"
-
-
-def roll_back(
-    deps: RollbackDeps,
-    settings: Settings,
-    plan: RollbackPlan,
-    *,
-    now: datetime,
-    actor: str,
-    reason: str,
-    notify: bool = True,
-    source_event: str | None = None,
-) -> RollbackResult:
-    """Re-tags and deploys as planned (or, with DRY_RUN, says what it would do), records it, notifies."""
-    arn = settings.service.arn
-    if settings.dry_run:
-        summary = (
-            f"[dry run] Would have moved {' and '.join(plan.tracked.tags_to_move)} from {plan.current_label} to "
-            f"{plan.target_label} and deployed it ({plan.deploy.reason}); nothing was changed."
-        )
-        record_action(
-            deps.state,
-            arn,
-            now=now,
-            action="rollback",
-            outcome="would",
-            reason=f"{reason}: {summary}",
-            actor=actor,
-            dry_run=True,
-            source_event=source_event,
-        )
-        result = RollbackResult(outcome=RollbackOutcome.WOULD_ROLL_BACK, plan=plan, summary=summary)
-        return _notify(deps, settings, result, reason=reason, actor=actor) if notify else result
-    manifest = deps.registry.get_manifest(plan.repository, plan.target.digest)
-    if manifest is None:
-        raise PipelineError(
-            f"the image {plan.target_label} is no longer in {plan.repository} (deleted?): choose another version, "
-            "e.g. `warden rollback v1.1.0`"
-        )
-    moved = tuple(
-        tag for tag in plan.tracked.tags_to_move if deps.registry.put_manifest(plan.repository, tag, manifest)
-    )
-    snapshot = deps.service.describe(arn)  # again: the ECR step took time, and the service may have changed
-    delivery = deliver(
-        deps.service,
-        deps.state,
-        snapshot,
-        plan.tracked,
-        from_digest=plan.current_digest,
-        to_digest=plan.target.digest,
-        now=now,
-    )
-    deps.state.record_deployment(arn, plan.target.digest, plan.target.tag, now, ROLLBACK_SOURCE)
-    move = describe_move(plan.tracked.tags_to_move, moved, plan.current_label, plan.target_label)
-    summary = f"Rolled {plan.service_name} back to {plan.target_label}. {move} {delivery.line}"
-    record_action(
-        deps.state,
-        arn,
-        now=now,
-        action="rollback",
-        outcome="done",
-        reason=f"{reason}: {summary}",
-        actor=actor,
-        source_event=source_event,
-    )
-    count("ActionsTaken")
-    logger.info(
-        "rolled back",
-        extra={"target": plan.target.digest, "moved": list(moved), "deploy": delivery.decision.action.value},
-    )
-    result = RollbackResult(
-        outcome=RollbackOutcome.ROLLED_BACK, plan=plan, moved=moved, delivery=delivery, summary=summary
-    )
-    return _notify(deps, settings, result, reason=reason, actor=actor) if notify else result
-
-
-def undo_lines(plan: RollbackPlan, settings: Settings) -> list[str]:
-    """Going forward again is another rollback, to the version the tag pointed at before."""
-    tag = plan.tracked.tag
-    service = settings.service
-    lines = []
-    if plan.current_digest:
-        lines.append(f"warden rollback {plan.current_tag or plan.current_digest}   (back to {plan.current_label})")
-        image = f"--repository-name {plan.repository} --image-ids imageDigest={plan.current_digest}"
-        accepted = ACCEPTED_MEDIA_TYPES_TEXT.replace(", ", " ")
-        lines += [
-            "With the AWS CLI (the same re-tag by hand):",
-            f"  aws ecr batch-get-image {image} --accepted-media-types {accepted} "
-            "--query 'images[0].imageManifest' --output text > manifest.json",
-            f"  MEDIA=$(aws ecr batch-get-image {image} --accepted-media-types {accepted} "
-            "--query 'images[0].imageManifestMediaType' --output text)",
-            f"  aws ecr put-image --repository-name {plan.repository} --image-tag {tag} "
-            '--image-manifest file://manifest.json --image-manifest-media-type "$MEDIA"',
-            f"  aws apprunner start-deployment --service-arn {service.arn} --region {service.region}",
-        ]
-    return lines
-
-
-def _notify(
-    deps: RollbackDeps, settings: Settings, result: RollbackResult, *, reason: str, actor: str
-) -> RollbackResult:
-    plan = result.plan
-    name = plan.service_name
-    dry = result.outcome is RollbackOutcome.WOULD_ROLL_BACK
-    delivery = result.delivery
-    next_steps: list[str] = []
-    if delivery is not None and delivery.decision.pending:
-        next_steps.append(
-            "The service runs the old version until it is deployed: resume it (warden resume) and the reconcile "
-            "deploys within 15 minutes."
-        )
-    elif delivery is not None and delivery.decision.action in {DeployAction.START, DeployAction.AUTOMATIC}:
-        next_steps.append("on_deployment reports how the deployment went.")
-    notification = rollback_notification(
-        settings,
-        name=name,
-        target=plan.target_label,
-        short=plan.target.tag or short_digest(plan.target.digest),
-        dry=dry,
-        happened=[
-            f"Requested by {actor}: {reason}.",
-            f"Before: {' and '.join(plan.tracked.tags_to_move)} pointed at {plan.current_label}; "
-            f"the target is {plan.chosen_because}.",
-        ],
-        did=result.summary,
-        next_steps=next_steps,
-        undo=[] if dry else undo_lines(plan, settings),
-    )
-    deps.notifier.publish(notification)
-    count("NotificationsSent")
-    return result.model_copy(update={"notification_event": notification.event})
-
-
-def rollback_notification(
-    settings: Settings,
-    *,
-    name: str,
-    target: str,
-    short: str,
-    dry: bool,
-    happened: list[str],
-    did: str,
-    next_steps: list[str],
-    undo: list[str],
-) -> Notification:
-    """The rollback's message, App Runner or ECS: `target` names where it went in the body, `short` in the subject."""
-    body = render(
-        [
-            ("What happened", happened),
-            ("What Warden did", [did]),
-            ("What happens next", next_steps),
-            ("How to undo", undo),
-            ("Links", [f"Service: {settings.service.console_url}"]),
-        ],
-        headline=f"[dry run] Warden would have rolled {name} back to {target}."
-        if dry
-        else f"Warden rolled {name} back to {target}.",
-    )
-    return Notification(
-        subject=f"[warden] DRY RUN would roll back {name} to {short}"
-        if dry
-        else f"[warden] ROLLED BACK {name} to {short}",
-        body=body,
-        event="rollback.dry_run" if dry else "rollback.done",
-        severity=Severity.WARNING,
-    )
 
 
 # --- the automatic rollback (the RollbackPort) -------------------------------------------------------------
@@ -373,7 +405,8 @@ def utcnow() -> datetime:
 
 
 class AutoRollback:
-    """Rolls back on its own at most once per deployment, never a rollback, and an alarm only soon after a deploy."""
+    """Rolls back on its own at most once per deployment, never a rollback, never on top of the platform's own
+    rollback, and for an alarm only soon after the deployment."""
 
     def __init__(
         self,
@@ -393,35 +426,37 @@ class AutoRollback:
         (on_alarm records and reports either)."""
         return self.attempt(RollbackTrigger.ALARM, reason=reason).summary
 
-    def attempt(self, trigger: RollbackTrigger, *, reason: str, source_event: str | None = None) -> RollbackResult:
+    def attempt(
+        self,
+        trigger: RollbackTrigger,
+        *,
+        reason: str,
+        source_event: str | None = None,
+        deployment_id: str | None = None,
+    ) -> RollbackResult:
+        """`deployment_id` names the failed deployment where the platform names them; an alarm judges the one
+        that runs now."""
         deps, settings = self._deps, self._settings
         now = self._clock()
-        arn = settings.service.arn
-        try:
-            repository = require_repository(settings, "the automatic rollback")
-            snapshot = deps.service.describe(arn)
-            tracked = follow(snapshot, settings, repository)
-            current = deps.registry.resolve_tag(repository, tracked.tag)
-        except PipelineError as error:
-            raise RollbackFailed(f"Warden could not roll back: {error}") from error
-        history = deps.state.list_deployments(arn, limit=HISTORY_DEPTH)
+        history = deps.state.list_deployments(settings.service.arn, limit=HISTORY_DEPTH)
+        judged = deps.target.judge_deployment(trigger, deployment_id=deployment_id, history=history)
         decision = decide_auto_rollback(
             trigger,
             enabled=settings.auto_rollback,
-            history=history,
-            current_digest=current,
+            judged=judged,
             now=now,
             window=timedelta(minutes=settings.rollback_window_minutes),
         )
         logger.info("automatic rollback decision", extra={"allowed": decision.allowed, "reason": decision.reason})
-        if not decision.allowed or decision.attempt_key is None:
+        if not decision.allowed or decision.attempt_key is None or decision.bad_digest is None:
             raise RollbackDeclined(decision.reason)
+        bad = decision.bad_digest
         if settings.dry_run:
             try:
-                plan = plan_rollback(deps, settings)
+                move = plan_rollback(deps, settings, from_deployment=bad)
             except PipelineError as error:
                 raise RollbackFailed(f"[dry run] Warden could not roll back: {error}") from error
-            return roll_back(deps, settings, plan, now=now, actor=self._actor, reason=decision.reason, notify=False)
+            return roll_back(deps, settings, move, now=now, actor=self._actor, reason=decision.reason, notify=False)
         return once_per_deployment(
             deps.state,
             decision.attempt_key,
@@ -429,7 +464,7 @@ class AutoRollback:
             lambda: roll_back(
                 deps,
                 settings,
-                plan_rollback(deps, settings),
+                plan_rollback(deps, settings, from_deployment=bad),
                 now=now,
                 actor=self._actor,
                 reason=f"{reason} ({decision.reason})",
