@@ -8,6 +8,9 @@
   its AWS calls failing with throttling, 500s and connection resets; and with its mutating call's answer lost),
   and the robustness tests' own count and duration.
 
+    .venv/bin/python -m bench.fuzz           # full: 1,000 events per handler, 10 fault seeds, the tests
+    .venv/bin/python -m bench.fuzz --quick   # 200 events per handler, 3 fault seeds (the files say "quick")
+
 The generators and invariants are tests/robustness's (strategies.py, harness.py, scenarios.py). Handlers whose
 dependencies the harness can fake run on in-memory fakes (milliseconds an event); every handler also runs a
 sample through moto and the App Runner emulator, and a handler it cannot fake runs all its events there.
@@ -20,7 +23,6 @@ import contextlib
 import io
 import json
 import logging
-import platform
 import statistics
 import subprocess
 import sys
@@ -28,12 +30,12 @@ import time
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench import ROOT, load_average, write_results
+
 RESULTS = ROOT / "bench" / "results"
+QUICK = {"events": 200, "moto_sample": 20, "fault_seeds": 3}
 
 
 # --- bad input ------------------------------------------------------------------------------------
@@ -230,7 +232,7 @@ def faults(seeds: int) -> dict[str, Any]:
             for label, make in plans.items():
                 rows: dict[str, Any] = {}
                 for name, case in USE_CASES.items():
-                    row = Counter()
+                    row: Counter[str] = Counter()
                     started = time.perf_counter()
                     for n in range(seeds if "seeded" in label else 1):
                         servers.emulator.reset()
@@ -259,8 +261,7 @@ def faults(seeds: int) -> dict[str, Any]:
                         row["most failed attempts in a row at one call"] = max(
                             row["most failed attempts in a row at one call"], _longest(outcome.calls)
                         )
-                    row["seconds"] = round(time.perf_counter() - started, 2)
-                    rows[name] = dict(row)
+                    rows[name] = {**row, "seconds": round(time.perf_counter() - started, 2)}
                 campaigns[label] = rows
         finally:
             clients.client.cache_clear()
@@ -339,26 +340,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fault-seeds", type=int, default=10, help="seeded fault runs per use case")
     parser.add_argument("--seed", type=int, default=20261127)
     parser.add_argument("--skip-tests", action="store_true", help="do not run the robustness tests")
+    parser.add_argument("--quick", action="store_true", help=f"smaller runs: {QUICK}")
     args = parser.parse_args(argv)
+    if args.quick:
+        args.events, args.moto_sample, args.fault_seeds = QUICK["events"], QUICK["moto_sample"], QUICK["fault_seeds"]
 
     sys.path[:0] = [str(ROOT / "layers" / "warden"), str(ROOT)]
     # The tests' environment: fake credentials, no X-Ray, never real AWS.
-    import tests.conftest
+    import tests.conftest  # noqa: F401
 
     started = time.perf_counter()
+    load_before = load_average()
     print("bad input:", flush=True)
     handlers = bad_input(args.events, args.moto_sample, args.seed)
     print("faults:", flush=True)
     fault_report = faults(args.fault_seeds)
-    tests = None if args.skip_tests else robustness_tests()
+    test_report = None if args.skip_tests else robustness_tests()
     meta = {
-        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "python": platform.python_version(),
-        "machine": platform.machine(),
+        "mode": {
+            "quick": args.quick,
+            "events_per_handler": args.events,
+            "moto_sample_per_fakeable_handler": args.moto_sample,
+            "fault_seeds_per_use_case": args.fault_seeds,
+            "robustness_tests_run": test_report is not None,
+        },
         "seed": args.seed,
+        "load_average_before_and_after": [load_before, load_average()],
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "fuzz.json").write_text(json.dumps({**meta, "handlers": handlers}, indent=2) + "\n")
     summary = {
         function: {
             key: sum(row[key] for row in handlers if row["function"] == function)
@@ -366,24 +374,85 @@ def main(argv: list[str] | None = None) -> int:
         }
         for function in dict.fromkeys(row["function"] for row in handlers)
     }
+    bad_input_totals = {
+        "per_handler": summary,
+        "events": sum(row["events"] for row in handlers),
+        "crashed": sum(row["crashed"] for row in handlers),
+        "retryable_raised": sum(row["retryable_raised"] for row in handlers),
+        "actions_taken_by_bad_input": sum(row["actions_taken_by_bad_input"] for row in handlers),
+        "invariant_violations": sum(row["invariant_violations"] for row in handlers),
+        "valid_after_mutation": sum(row["valid_after_mutation"] for row in handlers),
+        "seconds": round(sum(row["total_seconds"] for row in handlers), 1),
+    }
     robustness = {
         **meta,
-        "bad_input": {
-            "per_handler": summary,
-            "events": sum(row["events"] for row in handlers),
-            "crashed": sum(row["crashed"] for row in handlers),
-            "actions_taken_by_bad_input": sum(row["actions_taken_by_bad_input"] for row in handlers),
-            "invariant_violations": sum(row["invariant_violations"] for row in handlers),
-            "seconds": round(sum(row["total_seconds"] for row in handlers), 1),
-        },
+        "bad_input": bad_input_totals,
         "faults": fault_report,
-        "tests": tests,
+        "tests": test_report,
         "bench_seconds": round(time.perf_counter() - started, 1),
     }
-    (RESULTS / "robustness.json").write_text(json.dumps(robustness, indent=2) + "\n")
+    quoted = quoted_figures(bad_input_totals, handlers, fault_report, test_report)
+    fuzz_quoted = {name: value for name, value in quoted.items() if name.startswith("fuzz_")}
+    write_results(RESULTS / "fuzz.json", {**meta, "handlers": handlers}, quoted=fuzz_quoted, show=False)
+    write_results(RESULTS / "robustness.json", robustness, quoted=quoted, show=False)
     print(json.dumps(robustness["bad_input"], indent=2))
-    bad = robustness["bad_input"]["crashed"] + robustness["bad_input"]["actions_taken_by_bad_input"]
-    return 1 if bad or robustness["bad_input"]["invariant_violations"] else 0
+    bad = bad_input_totals["crashed"] + bad_input_totals["actions_taken_by_bad_input"]
+    return 1 if bad or bad_input_totals["invariant_violations"] else 0
+
+
+SEEDED = "a third of the calls fail (seeded: throttling, 500, connection reset)"
+LOST = "the mutating call's answer is lost (applied upstream)"
+
+
+def quoted_figures(
+    bad: dict[str, Any], handlers: list[dict[str, Any]], faults: dict[str, Any], tests: dict[str, Any] | None
+) -> dict[str, int | float | str | bool]:
+    """The figures the docs may quote: counts of events, outcomes and faults (none of them a timing, except
+    the tests' wall time)."""
+    fakes = [row for row in handlers if row["backend"] == "fakes"]
+    moto = [row for row in handlers if row["backend"] != "fakes"]
+    figures: dict[str, int | float | str | bool] = {
+        "fuzz_handlers": len({row["function"] for row in handlers}),
+        "fuzz_events": bad["events"],
+        "fuzz_events_on_fakes": sum(row["events"] for row in fakes),
+        "fuzz_events_through_moto": sum(row["events"] for row in moto),
+        "fuzz_crashed": bad["crashed"],
+        "fuzz_retryable_raised": bad["retryable_raised"],
+        "fuzz_actions_taken_by_bad_input": bad["actions_taken_by_bad_input"],
+        "fuzz_invariant_violations": bad["invariant_violations"],
+        "fuzz_valid_after_mutation": bad["valid_after_mutation"],
+    }
+    seeded = faults["campaigns"].get(SEEDED, {})
+    lost = faults["campaigns"].get(LOST, {})
+
+    def total(rows: dict[str, Any], key: str) -> int:
+        return int(sum(row.get(key, 0) for row in rows.values()))
+
+    figures |= {
+        "faults_use_cases": len(seeded),
+        "faults_seeded_runs": total(seeded, "runs"),
+        "faults_seeded_attempts": total(seeded, "attempts"),
+        "faults_seeded_injected": total(seeded, "faults injected"),
+        "faults_seeded_completed_by_retries": total(seeded, "completed by botocore's retries alone"),
+        "faults_seeded_completed_on_lambda_retry": total(
+            seeded, "failed cleanly (RetryableError), completed on Lambda's retry"
+        ),
+        "faults_seeded_failed_twice": total(seeded, "failed twice (left to Lambda's next retry)"),
+        "faults_seeded_crashed": total(seeded, "crashed"),
+        "faults_seeded_effects_exact": total(seeded, "effects exactly as without faults"),
+        "faults_seeded_applied_twice": total(seeded, "mutating call applied more than once"),
+        "faults_lost_answer_runs": total(lost, "runs"),
+        "faults_lost_answer_effects_exact": total(lost, "effects exactly as without faults"),
+        "faults_lost_answer_applied_twice": total(lost, "mutating call applied more than once"),
+        "faults_botocore_attempts_per_call": faults["botocore_total_attempts_per_call"],
+    }
+    if tests is not None:
+        figures |= {
+            "robustness_tests": tests["tests"],
+            "robustness_tests_failed": tests["failed"],
+            "robustness_tests_wall_s": round(tests["wall_seconds"]),
+        }
+    return figures
 
 
 if __name__ == "__main__":

@@ -21,6 +21,12 @@ Not part of `make test`: it builds twice with the SAM CLI of .venv-sam and needs
     wall time, CPU time, peak RSS, AWS calls, log bytes and metric names are measured. Lambda's duration is
     estimated twice: as measured on this host's full core, and with CPU time scaled to 128 MB's share of a
     vCPU (1,769 MB = 1 vCPU). Prices (us-east-1) are in PRICES with where they come from.
+
+    PYENV_VERSION=3.11.7:3.13.0 .venv/bin/python -m bench.performance           # 15 runs, 5 samples
+    PYENV_VERSION=3.11.7:3.13.0 .venv/bin/python -m bench.performance --quick   # 5 runs, 2 samples
+
+Sizes, AWS calls, memory and the cost's quantities do not depend on the machine's load; milliseconds do, and
+the import ratios less so (boto3 is measured in the same rounds). The load average is recorded beside them.
 """
 
 from __future__ import annotations
@@ -47,7 +53,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench import ROOT, load_average, write_results
+
 RESULTS = ROOT / "bench" / "results" / "performance.json"
 SAM = ROOT / ".venv-sam" / "bin" / "sam"
 TARGET_RATIO = 1.8
@@ -124,7 +131,14 @@ def plain_template(into: Path) -> Path:
     text = (ROOT / "template.yaml").read_text(encoding="utf-8")
     plain = text.replace("      BuildMethod: makefile\n", "      BuildMethod: python3.13\n", 1)
     assert plain != text, "the layer's BuildMethod: makefile was not found in template.yaml"
-    path = into / "template-plain.yaml"
+    # Beside links to the project's folders: SAM finds a nested application's Location (templates/...) next to
+    # the template that names it, whatever --base-dir says.
+    source = into / "source-plain"
+    source.mkdir()
+    for entry in ROOT.iterdir():
+        if entry.is_dir() and not entry.name.startswith("."):
+            (source / entry.name).symlink_to(entry, target_is_directory=True)
+    path = source / "template.yaml"
     path.write_text(plain, encoding="utf-8")
     return path
 
@@ -446,6 +460,7 @@ def bench_invocations(py313: str, build: Path, site: Path, runtime: Path, sample
     from bench.keys import seed_users
     from local.account import local_servers, seed_account
     from local.demo_images import run_image
+    from local.deployment_events import record_deployed
 
     measured: dict[str, Any] = {}
     with local_servers() as servers, quiet(), tempfile.TemporaryDirectory() as scratch:
@@ -453,6 +468,7 @@ def bench_invocations(py313: str, build: Path, site: Path, runtime: Path, sample
         now = datetime.now(UTC)
         seed_images(account, now)
         run_image(account, "latest")
+        record_deployed(account)  # the purge holds every deletion until a deployment is on record
         page_like_ecr()
         seed_users(now)
         account.client("iam").generate_credential_report()
@@ -575,9 +591,9 @@ def condition(name: str, template: dict[str, Any]) -> bool:
 
 
 def template_at_defaults() -> dict[str, Any]:
-    from local.template import load_template, resources_of_type
+    from local.template import load_stack, resources_of_type
 
-    template = load_template()
+    template = load_stack()  # nested applications inlined: their alarms and dashboard are the stack's too
     schedules = []
     for logical_id, function in resources_of_type(template, "AWS::Serverless::Function").items():
         for name, event in function["Properties"].get("Events", {}).items():
@@ -741,19 +757,28 @@ def markdown(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+QUICK = {"runs": 5, "samples": 2}
+_TEXT: dict[str, Any] = {"capture_output": True, "text": True, "check": True, "timeout": 60}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15, help="fresh processes per import measurement (>= 11)")
     parser.add_argument("--samples", type=int, default=5, help="cold invocations per scenario")
+    parser.add_argument("--quick", action="store_true", help=f"fewer runs and samples: {QUICK}")
     arguments = parser.parse_args(argv)
-    if arguments.runs < 11:
-        parser.error("--runs must be at least 11")
+    if arguments.quick:
+        arguments.runs, arguments.samples = QUICK["runs"], QUICK["samples"]
+    elif arguments.runs < 11:
+        parser.error("--runs must be at least 11 (or --quick)")
     py313 = python313()
     if not SAM.is_file():
         raise SystemExit("the SAM CLI is missing: run `make venv` first")
+    measured_python = subprocess.run([py313, "-c", "import platform; print(platform.python_version())"], **_TEXT)
     results: dict[str, Any] = {
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "host": {"machine": platform.machine(), "python": platform.python_version(), "cpus": os.cpu_count()},
+        "mode": {"quick": arguments.quick, "import_runs": arguments.runs, "cold_samples": arguments.samples},
+        "measured_python": measured_python.stdout.strip(),
+        "load_average_before": load_average(),
     }
     with tempfile.TemporaryDirectory(prefix="warden-perf-") as temporary:
         work = Path(temporary)
@@ -769,11 +794,14 @@ def main(argv: list[str] | None = None) -> int:
             for variant, folder in built.items()
         }
         print("measuring imports ...", file=sys.stderr)
+        results["load_average_before_imports"] = load_average()
         results["imports"] = bench_imports(
             py313, {variant: (built[variant], sites[variant]) for variant in built}, runtime, arguments.runs
         )
         print("measuring cold invocations ...", file=sys.stderr)
+        results["load_average_before_invocations"] = load_average()
         invocations = bench_invocations(py313, built["bytecode"], sites["bytecode"], runtime, arguments.samples)
+    results["load_average_after"] = load_average()
     results["invocations"] = invocations
     counted = template_at_defaults()
     results["template_at_defaults"] = counted
@@ -798,11 +826,93 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "peak_rss_mb": max(measured["peak_rss_mb"] for measured in invocations.values()),
     }
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    write_results(RESULTS, results, quoted=quoted(results), show=False)
     print(markdown(results))
     print(json.dumps(results["monthly_cost"], indent=2))
-    print(f"\nwritten to {RESULTS.relative_to(ROOT)}", file=sys.stderr)
     return 0
+
+
+def _slug(text: str) -> str:
+    """`audit-keys (1,000 users)` -> `audit_keys`; `AuditAccessKeysFunction` -> `audit_access_keys`."""
+    text = re.sub(r"Function$", "", text.split(" (")[0])
+    text = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", text)
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+def quoted(results: dict[str, Any]) -> dict[str, int | float | str | bool]:
+    """The figures the docs may quote. Milliseconds move with the machine's load; ratios less; sizes, memory,
+    calls and the cost's quantities not at all."""
+    imports = results["imports"]
+    figures: dict[str, int | float | str | bool] = {
+        "perf_import_runs": imports["runs"],
+        "perf_cold_samples": results["mode"]["cold_samples"],
+        "perf_import_boto3_ms": round(imports["bytecode"]["import_boto3_median_ms"]),
+        "perf_import_ratio_target": TARGET_RATIO,
+    }
+    ratios: dict[str, list[float]] = {"bytecode": [], "plain": [], "wired": []}
+    for function, measured in imports["bytecode"]["functions"].items():
+        name = _slug(function)
+        plain = imports["plain"]["functions"][function]["import"]
+        figures[f"perf_import_ms_{name}"] = round(measured["import"]["median_ms"])
+        figures[f"perf_import_ratio_{name}"] = measured["import"]["ratio_to_boto3"]
+        figures[f"perf_import_plain_ms_{name}"] = round(plain["median_ms"])
+        figures[f"perf_import_plain_ratio_{name}"] = plain["ratio_to_boto3"]
+        ratios["bytecode"].append(measured["import"]["ratio_to_boto3"])
+        ratios["plain"].append(plain["ratio_to_boto3"])
+        wired = measured.get("with_dependencies")
+        if wired is not None:
+            figures[f"perf_import_wired_ms_{name}"] = round(wired["median_ms"])
+            figures[f"perf_import_wired_ratio_{name}"] = wired["ratio_to_boto3"]
+            ratios["wired"].append(wired["ratio_to_boto3"])
+    for variant, values in ratios.items():
+        figures[f"perf_import_{variant}_ratio_min"] = min(values)
+        figures[f"perf_import_{variant}_ratio_max"] = max(values)
+    sizes = results["sizes"]["bytecode"]
+    function_kb = [size["unzipped_bytes"] / 1000 for size in sizes["functions"].values()]
+    figures |= {
+        "perf_function_kb_min": round(min(function_kb), 1),
+        "perf_function_kb_max": round(max(function_kb), 1),
+        "perf_layer_unzipped_mb": round(sizes["layer"]["unzipped_bytes"] / 1e6, 1),
+        "perf_layer_plain_unzipped_mb": round(results["sizes"]["plain"]["layer"]["unzipped_bytes"] / 1e6, 1),
+        "perf_layer_bytecode_mb": round(sizes["layer"]["bytecode_bytes"] / 1e6, 1),
+        "perf_layer_zipped_mb": round(sizes["layer"]["zipped_bytes"] / 1e6, 1),
+    }
+    invocations = results["invocations"]
+    for scenario, measured in invocations.items():
+        name = _slug(scenario)
+        figures[f"perf_peak_rss_mb_{name}"] = round(measured["peak_rss_mb"])
+        figures[f"perf_billed_ms_{name}"] = measured["billed_ms_as_measured"]
+    rss = [measured["peak_rss_mb"] for name, measured in invocations.items() if not name.startswith("purge")]
+    figures["perf_peak_rss_mb_min"] = round(min(rss))
+    figures["perf_peak_rss_mb_max_without_purge"] = round(max(rss))
+    for variant, cost in results["monthly_cost"].items():
+        suffix = "" if variant == "as_measured" else "_cpu_scaled"
+        lines = cost["lines"]
+        figures[f"perf_cost_usd{suffix}"] = cost["total_usd"]
+        figures[f"perf_cost_after_free_tier_usd{suffix}"] = cost["total_usd_after_free_tier"]
+        # The dashboard is free in an account with at most 3 dashboards (the free tier counts the account's).
+        dashboard = lines["cloudwatch dashboards"]["usd_after_free_tier"]
+        figures[f"perf_cost_after_free_tier_with_free_dashboard_usd{suffix}"] = round(
+            cost["total_usd_after_free_tier"] - dashboard, 2
+        )
+        figures[f"perf_lambda_gb_seconds{suffix}"] = round(lines["lambda duration (GB-s)"]["quantity"])
+        lambda_usd = lines["lambda duration (GB-s)"]["usd"] + lines["lambda requests"]["usd"]
+        figures[f"perf_lambda_usd{suffix}"] = round(lambda_usd, 3)
+        if suffix:
+            continue
+        figures |= {
+            "perf_lambda_requests": round(lines["lambda requests"]["quantity"]),
+            "perf_scheduler_invocations": round(lines["eventbridge scheduler invocations"]["quantity"]),
+            "perf_dynamodb_reads": round(lines["dynamodb read units"]["quantity"]),
+            "perf_dynamodb_writes": round(lines["dynamodb write units"]["quantity"]),
+            "perf_sns_publishes": round(lines["sns publishes"]["quantity"]),
+            "perf_logs_mb": round(lines["cloudwatch logs ingested (GB)"]["quantity"] * 1000, 1),
+            "perf_alarm_metrics": round(lines["cloudwatch alarm metrics"]["quantity"]),
+            "perf_alarm_usd": round(lines["cloudwatch alarm metrics"]["usd"], 2),
+            "perf_dashboard_usd": round(lines["cloudwatch dashboards"]["usd"], 2),
+            "perf_custom_metrics_usd": round(lines["cloudwatch custom metrics (EMF, metric-months)"]["usd"], 2),
+        }
+    return figures
 
 
 if __name__ == "__main__":
