@@ -23,7 +23,7 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
-from local import moto_budgets
+from local import moto_budgets, moto_cloudwatch
 from local.apprunner_emulator import AppRunnerEmulator
 from local.template import load_template, state_table_create_kwargs
 
@@ -247,6 +247,7 @@ def local_servers(*, operation_seconds: float = 0.0) -> Iterator[LocalServers]:
     if not any(isinstance(existing, _NotImplementedInMoto) for existing in werkzeug.filters):
         werkzeug.addFilter(_NotImplementedInMoto())
     moto_budgets.install()  # the Budgets calls of Warden's budget wiring check that moto lacks
+    moto_cloudwatch.install()  # GetMetricData's pages, and a record of its requests (the spend guard)
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     emulator = AppRunnerEmulator(operation_seconds=operation_seconds, account_id=ACCOUNT_ID, region=REGION)

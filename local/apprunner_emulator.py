@@ -12,6 +12,9 @@ What it models
   ResumeService, StartDeployment, UpdateService (source, instance, health check, auto scaling,
   network and observability configuration), ListOperations, TagResource, UntagResource and
   ListTagsForResource.
+* Auto scaling configurations, read only: DescribeAutoScalingConfiguration answers for App Runner's
+  ``DefaultConfiguration`` (MinSize 1, MaxSize 25, MaxConcurrency 100) and for configurations seeded with
+  :meth:`AppRunnerEmulator.seed_autoscaling_configuration` (a service refers to one by its ARN).
 * The service status machine. Every mutating call records an operation (``OperationSummary``)
   and holds the service in ``OPERATION_IN_PROGRESS`` for ``operation_seconds``; the service then
   lands in the operation's target state. Time is evaluated lazily against an injectable clock on
@@ -34,9 +37,10 @@ What it models
 
 What it deliberately does not model
 -----------------------------------
-* Any App Runner resource other than services (auto scaling, observability and VPC resources,
-  connections, custom domains, ...): their ARNs are accepted where a service refers to them, but
-  the operations answer ``InvalidRequestException`` ("operation not implemented").
+* Any App Runner resource other than services and the reading of auto scaling configurations
+  (observability and VPC resources, connections, custom domains, ...): their ARNs are accepted where a
+  service refers to them, but the operations answer ``InvalidRequestException`` ("operation not
+  implemented").
 * Authentication: SigV4 signatures are neither required nor checked.
 * Running containers: ``ServiceUrl`` is a plausible host name that does not resolve.
 * Account quotas (``ServiceQuotaExceededException`` is only produced through ``inject_error``),
@@ -440,7 +444,10 @@ class AppRunnerEmulator:
             "TagResource": self._tag_resource,
             "UntagResource": self._untag_resource,
             "ListTagsForResource": self._list_tags_for_resource,
+            "DescribeAutoScalingConfiguration": self._describe_auto_scaling_configuration,
         }
+        # Auto scaling configurations by ARN (the default one is answered without being stored).
+        self._autoscaling: dict[str, JsonDict] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -508,6 +515,7 @@ class AppRunnerEmulator:
         cpu: str = "0.25 vCPU",
         memory: str = "0.5 GB",
         health_check_path: str = "/health",
+        autoscaling_arn: str | None = None,
     ) -> str:
         """Create a service directly in ``status`` (no operation record) and return its ARN.
 
@@ -531,7 +539,7 @@ class AppRunnerEmulator:
             },
             instance={"Cpu": cpu, "Memory": memory},
             health_check=health_check,
-            autoscaling_arn=self._default_autoscaling_arn(),
+            autoscaling_arn=self._autoscaling_arn(autoscaling_arn),
             network=_network_configuration(None),
             observability={"ObservabilityEnabled": False},
         )
@@ -548,6 +556,22 @@ class AppRunnerEmulator:
                 service.status = status
                 service.deleted_at = now if status == DELETED else None
             return service.arn
+
+    def seed_autoscaling_configuration(
+        self, name: str, *, min_size: int = 1, max_size: int = 25, max_concurrency: int = 100
+    ) -> str:
+        """Create an auto scaling configuration (revision 1) and return its ARN, for ``seed_service`` or
+        UpdateService to refer to. App Runner bounds MinSize to 1-25 and MaxSize to 1-25."""
+        if not 1 <= min_size <= max_size <= 25:
+            raise ValueError(f"expected 1 <= min_size <= max_size <= 25, got {min_size}, {max_size}")
+        arn = f"arn:aws:apprunner:{self.region}:{self.account_id}:autoscalingconfiguration/{name}/1/{uuid.uuid4().hex}"
+        if _AUTOSCALING_ARN_RE.fullmatch(arn) is None:
+            raise ValueError(f"invalid auto scaling configuration name: {name!r}")
+        with self._lock:
+            self._autoscaling[arn] = _autoscaling_view(
+                arn, name, min_size=min_size, max_size=max_size, max_concurrency=max_concurrency, now=self._clock()
+            )
+        return arn
 
     def force_status(self, service_arn: str, status: str, *, for_seconds: float | None = None) -> None:
         """Make a service report ``status``.
@@ -775,6 +799,19 @@ class AppRunnerEmulator:
         if token is not None:
             result["NextToken"] = token
         return result
+
+    def _describe_auto_scaling_configuration(self, params: JsonDict) -> JsonDict:
+        arn: str = params["AutoScalingConfigurationArn"]
+        if _AUTOSCALING_ARN_RE.fullmatch(arn) is None:
+            raise ApiError(INVALID_REQUEST, f"Invalid auto scaling configuration ARN: {arn}")
+        if arn == self._default_autoscaling_arn():
+            view = _autoscaling_view(arn, _DEFAULT_AUTOSCALING_NAME, min_size=1, max_size=25, max_concurrency=100)
+        elif arn in self._autoscaling:
+            view = self._autoscaling[arn]
+        else:
+            raise ApiError(RESOURCE_NOT_FOUND, f"Auto scaling configuration with the provided ARN doesn't exist: {arn}")
+        used = any(service.config.autoscaling_arn == arn for service in self._services.values())
+        return {"AutoScalingConfiguration": {**copy.deepcopy(view), "HasAssociatedService": used}}
 
     def _tag_resource(self, params: JsonDict) -> JsonDict:
         service = self._find_resource(params["ResourceArn"])
@@ -1018,6 +1055,24 @@ class AppRunnerEmulator:
 
 
 # --- Configuration helpers ----------------------------------------------------------------------
+
+
+def _autoscaling_view(
+    arn: str, name: str, *, min_size: int, max_size: int, max_concurrency: int, now: float = 0.0
+) -> JsonDict:
+    return {
+        "AutoScalingConfigurationArn": arn,
+        "AutoScalingConfigurationName": name,
+        "AutoScalingConfigurationRevision": 1,
+        "Latest": True,
+        "Status": "ACTIVE",
+        "MaxConcurrency": max_concurrency,
+        "MinSize": min_size,
+        "MaxSize": max_size,
+        "CreatedAt": _timestamp(now),
+        "HasAssociatedService": False,
+        "IsDefault": name == _DEFAULT_AUTOSCALING_NAME,
+    }
 
 
 def _image_repository_type(image_identifier: str) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
+import json
+import re
 import sys
 import uuid
 from collections.abc import Iterator, Mapping
@@ -74,6 +76,25 @@ def invoke(function: str, event: Any, env: Mapping[str, str]) -> Any:
         return load_handler(function).lambda_handler(event, LambdaContextStub(function_name=function))
 
 
+_APPRUNNER_SERVICE = re.compile(r"arn:aws:apprunner:[a-z0-9-]+:\d{12}:service/[A-Za-z0-9_-]+/([0-9a-f]{32})")
+_SERVICE_ID = re.compile(r"ServiceI[dD](?:\W|value)+([0-9a-f]{32})")  # an alarm's dimension, also inside an SNS message
+
+
+def about_local_service(event: Any, service_arn: str) -> Any:
+    """`event` with the sample's App Runner service (its ARN and 32-hex id) replaced by the local account's.
+
+    The samples in events/ name a fixed service id; the emulator makes up a new one for every account, so
+    without this an alarm sample would be "another service's" alarm to Warden."""
+    if ":apprunner:" not in service_arn:
+        return event
+    text = json.dumps(event)
+    local_id = service_arn.rsplit("/", 1)[-1]
+    samples = {match[1] for pattern in (_APPRUNNER_SERVICE, _SERVICE_ID) for match in pattern.finditer(text)}
+    for old in samples:
+        text = text.replace(old, local_id)
+    return json.loads(_APPRUNNER_SERVICE.sub(service_arn, text))
+
+
 def main(argv: list[str] | None = None) -> int:
     """`make invoke FUNCTION=on_budget_alert EVENT=events/on_budget_alert/budget-actual-100-percent.json`.
 
@@ -82,7 +103,6 @@ def main(argv: list[str] | None = None) -> int:
     handler returned and every notification the operator's inbox received.
     """
     import argparse
-    import json
 
     from local.account import local_account
 
@@ -110,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         account.extra_env.update(extra)
         print(f"{arguments.function} <- {event_path} (local account: moto {account.moto_url})")
         try:
-            result = invoke(arguments.function, event, account.env())
+            result = invoke(arguments.function, about_local_service(event, account.service_arn), account.env())
         except Exception as error:  # the operator sees what Lambda would report, as Lambda would
             print(f"The handler raised {type(error).__name__}: {error}")
             result = None

@@ -7,6 +7,8 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
+from typing import Any
 
 from pydantic import SecretStr
 
@@ -19,6 +21,8 @@ from warden.domain.notification import Notification
 from warden.domain.pipeline import DockerUnavailable, ImageManifest, ImmutableTag, RegistryLogin, RepositoryInfo
 from warden.domain.records import ActionRecord, DeploymentRecord, EventStart, EventStatus
 from warden.domain.service import ServiceSnapshot, ServiceStatus
+from warden.domain.spend import MetricPoints, MetricSpec, UsageFacts
+from warden.domain.target import TargetFacts
 from warden.domain.wiring import BudgetNotice, TopicNotFound, TopicSubscription
 from warden.errors import BudgetNotFound, EventInProgress, InvalidServiceState, ServiceNotFound
 from warden.models.credential_report import RawCredentialReport, ReportNotReady, ReportState
@@ -74,6 +78,28 @@ class FakeService:
     @property
     def mutations(self) -> list[str]:
         return [call for call in self.calls if call != "describe"]
+
+    # -- the rest of the Target port: the real target's, for the platform this ARN names ------------------
+    @property
+    def facts(self) -> TargetFacts:
+        return platform_target(self.arn, self).facts
+
+    def resume_commands(self, state: Any, state_table: str) -> list[str]:
+        return platform_target(self.arn, self).resume_commands(state, state_table)
+
+    def remembered_scale(self, state: Any) -> str | None:
+        return platform_target(self.arn, self).remembered_scale(state)
+
+
+def platform_target(arn: str, controller: Any, **ports: Any) -> Any:
+    """The real Target for the platform `arn` names, over a fake controller (the tests' wiring)."""
+    from warden.adapters.targets.apprunner import AppRunnerTarget
+    from warden.adapters.targets.ecs import EcsTarget
+    from warden.settings import ServiceKind, ServiceRef
+
+    service = ServiceRef.parse(arn)
+    kind = EcsTarget if service.kind is ServiceKind.ECS else AppRunnerTarget
+    return kind(service, controller, **ports)
 
 
 @dataclass
@@ -190,7 +216,9 @@ class FakeState:
         return self.memos.get((service_arn, name))
 
     def delete_memo(self, service_arn: str, name: str) -> None:
+        # DynamoDB's DeleteItem removes the item, its memo_order with it.
         self.memos.pop((service_arn, name), None)
+        self.memo_orders.pop((service_arn, name), None)
 
     memo_orders: dict[tuple[str, str], tuple[int, str]] = field(default_factory=dict)
 
@@ -414,3 +442,38 @@ class FakeTopics:
         if topic_arn not in self.subscriptions_by_topic:
             raise TopicNotFound(f"the SNS topic {topic_arn} does not exist")
         return list(self.subscriptions_by_topic[topic_arn])
+
+
+@dataclass
+class FakeUsage:
+    """UsageFactsPort: the service's billed configuration, which a test changes (scale, pause)."""
+
+    facts: UsageFacts
+    reads: int = 0
+
+    def usage_facts(self, service_arn: str) -> UsageFacts:
+        self.reads += 1
+        return self.facts
+
+
+@dataclass
+class FakeMetrics:
+    """MetricsPort over a data series a test writes: (time, value) per query id; records every request."""
+
+    series: dict[str, list[tuple[datetime, Decimal]]] = field(default_factory=dict)
+    requests: list[tuple[tuple[str, ...], datetime, datetime, int]] = field(default_factory=list)
+    fail_with: Exception | None = None
+
+    def metric_data(
+        self, queries: Mapping[str, MetricSpec], start: datetime, end: datetime, period_seconds: int
+    ) -> dict[str, MetricPoints]:
+        self.requests.append((tuple(queries), start, end, period_seconds))
+        if self.fail_with is not None:
+            raise self.fail_with
+        return {
+            query_id: MetricPoints(
+                period_seconds=period_seconds,
+                points=tuple((at, value) for at, value in self.series.get(query_id, []) if start <= at < end),
+            )
+            for query_id in queries
+        }

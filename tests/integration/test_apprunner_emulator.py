@@ -1274,3 +1274,59 @@ def test_injected_errors_reach_botocore_with_their_code_and_only_injection_uses_
         assert code == "ThrottlingException"
     else:
         assert code in declared_error_codes("CreateService")
+
+
+# --- Auto scaling configurations (the spend guard reads MinSize) ---------------------------------------------------
+
+
+def test_the_default_auto_scaling_configuration_is_app_runners_and_matches_the_model(
+    emulator: AppRunnerEmulator, apprunner: Any, running_arn: str
+) -> None:
+    # Given a service seeded with App Runner's default auto scaling configuration
+    arn = apprunner.describe_service(ServiceArn=running_arn)["Service"]["AutoScalingConfigurationSummary"][
+        "AutoScalingConfigurationArn"
+    ]
+    # When it is described over raw HTTP
+    answer = raw_call(emulator.url, "DescribeAutoScalingConfiguration", {"AutoScalingConfigurationArn": arn})
+    # Then the answer satisfies the model, with App Runner's defaults (1 to 25 instances, 100 requests each)
+    assert answer.status == 200, answer.body
+    assert_matches_output_shape("DescribeAutoScalingConfiguration", answer.body)
+    configuration = answer.body["AutoScalingConfiguration"]
+    assert (configuration["MinSize"], configuration["MaxSize"], configuration["MaxConcurrency"]) == (1, 25, 100)
+    assert configuration["IsDefault"] is True
+    assert configuration["HasAssociatedService"] is True
+
+
+def test_a_seeded_auto_scaling_configuration_is_described_as_seeded(
+    emulator: AppRunnerEmulator, apprunner: Any
+) -> None:
+    # Given a configuration keeping 3 instances warm, used by a service
+    arn = emulator.seed_autoscaling_configuration("warm-three", min_size=3, max_size=10)
+    emulator.seed_service("consultation-app", image(), autoscaling_arn=arn)
+    # When botocore describes it
+    configuration = apprunner.describe_auto_scaling_configuration(AutoScalingConfigurationArn=arn)[
+        "AutoScalingConfiguration"
+    ]
+    # Then it is the seeded one
+    assert (configuration["MinSize"], configuration["MaxSize"]) == (3, 10)
+    assert configuration["AutoScalingConfigurationName"] == "warm-three"
+    assert configuration["IsDefault"] is False
+    assert_matches_output_shape(
+        "DescribeAutoScalingConfiguration",
+        raw_call(emulator.url, "DescribeAutoScalingConfiguration", {"AutoScalingConfigurationArn": arn}).body,
+    )
+
+
+def test_an_unknown_auto_scaling_configuration_is_not_found_and_a_malformed_arn_is_invalid(apprunner: Any) -> None:
+    unknown = f"arn:aws:apprunner:us-east-1:{ACCOUNT}:autoscalingconfiguration/nobody/1/{'a' * 32}"
+    with pytest.raises(ClientError) as missing:
+        apprunner.describe_auto_scaling_configuration(AutoScalingConfigurationArn=unknown)
+    with pytest.raises(ClientError) as malformed:
+        apprunner.describe_auto_scaling_configuration(
+            AutoScalingConfigurationArn=f"arn:aws:apprunner:us-east-1:{ACCOUNT}:x"
+        )
+    assert error_code(missing) == "ResourceNotFoundException"
+    assert error_code(malformed) == "InvalidRequestException"
+    assert {"ResourceNotFoundException", "InvalidRequestException"} <= declared_error_codes(
+        "DescribeAutoScalingConfiguration"
+    )

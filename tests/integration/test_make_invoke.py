@@ -42,3 +42,12 @@ def test_an_unknown_function_is_one_line_on_stderr_and_exit_2() -> None:
     assert run.stdout == ""
     assert len(run.stderr.strip().splitlines()) == 1
     assert "on_budget_alert" in run.stderr  # the known functions are listed
+
+
+def test_an_alarm_sample_is_about_the_local_service_and_a_setting_reaches_the_handler() -> None:
+    # Given the CPU alarm sample (it names a fixed service id) and ALARM_ACTIONS given on the command line
+    run = _invoke("on_alarm", "events/on_alarm/sns-cpu-alarm.json", "--env", "ALARM_ACTIONS=*-cpu=pause")
+
+    # Then the alarm is the local service's, and the pattern pauses it
+    assert run.returncode == 0, run.stderr
+    assert '"outcome": "paused"' in run.stdout

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from local.template import function_statements, load_stack
-from warden.adapters import apprunner, autoscaling, budgets, dynamodb, ecr, iam, secrets, sns, webhook
+from warden.adapters import apprunner, autoscaling, budgets, cloudwatch, dynamodb, ecr, iam, secrets, sns, webhook
 from warden.adapters import ecs as ecs_adapter
 
 pytestmark = pytest.mark.template
@@ -54,7 +54,17 @@ WIRING = {
         PUBLISH,
         dynamodb,
     ),
-    "RunScheduleFunction": (MANAGE, *ECS_CONTROL, budgets, only(ecr, "ecr:DescribeImages"), sns, dynamodb),
+    # run_schedule's spend guard also reads App Runner's warm minimum (MinSize) and the usage metric (CloudWatch).
+    "RunScheduleFunction": (
+        MANAGE,
+        *ECS_CONTROL,
+        budgets,
+        only(ecr, "ecr:DescribeImages"),
+        sns,
+        dynamodb,
+        only(apprunner, "apprunner:DescribeAutoScalingConfiguration"),
+        cloudwatch,
+    ),
     "AuditAccessKeysFunction": (iam, PUBLISH, dynamodb),
     # purge_images reads the service through ServiceReaderPort (describe only): it never pauses or deploys. On
     # ECS it also reads the task definitions the service runs and the earlier revisions a rollback goes back to.

@@ -129,6 +129,7 @@ STAR_ONLY_ACTIONS = frozenset(
         "ecs:DescribeTaskDefinition",
         "ecs:ListTaskDefinitions",  # the image purge lists the earlier revisions of the service's family
         "application-autoscaling:DescribeScalableTargets",
+        "cloudwatch:GetMetricData",  # the spend guard reads the service's usage metric
     }
 )
 READ_ONLY_VERBS = ("get", "list", "describe", "view", "query", "scan", "batchget", "lookup", "search", "head")

@@ -27,6 +27,7 @@ from tests.fakes import (
     FakeService,
     FakeState,
     credential_report_csv,
+    platform_target,
 )
 from warden.domain.budget import BudgetSnapshot
 from warden.domain.claims import Claim, ClaimReason
@@ -209,7 +210,8 @@ def deployments() -> list[Notification]:
     sent: list[Notification] = []
     for fixture in ("deployment-succeeded", "deployment-failed", "update-failed"):
         notifier, service = FakeNotifier(), FakeService(arn=APPRUNNER)
-        deps = DeploymentDeps(service=service, operations=FakeOperations(), state=FakeState(), notifier=notifier)
+        target = platform_target(APPRUNNER, service, operations=FakeOperations())
+        deps = DeploymentDeps(target=target, state=FakeState(), notifier=notifier)
         handle_event(operation_event(fixture, service_arn=APPRUNNER, at=NOW), deps, settings(), NOW)
         sent += notifier.sent
     return sent

@@ -24,20 +24,31 @@ from warden.domain.alarms import (
 )
 from warden.models.alarm import AlarmStateChange, parse_alarm_message, parse_direct_alarm, parse_eventbridge_alarm
 from warden.models.sns import parse_sns_event
+from warden.settings import ServiceRef
+from warden.wiring import target_facts
 
-APP_RUNNER = Guarded(
-    partition="aws",
-    account_id="123456789012",
-    region="us-east-1",
-    name="consultation-app",
-    service_id="0123456789abcdef0123456789abcdef",
+
+def guarded(arn: str, *, load_balancer: str | None = None, target_group: str | None = None) -> Guarded:
+    """The guarded service as on_alarm builds it: its ARN's account and region, its target's dimensions."""
+    service = ServiceRef.parse(arn)
+    facts = target_facts(service)
+    return Guarded(
+        partition=service.partition,
+        account_id=service.account_id,
+        region=service.region,
+        described=facts.described,
+        metrics=facts.alarm_metrics,
+        behind_load_balancer=facts.behind_load_balancer,
+        load_balancer=load_balancer,
+        target_group=target_group,
+    )
+
+
+APP_RUNNER = guarded(
+    "arn:aws:apprunner:us-east-1:123456789012:service/consultation-app/0123456789abcdef0123456789abcdef"
 )
-ECS = Guarded(
-    partition="aws",
-    account_id="123456789012",
-    region="us-east-1",
-    name="consultation-app",
-    cluster="prod",
+ECS = guarded(
+    "arn:aws:ecs:us-east-1:123456789012:service/prod/consultation-app",
     load_balancer=GUARDED_TARGET_GROUP[0],
     target_group=GUARDED_TARGET_GROUP[1],
 )

@@ -27,6 +27,8 @@ from warden.domain.alarms import (
 )
 from warden.models.alarm import AlarmStateChange, parse_alarm_message, parse_direct_alarm
 from warden.models.sns import parse_sns_event
+from warden.settings import ServiceRef
+from warden.wiring import target_facts
 
 SERVICE_ID = "0123456789abcdef0123456789abcdef"
 NOW = datetime(2026, 11, 27, 10, 6, tzinfo=UTC)
@@ -192,7 +194,21 @@ def test_the_reason_data_is_the_fallback_and_nothing_is_invented() -> None:
 
 
 def app_runner(service_id: str, name: str = "consultation-app") -> Guarded:
-    return Guarded(partition="aws", account_id="123456789012", region="us-east-1", name=name, service_id=service_id)
+    service = ServiceRef.parse(f"arn:aws:apprunner:us-east-1:123456789012:service/{name}/{service_id}")
+    facts = target_facts(service)
+    return Guarded(
+        partition="aws",
+        account_id="123456789012",
+        region="us-east-1",
+        described=facts.described,
+        metrics=facts.alarm_metrics,
+        behind_load_balancer=facts.behind_load_balancer,
+    )
+
+
+APP_RUNNER_ADVICE = target_facts(
+    ServiceRef.parse(f"arn:aws:apprunner:us-east-1:123456789012:service/consultation-app/{'0' * 32}")
+).runbook
 
 
 def test_an_alarm_on_another_app_runner_service_is_recognised() -> None:
@@ -301,11 +317,12 @@ def test_the_console_link_uses_the_region_code_and_encodes_the_name() -> None:
 @pytest.mark.parametrize("kind", list(MetricKind))
 def test_every_kind_of_alarm_has_a_runbook_hint(kind: MetricKind) -> None:
     assert runbook(kind)
+    assert runbook(kind, APP_RUNNER_ADVICE)
 
 
 def test_the_runbook_hints_name_the_first_things_to_check() -> None:
-    assert any("warden rollback" in line for line in runbook(MetricKind.ERROR_RATE))
-    assert any("hot loops" in line for line in runbook(MetricKind.CPU))
-    assert any("leak" in line for line in runbook(MetricKind.MEMORY))
-    assert any("Cold starts" in line for line in runbook(MetricKind.LATENCY))
-    assert any("paused" in line for line in runbook(MetricKind.INSTANCES))
+    assert any("warden rollback" in line for line in runbook(MetricKind.ERROR_RATE, APP_RUNNER_ADVICE))
+    assert any("hot loops" in line for line in runbook(MetricKind.CPU, APP_RUNNER_ADVICE))
+    assert any("leak" in line for line in runbook(MetricKind.MEMORY, APP_RUNNER_ADVICE))
+    assert any("Cold starts" in line for line in runbook(MetricKind.LATENCY, APP_RUNNER_ADVICE))
+    assert any("paused" in line for line in runbook(MetricKind.INSTANCES, APP_RUNNER_ADVICE))

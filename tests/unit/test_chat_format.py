@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.fakes import FakeService
 from tests.unit import notification_corpus as corpus
 from warden.domain import chat
 from warden.domain.chat import (
@@ -169,7 +170,11 @@ def test_the_undo_commands_of_a_pause_are_next_steps_as_exact_code_spans() -> No
     # Given the budget pause notification and the commands its undo section holds (App Runner)
     (paused,) = (n for n in notifications("budget") if n.event == "budget.paused" and "apprunner" in n.body)
     settings_ = corpus.settings()
-    commands = [line.strip() for line in undo_pause_lines(settings_, _budget_reason(), "budget") if _is_command(line)]
+    commands = [
+        line.strip()
+        for line in undo_pause_lines(FakeService(arn=settings_.service.arn), settings_, _budget_reason(), "budget")
+        if _is_command(line)
+    ]
     assert commands
     message = message_of(paused)
     # When it is formatted for each tool

@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.events import budget_message, sns_event
-from tests.fakes import FakeBudgets, FakeNotifier, FakeState
+from tests.fakes import FakeBudgets, FakeNotifier, FakeState, platform_target
 from warden.domain.budget import BudgetSnapshot
 from warden.domain.claims import Claim, ClaimReason, Desire, DesiredState
 from warden.domain.converge import ConvergeAction, decide_convergence
@@ -150,7 +150,7 @@ def test_a_stuck_ecs_rollout_does_not_hold_off_a_confirmed_budget_breach() -> No
     # Given an ECS service with 3 tasks whose deployment has been crash-looping IN_PROGRESS for hours
     service = EcsService(scale=ServiceStatus.RUNNING, rolling_out=True)
     notifier, state = FakeNotifier(), FakeState()
-    deps = BudgetAlertDeps(service, FakeBudgets(_budget("10.42")), notifier, state)
+    deps = BudgetAlertDeps(platform_target(ECS_ARN, service), FakeBudgets(_budget("10.42")), notifier, state)
     (message,) = parse_sns_event(sns_event(budget_message(threshold="$10.00", amount="$10.42")))
     # When a confirmed breach arrives
     result = handle_message(message, deps, Settings.from_env(ENV), NOW)
@@ -243,14 +243,15 @@ def _ecs_words(service: EcsService, run: str) -> list[str]:
     if service.scale is ServiceStatus.PAUSED:
         state.add_claim(ECS_ARN, _claim(ClaimReason.SCHEDULE))
     words: list[str] = []
+    target = platform_target(ECS_ARN, service)  # the ECS target over this controller
     try:
         match run:
             case "budget breach":
-                deps = BudgetAlertDeps(service, FakeBudgets(_budget("10.42")), notifier, state)
+                deps = BudgetAlertDeps(target, FakeBudgets(_budget("10.42")), notifier, state)
                 (message,) = parse_sns_event(sns_event(budget_message(threshold="$10.00", amount="$10.42")))
                 handle_message(message, deps, settings, NOW)
             case "manual pause" | "manual resume":
-                operator = OperatorDeps(service, state, notifier, FakeBudgets(_budget("1.00")))
+                operator = OperatorDeps(target, state, notifier, FakeBudgets(_budget("1.00")))
                 if run == "manual pause":
                     manual_pause(operator, settings, who="alice", reason="maintenance", now=NOW)
                 else:
@@ -258,7 +259,7 @@ def _ecs_words(service: EcsService, run: str) -> list[str]:
                         operator, settings, who="alice", reason="done", override=ClaimReason.SCHEDULE, now=NOW
                     )
             case _:
-                schedule = ScheduleDeps(service, state, notifier, FakeBudgets(_budget("1.00")))
+                schedule = ScheduleDeps(target, state, notifier, FakeBudgets(_budget("1.00")))
                 job = Job(run)
                 run_job(job, schedule, settings, NOW.replace(hour=18) if job is Job.WORKDAY_END else NOW)
     except WardenError as error:

@@ -12,13 +12,14 @@ import pytest
 from local.alarm_events import alarm_event
 from tests.events import load_event
 from tests.fakes import FakeNotifier, FakeRollback, FakeService, FakeState
-from warden.domain.alarms import MetricKind, Verdict, classify, concerns, describe, observed_value, runbook
+from warden.domain.alarms import Guarded, MetricKind, Verdict, classify, concerns, describe, observed_value, runbook
 from warden.domain.claims import Claim, ClaimReason
 from warden.domain.service import ServiceStatus
 from warden.models.alarm import AlarmStateChange, parse_alarm_message
 from warden.models.sns import parse_sns_event
 from warden.settings import Settings
 from warden.usecases.alarm import AlarmDeps, Outcome, guarded_of, handle_event
+from warden.wiring import target_facts
 
 ECS_ARN = "arn:aws:ecs:us-east-1:123456789012:service/prod/consultation-app"
 APP_RUNNER_ARN = "arn:aws:apprunner:us-east-1:123456789012:service/consultation-app/0123456789abcdef0123456789abcdef"
@@ -32,9 +33,18 @@ BASE_ENV = {
     "BUDGET_NAME": "consultation-app-monthly",
 }
 LOAD_BALANCED = {"LOAD_BALANCER_ARN": LOAD_BALANCER_ARN, "TARGET_GROUP_ARN": TARGET_GROUP_ARN}
-ECS = guarded_of(Settings.from_env({**BASE_ENV, "SERVICE_ARN": ECS_ARN, **LOAD_BALANCED}))
-ECS_WITHOUT_LOAD_BALANCER = guarded_of(Settings.from_env({**BASE_ENV, "SERVICE_ARN": ECS_ARN}))
-APP_RUNNER = guarded_of(Settings.from_env({**BASE_ENV, "SERVICE_ARN": APP_RUNNER_ARN}))
+
+
+def guarded(env: dict[str, str]) -> Guarded:
+    chosen = Settings.from_env(env)
+    return guarded_of(chosen, target_facts(chosen.service))
+
+
+ECS = guarded({**BASE_ENV, "SERVICE_ARN": ECS_ARN, **LOAD_BALANCED})
+ECS_WITHOUT_LOAD_BALANCER = guarded({**BASE_ENV, "SERVICE_ARN": ECS_ARN})
+APP_RUNNER = guarded({**BASE_ENV, "SERVICE_ARN": APP_RUNNER_ARN})
+ECS_ADVICE = target_facts(Settings.from_env({**BASE_ENV, "SERVICE_ARN": ECS_ARN}).service).runbook
+APP_RUNNER_ADVICE = target_facts(Settings.from_env({**BASE_ENV, "SERVICE_ARN": APP_RUNNER_ARN}).service).runbook
 FIRED = datetime(2026, 11, 27, 10, 5, 37, tzinfo=UTC)
 ALB = "AWS/ApplicationELB"
 TARGET_GROUP = [
@@ -291,17 +301,17 @@ def test_a_load_balancer_alarm_is_the_guarded_services_only_for_the_configured_t
 
 @pytest.mark.parametrize("kind", list(MetricKind))
 def test_no_runbook_hint_for_an_ecs_service_sends_the_operator_to_app_runner(kind: MetricKind) -> None:
-    steps = runbook(kind, ecs=True)
+    steps = runbook(kind, ECS_ADVICE)
     assert steps
     assert not [step for step in steps if "App Runner" in step]
 
 
 def test_the_ecs_runbook_names_the_task_definition_and_the_ecs_console() -> None:
-    assert any("task definition" in step for step in runbook(MetricKind.CPU, ecs=True))
-    assert any("task definition" in step for step in runbook(MetricKind.MEMORY, ecs=True))
-    assert any("ECS console" in step for step in runbook(MetricKind.ERROR_RATE, ecs=True))
-    assert any("desired count" in step for step in runbook(MetricKind.LATENCY, ecs=True))
-    assert any("App Runner" in step for step in runbook(MetricKind.CPU))
+    assert any("task definition" in step for step in runbook(MetricKind.CPU, ECS_ADVICE))
+    assert any("task definition" in step for step in runbook(MetricKind.MEMORY, ECS_ADVICE))
+    assert any("ECS console" in step for step in runbook(MetricKind.ERROR_RATE, ECS_ADVICE))
+    assert any("desired count" in step for step in runbook(MetricKind.LATENCY, ECS_ADVICE))
+    assert any("App Runner" in step for step in runbook(MetricKind.CPU, APP_RUNNER_ADVICE))
 
 
 # --- the notification, with fakes -------------------------------------------------------------------

@@ -97,16 +97,16 @@ PLATFORMS = [
 class PlatformService(FakeService):
     """The fake service, reporting what the platform's adapter reports (platform, load balancer, Express)."""
 
-    facts: dict[str, Any] = field(default_factory=dict)
+    reported: dict[str, Any] = field(default_factory=dict)
 
     def describe(self, service_arn: str) -> ServiceSnapshot:
-        return super().describe(service_arn).model_copy(update=self.facts)
+        return super().describe(service_arn).model_copy(update=self.reported)
 
 
 class World:
     def __init__(self, platform: Platform, *, status: ServiceStatus = ServiceStatus.RUNNING, **env: str) -> None:
         self.arn = platform.arn
-        self.service = PlatformService(arn=platform.arn, status=status, facts=platform.facts)
+        self.service = PlatformService(arn=platform.arn, status=status, reported=platform.facts)
         self.state = FakeState()
         self.notifier = FakeNotifier()
         self.budgets = FakeBudgets(

@@ -28,7 +28,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from tests.fakes import FakeBudgets, FakeNotifier, FakeOperations, FakeState
+from tests.fakes import FakeBudgets, FakeNotifier, FakeOperations, FakeState, platform_target
 from warden.domain.claims import Claim, ClaimReason
 from warden.domain.images import DOCKER_MANIFEST, BatchResult, DeleteFailure, ImageInfo, PurgeTrigger
 from warden.domain.pipeline import ImageManifest, NoRollbackTarget, RegistryLogin, RepositoryInfo
@@ -39,7 +39,7 @@ from warden.usecases.claims import ClaimDeps, place_claim, release_claim
 from warden.usecases.converge import PENDING_DEPLOY
 from warden.usecases.deployment import DeploymentDeps, handle_event
 from warden.usecases.purge_images import PurgeImagesDeps, purge_images
-from warden.usecases.rollback import RollbackDeps, plan_rollback, roll_back
+from warden.usecases.rollback import RollbackDeps, plan_retag, roll_back
 from warden.usecases.schedule import Job, ScheduleDeps, run_job
 
 ARN = "arn:aws:apprunner:us-east-1:123456789012:service/consultation-app/0123456789abcdef0123456789abcdef"
@@ -223,7 +223,8 @@ class World:
             "resources": [ARN],
             "detail": {"operationStatus": "DeploymentCompletedSuccessfully", "ServiceName": "consultation-app"},
         }
-        deps = DeploymentDeps(self.service, FakeOperations(), self.state, self.notifier, self.images)
+        target = platform_target(ARN, self.service, operations=FakeOperations(), images=self.images)
+        deps = DeploymentDeps(target, self.state, self.notifier)
         handle_event(event, deps, self.settings, self.now)
 
     # --- the steps -----------------------------------------------------------------------------------------
@@ -261,17 +262,21 @@ class World:
                 self.purge(PurgeTrigger.SCHEDULE)
         self.tick()
 
+    def rollback_deps(self) -> RollbackDeps:
+        target = platform_target(ARN, self.service, registry=self.registry, repository=REPOSITORY)
+        return RollbackDeps(target, self.state, self.notifier, self.registry)
+
     def roll_back(self) -> None:
-        deps = RollbackDeps(self.service, self.registry, self.state, self.notifier)
+        deps = self.rollback_deps()
         try:
-            plan = plan_rollback(deps, self.settings)
+            move = plan_retag(deps, self.settings)
         except NoRollbackTarget:
             return
-        if plan.target.digest not in self.registry.images:
+        if move.plan.target.digest not in self.registry.images:
             # A rollback after a rollback goes further back than the last purge had to keep: roll_back refuses it.
             return
-        self.approved.add(plan.target.digest)
-        roll_back(deps, self.settings, plan, now=self.now, actor="operator", reason="a bad release")
+        self.approved.add(move.plan.target.digest)
+        roll_back(deps, self.settings, move, now=self.now, actor="operator", reason="a bad release")
 
     def purge(self, trigger: PurgeTrigger) -> None:
         present, before = set(self.registry.images), self.must_stay()
@@ -290,8 +295,8 @@ class World:
         if pending is not None:
             named.setdefault(pending["to"], "which a pending deployment deploys")
         try:
-            plan = plan_rollback(RollbackDeps(self.service, self.registry, self.state, self.notifier), self.settings)
-            named.setdefault(plan.target.digest, "which a rollback would pick")
+            move = plan_retag(self.rollback_deps(), self.settings)
+            named.setdefault(move.plan.target.digest, "which a rollback would pick")
         except NoRollbackTarget:
             pass
         return named

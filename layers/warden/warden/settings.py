@@ -20,7 +20,7 @@ from warden.domain.alarms import AlarmActionMap
 from warden.domain.pipeline import parse_build_arg_names
 from warden.domain.redaction import redact, secret_values
 from warden.domain.schedule import WorkingHours, parse_clock, parse_days
-from warden.domain.service import APP_RUNNER, ECS
+from warden.domain.spend import GuardMode, PriceTable, parse_price_override
 from warden.errors import SettingsError
 
 _APPRUNNER_ARN = re.compile(
@@ -59,7 +59,8 @@ class ServiceKind(StrEnum):
 
 
 class ServiceRef(BaseModel):
-    """The guarded service, as named by its ARN: an App Runner service or an ECS service."""
+    """The guarded service, as named by its ARN: an App Runner service or an ECS service. `kind` is for wiring,
+    which picks the service's target by it; everything that differs by platform is the target's."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -97,23 +98,6 @@ class ServiceRef(BaseModel):
         raise ValueError(
             "expected arn:aws:apprunner:<region>:<account>:service/<name>/<32-hex id> or "
             "arn:aws:ecs:<region>:<account>:service/<cluster>/<name>, got " + repr(arn)
-        )
-
-    @property
-    def platform(self) -> str:
-        """The platform's name, as every message about the service speaks of it ("App Runner", "ECS")."""
-        return ECS if self.kind is ServiceKind.ECS else APP_RUNNER
-
-    @property
-    def console_url(self) -> str:
-        if self.kind is ServiceKind.ECS:
-            return (
-                f"https://{self.region}.console.aws.amazon.com/ecs/v2/clusters/{self.cluster}/services/"
-                f"{self.name}/health?region={self.region}"
-            )
-        return (
-            f"https://{self.region}.console.aws.amazon.com/apprunner/home?region={self.region}"
-            f"#/services/dashboard?service_arn={self.arn}&active_tab=logs"
         )
 
 
@@ -165,6 +149,12 @@ class Settings(BaseModel):
     # Manager secret holding a Slack, Teams or Discord webhook URL. None leaves that path off.
     chat_topic_arn: str | None = None
     chat_webhook_secret_arn: str | None = None
+    # The spend guard (run_schedule `spend-check`, domain/spend.py): what it does when its estimate reaches the
+    # enforce threshold (notify, or pause with a budget claim), how far ahead it warns, and its price table
+    # (the documented defaults with SPEND_PRICES laid over them).
+    spend_guard: GuardMode = GuardMode.NOTIFY
+    spend_guard_horizon_hours: int = 24
+    spend_prices: PriceTable = PriceTable()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -216,6 +206,9 @@ class Settings(BaseModel):
         rollback_window = reader.optional("ROLLBACK_WINDOW_MINUTES", _window_minutes, 30)
         chat_topic = reader.optional("CHAT_TOPIC_ARN", _optional_chat_topic_arn, None)
         chat_webhook_secret = reader.optional("CHAT_WEBHOOK_SECRET_ARN", _optional_secret_arn, None)
+        spend_guard = reader.optional("SPEND_GUARD", _guard_mode, GuardMode.NOTIFY)
+        spend_horizon = reader.optional("SPEND_GUARD_HORIZON_HOURS", _horizon_hours, 24)
+        spend_prices = reader.optional("SPEND_PRICES", _price_table, PriceTable())
         working_hours = None
         if reader.optional("WORKING_HOURS_ENABLED", _bool, False):
             start = reader.optional("WORKDAY_START", parse_clock, parse_clock("08:00"))
@@ -263,6 +256,9 @@ class Settings(BaseModel):
             rollback_window_minutes=rollback_window,
             chat_topic_arn=chat_topic,
             chat_webhook_secret_arn=chat_webhook_secret,
+            spend_guard=spend_guard,
+            spend_guard_horizon_hours=spend_horizon,
+            spend_prices=spend_prices,
         )
 
 
@@ -444,3 +440,25 @@ def _optional_secret_arn(raw: str) -> str | None:
             "ending in the secret's name, a dash and the 6 random characters the console shows"
         )
     return raw or None
+
+
+def _guard_mode(raw: str) -> GuardMode:
+    try:
+        return GuardMode(raw.lower() or GuardMode.NOTIFY.value)
+    except ValueError:
+        raise ValueError(f"expected 'notify' or 'pause', got {raw[:40]!r}") from None
+
+
+def _horizon_hours(raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"expected a whole number of hours, got {raw[:40]!r}") from None
+    if not 1 <= value <= 744:
+        raise ValueError(f"expected 1 to 744 hours (a month), got {raw[:40]!r}")
+    return value
+
+
+def _price_table(raw: str) -> PriceTable:
+    """SPEND_PRICES laid over the documented defaults; empty keeps the defaults."""
+    return PriceTable().merged(parse_price_override(raw)) if raw else PriceTable()

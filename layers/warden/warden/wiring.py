@@ -12,21 +12,21 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from warden.settings import Settings
+    from warden.domain.target import TargetFacts
+    from warden.settings import ServiceRef, Settings
     from warden.usecases.alarm import AlarmDeps
     from warden.usecases.audit_keys import AuditKeysDeps
     from warden.usecases.budget_alert import BudgetAlertDeps
     from warden.usecases.chat_delivery import ChatDeliveryDeps
     from warden.usecases.deployment import DeploymentDeps
     from warden.usecases.doctor import DoctorDeps
-    from warden.usecases.ecs_deployment import EcsDeploymentDeps
-    from warden.usecases.ecs_rollback import EcsRollbackDeps
     from warden.usecases.operator import OperatorDeps
-    from warden.usecases.ports import ImagePort, RollbackPort, ServicePort
+    from warden.usecases.ports import ImagePort, PipelineRegistryPort, RollbackPort, UsageFactsPort
     from warden.usecases.purge_images import PurgeImagesDeps
     from warden.usecases.release import ReleaseDeps
     from warden.usecases.rollback import RollbackDeps
     from warden.usecases.schedule import ScheduleDeps
+    from warden.usecases.target import Target, TargetPlatform
 
 
 def budget_alert_deps(settings: Settings) -> BudgetAlertDeps:
@@ -60,6 +60,7 @@ def alarm_deps(settings: Settings) -> AlarmDeps:
 
 def schedule_deps(settings: Settings) -> ScheduleDeps:
     from warden.adapters.budgets import BudgetsReader
+    from warden.adapters.cloudwatch import CloudWatchMetrics
     from warden.adapters.dynamodb import StateTable
     from warden.adapters.sns import SnsNotifier, SnsTopics
     from warden.usecases.budget_wiring import WiringDeps
@@ -72,7 +73,25 @@ def schedule_deps(settings: Settings) -> ScheduleDeps:
         budgets=BudgetsReader(),
         images=image_resolver(settings),
         wiring=WiringDeps(budgets=BudgetsReader(), topics=SnsTopics()),
+        usage=usage_facts(settings),
+        metrics=CloudWatchMetrics(),
     )
+
+
+def usage_facts(settings: Settings) -> UsageFactsPort:
+    """What the guarded service bills for (the spend guard): App Runner's instance size and MinSize, or the ECS task
+    size and desired count. Read-only: the ECS controller's memos are never written through this port."""
+    from warden.settings import ServiceKind
+
+    if settings.service.kind is ServiceKind.ECS:
+        from warden.adapters.dynamodb import StateTable
+        from warden.adapters.ecs import EcsServices
+
+        state = StateTable(settings.state_table, history_retention_days=settings.history_retention_days)
+        return EcsServices(state, repository=settings.ecr_repository)
+    from warden.adapters.apprunner import AppRunnerServices
+
+    return AppRunnerServices()
 
 
 def doctor_deps(settings: Settings) -> DoctorDeps:
@@ -92,38 +111,44 @@ def doctor_deps(settings: Settings) -> DoctorDeps:
     )
 
 
-def service_controller(settings: Settings) -> ServicePort:
-    """The guarded service's controller, picked by its ARN: App Runner, or ECS (Fargate or Express Mode).
-
-    ECS has no pause of its own: its controller remembers the desired count and scaling target in the
-    state table while paused, so it gets the table too.
-    """
+def platform(service: ServiceRef) -> TargetPlatform:
+    """The platform SERVICE_ARN names: the one place that asks. A new platform is a module under adapters/targets/
+    (its facts, its Target, and `build`) and one branch here."""
     from warden.settings import ServiceKind
 
-    if settings.service.kind is ServiceKind.ECS:
-        from warden.adapters.dynamodb import FallbackMemos, StateTable
-        from warden.adapters.ecs import EcsServices
+    if service.kind is ServiceKind.ECS:
+        from warden.adapters.targets import ecs
 
-        # The fallback keeps a pause possible while the table is unavailable (the scale to restore is logged).
-        return EcsServices(
-            FallbackMemos(StateTable(settings.state_table, history_retention_days=settings.history_retention_days)),
-            repository=settings.ecr_repository,
-        )
-    from warden.adapters.apprunner import AppRunnerServices
+        return ecs
+    from warden.adapters.targets import apprunner
 
-    return AppRunnerServices()
+    return apprunner
+
+
+def target(settings: Settings, *, pipeline: bool = False) -> Target:
+    """The guarded service's target: App Runner, or ECS (Fargate or Express Mode). `pipeline` adds what the
+    deployment watcher and the rollback read, which a pause or resume never needs."""
+    return platform(settings.service).build(settings, pipeline=pipeline)
+
+
+def target_facts(service: ServiceRef) -> TargetFacts:
+    """The platform facts of any service, by its ARN (`warden move` names the service it moves from). Pure."""
+    return platform(service).facts(service)
+
+
+def service_controller(settings: Settings) -> Target:
+    """The target, for callers that only pause, resume and describe the service."""
+    return target(settings)
 
 
 def image_resolver(settings: Settings) -> ImagePort | None:
     """Resolves the tracked tag to a digest, so a resume can tell that the image changed while paused.
 
-    Only for App Runner with ECR_REPOSITORY set (the one repository the stack grants ecr:DescribeImages on): App
-    Runner's resume brings back the version from before the pause, so a moved tag needs a deployment after it.
-    The tasks an ECS resume starts pull the image their task definition names at that moment: nothing to track.
+    Only with ECR_REPOSITORY set (the one repository the stack grants ecr:DescribeImages on), and only where the
+    resume brings back the version from before the pause (App Runner), so that a moved tag needs a deployment after
+    it. Elsewhere (ECS) what a resume starts pulls what its task definition names at that moment: nothing to track.
     """
-    from warden.settings import ServiceKind
-
-    if not settings.ecr_repository or settings.service.kind is ServiceKind.ECS:
+    if not settings.ecr_repository or not target_facts(settings.service).resumes_the_image_before_pause:
         return None
     from warden.adapters.ecr import EcrImages
 
@@ -159,125 +184,81 @@ def audit_keys_deps(settings: Settings) -> AuditKeysDeps:
 
 
 def purge_images_deps(settings: Settings) -> PurgeImagesDeps:
-    """An ECS service is read through its controller, which also reads its task definitions: what runs now and
-    the earlier revisions a rollback goes back to, whose images the purge keeps."""
+    """The target says what the service runs; on ECS its task definitions also say which images a rollback goes
+    back to, and the purge keeps those too."""
     from warden.adapters.dynamodb import StateTable
     from warden.adapters.ecr import EcrImages
     from warden.adapters.sns import SnsNotifier
-    from warden.settings import ServiceKind
     from warden.usecases.purge_images import PurgeImagesDeps
 
-    state = StateTable(settings.state_table, history_retention_days=settings.history_retention_days)
-    notifier = SnsNotifier(settings.notify_topic_arn)
-    if settings.service.kind is ServiceKind.ECS:
-        from warden.adapters.ecs import EcsServices
-
-        ecs = EcsServices(state, repository=settings.ecr_repository)
-        return PurgeImagesDeps(service=ecs, registry=EcrImages(), notifier=notifier, state=state, task_definitions=ecs)
-    from warden.adapters.apprunner import AppRunnerServices
-
-    return PurgeImagesDeps(service=AppRunnerServices(), registry=EcrImages(), notifier=notifier, state=state)
+    chosen = target(settings)
+    return PurgeImagesDeps(
+        service=chosen,
+        registry=EcrImages(),
+        notifier=SnsNotifier(settings.notify_topic_arn),
+        state=StateTable(settings.state_table, history_retention_days=settings.history_retention_days),
+        task_definitions=chosen.task_definitions,
+    )
 
 
 # --- the release pipeline ---------------------------------------------------------------------------------
 
 
-def rollback_deps(settings: Settings) -> RollbackDeps | EcsRollbackDeps:
-    """The rollback's target, picked by SERVICE_ARN: App Runner re-tags the image and deploys it; ECS deploys an
-    earlier task-definition revision (the task definition pins the image, so nothing is re-tagged)."""
-    from warden.settings import ServiceKind
-
-    if settings.service.kind is ServiceKind.ECS:
-        return ecs_rollback_deps(settings)
-    return apprunner_rollback_deps(settings)
-
-
-def apprunner_rollback_deps(settings: Settings) -> RollbackDeps:
-    from warden.adapters.apprunner import AppRunnerServices
+def rollback_deps(settings: Settings) -> RollbackDeps:
+    """The rollback over the target SERVICE_ARN names: App Runner moves the tag back and deploys it; ECS deploys an
+    earlier task-definition revision (or moves a moving tag back, like App Runner)."""
     from warden.adapters.dynamodb import StateTable
-    from warden.adapters.ecr import EcrImages
     from warden.adapters.sns import SnsNotifier
     from warden.usecases.rollback import RollbackDeps
 
     return RollbackDeps(
-        service=AppRunnerServices(),
-        registry=EcrImages(),
+        target=target(settings, pipeline=True),
         state=StateTable(settings.state_table, history_retention_days=settings.history_retention_days),
         notifier=SnsNotifier(settings.notify_topic_arn),
+        registry=_registry(settings),
     )
 
 
-def ecs_rollback_deps(settings: Settings) -> EcsRollbackDeps:
-    """ECR only resolves a named version's tag (task definitions that pin digests), so only with ECR_REPOSITORY."""
-    from warden.adapters.dynamodb import StateTable
-    from warden.adapters.ecs import EcsServices
-    from warden.adapters.sns import SnsNotifier
-    from warden.usecases.ecs_rollback import EcsRollbackDeps
+def _registry(settings: Settings) -> PipelineRegistryPort | None:
+    """The app's repository in ECR, where a rollback moves the tag back (only with ECR_REPOSITORY)."""
+    if not settings.ecr_repository:
+        return None
+    from warden.adapters.ecr import EcrImages
 
-    state = StateTable(settings.state_table, history_retention_days=settings.history_retention_days)
-    ecs = EcsServices(state, repository=settings.ecr_repository)
-    notifier = SnsNotifier(settings.notify_topic_arn)
-    registry = retag = None
-    if settings.ecr_repository:
-        from warden.adapters.ecr import EcrImages
-        from warden.usecases.rollback import RollbackDeps
+    return EcrImages()
 
-        registry = EcrImages()
-        retag = RollbackDeps(service=ecs, registry=registry, state=state, notifier=notifier)
-    return EcsRollbackDeps(service=ecs, revisions=ecs, state=state, notifier=notifier, registry=registry, retag=retag)
+
+def _can_roll_back(settings: Settings) -> bool:
+    """Without the app's repository there is no tag to move back (App Runner); a platform that goes back by
+    revision (ECS) needs none."""
+    return target_facts(settings.service).rolls_back_by_revision or bool(settings.ecr_repository)
 
 
 def alarm_rollback(settings: Settings) -> RollbackPort:
-    """A `rollback` alarm action rolls back through the pipeline. On App Runner that needs the app's repository
-    (without one there is nothing to re-tag, and the alarm says to run `warden rollback` by hand); on ECS it
-    deploys the previous task-definition revision and needs none."""
-    from warden.settings import ServiceKind
-
-    if settings.service.kind is ServiceKind.ECS:
-        from warden.usecases.ecs_rollback import EcsAutoRollback
-
-        return EcsAutoRollback(ecs_rollback_deps(settings), settings, actor="on_alarm")
-    if not settings.ecr_repository:
+    """A `rollback` alarm action rolls back through the pipeline, when this stack can roll back (else the alarm
+    says to run `warden rollback` by hand)."""
+    if not _can_roll_back(settings):
         from warden.usecases.alarm import RollbackNotConfigured
 
         return RollbackNotConfigured()
     from warden.usecases.rollback import AutoRollback
 
-    return AutoRollback(apprunner_rollback_deps(settings), settings, actor="on_alarm")
+    return AutoRollback(rollback_deps(settings), settings, actor="on_alarm")
 
 
-def deployment_deps(settings: Settings) -> DeploymentDeps | EcsDeploymentDeps:
-    """App Runner operation events, or for an ECS SERVICE_ARN ECS deployment state changes (ecs_deployment.py)."""
-    from warden.settings import ServiceKind
-
-    if settings.service.kind is ServiceKind.ECS:
-        from warden.usecases.ecs_deployment import EcsDeploymentDeps
-        from warden.usecases.ecs_rollback import EcsAutoRollback
-
-        ecs_deps = ecs_rollback_deps(settings)
-        return EcsDeploymentDeps(
-            revisions=ecs_deps.revisions,
-            state=ecs_deps.state,
-            notifier=ecs_deps.notifier,
-            rollback=EcsAutoRollback(ecs_deps, settings, actor="on_deployment"),
-        )
-    from warden.adapters.apprunner import AppRunnerServices
-    from warden.adapters.dynamodb import StateTable
-    from warden.adapters.sns import SnsNotifier
+def deployment_deps(settings: Settings) -> DeploymentDeps:
+    """The target's deployment events (App Runner operations, ECS deployment state changes), and the automatic
+    rollback when this stack can roll back."""
     from warden.usecases.deployment import DeploymentDeps
     from warden.usecases.rollback import AutoRollback
 
-    service = AppRunnerServices()
-    rollback = None
-    if settings.ecr_repository:
-        rollback = AutoRollback(apprunner_rollback_deps(settings), settings, actor="on_deployment")
+    deps = rollback_deps(settings)
     return DeploymentDeps(
-        service=service,
-        operations=service,
-        state=StateTable(settings.state_table, history_retention_days=settings.history_retention_days),
-        notifier=SnsNotifier(settings.notify_topic_arn),
-        images=image_resolver(settings),
-        rollback=rollback,
+        target=deps.target,
+        state=deps.state,
+        notifier=deps.notifier,
+        rollback=AutoRollback(deps, settings, actor="on_deployment") if _can_roll_back(settings) else None,
+        no_rollback="ECR_REPOSITORY is not set, so Warden cannot re-tag images",
     )
 
 

@@ -5,6 +5,7 @@ App Runner has no paginators and no waiters in botocore; Warden needs neither he
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -12,6 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from warden.adapters.clients import client, error_code, is_retryable, unavailable
 from warden.domain.deployments import OperationInfo
 from warden.domain.service import APP_RUNNER, ServiceSnapshot, ServiceStatus
+from warden.domain.spend import MetricSpec, Pricing, UsageFacts, parse_memory_gb, parse_vcpu
 from warden.errors import InvalidServiceState, ServiceNotFound
 
 if TYPE_CHECKING:
@@ -26,6 +28,8 @@ IAM_ACTIONS = frozenset(
         "apprunner:StartDeployment",
         # The deployment watcher: how long the operation behind an event took, and how it ended.
         "apprunner:ListOperations",
+        # The spend guard: the instances the service keeps warm (its auto scaling configuration's MinSize).
+        "apprunner:DescribeAutoScalingConfiguration",
     }
 )
 
@@ -82,6 +86,42 @@ class AppRunnerServices:
                     ended_at=summary.get("EndedAt"),
                 )
         return None
+
+    def usage_facts(self, service_arn: str) -> UsageFacts:
+        """UsageFactsPort: the instance size (DescribeService) and the instances kept warm (MinSize of the service's
+        auto scaling configuration, DescribeAutoScalingConfiguration)."""
+        service = self._call(
+            "DescribeService", service_arn, lambda: self._apprunner.describe_service(ServiceArn=service_arn)
+        )["Service"]
+        summary = service.get("AutoScalingConfigurationSummary") or {}
+        scaling_arn = str(summary.get("AutoScalingConfigurationArn") or "")
+        scaling = self._call(
+            "DescribeAutoScalingConfiguration",
+            service_arn,
+            lambda: self._apprunner.describe_auto_scaling_configuration(AutoScalingConfigurationArn=scaling_arn),
+        )["AutoScalingConfiguration"]
+        instance = service.get("InstanceConfiguration") or {}
+        vcpu, memory = parse_vcpu(instance.get("Cpu")), parse_memory_gb(instance.get("Memory"))
+        # App Runner's default is 1 (AutoScalingConfiguration MinSize); 0 would count no warm instance at all.
+        minimum = int(scaling.get("MinSize") or 1)
+        running = service["Status"] in {ServiceStatus.RUNNING.value, ServiceStatus.OPERATION_IN_PROGRESS.value}
+        return UsageFacts(
+            pricing=Pricing.APP_RUNNER,
+            region=service_arn.split(":")[3],
+            vcpu=vcpu,
+            memory_gb=memory,
+            warm_minimum=minimum,
+            running=running,
+            units_now=Decimal(minimum if running else 0),
+            metric=MetricSpec(
+                namespace="AWS/AppRunner",
+                name="ActiveInstances",
+                # App Runner publishes its service metrics with both dimensions (AWS-FACTS §4.6).
+                dimensions=(("ServiceName", str(service["ServiceName"])), ("ServiceID", str(service["ServiceId"]))),
+            ),
+            described=f"{vcpu} vCPU / {memory} GB per instance, {minimum} kept warm"
+            + ("" if running else f", {service['Status'].lower()}"),
+        )
 
     @staticmethod
     def _call(operation: str, service_arn: str, call: Any) -> Any:

@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -41,6 +42,7 @@ from warden.domain.deployments import EcsDeployment, EcsServiceState
 from warden.domain.pipeline import TaskRevision, app_image
 from warden.domain.retention import ContainerImage, TaskDefinitionImages
 from warden.domain.service import ECS, ECS_PAUSE_MEMO, ServiceSnapshot, ServiceStatus
+from warden.domain.spend import Architecture, MetricSpec, Pricing, UsageFacts, parse_memory_gb, parse_vcpu
 from warden.errors import InvalidServiceState, ServiceNotFound
 from warden.observability import logger
 
@@ -251,6 +253,45 @@ class EcsServices:
         )
         return TaskDefinitionImages(task_definition=short, containers=containers, current=current)
 
+    # -- UsageFactsPort, for the spend guard ---------------------------------------------------------------
+    def usage_facts(self, service_arn: str) -> UsageFacts:
+        """The task size and architecture (DescribeTaskDefinition) and the desired count (DescribeServices).
+
+        Only Fargate is priced per task: a service on EC2 capacity bills its instances whatever the tasks do, and
+        Windows tasks carry a licence fee the price table does not hold; both are `unsupported`, never zero."""
+        cluster, name = split_arn(service_arn)
+        service = self._service(cluster, name, service_arn)
+        try:
+            definition = self._ecs.describe_task_definition(taskDefinition=str(service["taskDefinition"]))[
+                "taskDefinition"
+            ]
+        except ClientError as error:
+            raise _translate("DescribeTaskDefinition", error) from error
+        except BotoCoreError as error:
+            raise unavailable("ecs", "DescribeTaskDefinition", error) from error
+        platform = definition.get("runtimePlatform") or {}
+        architecture = (
+            Architecture.ARM64 if str(platform.get("cpuArchitecture", "")).upper() == "ARM64" else Architecture.X86_64
+        )
+        desired = int(service.get("desiredCount", 0))
+        return UsageFacts(
+            pricing=Pricing.FARGATE,
+            region=service_arn.split(":")[3],
+            vcpu=parse_vcpu(definition.get("cpu")),
+            memory_gb=parse_memory_gb(definition.get("memory")),
+            architecture=architecture,
+            running=desired > 0,
+            units_now=Decimal(desired),
+            metric=MetricSpec(
+                namespace="ECS/ContainerInsights",
+                name="RunningTaskCount",
+                dimensions=(("ClusterName", cluster), ("ServiceName", name)),
+            ),
+            described=f"{parse_vcpu(definition.get('cpu'))} vCPU / {parse_memory_gb(definition.get('memory'))} GB "
+            f"per task ({architecture.value}), desired count {desired}",
+            unsupported=_not_fargate(service, platform),
+        )
+
     # -- EcsRevisionsPort, for the rollback and the deployment watcher on ECS ------------------------------
     def service_state(self, service_arn: str) -> EcsServiceState:
         cluster, name = split_arn(service_arn)
@@ -444,6 +485,20 @@ def _express_service(service: Any, probed: bool | None) -> bool | None:
     `CUSTOMER` otherwise); where it does not, what the Express probe found, if it ran."""
     managed = service.get("resourceManagementType")
     return probed if managed not in {"ECS", "CUSTOMER"} else managed == "ECS"
+
+
+def _not_fargate(service: Any, platform: Any) -> str | None:
+    """Why the service's tasks are not priced as Fargate Linux tasks; None when they are."""
+    strategy = [str(item.get("capacityProvider", "")) for item in service.get("capacityProviderStrategy") or []]
+    launch = service.get("launchType")
+    fargate = launch == "FARGATE" or (not launch and bool(strategy) and all(p.startswith("FARGATE") for p in strategy))
+    if not fargate:
+        on = f"launch type {launch}" if launch else f"capacity providers {', '.join(strategy) or 'unknown'}"
+        return f"the service runs on EC2 capacity ({on}): its instances are billed per instance, not per task"
+    family = str(platform.get("operatingSystemFamily") or "LINUX")
+    if family.upper() != "LINUX":
+        return f"Fargate {family} tasks carry an operating-system licence fee the price table does not hold"
+    return None
 
 
 def _unknown_operation(error: ClientError) -> bool:

@@ -14,6 +14,7 @@ from warden.domain.costs import SECTION
 from warden.domain.table import table
 from warden.settings import get_settings
 from warden.usecases.operator import manual_pause, manual_resume, pause_cost_lines, status
+from warden.usecases.spend_guard import SpendStatus
 from warden.wiring import operator_deps
 
 OVERRIDABLE = [reason.value for reason in ClaimReason if reason is not ClaimReason.MANUAL]
@@ -83,10 +84,29 @@ def _status(args: argparse.Namespace) -> int:
         )
     else:
         print(f"Budget    {settings.budget_name}: unavailable ({report.budget_error})")
+    if report.spend is not None:
+        _spend_lines(report.spend, settings.spend_guard.value, now)
     print(f"Dry run   {'on: nothing is changed' if settings.dry_run else 'off'}")
     print("\nLast actions")
     print(_actions_table(report.actions, now))
     return 0
+
+
+def _spend_lines(spend: SpendStatus, mode: str, now: datetime) -> None:
+    """The spend guard: its last estimate with its parts, the projection, and how it compared with Budgets."""
+    when = f"{_age(now, spend.at)} ago" if spend.at else "never"
+    if spend.estimate is None:
+        print(f"Spend     guard (SPEND_GUARD={mode}): no estimate ({when}): {spend.reason}")
+    else:
+        print(f"Spend     guard (SPEND_GUARD={mode}): estimate ${spend.estimate:,.2f}, {when}; {spend.projection}")
+        for line in spend.parts[1:]:
+            print(f"          {_cut(line, 110)}")
+    if spend.accuracy:
+        mean = spend.mean_absolute_error or 0
+        compared = len(spend.accuracy)
+        print(f"Accuracy  the last {compared} estimates against Budgets' next figure (mean error ${mean:,.2f}):")
+        for comparison in spend.accuracy[-5:]:
+            print(f"          {comparison.line()}")
 
 
 def _pause(args: argparse.Namespace) -> int:
@@ -125,7 +145,16 @@ def _move(args: argparse.Namespace) -> int:
     from warden.usecases.move import move_from
 
     settings = get_settings()
-    result = move_from(operator_deps(settings), settings, old_arn=args.old_arn, who=_who(), now=datetime.now(UTC))
+    from warden.wiring import target_facts
+
+    result = move_from(
+        operator_deps(settings),
+        settings,
+        old_arn=args.old_arn,
+        who=_who(),
+        now=datetime.now(UTC),
+        facts_of=target_facts,
+    )
     print(result.summary + ".")
     for change in result.claims:
         print(f"  {change.line}")

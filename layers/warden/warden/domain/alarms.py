@@ -9,7 +9,7 @@
   seconds, and the stack's metric-math latency alarm (`1000 * m` over TargetResponseTime) in ms again.
 - `observed_value`: the datapoint that tripped the alarm, read from CloudWatch's reason text.
 - `decide_cooldown`: whether an alarm may act again so soon.
-- `runbook`: what to check first, per metric and per kind of service (App Runner or ECS console).
+- `runbook`: what to check first, per metric; for the guarded service's own metrics, the lines its target gives.
 - `concerns` / `permitted`: whether the alarm provably concerns the guarded service (its account, region and
   every metric's identifying dimensions), and so which action may run: a pattern acts only on the guarded
   service's alarms, an exact name also on an alarm whose resource cannot be told, nothing on another resource's.
@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 from fnmatch import fnmatchcase
@@ -32,6 +33,7 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict
 
 from warden.models.alarm import AlarmMetric, AlarmState, AlarmStateChange
+from warden.models.parsing import finite_or_none
 
 APPRUNNER: Final = "AWS/AppRunner"
 ECS: Final = "AWS/ECS"
@@ -302,8 +304,9 @@ def describe(change: AlarmStateChange, observation: Observation | None) -> Findi
     if change.metric is not None and change.metric.anomaly_band is not None:
         threshold = f"the anomaly detection band {change.metric.anomaly_band}"
         band = _BAND.search(change.reason)
-        if band is not None:
-            threshold += f" (expected {_format(float(band['lower']), unit)} to {_format(float(band['upper']), unit)})"
+        lower, upper = (finite_or_none(band["lower"]), finite_or_none(band["upper"])) if band else (None, None)
+        if lower is not None and upper is not None:
+            threshold += f" (expected {_format(lower, unit)} to {_format(upper, unit)})"
     elif change.threshold is None:
         threshold = "not given in the alarm message"
     else:
@@ -355,7 +358,8 @@ def _failure_words(
     """A failing function or a filling queue, counted in words: ("Warden itself failed: 3 errors in function
     X, above 0.", "Warden itself failed: 3 errors in X")."""
     dimensions = change.metric.dimensions if change.metric is not None else {}
-    how_many = None if observation is None else int(observation.value) if observation.value.is_integer() else None
+    whole = observation is not None and observation.value.is_integer() and abs(observation.value) < _PLAIN_BELOW
+    how_many = int(observation.value) if observation is not None and whole else None
     if kind in (MetricKind.LAMBDA_ERRORS, MetricKind.WARDEN_ERRORS):
         where = dimensions.get("FunctionName", "(the alarm names no FunctionName)")
         counted = "errors" if how_many is None else _plural(how_many, "error")
@@ -494,7 +498,7 @@ def _limit(change: AlarmStateChange, unit: str) -> str:
 
 def _format(value: float, unit: str) -> str:
     if unit == "USD":
-        return f"${value:,.2f}"
+        return f"${value:,.2f}" if abs(value) < _PLAIN_BELOW else f"${_number(value)}"
     if unit == "s":
         # Rounded so that 7.2 s reads "7.2 s", not the float noise of 7.2 * 1000.
         return _format(round(value * 1000, 6), "ms")
@@ -505,8 +509,14 @@ def _format(value: float, unit: str) -> str:
     return _number(value)
 
 
+# Beyond this a number reads in exponent form: a message may carry any double (1e308 has 309 digits).
+_PLAIN_BELOW: Final = 1e15
+
+
 def _number(value: float) -> str:
-    if value == int(value) and abs(value) < 1e15:
+    if not abs(value) < _PLAIN_BELOW:  # NaN and infinities too
+        return f"{value:.6g}"
+    if value == int(value):
         return f"{int(value):,}"
     if abs(value) >= 100:
         return f"{value:,.0f}"
@@ -568,32 +578,46 @@ class Verdict(StrEnum):
     """Nothing says whose it is: a composite alarm, a metric without identifying dimensions, a query."""
 
 
+class ServiceDimensions(BaseModel):
+    """The CloudWatch dimensions that name the guarded service in some namespaces, as its target publishes them.
+
+    App Runner: `ServiceID` and `ServiceName` in AWS/AppRunner, either one enough (`every_one` False). ECS:
+    `ClusterName` and `ServiceName` in AWS/ECS and ECS/ContainerInsights, both needed (`every_one` True: a metric
+    with only one of them may count other services of the cluster)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    namespaces: tuple[str, ...]
+    dimensions: tuple[tuple[str, str], ...]
+    """(dimension name, the guarded service's value), in the order messages name them."""
+    every_one: bool = False
+
+
 class Guarded(BaseModel):
     """The guarded service as the alarm domain needs it: where it lives and the dimensions that name it.
 
-    App Runner publishes `ServiceID` and `ServiceName` (AWS/AppRunner); ECS `ClusterName` and `ServiceName`
-    (AWS/ECS, ECS/ContainerInsights); its load balancer `LoadBalancer` (`app/<name>/<id>`) and `TargetGroup`
-    (`targetgroup/<name>/<id>`), the ends of the LoadBalancerArn and TargetGroupArn the stack was given."""
+    `metrics` and `described` come from the service's target (adapters/targets/); `load_balancer` and
+    `target_group` are the ends of the LoadBalancerArn and TargetGroupArn the stack was given (`app/<name>/<id>`,
+    `targetgroup/<name>/<id>`), used only when `behind_load_balancer`: the service may sit behind an Application
+    Load Balancer of the account (an ECS service; App Runner balances load itself and publishes no such metric)."""
 
     model_config = ConfigDict(frozen=True)
 
     partition: str
     account_id: str
     region: str
-    name: str
-    service_id: str = ""
-    cluster: str = ""
+    described: str
+    """ "App Runner service web (f00d...)", "ECS service web in cluster prod"."""
+    metrics: tuple[ServiceDimensions, ...] = ()
+    behind_load_balancer: bool = False
     load_balancer: str | None = None
     target_group: str | None = None
 
-    @property
-    def is_ecs(self) -> bool:
-        return bool(self.cluster)
-
     def describe(self) -> str:
-        if self.cluster:
-            return f"ECS service {self.name} in cluster {self.cluster}"
-        return f"App Runner service {self.name} ({self.service_id})"
+        return self.described
+
+    def dimensions_in(self, namespace: str) -> ServiceDimensions | None:
+        return next((metrics for metrics in self.metrics if namespace in metrics.namespaces), None)
 
 
 def load_balancer_dimension(arn: str) -> str:
@@ -736,28 +760,9 @@ def _judge(
         )
     if not namespace:
         return Verdict.UNKNOWN, resource, "a metric of the alarm names no namespace"
-    if namespace == APPRUNNER:
-        if guarded.is_ecs:
-            return Verdict.OTHER_RESOURCE, resource, other
-        watched_id, watched_name = dimensions.get("ServiceID"), dimensions.get("ServiceName")
-        if not watched_id and not watched_name:
-            return Verdict.UNKNOWN, resource, "an AWS/AppRunner metric of the alarm has no ServiceID or ServiceName"
-        if (watched_id and watched_id != guarded.service_id) or (watched_name and watched_name != guarded.name):
-            return Verdict.OTHER_RESOURCE, resource, other
-        return Verdict.GUARDED, resource, ""
-    if namespace in (ECS, CONTAINER_INSIGHTS):
-        if not guarded.is_ecs:
-            return Verdict.OTHER_RESOURCE, resource, other
-        cluster, name = dimensions.get("ClusterName"), dimensions.get("ServiceName")
-        if (cluster and cluster != guarded.cluster) or (name and name != guarded.name):
-            return Verdict.OTHER_RESOURCE, resource, other
-        if not cluster or not name:
-            return (
-                Verdict.UNKNOWN,
-                resource,
-                f"a {namespace} metric of the alarm lacks ClusterName or ServiceName: it may count other services",
-            )
-        return Verdict.GUARDED, resource, ""
+    named = guarded.dimensions_in(namespace)
+    if named is not None:
+        return _judge_service(namespace, dimensions, named, resource, other)
     if namespace == ALB:
         return _judge_load_balancer(dimensions, guarded, resource, other)
     if namespace == BILLING:
@@ -765,11 +770,31 @@ def _judge(
     return Verdict.OTHER_RESOURCE, resource, other
 
 
+def _judge_service(
+    namespace: str, dimensions: dict[str, str], named: ServiceDimensions, resource: str, other: str
+) -> tuple[Verdict, str, str]:
+    """A metric in a namespace of the guarded platform: the guarded service's when its identifying dimensions
+    name it (all of them where one alone may count other services), another's when one names something else."""
+    watched = {name: dimensions.get(name) for name, _ in named.dimensions}
+    names = " or ".join(name for name, _ in named.dimensions)
+    if not named.every_one and not any(watched.values()):
+        return Verdict.UNKNOWN, resource, f"an {namespace} metric of the alarm has no {names}"
+    if any(watched[name] and watched[name] != value for name, value in named.dimensions):
+        return Verdict.OTHER_RESOURCE, resource, other
+    if named.every_one and not all(watched.values()):
+        return (
+            Verdict.UNKNOWN,
+            resource,
+            f"a {namespace} metric of the alarm lacks {names}: it may count other services",
+        )
+    return Verdict.GUARDED, resource, ""
+
+
 def _judge_load_balancer(
     dimensions: dict[str, str], guarded: Guarded, resource: str, other: str
 ) -> tuple[Verdict, str, str]:
-    if not guarded.is_ecs:
-        # App Runner's own load balancing publishes no AWS/ApplicationELB metrics in the account.
+    if not guarded.behind_load_balancer:
+        # The platform balances load itself (App Runner): no AWS/ApplicationELB metric of the account is its.
         return Verdict.OTHER_RESOURCE, resource, other
     target_group, load_balancer = dimensions.get("TargetGroup"), dimensions.get("LoadBalancer")
     if guarded.target_group is None or guarded.load_balancer is None:
@@ -926,43 +951,43 @@ def alarm_console_url(region: str, alarm_name: str) -> str:
     )
 
 
-def runbook(kind: MetricKind, *, ecs: bool = False) -> list[str]:
-    """What to check first, per metric; `ecs` when the guarded service is an ECS service (its console, task
-    definition and desired count instead of App Runner's)."""
-    if ecs and kind in _ECS_RUNBOOK:
-        return list(_ECS_RUNBOOK[kind])
+# The guarded service's own metrics: what to check there is the platform's (its console, its scaling), so the
+# target gives those lines (TargetFacts.runbook); without them this one line stands.
+SERVICE_METRICS: Final = frozenset(
+    {
+        MetricKind.ERROR_RATE,
+        MetricKind.ERRORS_5XX,
+        MetricKind.LATENCY,
+        MetricKind.CPU,
+        MetricKind.MEMORY,
+        MetricKind.INSTANCES,
+    }
+)
+
+
+def runbook(kind: MetricKind, service_advice: Mapping[MetricKind, Sequence[str]] | None = None) -> list[str]:
+    """What to check first, per metric; `service_advice` is the guarded service's target's lines for its own
+    metrics (its console, task definition or instance configuration)."""
+    advice = (service_advice or {}).get(kind) if kind in SERVICE_METRICS else None
+    if advice:
+        return list(advice)
     match kind:
-        case MetricKind.ERROR_RATE | MetricKind.ERRORS_5XX:
+        case (
+            MetricKind.ERROR_RATE
+            | MetricKind.ERRORS_5XX
+            | MetricKind.LATENCY
+            | MetricKind.CPU
+            | MetricKind.MEMORY
+            | MetricKind.INSTANCES
+        ):
             return [
-                "Read the application logs for the failing requests (App Runner console > Logs > Application logs).",
-                "Did it start with a recent deployment? Then roll back: `warden rollback` (the previous release).",
-                "Check what the app depends on (database, external APIs such as OpenAI or Clerk) and its secrets.",
+                "Open the alarm in the CloudWatch console (link below) and the service in its console: the metric's "
+                "graph and the service's recent events and deployments."
             ]
         case MetricKind.ERRORS_4XX:
             return [
                 "4xx are client errors: look for a broken client release, a changed route or expired auth tokens.",
                 "A spike from one address can be a scan; check the request logs.",
-            ]
-        case MetricKind.LATENCY:
-            return [
-                "Check slow downstream calls first: the database, external APIs, their timeouts.",
-                "Cold starts: App Runner adding instances answers slowly at first; raise the minimum instances.",
-                "CPU or memory at the limit also slows responses: see the CPU and memory graphs.",
-            ]
-        case MetricKind.CPU:
-            return [
-                "Scale up: give the service more vCPU (App Runner > Configuration > Instance), or more instances.",
-                "Look for hot loops or expensive requests (e.g. image or PDF work) in the application logs.",
-            ]
-        case MetricKind.MEMORY:
-            return [
-                "Look for a leak: memory that grows with every request and never falls back.",
-                "Increase the instance memory (App Runner > Configuration > Instance), e.g. 0.5 GB -> 1 GB.",
-            ]
-        case MetricKind.INSTANCES:
-            return [
-                "Is the service paused? `warden status` shows App Runner's status and the pause claims.",
-                "Did a deployment fail? Check the service's event log and deployment logs in the App Runner console.",
             ]
         case MetricKind.REQUESTS:
             return ["A traffic change: check the app's traffic sources and, for a drop, the health check and DNS."]
@@ -998,39 +1023,3 @@ def runbook(kind: MetricKind, *, ecs: bool = False) -> list[str]:
             return ["Open the alarm in the CloudWatch console (link below) to see the metric's graph."]
         case _:
             assert_never(kind)
-
-
-_ECS_5XX: Final = (
-    "Read the application logs for the failing requests (ECS console > Clusters > the cluster > the service > Logs).",
-    "Did it start with a recent deployment? Then roll back: `warden rollback` (the previous release).",
-    "Check what the app depends on (database, external APIs such as OpenAI or Clerk) and its secrets.",
-    "Stopped tasks say why they stopped (the service's Tasks tab, filter Stopped): a failing health check or an "
-    "out-of-memory exit shows there.",
-)
-_ECS_RUNBOOK: Final[dict[MetricKind, tuple[str, ...]]] = {
-    MetricKind.ERROR_RATE: _ECS_5XX,
-    MetricKind.ERRORS_5XX: _ECS_5XX,
-    MetricKind.LATENCY: (
-        "Check slow downstream calls first: the database, external APIs, their timeouts.",
-        "Too few tasks for the traffic: raise the desired count or the auto scaling maximum (the service > "
-        "Update), or scale out on request count.",
-        "CPU or memory at the limit also slows responses: see the CPU and memory graphs.",
-    ),
-    MetricKind.CPU: (
-        "Scale up: give the task more CPU (a new revision of the task definition with a larger task size), or "
-        "run more tasks (desired count, auto scaling maximum).",
-        "Look for hot loops or expensive requests (e.g. image or PDF work) in the application logs (ECS console "
-        "> the service > Logs).",
-    ),
-    MetricKind.MEMORY: (
-        "Look for a leak: memory that grows with every request and never falls back.",
-        "Increase the task memory (a new revision of the task definition with a larger task size), e.g. "
-        "0.5 GB -> 1 GB; stopped tasks with exit code 137 (OutOfMemory) in the service's Tasks tab confirm it.",
-    ),
-    MetricKind.INSTANCES: (
-        "Is the service paused? `warden status` shows the service's state and the pause claims (a pause sets "
-        "the desired count to 0).",
-        "Did a deployment fail or tasks stop? Check the service's Deployments, Events and stopped Tasks in the "
-        "ECS console.",
-    ),
-}

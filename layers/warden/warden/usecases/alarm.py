@@ -65,7 +65,7 @@ from warden.domain.converge import ConvergeAction
 from warden.domain.costs import paused_cost_note
 from warden.domain.notification import Notification, Severity, render
 from warden.domain.records import EventStart
-from warden.domain.service import ServiceStatus
+from warden.domain.target import TargetFacts
 from warden.errors import RollbackDeclined, RollbackFailed, ServiceNotFound, UnparseableMessage
 from warden.models.alarm import (
     AlarmState,
@@ -78,12 +78,13 @@ from warden.models.alarm import (
 )
 from warden.models.sns import SnsMessage, parse_sns_event
 from warden.observability import count, logger
-from warden.settings import ServiceKind, ServiceRef, Settings
+from warden.settings import ServiceRef, Settings
 from warden.usecases.claims import ClaimChange, ClaimDeps, place_claim, release_claim
 from warden.usecases.converge import record_action
 from warden.usecases.forward import forward_unparseable
 from warden.usecases.once import handle_once, handled_at
-from warden.usecases.ports import ImagePort, NotifierPort, RollbackPort, ServicePort, StatePort
+from warden.usecases.ports import ImagePort, NotifierPort, RollbackPort, StatePort
+from warden.usecases.target import Target
 from warden.usecases.undo import undo_pause_lines
 
 ACTOR = "on_alarm"
@@ -92,7 +93,7 @@ TOPIC = "the alarm topic"
 
 @dataclass(frozen=True)
 class AlarmDeps:
-    service: ServicePort
+    service: Target
     notifier: NotifierPort
     state: StatePort
     rollback: RollbackPort
@@ -150,17 +151,18 @@ def incident_memo(alarm_name: str) -> str:
     return f"alarm#{alarm_key(alarm_name)}"
 
 
-def guarded_of(settings: Settings) -> Guarded:
-    """The guarded service as `concerns` reads it: its ARN's parts, and its target group's dimensions on ECS."""
+def guarded_of(settings: Settings, facts: TargetFacts) -> Guarded:
+    """The guarded service as `concerns` reads it: its ARN's account and region, the dimensions its target says
+    name it, and the configured target group's (for a service behind a load balancer)."""
     service = settings.service
     load_balancer, target_group = settings.load_balancer_arn, settings.target_group_arn
     return Guarded(
         partition=service.partition,
         account_id=service.account_id,
         region=service.region,
-        name=service.name,
-        service_id=service.service_id,
-        cluster=service.cluster,
+        described=facts.described,
+        metrics=facts.alarm_metrics,
+        behind_load_balancer=facts.behind_load_balancer,
         load_balancer=load_balancer_dimension(load_balancer) if load_balancer else None,
         target_group=target_group_dimension(target_group) if target_group else None,
     )
@@ -324,7 +326,7 @@ class _Context:
         alarm = f"Alarm: {alarm_console_url(self.change.region, self.change.name)}"
         if not self.told_as_the_services and self.concern.verdict is Verdict.OTHER_RESOURCE:
             return [alarm]
-        return [alarm, f"Service: {self.settings.service.console_url}"]
+        return [alarm, f"Service: {self.deps.service.facts.console_url}"]
 
     def whose(self) -> str:
         """The line that says whose alarm this is, when it is not provably the guarded service's."""
@@ -348,7 +350,7 @@ def _handle(
 ) -> AlarmResult:
     count("AlertsParsed")
     finding = describe(change, observed_value(change.reason, change.reason_data))
-    concern = concerns(change, guarded_of(settings))
+    concern = concerns(change, guarded_of(settings, deps.service.facts))
     logger.info(
         "alarm state change",
         extra={
@@ -453,10 +455,12 @@ def _pause(context: _Context, memo: dict[str, str], why: str, status_line: str) 
     if placed.changed and not settings.dry_run:
         _remember_action(context, memo, "pause")
     did = [f"The action for this alarm is pause: {why}.", *_claim_lines(placed)]
-    if settings.service.kind is ServiceKind.ECS and outcome in (Outcome.PAUSED, Outcome.WOULD_PAUSE):
-        did.append(_ECS_PAUSED if outcome is Outcome.PAUSED else _ECS_WOULD_PAUSE)
+    # A platform without a pause of its own (ECS): say what Warden's pause did to it instead.
+    facts = deps.service.facts
+    means = {Outcome.PAUSED: facts.pause_means, Outcome.WOULD_PAUSE: facts.would_pause_means}.get(outcome)
+    did += [means] if means else []
     undo = (
-        undo_pause_lines(settings, ClaimReason.ALARM, key, state=deps.state)
+        undo_pause_lines(deps.service, settings, ClaimReason.ALARM, key, state=deps.state)
         if placed.changed or placed.existing
         else []
     )
@@ -467,16 +471,6 @@ def _pause(context: _Context, memo: dict[str, str], why: str, status_line: str) 
     # A pause stops compute, not the whole bill (an ECS load balancer bills on): say what keeps costing.
     next_steps += paused_cost_note(result.before) if outcome is not Outcome.UNAVAILABLE else []
     return _fired(context, outcome, did, status_line, undo=undo, next_steps=next_steps)
-
-
-# ECS has no pause of its own: say what Warden's pause means for the tasks.
-_ECS_PAUSED = (
-    "On ECS this means no task runs now: the desired count is 0 and auto scaling is held at 0/0; the resume "
-    "restores the desired count and scaling bounds Warden remembered."
-)
-_ECS_WOULD_PAUSE = (
-    "[dry run] On ECS the pause would set the desired count to 0 and hold auto scaling at 0/0 until the resume."
-)
 
 
 def _rollback(context: _Context, memo: dict[str, str], why: str, status_line: str) -> AlarmResult:
@@ -573,7 +567,7 @@ def _expected(context: _Context, paused_by: str, status_line: str) -> AlarmResul
     name = context.settings.service.name
     # "no active instances" (App Runner), "no running tasks" (ECS), "no healthy targets" (its load balancer)
     none_left = context.finding.subject
-    runs = "tasks" if context.settings.service.kind is ServiceKind.ECS else "instances"
+    runs = context.deps.service.facts.runs_on
     body = render(
         [
             ("What happened", [context.happened(), context.finding.sentence]),
@@ -841,7 +835,7 @@ def _suppressed(context: _Context) -> AlarmResult:
     undo: list[str] = []
     if deps.state.get_claim(context.service_arn, key) is not None:
         lines.append(f"The '{key}' pause claim this alarm placed earlier stays until an OK that is not suppressed.")
-        undo = undo_pause_lines(settings, ClaimReason.ALARM, key, state=deps.state)
+        undo = undo_pause_lines(deps.service, settings, ClaimReason.ALARM, key, state=deps.state)
     _record(context, "alarm.action", "skipped", f"alarm '{change.name}' {change.new_state.value}: {lines[0]}")
     body = render(
         [
@@ -884,7 +878,7 @@ def _advice(context: _Context) -> list[str]:
     only advice that holds whatever the resource (no "give the service more vCPU" for an EC2 instance)."""
     kind = context.finding.kind
     if context.guarded or kind in _GENERAL_ADVICE:
-        return runbook(kind, ecs=context.settings.service.kind is ServiceKind.ECS)
+        return runbook(kind, context.deps.service.facts.runbook)
     return [
         "Warden's advice covers the guarded service's own metrics only: open the alarm in the CloudWatch console "
         "(link below) and check the resource it watches."
@@ -894,18 +888,10 @@ def _advice(context: _Context) -> list[str]:
 # --- helpers ---------------------------------------------------------------------------------------
 
 
-# What Warden's ECS status means in ECS's own terms (ECS has no PAUSED: Warden's pause is a desired count of 0).
-_ECS_MEANING = {
-    ServiceStatus.RUNNING: "desired count above 0",
-    ServiceStatus.PAUSED: "desired count 0",
-    ServiceStatus.OPERATION_IN_PROGRESS: "a deployment is rolling out",
-    ServiceStatus.DELETED: "draining or inactive",
-}
-
-
 def _status(deps: AlarmDeps, service: ServiceRef) -> str:
-    """The service as App Runner (or ECS) and the claims see it now, for the evidence."""
-    platform = service.platform
+    """The service as its platform and the claims see it now, for the evidence."""
+    facts = deps.service.facts
+    platform = facts.platform
     try:
         snapshot = deps.service.describe(service.arn)
     except ServiceNotFound:
@@ -913,8 +899,8 @@ def _status(deps: AlarmDeps, service: ServiceRef) -> str:
     claims = deps.state.list_claims(service.arn)
     held = ", ".join(claim.key for claim in claims) or "none"
     status = snapshot.status.value
-    if service.kind is ServiceKind.ECS and snapshot.status in _ECS_MEANING:
-        status += f" ({_ECS_MEANING[snapshot.status]})"
+    if snapshot.status in facts.status_meanings:
+        status += f" ({facts.status_meanings[snapshot.status]})"
     return f"{platform} status now: {status}; pause claims: {held}."
 
 

@@ -40,12 +40,13 @@ from warden.models.anomaly import CostAnomalyAlert, looks_like_anomaly_alert, pa
 from warden.models.budget import BudgetAlert, parse_budget_notification
 from warden.models.sns import SnsMessage
 from warden.observability import count, logger
-from warden.settings import ServiceKind, Settings
+from warden.settings import Settings
 from warden.usecases import forward
 from warden.usecases.claims import ClaimDeps, place_claim
 from warden.usecases.converge import record_action
 from warden.usecases.once import handle_once, handled_at
-from warden.usecases.ports import BudgetPort, ImagePort, NotifierPort, ServicePort, StatePort
+from warden.usecases.ports import BudgetPort, ImagePort, NotifierPort, StatePort
+from warden.usecases.target import Target
 from warden.usecases.undo import undo_pause_lines
 from warden.usecases.unrecorded import METRIC, UnrecordedState
 
@@ -55,7 +56,7 @@ BUDGETS_CONSOLE = "https://console.aws.amazon.com/costmanagement/home#/budgets"
 
 @dataclass(frozen=True)
 class BudgetAlertDeps:
-    service: ServicePort
+    service: Target
     budgets: BudgetPort
     notifier: NotifierPort
     state: StatePort
@@ -132,7 +133,7 @@ def _without_state(
                     [
                         ("What happened", [_alert_excerpt(message)]),
                         ("Why nothing was done", [str(unavailable), f"Pausing needed the table too: {again}."]),
-                        ("What to do", _unrecorded_help(settings)),
+                        ("What to do", _unrecorded_help(deps.service.facts.console_url)),
                     ],
                     headline=f"Warden could not handle a budget alert for {name}: its state table is unavailable.",
                 ),
@@ -353,7 +354,7 @@ def _enforce(
                         ("What happened", what),
                         ("Evidence", evidence),
                         ("What Warden did", [claim_line, result.summary]),
-                        ("Links", [f"Service: {settings.service.console_url}", f"Budgets: {BUDGETS_CONSOLE}"]),
+                        ("Links", [f"Service: {deps.service.facts.console_url}", f"Budgets: {BUDGETS_CONSOLE}"]),
                     ],
                     headline=f"{name} is over budget, but its pause was undone since; Warden does not pause it again.",
                 ),
@@ -399,10 +400,7 @@ def _enforce(
     next_steps = [
         "Warden resumes the service when the next budget period starts and the Budgets API shows spend "
         f"under {settings.enforce_threshold_percent}% of the budget, unless another pause claim holds it.",
-        "While paused the service serves no traffic; resuming redeploys the version that ran before the pause."
-        if settings.service.kind is ServiceKind.APPRUNNER
-        else "While paused no task runs and no traffic is served; resuming starts the same task definition with the "
-        "desired count and Auto Scaling target from before the pause.",
+        deps.service.facts.while_paused,
     ]
     body = render(
         [
@@ -412,8 +410,8 @@ def _enforce(
             ("What happens next", next_steps),
             # A pause stops compute, not the whole bill (an ECS load balancer bills on): every pause says so.
             (SECTION, paused_cost_lines(result.before) if outcome in _PAUSES else []),
-            ("How to undo", undo_pause_lines(settings, claim.reason, claim.key, state=deps.state)),
-            ("Links", [f"Service: {settings.service.console_url}", f"Budgets: {BUDGETS_CONSOLE}"]),
+            ("How to undo", undo_pause_lines(deps.service, settings, claim.reason, claim.key, state=deps.state)),
+            ("Links", [f"Service: {deps.service.facts.console_url}", f"Budgets: {BUDGETS_CONSOLE}"]),
         ],
         headline=headline,
     )
@@ -456,7 +454,7 @@ def _notify_only(
                     "DRY_RUN is on: Warden will only report what it would do." if settings.dry_run else "",
                 ],
             ),
-            ("Links", [f"Budgets: {BUDGETS_CONSOLE}", f"Service: {settings.service.console_url}"]),
+            ("Links", [f"Budgets: {BUDGETS_CONSOLE}", f"Service: {deps.service.facts.console_url}"]),
         ],
         headline=headline,
     )
@@ -504,7 +502,7 @@ def _on_anomaly(
         )
         for cause in anomaly.root_causes
     ] or ["none reported"]
-    links = [anomaly.details_link or "", f"Service: {settings.service.console_url}"]
+    links = [anomaly.details_link or "", f"Service: {deps.service.facts.console_url}"]
     subject_what = anomaly.dimension_value or "unexpected spend"
     if assessment.verdict is not Verdict.VERIFY:
         body = render(
@@ -559,7 +557,7 @@ def _service_missing(
             (
                 "What happened",
                 [
-                    f"A budget alert asked Warden to pause the service, but {settings.service.platform} does not "
+                    f"A budget alert asked Warden to pause the service, but {deps.service.facts.platform} does not "
                     "know it."
                 ],
             ),
@@ -666,8 +664,8 @@ def _unrecorded_help_lines(*, anomaly: bool = False) -> list[str]:
     ]
 
 
-def _unrecorded_help(settings: Settings) -> list[str]:
-    return [*_unrecorded_help_lines()[:1], f"Then check the service by hand: {settings.service.console_url}"]
+def _unrecorded_help(console_url: str) -> list[str]:
+    return [*_unrecorded_help_lines()[:1], f"Then check the service by hand: {console_url}"]
 
 
 def _alert_excerpt(message: SnsMessage) -> str:

@@ -22,13 +22,15 @@ from warden.errors import BudgetNotFound, WardenError
 from warden.observability import count
 from warden.settings import Settings
 from warden.usecases.claims import ClaimChange, ClaimDeps, place_claim, release_claim
-from warden.usecases.ports import BudgetPort, ImagePort, NotifierPort, ServicePort, StatePort
-from warden.usecases.undo import remembered_scale, undo_pause_lines
+from warden.usecases.ports import BudgetPort, ImagePort, NotifierPort, StatePort
+from warden.usecases.spend_guard import SpendStatus, spend_status
+from warden.usecases.target import Target
+from warden.usecases.undo import undo_pause_lines
 
 
 @dataclass(frozen=True)
 class OperatorDeps:
-    service: ServicePort
+    service: Target
     state: StatePort
     notifier: NotifierPort
     budgets: BudgetPort
@@ -48,6 +50,7 @@ class StatusReport(BaseModel):
     budget_error: str | None
     actions: Sequence[ActionRecord]
     resume_restores: str | None = None  # ECS: the scale the pause remembered
+    spend: SpendStatus | None = None  # the spend guard's last estimate, projection and accuracy
 
 
 def status(deps: OperatorDeps, settings: Settings, *, actions: int = 10) -> StatusReport:
@@ -64,7 +67,8 @@ def status(deps: OperatorDeps, settings: Settings, *, actions: int = 10) -> Stat
         budget=budget,
         budget_error=budget_error,
         actions=deps.state.list_actions(settings.service.arn, limit=actions),
-        resume_restores=remembered_scale(deps.state, settings),
+        resume_restores=deps.service.remembered_scale(deps.state),
+        spend=spend_status(deps.state, settings.service),
     )
 
 
@@ -78,7 +82,7 @@ def manual_pause(deps: OperatorDeps, settings: Settings, *, who: str, reason: st
         "The service stays paused until someone runs `warden resume`; "
         "budget roll-overs and working hours do not resume it."
     ]
-    undo = undo_pause_lines(settings, ClaimReason.MANUAL, claim.key, state=deps.state)
+    undo = undo_pause_lines(deps.service, settings, ClaimReason.MANUAL, claim.key, state=deps.state)
     if change.result.desire.state is not DesiredState.PAUSED:
         # A `warden resume` cleared the claim while this pause converged: the service runs, and says so.
         did, headline = "Manual claim cleared meanwhile on", f"{name} was paused by hand, and resumed meanwhile."

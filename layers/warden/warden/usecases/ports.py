@@ -16,6 +16,7 @@ from warden.domain.pipeline import ImageManifest, RegistryLogin, RepositoryInfo,
 from warden.domain.records import ActionRecord, DeploymentRecord, EventStart
 from warden.domain.retention import TaskDefinitionImages
 from warden.domain.service import ServiceSnapshot
+from warden.domain.spend import MetricPoints, MetricSpec, UsageFacts
 from warden.domain.wiring import BudgetNotice, TopicSubscription
 from warden.models.credential_report import RawCredentialReport, ReportState
 
@@ -264,4 +265,25 @@ class IdentityPort(Protocol):
 
     def whoami(self) -> tuple[str, str]:
         """(account id, caller ARN). Raises WiringUnreadable when the credentials do not work."""
+        ...
+
+
+class UsageFactsPort(Protocol):
+    """What the guarded service bills for, for the spend guard: its size, the instances it keeps warm or its desired
+    count, whether it runs, and the CloudWatch metric that counts its billed units (App Runner and ECS adapters; the
+    Target port may carry it later)."""
+
+    def usage_facts(self, service_arn: str) -> UsageFacts:
+        """Raises ServiceNotFound, or AwsUnavailable when the platform's API does not answer."""
+        ...
+
+
+class MetricsPort(Protocol):
+    """CloudWatch metric data, for the spend guard."""
+
+    def metric_data(
+        self, queries: Mapping[str, MetricSpec], start: datetime, end: datetime, period_seconds: int
+    ) -> dict[str, MetricPoints]:
+        """Every query's data points over [start, end) in ONE GetMetricData request (its pages followed), by query
+        id. Raises CannotEstimate when CloudWatch refuses, AwsUnavailable when it does not answer."""
         ...

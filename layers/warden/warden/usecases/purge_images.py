@@ -71,7 +71,7 @@ from warden.domain.retention import (
 from warden.domain.service import ServiceSnapshot, ServiceStatus
 from warden.errors import AwsUnavailable, EventInProgress, ServiceNotFound, SettingsError
 from warden.observability import count, logger
-from warden.settings import ImagePurgeMode, ServiceKind, Settings
+from warden.settings import ImagePurgeMode, Settings
 from warden.usecases.converge import PAUSED_IMAGE, PENDING_DEPLOY, record_action
 from warden.usecases.ports import NotifierPort, RegistryPort, ServiceReaderPort, StatePort, TaskDefinitionsPort
 from warden.usecases.rollback import HISTORY_DEPTH
@@ -733,7 +733,8 @@ def _notification(
     if report is not None:
         sections.append(("Not deleted", _failure_lines(report)))
     sections.append(("Notes", [*plan.notes, *prepared.notes, _size_note(plan, report)]))
-    sections.append(("What next", _next_lines(settings, mode, report, bool(planned))))
+    by_task_definitions = bool(prepared.task_definition_lines)
+    sections.append(("What next", _next_lines(settings, mode, report, bool(planned), by_task_definitions)))
     sections.append(("Links", [_console_url(settings, repository)]))
     return Notification(subject=subject, body=render(sections, headline=headline), event=event, severity=severity)
 
@@ -806,7 +807,14 @@ def _size_note(plan: RetentionPlan, report: DeletionReport | None) -> str:
     )
 
 
-def _next_lines(settings: Settings, mode: ImagePurgeMode, report: DeletionReport | None, planned: bool) -> list[str]:
+def _next_lines(
+    settings: Settings,
+    mode: ImagePurgeMode,
+    report: DeletionReport | None,
+    planned: bool,
+    by_task_definitions: bool,
+) -> list[str]:
+    """`by_task_definitions`: the run also kept the images of the service's last task definitions."""
     if settings.dry_run:
         return ["DRY_RUN is on: no purge deletes anything until it is off (stack parameter DryRun=false)."]
     if mode is ImagePurgeMode.PLAN and planned:
@@ -821,7 +829,7 @@ def _next_lines(settings: Settings, mode: ImagePurgeMode, report: DeletionReport
             "Deleted images cannot be restored; rebuild and push one from source if you need it again.",
             "An image stays while it runs (or a paused service resumes to it), a pending deployment names it, a "
             "rollback would pick it or it is among the last deployments"
-            + (" or in one of the last task definitions" if settings.service.kind is ServiceKind.ECS else "")
+            + (" or in one of the last task definitions" if by_task_definitions else "")
             + ", carries latest or one of the newest semver tags, or was pulled recently.",
         ]
     return []

@@ -4,7 +4,10 @@
 - `budget-period-check`: clear the `budget` claim once a new period has started and spend is under the threshold;
   and, every time, check that budget enforcement is wired at all (usecases/budget_wiring.py): a critical
   notification at most once a day when it is not, and a failed invocation when that notification may reach nobody;
-- `reconcile`: converge the service to its claims and start a deployment a resume left pending.
+- `reconcile`: converge the service to its claims and start a deployment a resume left pending;
+- `spend-check` (every 15 minutes): the spend guard (usecases/spend_guard.py) estimates the period's spend ahead of
+  AWS Budgets and warns, notifies or pauses per SPEND_GUARD; `budget-period-check` also records how its estimates
+  compared with Budgets' later figures.
 
 Each job decides from `now`, so a late or repeated delivery does the right thing; none touches another
 source's claim, so the 08:00 resume can never undo a budget pause.
@@ -30,7 +33,9 @@ from warden.settings import Settings
 from warden.usecases.budget_wiring import EnforcementOffUnheard, WiringDeps, check_budget_wiring, report_if_off
 from warden.usecases.claims import ClaimDeps, place_claim, release_claim
 from warden.usecases.converge import converge, settle_pending_deploy
-from warden.usecases.ports import BudgetPort, ImagePort, NotifierPort, ServicePort, StatePort
+from warden.usecases.ports import BudgetPort, ImagePort, MetricsPort, NotifierPort, StatePort, UsageFactsPort
+from warden.usecases.spend_guard import SpendDeps, record_accuracy, run_spend_checks
+from warden.usecases.target import Target
 from warden.usecases.undo import undo_pause_lines
 from warden.usecases.unrecorded import recover_budget_claim
 
@@ -42,17 +47,21 @@ class Job(StrEnum):
     WORKDAY_END = "workday-end"
     BUDGET_PERIOD_CHECK = "budget-period-check"
     RECONCILE = "reconcile"
+    SPEND_CHECK = "spend-check"
 
 
 @dataclass(frozen=True)
 class ScheduleDeps:
-    service: ServicePort
+    service: Target
     state: StatePort
     notifier: NotifierPort
     budgets: BudgetPort
     images: ImagePort | None = None
     # The budget wiring check of `budget-period-check`; None leaves it out (tests of the other jobs).
     wiring: WiringDeps | None = None
+    # The spend guard's ports (`spend-check`): the service's billed configuration and its metrics. None: not wired.
+    usage: UsageFactsPort | None = None
+    metrics: MetricsPort | None = None
 
     @property
     def claims(self) -> ClaimDeps:
@@ -68,6 +77,8 @@ class JobResult(BaseModel):
     notification_event: str | None = None
     # budget-period-check: what the budget wiring check found ("ok", "reported: ...", ...).
     wiring: str | None = None
+    # budget-period-check: the spend guard's estimate against Budgets' latest figure, when there was a new one.
+    accuracy: str | None = None
 
 
 def run_job(job: Job, deps: ScheduleDeps, settings: Settings, now: datetime) -> JobResult:
@@ -78,6 +89,8 @@ def run_job(job: Job, deps: ScheduleDeps, settings: Settings, now: datetime) -> 
             return _budget_period(deps, settings, now)
         case Job.RECONCILE:
             return _reconcile(deps, settings, now)
+        case Job.SPEND_CHECK:
+            return _spend_check(deps, settings, now)
 
 
 def _working_hours(job: Job, deps: ScheduleDeps, settings: Settings, now: datetime) -> JobResult:
@@ -116,7 +129,7 @@ def _working_hours(job: Job, deps: ScheduleDeps, settings: Settings, now: dateti
         headline = f"Working hours started, but {name} stays paused: {_holders(held)} still holds it."
     else:
         tag, event, severity = "SCHEDULE", "schedule.claim", Severity.INFO
-        headline = f"Working-hours claim updated for {name}; no {settings.service.platform} call was needed."
+        headline = f"Working-hours claim updated for {name}; no {deps.service.facts.platform} call was needed."
     sections = [
         ("Why", [decision.reason]),
         ("What Warden did", [change.line, change.result.summary]),
@@ -137,6 +150,7 @@ def _budget_period(deps: ScheduleDeps, settings: Settings, now: datetime) -> Job
         result = _budget_claim(deps, settings, now)
     except Exception as error:  # raised below, after the wiring check
         failure = error
+    result = result.model_copy(update={"accuracy": _spend_accuracy(deps, settings)})
     if deps.wiring is None:
         if failure is not None:
             raise failure
@@ -228,7 +242,7 @@ def _reconcile(deps: ScheduleDeps, settings: Settings, now: datetime) -> JobResu
         (SECTION, paused_cost_lines(result.before) if result.called == "pause" else []),
         (
             "How to undo",
-            undo_pause_lines(settings, claims[0].reason, claims[0].key, state=deps.state)
+            undo_pause_lines(deps.service, settings, claims[0].reason, claims[0].key, state=deps.state)
             if claims and result.called == "pause"
             else [],
         ),
@@ -236,6 +250,42 @@ def _reconcile(deps: ScheduleDeps, settings: Settings, now: datetime) -> JobResu
     _publish(deps, f"[warden] {tag} {name}: reconcile", headline, sections, event, Severity.WARNING)
     outcome = tag.lower().replace(" ", "_")
     return JobResult(job=job, outcome=outcome, reason=result.desire.reason, notification_event=event)
+
+
+def _spend_check(deps: ScheduleDeps, settings: Settings, now: datetime) -> JobResult:
+    job = Job.SPEND_CHECK.value
+    if deps.usage is None or deps.metrics is None:
+        reason = "ignored, because the spend guard is not wired (no usage facts or metrics port)"
+        logger.warning(reason)
+        count("JobsIgnored")
+        return JobResult(job=job, outcome="ignored", reason=reason)
+    spend = SpendDeps(
+        service=deps.service,
+        state=deps.state,
+        notifier=deps.notifier,
+        budgets=deps.budgets,
+        usage=deps.usage,
+        metrics=deps.metrics,
+        images=deps.images,
+    )
+    results = run_spend_checks(spend, settings, now)
+    events = [result.notification_event for result in results if result.notification_event]
+    return JobResult(
+        job=job,
+        outcome=", ".join(result.outcome.value for result in results),
+        reason="; ".join(result.reason for result in results),
+        notification_event=events[0] if events else None,
+    )
+
+
+def _spend_accuracy(deps: ScheduleDeps, settings: Settings) -> str | None:
+    """The spend guard's estimate against Budgets' latest figure; a failure here never stops the period check."""
+    try:
+        comparison = record_accuracy(deps.state, settings.service)
+    except Exception:
+        logger.exception("spend accuracy not recorded")
+        return None
+    return comparison.line() if comparison is not None else None
 
 
 def _held_by_others(deps: ScheduleDeps, settings: Settings, mine: ClaimReason) -> list[Claim]:

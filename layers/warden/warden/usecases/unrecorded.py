@@ -28,7 +28,8 @@ from warden.errors import BudgetNotFound
 from warden.observability import count, logger
 from warden.settings import Settings
 from warden.usecases.converge import record_action
-from warden.usecases.ports import BudgetPort, NotifierPort, ServicePort, StatePort
+from warden.usecases.ports import BudgetPort, NotifierPort, StatePort
+from warden.usecases.target import Target
 from warden.usecases.undo import undo_pause_lines
 
 METRIC = "StateUnavailable"
@@ -111,7 +112,7 @@ class UnrecordedState:
 
 
 def recover_budget_claim(
-    service: ServicePort,
+    service: Target,
     state: StatePort,
     budgets: BudgetPort,
     notifier: NotifierPort,
@@ -191,7 +192,7 @@ def recover_budget_claim(
                         ],
                     ),
                     (SECTION, paused_cost_lines(snapshot)),
-                    ("How to undo", undo_pause_lines(settings, ClaimReason.BUDGET, claim.key, state=state)),
+                    ("How to undo", undo_pause_lines(service, settings, ClaimReason.BUDGET, claim.key, state=state)),
                 ],
                 headline=f"Warden recorded the budget pause of {name} that the state table could not record.",
             ),
