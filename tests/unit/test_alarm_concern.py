@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.events import load_event
 from tests.robustness.strategies import GUARDED_TARGET_GROUP, alarm_state_change, foreign_alarms, guarded_metric
@@ -22,6 +23,7 @@ from warden.domain.alarms import (
     permitted,
     target_group_dimension,
 )
+from warden.errors import UnparseableMessage
 from warden.models.alarm import AlarmStateChange, parse_alarm_message, parse_direct_alarm, parse_eventbridge_alarm
 from warden.models.sns import parse_sns_event
 from warden.settings import ServiceRef
@@ -238,3 +240,57 @@ def test_the_load_balancer_settings_come_together_and_must_be_arns() -> None:
         Settings.from_env({**base, "LOAD_BALANCER_ARN": balancer})
     with pytest.raises(SettingsError, match="LOAD_BALANCER_ARN"):
         Settings.from_env({**base, "LOAD_BALANCER_ARN": group, "TARGET_GROUP_ARN": group})
+
+
+IDENTIFYING = [
+    ("apprunner", "AWS/AppRunner", "CPUUtilization", {"ServiceName": "consultation-app"}, "ServiceID"),
+    ("apprunner", "AWS/AppRunner", "CPUUtilization", {"ServiceID": "0123456789abcdef0123456789abcdef"}, "ServiceName"),
+    ("ecs", "AWS/ECS", "CPUUtilization", {"ClusterName": "prod", "ServiceName": "consultation-app"}, "ClusterName"),
+    ("ecs", "AWS/ECS", "CPUUtilization", {"ClusterName": "prod", "ServiceName": "consultation-app"}, "ServiceName"),
+    (
+        "ecs",
+        "AWS/ApplicationELB",
+        "RequestCount",
+        {"LoadBalancer": GUARDED_TARGET_GROUP[0], "TargetGroup": GUARDED_TARGET_GROUP[1]},
+        "LoadBalancer",
+    ),
+    (
+        "ecs",
+        "AWS/ApplicationELB",
+        "RequestCount",
+        {"LoadBalancer": GUARDED_TARGET_GROUP[0], "TargetGroup": GUARDED_TARGET_GROUP[1]},
+        "TargetGroup",
+    ),
+]
+
+
+@pytest.mark.parametrize(("platform", "namespace", "metric", "dimensions", "changed"), IDENTIFYING)
+@given(value=st.text(max_size=40))
+@settings(max_examples=40, deadline=None)
+def test_an_identifying_dimension_with_any_other_value_even_empty_is_never_the_guarded_services(
+    platform: str, namespace: str, metric: str, dimensions: dict[str, str], changed: str, value: str
+) -> None:
+    # Given the guarded service's own metric, When one identifying dimension carries any other value ("" included)
+    own = {**dimensions}
+    if platform == "apprunner":
+        own = {"ServiceName": "consultation-app", "ServiceID": "0123456789abcdef0123456789abcdef"}
+    expected = own.get(changed)
+    if value == expected:
+        return
+    edited = {**own, changed: value}
+    event = alarm_state_change("sns", "warden-any", OWN_ARN, "ALARM", [(namespace, metric, edited, None)])
+    try:
+        change = parsed(event)
+    except UnparseableMessage:
+        return  # refused at parse time: never acted on either
+    # Then Warden never reads it as the guarded service's (a present dimension names a resource, whatever its value)
+    verdict = concerns(change, APP_RUNNER if platform == "apprunner" else ECS).verdict
+    assert verdict is not Verdict.GUARDED
+
+
+def test_the_fuzz_found_alb_alarm_with_an_empty_load_balancer_dimension_is_not_the_guarded_services() -> None:
+    balancer, group = GUARDED_TARGET_GROUP
+    errors = ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", {"LoadBalancer": balancer, "TargetGroup": group}, None)
+    requests = ("AWS/ApplicationELB", "RequestCount", {"LoadBalancer": "", "TargetGroup": group}, None)
+    event = alarm_state_change("sns", "warden-5xx-rate", OWN_ARN, "ALARM", [errors, requests])
+    assert concerns(parsed(event), ECS).verdict is not Verdict.GUARDED

@@ -775,13 +775,14 @@ def _judge_service(
 ) -> tuple[Verdict, str, str]:
     """A metric in a namespace of the guarded platform: the guarded service's when its identifying dimensions
     name it (all of them where one alone may count other services), another's when one names something else."""
+    # A dimension that is present names a resource whatever its value ("" included): only absence is unknown.
     watched = {name: dimensions.get(name) for name, _ in named.dimensions}
     names = " or ".join(name for name, _ in named.dimensions)
-    if not named.every_one and not any(watched.values()):
-        return Verdict.UNKNOWN, resource, f"an {namespace} metric of the alarm has no {names}"
-    if any(watched[name] and watched[name] != value for name, value in named.dimensions):
+    if any(watched[name] is not None and watched[name] != value for name, value in named.dimensions):
         return Verdict.OTHER_RESOURCE, resource, other
-    if named.every_one and not all(watched.values()):
+    if not named.every_one and all(found is None for found in watched.values()):
+        return Verdict.UNKNOWN, resource, f"an {namespace} metric of the alarm has no {names}"
+    if named.every_one and any(found is None for found in watched.values()):
         return (
             Verdict.UNKNOWN,
             resource,
@@ -804,11 +805,12 @@ def _judge_load_balancer(
             "LoadBalancerArn and TargetGroupArn are not configured, so Warden cannot tell whether this load "
             "balancer serves the guarded service",
         )
-    if (load_balancer and load_balancer != guarded.load_balancer) or (
-        target_group and target_group != guarded.target_group
+    # Present names a resource whatever its value ("" included); only an absent dimension is unknown.
+    if (load_balancer is not None and load_balancer != guarded.load_balancer) or (
+        target_group is not None and target_group != guarded.target_group
     ):
         return Verdict.OTHER_RESOURCE, resource, other
-    if not target_group:
+    if target_group is None:
         return (
             Verdict.UNKNOWN,
             resource,
