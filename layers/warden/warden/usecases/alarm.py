@@ -747,43 +747,32 @@ def _on_ok(context: _Context) -> AlarmResult:
             "was watching, or that message did not reach Warden)."
         )
         subject_tail = "(duration unknown)"
-    if not context.guarded:
-        # Not "RECOVERED <service>": the guarded service is not what recovered.
-        body = render(
-            [
-                ("What happened", [context.happened(), context.finding.sentence, context.whose(), lasted]),
-                ("What Warden did", did),
-                ("Links", context.links),
-            ],
-            headline=f"{name}: alarm '{change.name}' is back to OK.",
-        )
-        return _send(
-            context,
-            Outcome.OK,
-            f"back to OK ({duration}); " + " ".join(did),
-            Notification(
-                subject=f"[warden] OK {name}: {change.name} OK {subject_tail}",
-                body=body,
-                event="alarm.ok",
-                severity=Severity.INFO,
-            ),
-        )
+    # Not "RECOVERED <service>" for another resource's alarm: the guarded service is not what recovered.
+    guarded = context.guarded
+    outcome, tag, event, verb = (
+        (Outcome.RECOVERED, "RECOVERED", "alarm.recovered", "recovered")
+        if guarded
+        else (Outcome.OK, "OK", "alarm.ok", "back to OK")
+    )
+    whose = [] if guarded else [context.whose()]
     body = render(
         [
-            ("What happened", [context.happened(), context.finding.sentence, lasted]),
+            ("What happened", [context.happened(), context.finding.sentence, *whose, lasted]),
             ("What Warden did", did),
             ("Links", context.links),
         ],
-        headline=f"{name} recovered: alarm '{change.name}' is back to OK.",
+        headline=f"{name} recovered: alarm '{change.name}' is back to OK."
+        if guarded
+        else f"{name}: alarm '{change.name}' is back to OK.",
     )
     return _send(
         context,
-        Outcome.RECOVERED,
-        f"recovered ({duration}); " + " ".join(did),
+        outcome,
+        f"{verb} ({duration}); " + " ".join(did),
         Notification(
-            subject=f"[warden] RECOVERED {name}: {change.name} OK {subject_tail}",
+            subject=f"[warden] {tag} {name}: {change.name} OK {subject_tail}",
             body=body,
-            event="alarm.recovered",
+            event=event,
             severity=Severity.INFO,
         ),
     )
