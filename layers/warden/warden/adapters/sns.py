@@ -29,9 +29,10 @@ IAM_ACTIONS = PUBLISH_ACTIONS | {"sns:ListSubscriptionsByTopic"}
 PENDING = "PendingConfirmation"
 
 
-class SnsNotifier:
-    def __init__(self, topic_arn: str, sns: SNSClient | None = None) -> None:
-        self._topic_arn = topic_arn
+class _SnsUser:
+    """Builds the SNS client on first use (a cold start that never publishes never pays for it)."""
+
+    def __init__(self, sns: SNSClient | None = None) -> None:
         self._client = sns
 
     @property
@@ -39,6 +40,12 @@ class SnsNotifier:
         if self._client is None:
             self._client = client("sns")
         return self._client
+
+
+class SnsNotifier(_SnsUser):
+    def __init__(self, topic_arn: str, sns: SNSClient | None = None) -> None:
+        super().__init__(sns)
+        self._topic_arn = topic_arn
 
     def publish(self, notification: Notification) -> str:
         try:
@@ -64,21 +71,15 @@ class SnsNotifier:
         )
 
 
-class ChatTopic:
+class ChatTopic(_SnsUser):
     """The chat topic: Amazon Q Developer custom notifications (JSON) for the channels subscribed to it.
 
     Encrypted with the AWS managed aws/sns key like the notification topic, so publishing needs the same KMS
     actions (PUBLISH_ACTIONS)."""
 
     def __init__(self, topic_arn: str, sns: SNSClient | None = None) -> None:
+        super().__init__(sns)
         self._topic_arn = topic_arn
-        self._client = sns
-
-    @property
-    def _sns(self) -> SNSClient:
-        if self._client is None:
-            self._client = client("sns")
-        return self._client
 
     def publish(self, message: str, *, event: str, severity: str) -> str:
         """Publishes `message` (the notification's JSON) with the same filterable attributes as the e-mail."""
@@ -108,17 +109,8 @@ def publish(sns: SNSClient, topic_arn: str, message: str, *, subject: str | None
     return response["MessageId"]
 
 
-class SnsTopics:
+class SnsTopics(_SnsUser):
     """Reads a topic's subscriptions, to tell whether anybody receives what is published there."""
-
-    def __init__(self, sns: SNSClient | None = None) -> None:
-        self._client = sns
-
-    @property
-    def _sns(self) -> SNSClient:
-        if self._client is None:
-            self._client = client("sns")
-        return self._client
 
     def subscriptions(self, topic_arn: str) -> list[TopicSubscription]:
         """Raises TopicNotFound, WiringUnreadable (AuthorizationError...) or AwsUnavailable."""
