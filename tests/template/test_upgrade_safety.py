@@ -39,6 +39,7 @@ from local.template import (
     nested_applications,
     physical_names,
 )
+from tests.template.test_template import TRANSLATE
 
 pytestmark = pytest.mark.template
 
@@ -405,26 +406,6 @@ def test_released_json_is_the_inventory_of_the_released_template() -> None:
     assert recorded["resources"] == json.loads(json.dumps(physical_names(load_text(text))))
 
 
-TRANSLATE = """\
-import json, sys
-from samtranslator.translator.transform import transform
-from samtranslator.yaml_helper import yaml_parse
-
-class NoManagedPolicyLookups:
-    def load(self):
-        return {}
-
-template = yaml_parse(open(sys.argv[1], encoding="utf-8").read())
-for resource in template["Resources"].values():
-    properties = resource.get("Properties", {})
-    if resource["Type"] == "AWS::Serverless::Function":
-        properties["CodeUri"] = "s3://bucket/code.zip"
-    if resource["Type"] == "AWS::Serverless::LayerVersion":
-        properties["ContentUri"] = "s3://bucket/layer.zip"
-    if resource["Type"] == "AWS::Serverless::Application":
-        properties["Location"] = "https://s3.amazonaws.com/bucket/" + properties["Location"]
-print(json.dumps(transform(template, {}, NoManagedPolicyLookups())))
-"""
 # A layer of a name gets a new version when published again; the old resource's deletion deletes only its version.
 VERSIONED_TYPES = {"AWS::Lambda::LayerVersion"}
 
