@@ -77,15 +77,7 @@ class StateTable:
         }
         if claim.source_event:
             item["source_event"] = _s(claim.source_event)
-        try:
-            self._ddb.put_item(TableName=self._table, Item=item, ConditionExpression="attribute_not_exists(PK)")
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                return False
-            raise self._translate("PutItem", error) from error
-        except BotoCoreError as error:
-            raise _state_unavailable("PutItem", error) from error
-        return True
+        return self._put_if(item, "attribute_not_exists(PK)")
 
     def get_claim(self, service_arn: str, key: str) -> Claim | None:
         item = self._get(service_partition(service_arn), claim_sort_key(key))
@@ -246,24 +238,13 @@ class StateTable:
             "memo_order": {"N": str(order)},
             "memo_token": _s(token),
         }
-        try:
-            # The comparison and the write are one request: two invocations cannot both read "older" and write.
-            self._ddb.put_item(
-                TableName=self._table,
-                Item=item,
-                ConditionExpression=(
-                    "attribute_not_exists(#order) OR #order < :order OR (#order = :order AND #token = :token)"
-                ),
-                ExpressionAttributeNames={"#order": "memo_order", "#token": "memo_token"},
-                ExpressionAttributeValues={":order": {"N": str(order)}, ":token": _s(token)},
-            )
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                return False
-            raise self._translate("PutItem", error) from error
-        except BotoCoreError as error:
-            raise _state_unavailable("PutItem", error) from error
-        return True
+        # The comparison and the write are one request: two invocations cannot both read "older" and write.
+        return self._put_if(
+            item,
+            "attribute_not_exists(#order) OR #order < :order OR (#order = :order AND #token = :token)",
+            ExpressionAttributeNames={"#order": "memo_order", "#token": "memo_token"},
+            ExpressionAttributeValues={":order": {"N": str(order)}, ":token": _s(token)},
+        )
 
     def get_memo(self, service_arn: str, name: str) -> dict[str, str] | None:
         item = self._get(service_partition(service_arn), f"MEMO#{name}")
@@ -289,6 +270,18 @@ class StateTable:
             raise self._translate("PutItem", error) from error
         except BotoCoreError as error:
             raise _state_unavailable("PutItem", error) from error
+
+    def _put_if(self, item: dict[str, Any], condition: str, **expression: Any) -> bool:
+        """One conditional PutItem: True when written, False when the condition refused it."""
+        try:
+            self._ddb.put_item(TableName=self._table, Item=item, ConditionExpression=condition, **expression)
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise self._translate("PutItem", error) from error
+        except BotoCoreError as error:
+            raise _state_unavailable("PutItem", error) from error
+        return True
 
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
         try:
