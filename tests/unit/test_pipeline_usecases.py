@@ -38,7 +38,7 @@ from warden.settings import Settings
 from warden.usecases.alarm import AlarmDeps
 from warden.usecases.alarm import Outcome as AlarmOutcome
 from warden.usecases.alarm import handle_event as handle_alarm
-from warden.usecases.converge import PENDING_DEPLOY, finish_pending_deploy
+from warden.usecases.converge import PENDING_DEPLOY, settle_pending_deploy
 from warden.usecases.deployment import DeploymentDeps, Outcome, handle_event
 from warden.usecases.deployment_outcome import RollbackOutcome
 from warden.usecases.release import ReleaseDeps, ReleaseRequest, prepare_release, release
@@ -156,11 +156,11 @@ def test_a_release_while_paused_is_deployed_after_the_resume_by_the_reconcile() 
     assert world.service.mutations == []
     assert "Warden remembers it" in result.delivery.line
     assert world.state.get_memo(ARN, PENDING_DEPLOY)["to"] == result.digest  # type: ignore[index]
-    # When the service runs again, Then the reconcile's finish_pending_deploy starts it once
+    # When the service runs again, Then the reconcile's settle_pending_deploy starts it once
     world.service.status = ServiceStatus.RUNNING
-    said = finish_pending_deploy(world.service, world.state, ARN, now=NOW, actor="run_schedule", dry_run=False)
-    assert said is not None
-    assert said.startswith("Started deployment op-deploy")
+    settled = settle_pending_deploy(world.service, world.state, ARN, now=NOW, actor="run_schedule", dry_run=False)
+    assert settled is not None
+    assert settled.line.startswith("Started deployment op-deploy")
     assert world.service.mutations == ["start_deployment"]
     assert world.state.get_memo(ARN, PENDING_DEPLOY) is None
 

@@ -254,7 +254,7 @@ def _track_image(
             state.put_memo(arn, PENDING_DEPLOY, {**pending, "resumed": resumed})
         to = pending.get("to", "")
         if snapshot.auto_deploy is False and tag_digest and tag_digest != to:
-            # finish_pending_deploy will not start it: a deployment now would deploy the push, not the release.
+            # settle_pending_deploy will not start it: a deployment now would deploy the push, not the release.
             return (
                 f"Warden's pending deployment of {to[:19]} (a release or rollback) will not start: {identifier} has "
                 f"moved on to {tag_digest[:19]}, which nobody released, and automatic deployments are off. "
@@ -307,21 +307,6 @@ def _runs(state: StatePort, snapshot: ServiceSnapshot, tag_digest: str | None) -
     pending = state.get_memo(snapshot.arn, PENDING_DEPLOY) or {}
     newest = newest_deployed(state.list_deployments(snapshot.arn, limit=5), pending.get("to"))
     return newest.digest if newest is not None else pending.get("resumed") or tag_digest
-
-
-def finish_pending_deploy(
-    service: ServicePort,
-    state: StatePort,
-    service_arn: str,
-    *,
-    now: datetime,
-    actor: str,
-    dry_run: bool,
-    images: ImagePort | None = None,
-) -> str | None:
-    """`settle_pending_deploy`'s sentence, or None when nothing was pending or due."""
-    settled = settle_pending_deploy(service, state, service_arn, now=now, actor=actor, dry_run=dry_run, images=images)
-    return settled.line if settled is not None else None
 
 
 def settle_pending_deploy(

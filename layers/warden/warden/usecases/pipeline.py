@@ -112,7 +112,7 @@ def _remember(
     to_digest: str,
     now: datetime,
 ) -> None:
-    """The memo converge.finish_pending_deploy consumes (the same one a resume writes after a push while paused)."""
+    """The memo converge.settle_pending_deploy consumes (the same one a resume writes after a push while paused)."""
     state.put_memo(
         snapshot.arn,
         PENDING_DEPLOY,
