@@ -516,10 +516,12 @@ class AppRunnerEmulator:
         memory: str = "0.5 GB",
         health_check_path: str = "/health",
         autoscaling_arn: str | None = None,
+        tags: dict[str, str] | None = None,
     ) -> str:
         """Create a service directly in ``status`` (no operation record) and return its ARN.
 
-        Seeding ``OPERATION_IN_PROGRESS`` holds the service there until :meth:`force_status`.
+        Seeding ``OPERATION_IN_PROGRESS`` holds the service there until :meth:`force_status`. ``tags`` are what
+        ListTagsForResource answers, set without a TagResource call (which a DELETED service would refuse).
         """
         if _SERVICE_NAME_RE.fullmatch(name) is None:
             raise ValueError(f"invalid App Runner service name: {name!r}")
@@ -549,6 +551,7 @@ class AppRunnerEmulator:
                 raise ValueError(f"a service named {name!r} already exists")
             now = self._clock()
             service = self._new_service(name, config, now)
+            service.tags = dict(tags or {})
             if status == OPERATION_IN_PROGRESS:
                 service.status = RUNNING
                 service.override = _Override(OPERATION_IN_PROGRESS, None)

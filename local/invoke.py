@@ -56,16 +56,16 @@ def fresh_container(env: Mapping[str, str], *, reuse_clients: bool = False) -> I
     """`env` applied, with settings (and unless `reuse_clients`, clients) read anew from it, as in a new
     Lambda container. Reusing clients is a warm container: only right when the endpoints stay the same."""
     from warden.adapters.clients import client
-    from warden.settings import get_settings
+    from warden.settings import forget_settings
 
     with patched_environ(env):
-        get_settings.cache_clear()
+        forget_settings()
         if not reuse_clients:
             client.cache_clear()
         try:
             yield
         finally:
-            get_settings.cache_clear()
+            forget_settings()
             if not reuse_clients:
                 client.cache_clear()
 

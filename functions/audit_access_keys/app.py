@@ -13,9 +13,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from warden.observability import count, logger, metrics, tracer
-from warden.settings import get_settings
+from warden.settings import get_stack_settings
 from warden.usecases.audit_keys import audit_access_keys
-from warden.wiring import audit_keys_deps
+from warden.usecases.fleet import guarded_now
+from warden.wiring import audit_keys_deps, fleet_store
 
 JOB = "audit-keys"
 
@@ -30,7 +31,15 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.warning(reason)
         count("JobsIgnored")
         return {"results": [{"job": job, "outcome": "ignored", "reason": reason}]}
-    settings = get_settings()
+    stack = get_stack_settings()
+    members = guarded_now(stack, fleet_store(stack))
+    if not members:
+        # The audit is account-wide, but its records and messages are kept with the stack's first service.
+        reason = "ignored, because no service is guarded yet (the audit runs once one is)"
+        logger.warning(reason)
+        count("JobsIgnored")
+        return {"results": [{"job": job, "outcome": "ignored", "reason": reason}]}
+    settings = members[0].settings
     result = audit_access_keys(audit_keys_deps(settings), settings, datetime.now(UTC))
     # The findings stay out of the return value (it can be logged); counts and deactivations say enough.
     return {"results": [{"job": job, **result.model_dump(mode="json", exclude={"findings"})}]}

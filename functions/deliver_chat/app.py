@@ -14,7 +14,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from warden.observability import logger, metrics, tracer
-from warden.settings import get_settings
+from warden.settings import get_stack_settings
 from warden.usecases.chat_delivery import deliver_event
 from warden.wiring import chat_delivery_deps
 
@@ -23,6 +23,6 @@ from warden.wiring import chat_delivery_deps
 @tracer.capture_lambda_handler
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    settings = get_settings()
+    settings = get_stack_settings()
     deliveries = deliver_event(event, chat_delivery_deps(settings), settings, datetime.now(UTC))
     return {"deliveries": [delivery.model_dump(mode="json") for delivery in deliveries]}

@@ -13,15 +13,23 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from warden.observability import logger, metrics, tracer
-from warden.settings import get_settings
+from warden.settings import get_stack_settings
 from warden.usecases.deployment import handle_event
-from warden.wiring import deployment_deps
+from warden.usecases.fleet import guarded_now
+from warden.usecases.fleet_events import deployment_member
+from warden.wiring import deployment_deps, fleet_store
 
 
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    settings = get_settings()
+    stack = get_stack_settings()
+    member = deployment_member(event, guarded_now(stack, fleet_store(stack)))
+    if member is None:
+        reason = "ignored, because no service is guarded (no SERVICE_ARN, SERVICE_ARNS or warden:guard tag yet)"
+        logger.warning(reason)
+        return {"results": [{"outcome": "ignored", "reason": reason}]}
+    settings = member.settings
     result = handle_event(event, deployment_deps(settings), settings, datetime.now(UTC))
     return {"results": [result.model_dump(mode="json")]}

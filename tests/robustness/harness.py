@@ -445,7 +445,7 @@ class MotoBackend:
 
         from local.account import IMAGE, SERVICE_NAME
         from local.template import load_template, state_table_create_kwargs
-        from warden.settings import get_settings
+        from warden.settings import forget_settings
 
         self._runs += 1
         if self._table is None:
@@ -456,7 +456,7 @@ class MotoBackend:
         self.account.table_name = f"warden-fuzz-{self._runs}"
         dynamodb.create_table(**{**self._table, "TableName": self.account.table_name})
         os.environ.update({"SERVICE_ARN": self.account.service_arn, "STATE_TABLE": self.account.table_name})
-        get_settings.cache_clear()
+        forget_settings()
         try:
             yield
         finally:

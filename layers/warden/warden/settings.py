@@ -12,11 +12,19 @@ from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from functools import cache
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from warden.domain.alarms import AlarmActionMap
+from warden.domain.fleet import (
+    ALARM_ACTIONS_TAG,
+    BUDGET_TAG,
+    HOURS_TAG,
+    LOAD_BALANCER_KEY,
+    REPOSITORY_TAG,
+    TARGET_GROUP_TAG,
+)
 from warden.domain.pipeline import parse_build_arg_names
 from warden.domain.redaction import redact, secret_values
 from warden.domain.schedule import WorkingHours, parse_clock, parse_days
@@ -37,6 +45,7 @@ _LOAD_BALANCER_ARN = re.compile(
 _TARGET_GROUP_ARN = re.compile(
     r"^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}$"
 )
+_REPOSITORY = re.compile(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
 _SNS_ARN = re.compile(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_.-]{1,256}$")
 # A complete secret ARN: IAM grants secretsmanager:GetSecretValue on exactly it, random suffix included.
 _SECRET_ARN = re.compile(
@@ -101,12 +110,18 @@ class ServiceRef(BaseModel):
         )
 
 
-class Settings(BaseModel):
-    """Every setting Warden reads. Field docs are the README's settings table in short."""
+class StackSettings(BaseModel):
+    """Every setting of the stack, before a service is chosen: the defaults each guarded service starts from
+    (its tags may override some, `for_service`) and the services listed by ARN. Field docs are the settings page
+    in short."""
 
     model_config = ConfigDict(frozen=True)
 
-    service: ServiceRef
+    # SERVICE_ARN then SERVICE_ARNS, without repeats: the services guarded whatever their tags say. Empty when the
+    # stack guards only services tagged `warden:guard` = `true`.
+    services: tuple[ServiceRef, ...] = ()
+    # Every notification also goes to this topic (a management account's), when set.
+    central_topic_arn: str | None = None
     notify_topic_arn: str
     state_table: str
     budget_name: str
@@ -157,115 +172,215 @@ class Settings(BaseModel):
     spend_prices: PriceTable = PriceTable()
 
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        """Parse settings, collecting every problem before failing so one deploy fixes them all."""
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> StackSettings:
+        """Parse the stack's settings, collecting every problem before failing so one deploy fixes them all.
+        SERVICE_ARN and SERVICE_ARNS may both be empty: the stack then guards the tagged services alone."""
         env = os.environ if environ is None else environ
-        reader = _Reader(env)
-        service = reader.required("SERVICE_ARN", ServiceRef.parse)
-        topic = reader.required("NOTIFY_TOPIC_ARN", _sns_arn)
-        table = reader.required("STATE_TABLE", _non_empty)
-        budget = reader.required("BUDGET_NAME", _budget_name)
-        budget_topic = reader.optional("BUDGET_TOPIC_ARN", _optional_sns_arn, None)
-        dry_run = reader.optional("DRY_RUN", _bool, False)
-        threshold = reader.optional("ENFORCE_THRESHOLD_PERCENT", _percent, Decimal(100))
-        on_forecast = reader.optional("ENFORCE_ON_FORECAST", _bool, False)
-        anomaly = reader.optional("ANOMALY_PAUSE_IMPACT_USD", _optional_decimal, None)
-        repository = reader.optional("ECR_REPOSITORY", _optional_str, None)
-        max_age = reader.optional("KEY_MAX_AGE_DAYS", _positive_int, 90)
-        deactivate = reader.optional("KEY_DEACTIVATE_AFTER_DAYS", _optional_positive_int, None)
-        warning = reader.optional("KEY_WARNING_DAYS", _positive_int, 14)
-        unused = reader.optional("KEY_UNUSED_DAYS", _positive_int, 90)
-        unused_never = reader.optional("KEY_UNUSED_NEVER_DAYS", _positive_int, 7)
-        healthy_digest = reader.optional("KEY_HEALTHY_DIGEST_DAYS", _positive_int, 7)
-        if warning >= max_age:
-            reader.problems.append(
-                f"KEY_WARNING_DAYS: the warning window ({warning}) must be shorter than KEY_MAX_AGE_DAYS ({max_age})"
-            )
-        if deactivate is not None and deactivate < max_age:
-            reader.problems.append(
-                f"KEY_DEACTIVATE_AFTER_DAYS: only overdue keys are deactivated, so it must be at "
-                f"least KEY_MAX_AGE_DAYS ({max_age}), got {deactivate}"
-            )
-        purge = reader.optional("IMAGE_PURGE_MODE", _purge_mode, ImagePurgeMode.PLAN)
-        keep_deployed = reader.optional("IMAGE_KEEP_DEPLOYED", _positive_int, 5)
-        keep_semver = reader.optional("IMAGE_KEEP_SEMVER", _count, 10)
-        keep_pulled = reader.optional("IMAGE_KEEP_PULLED_DAYS", _count, 30)
-        untagged_days = reader.optional("IMAGE_UNTAGGED_DAYS", _positive_int, 7)
-        tagged_days = reader.optional("IMAGE_TAGGED_DAYS", _positive_int, 90)
-        retention = reader.optional("HISTORY_RETENTION_DAYS", _positive_int, 400)
-        timezone = reader.optional("SCHEDULE_TIMEZONE", _timezone, "UTC")
-        alarm_actions = reader.optional("ALARM_ACTIONS", AlarmActionMap.parse, AlarmActionMap())
-        alarm_cooldown = reader.optional("ALARM_COOLDOWN_MINUTES", _minutes, 30)
-        load_balancer = reader.optional("LOAD_BALANCER_ARN", _load_balancer_arn, None)
-        target_group = reader.optional("TARGET_GROUP_ARN", _target_group_arn, None)
-        if (load_balancer is None) != (target_group is None):
-            reader.problems.append("LOAD_BALANCER_ARN and TARGET_GROUP_ARN must be given together (or neither)")
-        no_build_args: tuple[str, ...] = ()
-        build_args = reader.optional("RELEASE_BUILD_ARGS", parse_build_arg_names, no_build_args)
-        auto_rollback = reader.optional("AUTO_ROLLBACK", _bool, False)
-        rollback_window = reader.optional("ROLLBACK_WINDOW_MINUTES", _window_minutes, 30)
-        chat_topic = reader.optional("CHAT_TOPIC_ARN", _optional_chat_topic_arn, None)
-        chat_webhook_secret = reader.optional("CHAT_WEBHOOK_SECRET_ARN", _optional_secret_arn, None)
-        spend_guard = reader.optional("SPEND_GUARD", _guard_mode, GuardMode.NOTIFY)
-        spend_horizon = reader.optional("SPEND_GUARD_HORIZON_HOURS", _horizon_hours, 24)
-        spend_prices = reader.optional("SPEND_PRICES", _price_table, PriceTable())
-        working_hours = None
-        if reader.optional("WORKING_HOURS_ENABLED", _bool, False):
-            start = reader.optional("WORKDAY_START", parse_clock, parse_clock("08:00"))
-            end = reader.optional("WORKDAY_END", parse_clock, parse_clock("18:00"))
-            days = reader.optional("WORKING_DAYS", parse_days, parse_days("MON-FRI"))
-            if start >= end:
-                reader.problems.append(f"WORKDAY_START: the working day must start before WORKDAY_END ({start}-{end})")
-            else:
-                working_hours = WorkingHours(timezone=timezone, start=start, end=end, days=days)
-        if reader.problems or service is None or topic is None or table is None or budget is None:
-            # Lambda logs this message: a secret pasted into a setting by mistake is masked in it.
-            raise SettingsError(redact("invalid settings: " + "; ".join(reader.problems), secret_values(env)))
-        return cls(
-            service=service,
-            notify_topic_arn=topic,
-            state_table=table,
-            budget_name=budget,
-            budget_topic_arn=budget_topic,
-            dry_run=dry_run,
-            enforce_threshold_percent=threshold,
-            enforce_on_forecast=on_forecast,
-            anomaly_pause_impact_usd=anomaly,
-            ecr_repository=repository,
-            key_max_age_days=max_age,
-            key_deactivate_after_days=deactivate,
-            key_warning_days=warning,
-            key_unused_days=unused,
-            key_unused_never_days=unused_never,
-            key_healthy_digest_days=healthy_digest,
-            image_purge_mode=purge,
-            image_keep_deployed=keep_deployed,
-            image_keep_semver=keep_semver,
-            image_keep_pulled_days=keep_pulled,
-            image_untagged_days=untagged_days,
-            image_tagged_days=tagged_days,
-            history_retention_days=retention,
-            working_hours=working_hours,
-            schedule_timezone=timezone,
-            alarm_actions=alarm_actions,
-            alarm_cooldown_minutes=alarm_cooldown,
-            load_balancer_arn=load_balancer,
-            target_group_arn=target_group,
-            release_build_args=build_args,
-            auto_rollback=auto_rollback,
-            rollback_window_minutes=rollback_window,
-            chat_topic_arn=chat_topic,
-            chat_webhook_secret_arn=chat_webhook_secret,
-            spend_guard=spend_guard,
-            spend_guard_horizon_hours=spend_horizon,
-            spend_prices=spend_prices,
+        return cls.model_validate(_parse(env, require_service=False))
+
+    def for_service(self, service: ServiceRef, tags: Mapping[str, str] | None = None) -> Settings:
+        """The settings of one guarded service: the stack's, with what its `warden:*` tags set laid over them
+        (`service_overrides`; a malformed tag leaves that one setting as the stack's)."""
+        values = {name: getattr(self, name) for name in StackSettings.model_fields}
+        overrides = service_overrides(tags).values if tags else {}
+        # The first listed service (SERVICE_ARN) keeps the event keys it had before fleets: in-flight
+        # deliveries of an upgrade are still recognised. Every other service's keys are its own.
+        primary = self.services[0].arn if self.services else None
+        scope = "" if service.arn == primary else service.arn
+        return Settings.model_validate({**values, **overrides, "service": service, "event_scope": scope})
+
+
+class Settings(StackSettings):
+    """The settings of one guarded service: the stack's, with its tags laid over them."""
+
+    service: ServiceRef
+    # True when the service's `warden:hours` tag set its working hours: the fleet reconcile then applies them at
+    # their own start and end, and the stack's workday jobs (fired at the stack's hours) leave the service alone.
+    hours_from_tag: bool = False
+    # Prefixes this service's handled-event keys in the state table, so one budget alert or alarm delivery is
+    # handled once per service of a fleet, not once for the whole fleet. Empty for SERVICE_ARN.
+    event_scope: str = ""
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings of the one service SERVICE_ARN names (fails fast without it)."""
+        env = os.environ if environ is None else environ
+        return cls.model_validate(_parse(env, require_service=True))
+
+
+def _parse(env: Mapping[str, str], *, require_service: bool) -> dict[str, Any]:
+    """Every setting, collecting every problem before failing so one deploy fixes them all."""
+    reader = _Reader(env)
+    service = (
+        reader.required("SERVICE_ARN", ServiceRef.parse)
+        if require_service
+        else reader.optional("SERVICE_ARN", _optional_service, None)
+    )
+    none_listed: tuple[ServiceRef, ...] = ()
+    listed = reader.optional("SERVICE_ARNS", _service_list, none_listed)
+    central = reader.optional("CENTRAL_TOPIC_ARN", _optional_sns_arn, None)
+    topic = reader.required("NOTIFY_TOPIC_ARN", _sns_arn)
+    table = reader.required("STATE_TABLE", _non_empty)
+    budget = reader.required("BUDGET_NAME", _budget_name)
+    budget_topic = reader.optional("BUDGET_TOPIC_ARN", _optional_sns_arn, None)
+    dry_run = reader.optional("DRY_RUN", _bool, False)
+    threshold = reader.optional("ENFORCE_THRESHOLD_PERCENT", _percent, Decimal(100))
+    on_forecast = reader.optional("ENFORCE_ON_FORECAST", _bool, False)
+    anomaly = reader.optional("ANOMALY_PAUSE_IMPACT_USD", _optional_decimal, None)
+    repository = reader.optional("ECR_REPOSITORY", _optional_str, None)
+    max_age = reader.optional("KEY_MAX_AGE_DAYS", _positive_int, 90)
+    deactivate = reader.optional("KEY_DEACTIVATE_AFTER_DAYS", _optional_positive_int, None)
+    warning = reader.optional("KEY_WARNING_DAYS", _positive_int, 14)
+    unused = reader.optional("KEY_UNUSED_DAYS", _positive_int, 90)
+    unused_never = reader.optional("KEY_UNUSED_NEVER_DAYS", _positive_int, 7)
+    healthy_digest = reader.optional("KEY_HEALTHY_DIGEST_DAYS", _positive_int, 7)
+    if warning >= max_age:
+        reader.problems.append(
+            f"KEY_WARNING_DAYS: the warning window ({warning}) must be shorter than KEY_MAX_AGE_DAYS ({max_age})"
         )
+    if deactivate is not None and deactivate < max_age:
+        reader.problems.append(
+            f"KEY_DEACTIVATE_AFTER_DAYS: only overdue keys are deactivated, so it must be at "
+            f"least KEY_MAX_AGE_DAYS ({max_age}), got {deactivate}"
+        )
+    purge = reader.optional("IMAGE_PURGE_MODE", _purge_mode, ImagePurgeMode.PLAN)
+    keep_deployed = reader.optional("IMAGE_KEEP_DEPLOYED", _positive_int, 5)
+    keep_semver = reader.optional("IMAGE_KEEP_SEMVER", _count, 10)
+    keep_pulled = reader.optional("IMAGE_KEEP_PULLED_DAYS", _count, 30)
+    untagged_days = reader.optional("IMAGE_UNTAGGED_DAYS", _positive_int, 7)
+    tagged_days = reader.optional("IMAGE_TAGGED_DAYS", _positive_int, 90)
+    retention = reader.optional("HISTORY_RETENTION_DAYS", _positive_int, 400)
+    timezone = reader.optional("SCHEDULE_TIMEZONE", _timezone, "UTC")
+    alarm_actions = reader.optional("ALARM_ACTIONS", AlarmActionMap.parse, AlarmActionMap())
+    alarm_cooldown = reader.optional("ALARM_COOLDOWN_MINUTES", _minutes, 30)
+    load_balancer = reader.optional("LOAD_BALANCER_ARN", _load_balancer_arn, None)
+    target_group = reader.optional("TARGET_GROUP_ARN", _target_group_arn, None)
+    if (load_balancer is None) != (target_group is None):
+        reader.problems.append("LOAD_BALANCER_ARN and TARGET_GROUP_ARN must be given together (or neither)")
+    no_build_args: tuple[str, ...] = ()
+    build_args = reader.optional("RELEASE_BUILD_ARGS", parse_build_arg_names, no_build_args)
+    auto_rollback = reader.optional("AUTO_ROLLBACK", _bool, False)
+    rollback_window = reader.optional("ROLLBACK_WINDOW_MINUTES", _window_minutes, 30)
+    chat_topic = reader.optional("CHAT_TOPIC_ARN", _optional_chat_topic_arn, None)
+    chat_webhook_secret = reader.optional("CHAT_WEBHOOK_SECRET_ARN", _optional_secret_arn, None)
+    spend_guard = reader.optional("SPEND_GUARD", _guard_mode, GuardMode.NOTIFY)
+    spend_horizon = reader.optional("SPEND_GUARD_HORIZON_HOURS", _horizon_hours, 24)
+    spend_prices = reader.optional("SPEND_PRICES", _price_table, PriceTable())
+    working_hours = None
+    if reader.optional("WORKING_HOURS_ENABLED", _bool, False):
+        start = reader.optional("WORKDAY_START", parse_clock, parse_clock("08:00"))
+        end = reader.optional("WORKDAY_END", parse_clock, parse_clock("18:00"))
+        days = reader.optional("WORKING_DAYS", parse_days, parse_days("MON-FRI"))
+        if start >= end:
+            reader.problems.append(f"WORKDAY_START: the working day must start before WORKDAY_END ({start}-{end})")
+        else:
+            working_hours = WorkingHours(timezone=timezone, start=start, end=end, days=days)
+    missing_service = require_service and service is None
+    if reader.problems or missing_service or topic is None or table is None or budget is None:
+        # Lambda logs this message: a secret pasted into a setting by mistake is masked in it.
+        raise SettingsError(redact("invalid settings: " + "; ".join(reader.problems), secret_values(env)))
+    services = tuple(dict.fromkeys(([service] if service is not None else []) + list(listed)))
+    chosen: dict[str, Any] = {"service": service} if require_service else {}
+    return chosen | dict(
+        services=services,
+        central_topic_arn=central,
+        notify_topic_arn=topic,
+        state_table=table,
+        budget_name=budget,
+        budget_topic_arn=budget_topic,
+        dry_run=dry_run,
+        enforce_threshold_percent=threshold,
+        enforce_on_forecast=on_forecast,
+        anomaly_pause_impact_usd=anomaly,
+        ecr_repository=repository,
+        key_max_age_days=max_age,
+        key_deactivate_after_days=deactivate,
+        key_warning_days=warning,
+        key_unused_days=unused,
+        key_unused_never_days=unused_never,
+        key_healthy_digest_days=healthy_digest,
+        image_purge_mode=purge,
+        image_keep_deployed=keep_deployed,
+        image_keep_semver=keep_semver,
+        image_keep_pulled_days=keep_pulled,
+        image_untagged_days=untagged_days,
+        image_tagged_days=tagged_days,
+        history_retention_days=retention,
+        working_hours=working_hours,
+        schedule_timezone=timezone,
+        alarm_actions=alarm_actions,
+        alarm_cooldown_minutes=alarm_cooldown,
+        load_balancer_arn=load_balancer,
+        target_group_arn=target_group,
+        release_build_args=build_args,
+        auto_rollback=auto_rollback,
+        rollback_window_minutes=rollback_window,
+        chat_topic_arn=chat_topic,
+        chat_webhook_secret_arn=chat_webhook_secret,
+        spend_guard=spend_guard,
+        spend_guard_horizon_hours=spend_horizon,
+        spend_prices=spend_prices,
+    )
 
 
 @cache
 def get_settings() -> Settings:
-    """The settings of this process, parsed on first use (a Lambda container reads them once)."""
+    """The settings of this process's one service (SERVICE_ARN), parsed on first use."""
     return Settings.from_env()
+
+
+@cache
+def get_stack_settings() -> StackSettings:
+    """The stack's settings, parsed on first use (a Lambda container reads them once); the fleet's members are
+    `for_service` of them."""
+    return StackSettings.from_env()
+
+
+def forget_settings() -> None:
+    """Reads the settings anew on next use (a new Lambda container; tests and the local tools)."""
+    get_settings.cache_clear()
+    get_stack_settings.cache_clear()
+
+
+class TagOverrides(BaseModel):
+    """What a service's `warden:*` tags set (as Settings field values), and each malformed tag's problem."""
+
+    model_config = ConfigDict(frozen=True)
+
+    values: dict[str, Any] = {}
+    problems: tuple[str, ...] = ()
+
+
+def service_overrides(tags: Mapping[str, str]) -> TagOverrides:
+    """The settings a service's tags give it. A malformed value is a problem naming the tag and why; that setting
+    stays the stack's (the other tags still apply). `warden:hours` = `off` (or absent) follows the stack."""
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+
+    def read(tag: str, parse: Callable[[str], Any], field: str) -> None:
+        raw = tags.get(tag)
+        if raw is None or not raw.strip():
+            return
+        try:
+            values[field] = parse(raw.strip())
+        except ValueError as error:
+            problems.append(f"{tag}={raw.strip()[:80]!r}: {error}")
+
+    read(BUDGET_TAG, _budget_name, "budget_name")
+    read(ALARM_ACTIONS_TAG, AlarmActionMap.parse, "alarm_actions")
+    read(REPOSITORY_TAG, _repository_name, "ecr_repository")
+    read(TARGET_GROUP_TAG, _tag_target_group, "target_group_arn")
+    hours = tags.get(HOURS_TAG, "").strip()
+    if hours and hours.lower() != "off":
+        try:
+            values["working_hours"] = WorkingHours.parse_tag(hours)
+            values["hours_from_tag"] = True
+        except ValueError as error:
+            problems.append(f"{HOURS_TAG}={hours[:80]!r}: {error}")
+    if "target_group_arn" in values:
+        # The load balancer of a tagged target group is looked up by the reconcile (elbv2), not given by a tag.
+        values["load_balancer_arn"] = tags.get(LOAD_BALANCER_KEY) or None
+    return TagOverrides(values=values, problems=tuple(problems))
 
 
 class _Reader:
@@ -293,6 +408,28 @@ class _Reader:
         except ValueError as error:
             self.problems.append(f"{name}: {error}")
             return None
+
+
+def _optional_service(raw: str) -> ServiceRef | None:
+    return ServiceRef.parse(raw) if raw else None
+
+
+def _service_list(raw: str) -> tuple[ServiceRef, ...]:
+    """SERVICE_ARNS: comma-separated service ARNs (blanks and empty items ignored)."""
+    refs = [ServiceRef.parse(item) for item in (piece.strip() for piece in raw.split(",")) if item]
+    return tuple(dict.fromkeys(refs))
+
+
+def _repository_name(raw: str) -> str:
+    if not _REPOSITORY.match(raw) or len(raw) > 256:
+        raise ValueError("expected an ECR repository name (lower case, e.g. consultation-app or team/app)")
+    return raw
+
+
+def _tag_target_group(raw: str) -> str:
+    if not _TARGET_GROUP_ARN.match(raw):
+        raise ValueError("expected a target group ARN (arn:aws:elasticloadbalancing:...:targetgroup/<name>/<id>)")
+    return raw
 
 
 def _non_empty(raw: str) -> str:

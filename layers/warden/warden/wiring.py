@@ -12,16 +12,18 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Callable
 
+    from warden.adapters.dynamodb import StateTable
     from warden.domain.target import TargetFacts
-    from warden.settings import ServiceRef, Settings
+    from warden.settings import ServiceRef, Settings, StackSettings
     from warden.usecases.alarm import AlarmDeps
     from warden.usecases.audit_keys import AuditKeysDeps
     from warden.usecases.budget_alert import BudgetAlertDeps
     from warden.usecases.chat_delivery import ChatDeliveryDeps
     from warden.usecases.deployment import DeploymentDeps
     from warden.usecases.doctor import DoctorDeps
+    from warden.usecases.fleet import FleetDeps, FleetStorePort
     from warden.usecases.operator import OperatorDeps
-    from warden.usecases.ports import ImagePort, PipelineRegistryPort, RollbackPort, UsageFactsPort
+    from warden.usecases.ports import ImagePort, NotifierPort, PipelineRegistryPort, RollbackPort, UsageFactsPort
     from warden.usecases.purge_images import PurgeImagesDeps
     from warden.usecases.release import ReleaseDeps
     from warden.usecases.rollback import RollbackDeps
@@ -31,28 +33,24 @@ if TYPE_CHECKING:
 
 def budget_alert_deps(settings: Settings) -> BudgetAlertDeps:
     from warden.adapters.budgets import BudgetsReader
-    from warden.adapters.dynamodb import StateTable
-    from warden.adapters.sns import SnsNotifier
     from warden.usecases.budget_alert import BudgetAlertDeps
 
     return BudgetAlertDeps(
         service=service_controller(settings),
         budgets=BudgetsReader(),
-        notifier=SnsNotifier(settings.notify_topic_arn),
-        state=StateTable(settings.state_table, history_retention_days=settings.history_retention_days),
+        notifier=notifier(settings),
+        state=state_table(settings),
         images=image_resolver(settings),
     )
 
 
 def alarm_deps(settings: Settings) -> AlarmDeps:
-    from warden.adapters.dynamodb import StateTable
-    from warden.adapters.sns import SnsNotifier
     from warden.usecases.alarm import AlarmDeps
 
     return AlarmDeps(
         service=service_controller(settings),
-        notifier=SnsNotifier(settings.notify_topic_arn),
-        state=StateTable(settings.state_table, history_retention_days=settings.history_retention_days),
+        notifier=notifier(settings),
+        state=state_table(settings),
         rollback=alarm_rollback(settings),
         images=image_resolver(settings),
     )
@@ -61,15 +59,14 @@ def alarm_deps(settings: Settings) -> AlarmDeps:
 def schedule_deps(settings: Settings) -> ScheduleDeps:
     from warden.adapters.budgets import BudgetsReader
     from warden.adapters.cloudwatch import CloudWatchMetrics
-    from warden.adapters.dynamodb import StateTable
-    from warden.adapters.sns import SnsNotifier, SnsTopics
+    from warden.adapters.sns import SnsTopics
     from warden.usecases.budget_wiring import WiringDeps
     from warden.usecases.schedule import ScheduleDeps
 
     return ScheduleDeps(
         service=service_controller(settings),
-        state=StateTable(settings.state_table, history_retention_days=settings.history_retention_days),
-        notifier=SnsNotifier(settings.notify_topic_arn),
+        state=state_table(settings),
+        notifier=notifier(settings),
         budgets=BudgetsReader(),
         images=image_resolver(settings),
         wiring=WiringDeps(budgets=BudgetsReader(), topics=SnsTopics()),
@@ -84,10 +81,9 @@ def usage_facts(settings: Settings) -> UsageFactsPort:
     from warden.settings import ServiceKind
 
     if settings.service.kind is ServiceKind.ECS:
-        from warden.adapters.dynamodb import StateTable
         from warden.adapters.ecs import EcsServices
 
-        state = StateTable(settings.state_table, history_retention_days=settings.history_retention_days)
+        state = state_table(settings)
         return EcsServices(state, repository=settings.ecr_repository)
     from warden.adapters.apprunner import AppRunnerServices
 
@@ -97,7 +93,6 @@ def usage_facts(settings: Settings) -> UsageFactsPort:
 def doctor_deps(settings: Settings) -> DoctorDeps:
     """`warden doctor`: read-only checks with the operator's own rights (never the template's)."""
     from warden.adapters.budgets import BudgetsReader
-    from warden.adapters.dynamodb import StateTable
     from warden.adapters.identity import CallerIdentity
     from warden.adapters.sns import SnsTopics
     from warden.usecases.budget_wiring import WiringDeps
@@ -106,9 +101,46 @@ def doctor_deps(settings: Settings) -> DoctorDeps:
     return DoctorDeps(
         identity=CallerIdentity(),
         service=service_controller(settings),
-        state=StateTable(settings.state_table, history_retention_days=settings.history_retention_days),
+        state=state_table(settings),
         wiring=WiringDeps(budgets=BudgetsReader(), topics=SnsTopics()),
     )
+
+
+def state_table(settings: StackSettings) -> StateTable:
+    """The state table, with the service's own handled-event keys when it is one service of a fleet."""
+    from warden.adapters.dynamodb import StateTable
+    from warden.settings import Settings
+
+    scope = settings.event_scope if isinstance(settings, Settings) else ""
+    return StateTable(settings.state_table, history_retention_days=settings.history_retention_days, event_scope=scope)
+
+
+def fleet_deps(stack: StackSettings) -> FleetDeps:
+    """The reconcile's view of the fleet: the stored record, discovery on both platforms, the load balancers of
+    tagged target groups."""
+    from warden.adapters.apprunner import AppRunnerDiscovery
+    from warden.adapters.ecs import EcsDiscovery
+    from warden.adapters.elbv2 import TargetGroups
+    from warden.usecases.fleet import FleetDeps
+
+    return FleetDeps(
+        store=state_table(stack),
+        notifier=notifier(stack),
+        discovery=(AppRunnerDiscovery(), EcsDiscovery()),
+        load_balancers=TargetGroups(),
+    )
+
+
+def fleet_store(stack: StackSettings) -> FleetStorePort:
+    """The stored fleet alone, for the event handlers (one GetItem)."""
+    return state_table(stack)
+
+
+def notifier(settings: StackSettings) -> NotifierPort:
+    """The notify topic (and the management account's central topic, when CENTRAL_TOPIC_ARN is set)."""
+    from warden.adapters.sns import SnsNotifier
+
+    return SnsNotifier(settings.notify_topic_arn)
 
 
 def platform(service: ServiceRef) -> TargetPlatform:
@@ -157,46 +189,40 @@ def image_resolver(settings: Settings) -> ImagePort | None:
 
 def operator_deps(settings: Settings) -> OperatorDeps:
     from warden.adapters.budgets import BudgetsReader
-    from warden.adapters.dynamodb import StateTable
-    from warden.adapters.sns import SnsNotifier
     from warden.usecases.operator import OperatorDeps
 
     return OperatorDeps(
         service=service_controller(settings),
-        state=StateTable(settings.state_table, history_retention_days=settings.history_retention_days),
-        notifier=SnsNotifier(settings.notify_topic_arn),
+        state=state_table(settings),
+        notifier=notifier(settings),
         budgets=BudgetsReader(),
         images=image_resolver(settings),
     )
 
 
 def audit_keys_deps(settings: Settings) -> AuditKeysDeps:
-    from warden.adapters.dynamodb import StateTable
     from warden.adapters.iam import IamAccessKeys
-    from warden.adapters.sns import SnsNotifier
     from warden.usecases.audit_keys import AuditKeysDeps
 
     return AuditKeysDeps(
         iam=IamAccessKeys(),
-        notifier=SnsNotifier(settings.notify_topic_arn),
-        state=StateTable(settings.state_table, history_retention_days=settings.history_retention_days),
+        notifier=notifier(settings),
+        state=state_table(settings),
     )
 
 
 def purge_images_deps(settings: Settings) -> PurgeImagesDeps:
     """The target says what the service runs; on ECS its task definitions also say which images a rollback goes
     back to, and the purge keeps those too."""
-    from warden.adapters.dynamodb import StateTable
     from warden.adapters.ecr import EcrImages
-    from warden.adapters.sns import SnsNotifier
     from warden.usecases.purge_images import PurgeImagesDeps
 
     chosen = target(settings)
     return PurgeImagesDeps(
         service=chosen,
         registry=EcrImages(),
-        notifier=SnsNotifier(settings.notify_topic_arn),
-        state=StateTable(settings.state_table, history_retention_days=settings.history_retention_days),
+        notifier=notifier(settings),
+        state=state_table(settings),
         task_definitions=chosen.task_definitions,
     )
 
@@ -207,14 +233,12 @@ def purge_images_deps(settings: Settings) -> PurgeImagesDeps:
 def rollback_deps(settings: Settings) -> RollbackDeps:
     """The rollback over the target SERVICE_ARN names: App Runner moves the tag back and deploys it; ECS deploys an
     earlier task-definition revision (or moves a moving tag back, like App Runner)."""
-    from warden.adapters.dynamodb import StateTable
-    from warden.adapters.sns import SnsNotifier
     from warden.usecases.rollback import RollbackDeps
 
     return RollbackDeps(
         target=target(settings, pipeline=True),
-        state=StateTable(settings.state_table, history_retention_days=settings.history_retention_days),
-        notifier=SnsNotifier(settings.notify_topic_arn),
+        state=state_table(settings),
+        notifier=notifier(settings),
         registry=_registry(settings),
     )
 
@@ -269,26 +293,23 @@ def release_deps(
     `latest` like on App Runner, and the deployment is ECS's forced new deployment (new tasks pull the moved tag);
     a task definition pinned to a version or digest is refused with what to change (domain/pipeline.tracked_tag)."""
     from warden.adapters.docker import DockerCli
-    from warden.adapters.dynamodb import StateTable
     from warden.adapters.ecr import EcrImages
-    from warden.adapters.sns import SnsNotifier
     from warden.usecases.release import ReleaseDeps
 
     return ReleaseDeps(
         service=service_controller(settings),
         registry=EcrImages(),
         docker=DockerCli(echo=echo),
-        state=StateTable(settings.state_table, history_retention_days=settings.history_retention_days),
-        notifier=SnsNotifier(settings.notify_topic_arn),
+        state=state_table(settings),
+        notifier=notifier(settings),
         progress=progress,
     )
 
 
-def chat_delivery_deps(settings: Settings) -> ChatDeliveryDeps:
+def chat_delivery_deps(settings: StackSettings) -> ChatDeliveryDeps:
     """The chat paths the settings name: the chat topic (Amazon Q Developer), the webhook secret, or both."""
     import os
 
-    from warden.adapters.dynamodb import StateTable
     from warden.domain.redaction import secret_values
     from warden.usecases.chat_delivery import ChatDeliveryDeps
 
@@ -303,7 +324,7 @@ def chat_delivery_deps(settings: Settings) -> ChatDeliveryDeps:
 
         webhook = WebhookPoster(WebhookSecret(settings.chat_webhook_secret_arn))
     return ChatDeliveryDeps(
-        state=StateTable(settings.state_table, history_retention_days=settings.history_retention_days),
+        state=state_table(settings),
         chat_topic=chat_topic,
         webhook=webhook,
         known_secrets=secret_values(os.environ),

@@ -1,17 +1,22 @@
-"""App Runner adapter: describe, pause, resume and deploy one service, and read its latest operations.
+"""App Runner adapter: describe, pause, resume and deploy one service, and read its latest operations; and find
+the fleet (every service of the region, with its tags).
 
-App Runner has no paginators and no waiters in botocore; Warden needs neither here.
+App Runner has no paginators and no waiters in botocore: the fleet's listing follows NextToken itself.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from warden.adapters.clients import client, error_code, is_retryable, unavailable
+from warden.adapters.listing import Read, collect, read
 from warden.domain.deployments import OperationInfo
+from warden.domain.fleet import DiscoveredService, Discovery
 from warden.domain.service import APP_RUNNER, ServiceSnapshot, ServiceStatus
 from warden.domain.spend import MetricSpec, Pricing, UsageFacts, parse_memory_gb, parse_vcpu
 from warden.errors import InvalidServiceState, ServiceNotFound
@@ -32,6 +37,18 @@ IAM_ACTIONS = frozenset(
         "apprunner:DescribeAutoScalingConfiguration",
     }
 )
+# The fleet's discovery (AppRunnerDiscovery): read-only, on every service of the region. ListServices has no
+# resource type, so it is granted on "*" (AWS-FACTS §9.8).
+DISCOVERY_IAM_ACTIONS = frozenset({"apprunner:ListServices", "apprunner:ListTagsForResource"})
+
+# Tag reads in flight at once. Below botocore's connection pool (max_pool_connections, 10 by default): more threads
+# than sockets would only queue inside urllib3.
+DISCOVERY_WORKERS = 8
+# ListServices' largest page (the model's ServiceMaxResults is 1-20; App Runner refuses more).
+_LIST_PAGE = 20
+# Statuses in which App Runner accepts nothing but DeleteService: a service deleted, being given up on, or that
+# never started has nothing to pause or resume, so it is no member of the fleet (and costs no tag read).
+_NOT_GUARDED = frozenset({ServiceStatus.DELETED, ServiceStatus.DELETE_FAILED, ServiceStatus.CREATE_FAILED})
 
 
 class AppRunnerServices:
@@ -139,6 +156,68 @@ class AppRunnerServices:
             raise
         except BotoCoreError as error:
             raise unavailable("apprunner", operation, error) from error
+
+
+class AppRunnerDiscovery:
+    """DiscoveryPort for App Runner: every service of the region (ListServices, 20 a page) with its tags.
+
+    ListServices returns no tags, so each service costs one ListTagsForResource: the least this can cost is
+    ceil(services / 20) pages (at least 1) plus one tag read per service listed in a guardable status. The tag
+    reads run `workers` at a time on the one client (boto3 clients are thread-safe), and botocore's retry
+    configuration (adapters/clients.py) retries a throttled read before it counts as unreadable."""
+
+    def __init__(self, apprunner: AppRunnerClient | None = None, *, workers: int = DISCOVERY_WORKERS) -> None:
+        self._client = apprunner
+        self._workers = workers
+
+    @property
+    def _apprunner(self) -> AppRunnerClient:
+        if self._client is None:
+            self._client = client("apprunner")
+        return self._client
+
+    def discover(self) -> Discovery:
+        listing = collect(self._service_pages(), "ServiceSummaryList", "ListServices", "")
+        arns = [str(summary["ServiceArn"]) for summary in listing.items if summary.get("Status") not in _NOT_GUARDED]
+        with ThreadPoolExecutor(max_workers=self._workers) as pool:
+            reads = list(pool.map(self._read_tags, arns))
+        return Discovery(
+            platform=APP_RUNNER,
+            services=tuple(
+                DiscoveredService(arn=arn, tags=_tags(tags.answer))
+                for arn, tags in zip(arns, reads, strict=True)
+                if tags.answer is not None
+            ),
+            complete=listing.failure is None,
+            failures=tuple(line for line in (listing.failure, *(tags.failure for tags in reads)) if line),
+            calls=listing.requests + sum(tags.requests for tags in reads),
+            unreadable=tuple(arn for arn, tags in zip(arns, reads, strict=True) if tags.answer is None),
+        )
+
+    def _service_pages(self) -> Iterator[Any]:
+        """ListServices' pages, NextToken followed (App Runner has no botocore paginator)."""
+        token: str | None = None
+        while True:
+            page = (
+                self._apprunner.list_services(MaxResults=_LIST_PAGE, NextToken=token)
+                if token
+                else self._apprunner.list_services(MaxResults=_LIST_PAGE)
+            )
+            yield page
+            token = page.get("NextToken")
+            if not token:
+                return
+
+    def _read_tags(self, service_arn: str) -> Read:
+        return read(
+            "ListTagsForResource",
+            service_arn,
+            lambda: self._apprunner.list_tags_for_resource(ResourceArn=service_arn),
+        )
+
+
+def _tags(answer: Any) -> dict[str, str]:
+    return {str(tag["Key"]): str(tag.get("Value", "")) for tag in answer.get("Tags") or [] if "Key" in tag}
 
 
 def _operation_id(response: Any) -> str | None:

@@ -6,6 +6,7 @@ Key scheme (literal in template.yaml: PK and SK, both strings):
 - `SERVICE#<arn>` / `DEPLOY#<time>#<digest>` one deployment of an image (rollback targets; TTL `expires_at`)
 - `SERVICE#<arn>` / `MEMO#<name>`            a small fact kept across invocations (e.g. `paused_image`); one
                                              written by `advance_memo` carries `memo_order` and only moves forward
+- `FLEET`         / `MEMBERS`                the guarded services the last reconcile found, with their tags (JSON)
 - `EVENT#<key>`   / `EVENT`                  an event being or already handled (TTL `expires_at`); a key too
                                              long for DynamoDB (a forged SNS MessageId) as `EVENT#sha256:<hex>`
 Claims are written with conditional puts so that two deliveries of one alert add one claim.
@@ -42,16 +43,24 @@ IAM_ACTIONS = frozenset({"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Delet
 TTL_ATTRIBUTE = "expires_at"
 _EVENT_DAYS = 30
 _IN_PROGRESS = "IN_PROGRESS"
+_FLEET_PK, _FLEET_SK = "FLEET", "MEMBERS"
 _COMPLETED = "COMPLETED"
 
 
 class StateTable:
     def __init__(
-        self, table_name: str, dynamodb: DynamoDBClient | None = None, *, history_retention_days: int = 400
+        self,
+        table_name: str,
+        dynamodb: DynamoDBClient | None = None,
+        *,
+        history_retention_days: int = 400,
+        event_scope: str = "",
     ) -> None:
         self._table = table_name
         self._client = dynamodb
         self._retention = timedelta(days=history_retention_days)
+        # A fleet handles one delivery once per service: each service's event keys are its own (Settings.event_scope).
+        self._event_scope = event_scope
 
     @property
     def _ddb(self) -> DynamoDBClient:
@@ -168,7 +177,7 @@ class StateTable:
             self._ddb.put_item(
                 TableName=self._table,
                 Item={
-                    "PK": _s(_event_partition(event_key)),
+                    "PK": _s(_event_partition(self._scoped(event_key))),
                     "SK": _s("EVENT"),
                     "kind": _s("event"),
                     "status": _s(_IN_PROGRESS),
@@ -184,7 +193,7 @@ class StateTable:
         except ClientError as error:
             if error_code(error) != "ConditionalCheckFailedException":
                 raise self._translate("PutItem", error) from error
-            item = self._get(_event_partition(event_key), "EVENT")
+            item = self._get(_event_partition(self._scoped(event_key)), "EVENT")
             if item is not None and item["status"]["S"] == _COMPLETED:
                 return EventStart(
                     status=EventStatus.DUPLICATE,
@@ -201,7 +210,7 @@ class StateTable:
     def complete_event(self, event_key: str, now: datetime, summary: str) -> None:
         self._put(
             {
-                "PK": _s(_event_partition(event_key)),
+                "PK": _s(_event_partition(self._scoped(event_key))),
                 "SK": _s("EVENT"),
                 "kind": _s("event"),
                 "status": _s(_COMPLETED),
@@ -213,10 +222,22 @@ class StateTable:
 
     def release_event(self, event_key: str) -> None:
         try:
-            self._ddb.delete_item(TableName=self._table, Key={"PK": _s(_event_partition(event_key)), "SK": _s("EVENT")})
+            self._ddb.delete_item(TableName=self._table, Key={"PK": _s(_event_partition(self._scoped(event_key))), "SK": _s("EVENT")})
         except (ClientError, BotoCoreError):
             # The lock expires on its own; failing here would hide the error that made us release it.
             return
+
+    def _scoped(self, event_key: str) -> str:
+        return f"{self._event_scope}#{event_key}" if self._event_scope else event_key
+
+    # -- the fleet --------------------------------------------------------------------------------
+    def load_fleet(self) -> str | None:
+        """The fleet the last reconcile stored (JSON, domain/fleet.FleetRecord), or None before the first one."""
+        item = self._get(_FLEET_PK, _FLEET_SK)
+        return None if item is None else str(item["record"]["S"])
+
+    def save_fleet(self, record: str) -> None:
+        self._put({"PK": _s(_FLEET_PK), "SK": _s(_FLEET_SK), "kind": _s("fleet"), "record": _s(record)})
 
     # -- memos ------------------------------------------------------------------------------------
     def put_memo(self, service_arn: str, name: str, values: dict[str, str]) -> None:

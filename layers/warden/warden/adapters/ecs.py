@@ -30,15 +30,18 @@ from __future__ import annotations
 
 import json
 import re
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from warden.adapters.autoscaling import EcsScaling, ScalableTarget
 from warden.adapters.clients import client, error_code, is_retryable, probe_client, unavailable
+from warden.adapters.listing import Listing, collect, read
 from warden.domain.deployments import EcsDeployment, EcsServiceState
+from warden.domain.fleet import DiscoveredService, Discovery
 from warden.domain.pipeline import TaskRevision, app_image
 from warden.domain.retention import ContainerImage, TaskDefinitionImages
 from warden.domain.service import ECS, ECS_PAUSE_MEMO, ServiceSnapshot, ServiceStatus
@@ -59,6 +62,16 @@ IAM_ACTIONS = frozenset(
         "ecs:UpdateExpressGatewayService",
     }
 )
+# The fleet's discovery (EcsDiscovery): read-only, on every cluster and service of the region. ListClusters has no
+# resource type (Resource "*"); ListServices and DescribeServices here reach every service, not only SERVICE_ARN's.
+DISCOVERY_IAM_ACTIONS = frozenset({"ecs:ListClusters", "ecs:ListServices", "ecs:DescribeServices"})
+# Calls in flight at once (clusters' listings, then description batches). Below botocore's connection pool
+# (max_pool_connections, 10 by default): more threads than sockets would only queue inside urllib3.
+DISCOVERY_WORKERS = 8
+_LIST_PAGE = 100  # ListClusters' and ListServices' largest maxResults
+_DESCRIBE_BATCH = 10  # DescribeServices describes at most 10 services a call
+# DRAINING: being deleted; INACTIVE: deleted (DescribeServices still answers for it a while). Neither is guarded.
+_GONE = frozenset({"DRAINING", "INACTIVE"})
 PAUSE_MEMO = ECS_PAUSE_MEMO
 # A paused service's Auto Scaling target: no task, and no scaling policy or schedule that would start one.
 PINNED = ScalableTarget(
@@ -427,6 +440,97 @@ class EcsServices:
             raise _translate("UpdateExpressGatewayService", error) from error
         except BotoCoreError as error:
             raise unavailable("ecs", "UpdateExpressGatewayService", error) from error
+
+
+class EcsDiscovery:
+    """DiscoveryPort for ECS: every service of every cluster of the region, with its tags.
+
+    DescribeServices with include=TAGS returns the tags with the descriptions, so the least this can cost is
+    ceil(clusters / 100) ListClusters pages (at least 1) plus, for each cluster, its ListServices pages
+    (ceil(services / 100), at least 1) and ceil(services / 10) DescribeServices calls. The clusters' listings, then
+    the description batches, run `workers` at a time on the one client (boto3 clients are thread-safe); botocore's
+    retry configuration (adapters/clients.py) retries a throttled call before it counts as failed."""
+
+    def __init__(self, ecs: ECSClient | None = None, *, workers: int = DISCOVERY_WORKERS) -> None:
+        self._client = ecs
+        self._workers = workers
+
+    @property
+    def _ecs(self) -> ECSClient:
+        if self._client is None:
+            self._client = client("ecs")
+        return self._client
+
+    def discover(self) -> Discovery:
+        clusters = collect(
+            self._ecs.get_paginator("list_clusters").paginate(PaginationConfig={"PageSize": _LIST_PAGE}),
+            "clusterArns",
+            "ListClusters",
+            "",
+        )
+        with ThreadPoolExecutor(max_workers=self._workers) as pool:
+            listings = list(pool.map(self._cluster_services, clusters.items))
+            batches = [
+                (str(cluster), tuple(str(arn) for arn in listing.items[start : start + _DESCRIBE_BATCH]))
+                for cluster, listing in zip(clusters.items, listings, strict=True)
+                for start in range(0, len(listing.items), _DESCRIBE_BATCH)
+            ]
+            described = list(pool.map(self._describe, batches))
+        lists = [clusters, *listings]
+        list_failures = [listing.failure for listing in lists if listing.failure]
+        return Discovery(
+            platform=ECS,
+            services=tuple(service for batch in described for service in batch.services),
+            complete=not list_failures,
+            failures=(*list_failures, *(line for batch in described for line in batch.failures)),
+            calls=sum(listing.requests for listing in lists) + sum(batch.requests for batch in described),
+            unreadable=tuple(arn for batch in described for arn in batch.unreadable),
+        )
+
+    def _cluster_services(self, cluster: str) -> Listing:
+        pages = self._ecs.get_paginator("list_services").paginate(
+            cluster=cluster, PaginationConfig={"PageSize": _LIST_PAGE}
+        )
+        return collect(pages, "serviceArns", "ListServices", cluster)
+
+    def _describe(self, batch: tuple[str, tuple[str, ...]]) -> _Described:
+        cluster, arns = batch
+        result = read(
+            "DescribeServices",
+            f"{len(arns)} services of {cluster}",
+            lambda: self._ecs.describe_services(cluster=cluster, services=list(arns), include=["TAGS"]),
+        )
+        if result.answer is None:
+            return _Described(requests=result.requests, unreadable=arns, failures=(str(result.failure),))
+        returned = {str(service["serviceArn"]): service for service in result.answer.get("services") or []}
+        # A service ECS names in `failures` (MISSING: deleted since it was listed) or leaves out altogether is
+        # unreadable, not absent: its membership stays as it was for one run, and the next listing settles it.
+        reasons = {
+            str(failure.get("arn")): str(failure.get("reason")) for failure in result.answer.get("failures") or []
+        }
+        missing = tuple(arn for arn in arns if arn not in returned)
+        return _Described(
+            requests=result.requests,
+            services=tuple(
+                DiscoveredService(arn=arn, tags=_ecs_tags(service))
+                for arn, service in returned.items()
+                if service.get("status") not in _GONE
+            ),
+            unreadable=missing,
+            failures=tuple(f"DescribeServices {arn}: {reasons.get(arn, 'not described')}" for arn in missing),
+        )
+
+
+class _Described(NamedTuple):
+    requests: int
+    services: tuple[DiscoveredService, ...] = ()
+    unreadable: tuple[str, ...] = ()
+    failures: tuple[str, ...] = ()
+
+
+def _ecs_tags(service: Any) -> dict[str, str]:
+    """ECS spells its tags in lower case (`key`, `value`), unlike App Runner."""
+    return {str(tag["key"]): str(tag.get("value", "")) for tag in service.get("tags") or [] if "key" in tag}
 
 
 def split_arn(service_arn: str) -> tuple[str, str]:

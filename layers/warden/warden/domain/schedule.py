@@ -7,7 +7,7 @@ again from `now` with this pure function, so a late or repeated delivery still d
 from __future__ import annotations
 
 import re
-from datetime import datetime, time
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict
@@ -35,6 +35,17 @@ class WorkingHours(BaseModel):
         if opening >= closing:
             raise ValueError(f"the working day must start before it ends, got {start}-{end}")
         return cls(timezone=timezone, start=opening, end=closing, days=parse_days(days))
+
+    @classmethod
+    def parse_tag(cls, text: str) -> WorkingHours:
+        """A `warden:hours` tag: `MON-FRI 08:00-18:00 Europe/Berlin` (days EventBridge-style, local times, an IANA
+        zone). Raises ValueError saying which part is wrong."""
+        parts = text.split()
+        if len(parts) != 3 or "-" not in parts[1]:
+            raise ValueError("expected '<days> <HH:MM>-<HH:MM> <IANA zone>', e.g. 'MON-FRI 08:00-18:00 Europe/Berlin'")
+        days, span, zone = parts
+        start, _, end = span.partition("-")
+        return cls.parse(zone, start, end, days)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -104,3 +115,22 @@ def _day(name: str) -> int:
         return DAY_NAMES.index(name[:3])
     except ValueError:
         raise ValueError(f"unknown day {name!r}; use MON, TUE, WED, THU, FRI, SAT, SUN") from None
+
+
+def last_boundary(hours: WorkingHours, now: datetime) -> tuple[datetime, bool] | None:
+    """The latest start or end of working hours at or before `now` (in UTC), and whether it was a start. The fleet
+    reconcile applies a service's own hours at each boundary once, so an operator's override in between (working
+    late) stands until the next boundary, as with the stack's scheduled start and end jobs. DST-aware: a local
+    08:00 is 08:00 on both sides of a clock change."""
+    zone = hours.zone
+    today = now.astimezone(zone).date()
+    boundaries: list[tuple[datetime, bool]] = []
+    for back in range(8):
+        day = today - timedelta(days=back)
+        if day.weekday() not in hours.days:
+            continue
+        for clock, starts in ((hours.start, True), (hours.end, False)):
+            moment = datetime.combine(day, clock, tzinfo=zone).astimezone(UTC)
+            if moment <= now:
+                boundaries.append((moment, starts))
+    return max(boundaries, default=None)

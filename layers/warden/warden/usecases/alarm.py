@@ -174,7 +174,7 @@ def guarded_of(settings: Settings, facts: TargetFacts) -> Guarded:
 def handle_event(event: object, deps: AlarmDeps, settings: Settings, now: datetime) -> list[AlarmResult]:
     """Any invocation of `on_alarm`: SNS records, an EventBridge event or a direct alarm action."""
     try:
-        delivery = _read(event)
+        delivery = read_delivery(event)
     except UnparseableMessage as error:
         raw = json.dumps(event, default=str, indent=2) if isinstance(event, dict | list) else str(event)
         _forward(raw, error.reason, None, "Lambda invocation", deps, settings)
@@ -184,7 +184,7 @@ def handle_event(event: object, deps: AlarmDeps, settings: Settings, now: dateti
     return [handle_sns_message(message, deps, settings, now) for message in delivery]
 
 
-def _read(event: object) -> AlarmStateChange | list[SnsMessage]:
+def read_delivery(event: object) -> AlarmStateChange | list[SnsMessage]:
     if is_eventbridge_alarm(event) and isinstance(event, Mapping):
         return parse_eventbridge_alarm(event)
     if is_direct_alarm(event) and isinstance(event, Mapping):

@@ -32,7 +32,7 @@ from warden.domain.records import EventStart
 from warden.errors import RetryableError, UnparseableMessage
 from warden.models.sns import SnsMessage, excerpt, parse_sns_event
 from warden.observability import count, logger
-from warden.settings import Settings
+from warden.settings import Settings, StackSettings
 from warden.usecases.once import handle_once, handled_at
 from warden.usecases.ports import StatePort
 
@@ -90,7 +90,7 @@ class ChatDeliveryFailed(RetryableError):
     """At least one path failed for at least one notification; the others were delivered."""
 
 
-def deliver_event(event: object, deps: ChatDeliveryDeps, settings: Settings, now: datetime) -> list[Delivery]:
+def deliver_event(event: object, deps: ChatDeliveryDeps, settings: StackSettings, now: datetime) -> list[Delivery]:
     """Delivers every notification of an SNS event to every configured chat path."""
     try:
         messages = parse_sns_event(event)
@@ -110,7 +110,9 @@ def deliver_event(event: object, deps: ChatDeliveryDeps, settings: Settings, now
     return deliveries
 
 
-def deliver_message(message: SnsMessage, deps: ChatDeliveryDeps, settings: Settings, now: datetime) -> list[Delivery]:
+def deliver_message(
+    message: SnsMessage, deps: ChatDeliveryDeps, settings: StackSettings, now: datetime
+) -> list[Delivery]:
     senders = _senders(deps)
     if not senders:
         count("ChatIgnored")
@@ -122,7 +124,8 @@ def deliver_message(message: SnsMessage, deps: ChatDeliveryDeps, settings: Setti
         message.message,
         event=message.attributes.get("event") or "notification",
         severity=_severity(message.attributes.get("severity")),
-        service_name=settings.service.name,
+        # A keyword for the chat's search: the one service of a single-service stack (a fleet's messages name theirs).
+        service_name=settings.service.name if isinstance(settings, Settings) else "",
         known_secrets=deps.known_secrets,
     )
     return [_deliver_once(message.message_id, path, send, chat, deps.state, now) for path, send in senders]

@@ -9,6 +9,7 @@ from typing import Protocol
 from warden.domain.budget import BudgetSnapshot
 from warden.domain.claims import Claim
 from warden.domain.deployments import EcsServiceState, OperationInfo
+from warden.domain.fleet import Discovery
 from warden.domain.images import BatchResult, ImageInfo
 from warden.domain.keys import ListedKey
 from warden.domain.notification import Notification
@@ -287,3 +288,12 @@ class MetricsPort(Protocol):
         """Every query's data points over [start, end) in ONE GetMetricData request (its pages followed), by query
         id. Raises CannotEstimate when CloudWatch refuses, AwsUnavailable when it does not answer."""
         ...
+
+
+class DiscoveryPort(Protocol):
+    """One platform's services in the stack's region, with their tags (App Runner: ListServices and
+    ListTagsForResource; ECS: ListClusters, ListServices and DescribeServices with include=TAGS). Never raises for
+    an AWS error: what could not be read is in the result's failures, and `complete` says whether every list
+    call succeeded."""
+
+    def discover(self) -> Discovery: ...

@@ -1,0 +1,202 @@
+"""A fleet on the local account: tagged App Runner services join at the next reconcile with their own budget,
+hours and alarm actions; a budget alert pauses every service on that budget with one message; a removed tag
+releases the service; a malformed tag is reported once; a throttled tag read never un-guards a service."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import time_machine
+
+from local.account import IMAGE, LocalAccount
+from local.alarm_events import alarm_event
+from local.events import budget_message
+from local.invoke import invoke
+from tests.events import sns_event
+from warden.domain.fleet import FleetRecord
+
+HOURS = "MON-FRI 08:00-18:00 Europe/Berlin"
+
+
+def reconcile(account: LocalAccount, **env: str) -> dict[str, Any]:
+    result: dict[str, Any] = invoke("run_schedule", {"job": "reconcile"}, {**account.env(), **env})
+    return result
+
+
+def status(account: LocalAccount, arn: str) -> str:
+    return str(account.client("apprunner").describe_service(ServiceArn=arn)["Service"]["Status"])
+
+
+def stored(account: LocalAccount) -> FleetRecord:
+    item = account.client("dynamodb").get_item(
+        TableName=account.table_name, Key={"PK": {"S": "FLEET"}, "SK": {"S": "MEMBERS"}}
+    )["Item"]
+    return FleetRecord.model_validate_json(item["record"]["S"])
+
+
+def fleet(account: LocalAccount) -> tuple[str, str]:
+    """Given the account's own service (SERVICE_ARN), a tagged back office on the same budget, and a tagged
+    staging service with its own budget and Berlin hours."""
+    emulator = account.emulator
+    back = emulator.seed_service(
+        "back-office", IMAGE, tags={"warden:guard": "true", "warden:budget": account.budget_name}
+    )
+    staging = emulator.seed_service(
+        "staging-app",
+        IMAGE,
+        tags={
+            "warden:guard": "true",
+            "warden:budget": "staging-monthly",
+            "warden:hours": HOURS,
+            "warden:alarm-actions": "*-cpu=pause",
+        },
+    )
+    emulator.seed_service("untagged-app", IMAGE)
+    return back, staging
+
+
+def test_tagged_services_join_at_the_next_reconcile_and_are_announced_once(account: LocalAccount) -> None:
+    back, staging = fleet(account)
+    # When the reconcile runs (a weekday at 10:00 in Berlin)
+    with time_machine.travel(datetime(2026, 12, 8, 9, 0, tzinfo=UTC), tick=False):
+        result = reconcile(account)
+        again = reconcile(account)
+    # Then the fleet is the listed service and the two tagged ones, stored with their tags
+    assert [m.arn for m in stored(account).members] == [account.service_arn, back, staging]
+    assert set(result["joined"]) == {back, staging}
+    assert again["joined"] == []
+    joined = [m for m in account.inbox() if m.attributes.get("event") == "fleet.joined"]
+    assert len(joined) == 1
+    assert "back-office" in joined[0].subject
+    assert "staging-app" in joined[0].subject
+    assert "untagged-app" not in joined[0].body
+
+
+def test_a_budget_alert_pauses_every_service_on_that_budget_with_one_message(account: LocalAccount) -> None:
+    # Given the fleet, known to Warden, and the shared budget over its limit
+    back, staging = fleet(account)
+    with time_machine.travel(datetime(2026, 12, 8, 9, 0, tzinfo=UTC), tick=False):
+        reconcile(account)
+    account.inbox()
+    account.set_budget(limit="10.00", actual="10.42")
+    # When the shared budget's 100 % alert arrives
+    text = budget_message(name=account.budget_name, threshold="$10.00", amount="$10.42")
+    alert = sns_event(text, topic_arn=account.budget_topic_arn)
+    result = invoke("on_budget_alert", alert, account.env())
+    # Then the two services on that budget are paused, each with its own budget claim; staging is not
+    assert [r["outcome"] for r in result["results"]] == ["paused", "paused"]
+    assert status(account, account.service_arn) == "PAUSED"
+    assert status(account, back) == "PAUSED"
+    assert status(account, staging) == "RUNNING"
+    # And one notification lists both
+    messages = account.inbox()
+    assert len(messages) == 1
+    assert "2 services" in messages[0].subject
+    assert "back-office" in messages[0].body
+    assert "consultation-app" in messages[0].body
+    # And a second delivery of the same alert changes nothing and sends nothing
+    again = invoke("on_budget_alert", alert, account.env())
+    assert {r["outcome"] for r in again["results"]} == {"duplicate"}
+    assert account.inbox() == []
+
+
+def test_a_service_whose_tag_is_removed_is_released_and_resumed_because_warden_paused_it(account: LocalAccount) -> None:
+    back, _ = fleet(account)
+    with time_machine.travel(datetime(2026, 12, 8, 9, 0, tzinfo=UTC), tick=False):
+        reconcile(account)
+    account.set_budget(limit="10.00", actual="10.42")
+    text = budget_message(name=account.budget_name, threshold="$10.00", amount="$10.42")
+    invoke("on_budget_alert", sns_event(text, topic_arn=account.budget_topic_arn), account.env())
+    account.inbox()
+    # When its guard tag is removed and the reconcile runs
+    account.client("apprunner").untag_resource(ResourceArn=back, TagKeys=["warden:guard"])
+    with time_machine.travel(datetime(2026, 12, 8, 9, 15, tzinfo=UTC), tick=False):
+        result = reconcile(account)
+    # Then it left the fleet, its budget claim is gone and it runs again; the listed service stays paused
+    assert result["left"] == [back]
+    assert back not in [m.arn for m in stored(account).members]
+    assert status(account, back) == "RUNNING"
+    assert status(account, account.service_arn) == "PAUSED"
+    left = [m for m in account.inbox() if m.attributes.get("event") == "fleet.left"]
+    assert len(left) == 1
+    assert "resumed it" in left[0].body
+
+
+def test_a_service_warden_never_paused_is_not_resumed_when_it_leaves(account: LocalAccount) -> None:
+    back, _ = fleet(account)
+    with time_machine.travel(datetime(2026, 12, 8, 9, 0, tzinfo=UTC), tick=False):
+        reconcile(account)
+    # Given someone paused it by hand, outside Warden
+    account.client("apprunner").pause_service(ServiceArn=back)
+    account.client("apprunner").untag_resource(ResourceArn=back, TagKeys=["warden:guard"])
+    with time_machine.travel(datetime(2026, 12, 8, 9, 15, tzinfo=UTC), tick=False):
+        reconcile(account)
+    # Then Warden leaves it paused
+    assert status(account, back) == "PAUSED"
+    assert account.emulator.calls("ResumeService") == []
+
+
+def test_each_service_keeps_its_own_working_hours(account: LocalAccount) -> None:
+    _, staging = fleet(account)
+    # When a reconcile runs on Saturday
+    with time_machine.travel(datetime(2026, 12, 12, 10, 0, tzinfo=UTC), tick=False):
+        reconcile(account)
+    # Then staging (Berlin office hours by tag) is paused; the others (no stack hours) run
+    assert status(account, staging) == "PAUSED"
+    assert status(account, account.service_arn) == "RUNNING"
+    # When Monday 08:00 in Berlin (07:00 UTC) has passed
+    with time_machine.travel(datetime(2026, 12, 14, 7, 5, tzinfo=UTC), tick=False):
+        reconcile(account)
+    # Then staging runs again
+    assert status(account, staging) == "RUNNING"
+
+
+def test_a_malformed_tag_is_reported_once_and_that_service_falls_back_to_the_stack(account: LocalAccount) -> None:
+    _, staging = fleet(account)
+    account.client("apprunner").tag_resource(
+        ResourceArn=staging, Tags=[{"Key": "warden:hours", "Value": "weekdays nine to five"}]
+    )
+    with time_machine.travel(datetime(2026, 12, 12, 10, 0, tzinfo=UTC), tick=False):
+        reconcile(account)
+        reconcile(account)
+    problems = [m for m in account.inbox() if m.attributes.get("event") == "fleet.tag_ignored"]
+    assert len(problems) == 1
+    assert "warden:hours" in problems[0].subject
+    # And the stack has no working hours, so staging is not paused on a Saturday
+    assert status(account, staging) == "RUNNING"
+
+
+def test_a_throttled_tag_read_keeps_the_service_guarded_and_is_reported(account: LocalAccount) -> None:
+    _, staging = fleet(account)
+    with time_machine.travel(datetime(2026, 12, 8, 9, 0, tzinfo=UTC), tick=False):
+        reconcile(account)
+    account.inbox()
+    # When every tag read is throttled beyond botocore's retries
+    account.emulator.inject_error("ListTagsForResource", "ThrottlingException", status=400, times=100)
+    with time_machine.travel(datetime(2026, 12, 8, 9, 15, tzinfo=UTC), tick=False):
+        result = reconcile(account)
+    # Then nobody left the fleet, and the failure was reported
+    assert result["left"] == []
+    assert staging in [m.arn for m in stored(account).members]
+    events = [m.attributes.get("event") for m in account.inbox()]
+    assert "fleet.discovery_failed" in events
+
+
+def test_an_alarm_acts_on_the_service_it_names_with_that_services_actions(account: LocalAccount) -> None:
+    back, staging = fleet(account)
+    with time_machine.travel(datetime(2026, 12, 8, 9, 0, tzinfo=UTC), tick=False):
+        reconcile(account)
+    # When a CPU alarm about staging (tagged *-cpu=pause) goes off
+    event = alarm_event("sns-cpu-alarm", service_arn=staging, alarm_name="warden-staging-app-cpu")
+    result = invoke("on_alarm", event, account.env())
+    # Then staging alone is paused
+    assert result["results"][0]["outcome"] == "paused"
+    assert status(account, staging) == "PAUSED"
+    assert status(account, back) == "RUNNING"
+    assert status(account, account.service_arn) == "RUNNING"
+    # And the same alarm about the listed service (stack actions: notify only) pauses nothing
+    event = alarm_event("sns-cpu-alarm", service_arn=account.service_arn, alarm_name="warden-consultation-app-cpu")
+    other = invoke("on_alarm", event, account.env())
+    assert other["results"][0]["outcome"] != "paused"
+    assert status(account, account.service_arn) == "RUNNING"
