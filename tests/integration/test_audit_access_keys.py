@@ -7,15 +7,21 @@ import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from local.account import LocalAccount, Received
 from local.demo_keys import add_user, clear_users, iam_backend
-from local.invoke import invoke
+from local.invoke import fresh_container, invoke
 from local.template import ROOT
 from tests.events import load_event
+from warden.domain.keys import Deactivation, DeactivationOutcome
+from warden.messages.keys import deactivation_lines, findings_table, undo_lines
+from warden.settings import get_settings
+from warden.usecases.audit_keys import AuditResult, audit_access_keys
+from warden.wiring import audit_keys_deps
 
 pytestmark = pytest.mark.integration
 
@@ -73,15 +79,14 @@ def test_the_weekly_audit_deactivates_only_the_overdue_key_of_a_two_key_user(iam
     # Then exactly the old key is Inactive and the new one still Active
     assert outcome["outcome"] == "reported"
     assert statuses(iam_account, "deploy-bot") == {old: "Inactive", new: "Active"}
-    assert [(d["user"], d["slot"], d["outcome"]) for d in outcome["deactivations"]] == [("deploy-bot", 1, "done")]
-    # And one critical digest names it by suffix with the way to re-activate it
+    suffix = old[-4:]
+    assert [(d["user"], d["slot"], d["suffix"], d["outcome"]) for d in outcome["deactivations"]] == [
+        ("deploy-bot", 1, f"…{suffix}", "done")
+    ]
+    # And one critical digest (tests/golden/texts/keys.deactivated.txt) names it by suffix, with the way back
     (received,) = iam_account.inbox()
     assert received.attributes == {"event": "keys.audit", "severity": "critical"}
-    assert received.subject == "[warden] KEYS 123456789012: 1 overdue; 1 deactivated"
-    suffix = old[-4:]
-    assert f"deploy-bot key 1 …{suffix} (400 days): deactivated: the key created at" in received.body
     assert f"--access-key-id <the id ending in {suffix}> --status Active" in received.body
-    assert re.search(rf"deploy-bot\s+key 1 …{suffix}\s+overdue\s+400", received.body)
     # And the action log has it, without the full id
     (record,) = actions(iam_account)
     assert (record["action"], record["outcome"], record["actor"]) == ("key.deactivate", "done", "audit_access_keys")
@@ -93,10 +98,9 @@ def test_under_dry_run_nothing_is_deactivated_and_the_digest_says_what_would_be(
     old, new = add_user(iam_account, "deploy-bot", [(400, 3), (5, 1)])
     outcome = audit(iam_account, KEY_DEACTIVATE_AFTER_DAYS="180", DRY_RUN="true")
     assert statuses(iam_account, "deploy-bot") == {old: "Active", new: "Active"}
-    assert outcome["deactivations"][0]["outcome"] == "would"
-    (received,) = iam_account.inbox()
-    assert "would be deactivated, but DRY_RUN is on" in received.body
-    assert "How to undo" not in received.body
+    assert [(d["outcome"], d["held_by"]) for d in outcome["deactivations"]] == [("would", "dry_run")]
+    (received,) = iam_account.inbox()  # tests/golden/texts/keys.dry_run.txt
+    assert f"<the id ending in {old[-4:]}>" not in received.body, "no undo for a key that was not deactivated"
     assert_nothing_leaks(iam_account, received.body)
 
 
@@ -106,13 +110,12 @@ def test_an_exempt_users_overdue_key_is_reported_and_left_alone(iam_account: Loc
     add_user(iam_account, "dev-bob", [(85, 2)])
     # When the audit runs with deactivation on
     outcome = audit(iam_account, KEY_DEACTIVATE_AFTER_DAYS="180")
-    # Then the key stays Active and the digest shows it as exempt (tags were read in bulk)
+    # Then the key stays Active and is counted as exempt (tags were read in bulk), next to the due key
     assert statuses(iam_account, "legacy-ci") == {key: "Active"}
     assert outcome["deactivations"] == []
-    assert outcome["counts"]["exempt"] == 1
-    (received,) = iam_account.inbox()
+    assert (outcome["counts"]["exempt"], outcome["counts"]["due"]) == (1, 1)
+    (received,) = iam_account.inbox()  # tests/golden/texts/keys.exempt_listed.txt
     assert received.attributes["severity"] == "warning"
-    assert re.search(r"legacy-ci\s+key 1\s+exempt\s+400", received.body)
 
 
 def test_every_class_is_found_in_a_moto_report(iam_account: LocalAccount) -> None:
@@ -126,7 +129,7 @@ def test_every_class_is_found_in_a_moto_report(iam_account: LocalAccount) -> Non
     iam_account.client("iam").update_access_key(UserName="retired", AccessKeyId=retired, Status="Inactive")
     # When the audit runs (deactivation off)
     outcome = audit(iam_account)
-    # Then each key is in its class, and the digest says deactivation is off
+    # Then each key is in its class (the digest with deactivation off: tests/golden/texts/keys.findings.txt)
     assert outcome["counts"] == {
         "root key present": 0,
         "overdue": 2,
@@ -137,7 +140,6 @@ def test_every_class_is_found_in_a_moto_report(iam_account: LocalAccount) -> Non
         "ok": 1,
     }
     (received,) = iam_account.inbox()
-    assert "Deactivation is off (KEY_DEACTIVATE_AFTER_DAYS is empty)" in received.body
     assert "moto" not in received.body
     assert "generated 2015-02-02 20:02 UTC" in received.body, "moto's fixed GeneratedTime is quoted, not hidden"
 
@@ -156,8 +158,10 @@ def test_a_clean_account_gets_one_short_digest_and_then_silence(iam_account: Loc
     add_user(iam_account, "dev-alice", [(12, 1), (30, 2)])
     first, second = audit(iam_account), audit(iam_account)
     assert (first["outcome"], second["outcome"]) == ("healthy", "healthy_quiet")
-    (received,) = iam_account.inbox()
-    assert received.subject == "[warden] KEYS 123456789012: all 2 keys healthy"
+    assert first["active_keys"] == 2
+    assert first["last_healthy_digest"] is None
+    assert second["last_healthy_digest"] is not None, "the quiet run says when the last digest went out"
+    (received,) = iam_account.inbox()  # tests/golden/texts/keys.healthy.txt
     assert received.attributes == {"event": "keys.audit", "severity": "info"}
 
 
@@ -186,19 +190,33 @@ def warden_cli(account: LocalAccount, *args: str, **env: str) -> subprocess.Comp
     )
 
 
+def preview_audit(account: LocalAccount, **env: str) -> AuditResult:
+    """The audit `warden audit-keys` runs by default (no digest, no change), in this process: its facts."""
+    with fresh_container({**account.env(), **env}):
+        settings = get_settings()
+        return audit_access_keys(audit_keys_deps(settings), settings, datetime.now(UTC), notify=False, apply=False)
+
+
 def test_the_cli_prints_the_audit_and_by_default_sends_and_changes_nothing(iam_account: LocalAccount) -> None:
     # Given an overdue key that the weekly run would deactivate
     old, new = add_user(iam_account, "deploy-bot", [(400, 3), (5, 1)])
     add_user(iam_account, "old-laptop", [(30, None)])
     # When an operator runs `warden audit-keys`
     run = warden_cli(iam_account, "audit-keys", KEY_DEACTIVATE_AFTER_DAYS="180")
-    # Then it prints every key in a table, says what --apply would do, and changes and sends nothing
+    # Then it prints every key in a table and what --apply would do, in the renderer's words for the audit's facts
     assert run.returncode == 0, run.stderr
-    assert re.search(rf"deploy-bot\s+key 1 …{old[-4:]}\s+overdue\s+400", run.stdout)
-    assert re.search(r"deploy-bot\s+key 2\s+ok\s+5", run.stdout)
-    assert re.search(r"old-laptop\s+key 1\s+unused\s+30\s+never", run.stdout)
-    assert f"deploy-bot key 1 …{old[-4:]} (400 days): would be deactivated with --apply" in run.stdout
+    preview = preview_audit(iam_account, KEY_DEACTIVATE_AFTER_DAYS="180")
+    assert [(f.user, f.slot, f.kind.value, f.age_days) for f in preview.findings] == [
+        ("deploy-bot", 1, "overdue", 400),
+        ("old-laptop", 1, "unused", 30),
+        ("deploy-bot", 2, "ok", 5),
+    ]
+    (held,) = preview.deactivations
+    assert (held.suffix, held.outcome, held.held_by) == (f"…{old[-4:]}", "would", "preview")
+    for line in [*findings_table(preview.findings, preview.deactivations).splitlines(), *deactivation_lines([held])]:
+        assert line in run.stdout
     assert "No digest sent (use --notify to send one)." in run.stdout
+    # And it changes and sends nothing
     assert statuses(iam_account, "deploy-bot") == {old: "Active", new: "Active"}
     assert iam_account.inbox() == []
     assert actions(iam_account) == []
@@ -211,9 +229,12 @@ def test_the_cli_with_notify_and_apply_does_what_the_weekly_run_does(iam_account
     assert run.returncode == 0, run.stderr
     assert statuses(iam_account, "deploy-bot") == {old: "Inactive", new: "Active"}
     assert "Digest sent: keys.audit (critical)." in run.stdout
-    assert f"aws iam update-access-key --user-name deploy-bot --access-key-id <the id ending in {old[-4:]}>" in (
-        run.stdout
+    # And it prints how to re-activate the key it deactivated (tests/golden/texts/keys.cli_lines.txt)
+    done = Deactivation(
+        user="deploy-bot", slot=1, age_days=400, suffix=f"…{old[-4:]}", outcome=DeactivationOutcome.DONE, match="-"
     )
+    for line in undo_lines([done]):
+        assert line in run.stdout
     received: list[Received] = iam_account.inbox()
     assert len(received) == 1
     assert_nothing_leaks(iam_account, run.stdout, received[0].body)
@@ -253,14 +274,25 @@ def test_an_scp_denying_one_users_key_change_is_reported_and_every_other_overdue
     assert statuses(iam_account, "ci-runner") == {ci: "Inactive"}
     assert statuses(iam_account, "deploy-bot") == {old: "Inactive", new: "Active"}
     assert statuses(iam_account, "break-glass") == {guarded: "Active"}
-    assert {(d["user"], d["outcome"], d["error_code"]) for d in outcome["deactivations"]} == {
-        ("break-glass", "failed", "AccessDenied"),
-        ("ci-runner", "done", None),
-        ("deploy-bot", "done", None),
+    # And the failure is reported: the user, the key by suffix, IAM's code, the call, and that a person must act
+    failures = {d["user"]: (d["outcome"], d["suffix"], d["failure"]) for d in outcome["deactivations"]}
+    assert failures == {
+        "break-glass": (
+            "failed",
+            f"…{guarded[-4:]}",
+            {
+                "kind": "refused",
+                "code": "AccessDenied",
+                "operation": "UpdateAccessKey",
+                "detail": failures["break-glass"][2]["detail"],
+                "remedy": "by_hand",
+            },
+        ),
+        "ci-runner": ("done", f"…{ci[-4:]}", None),
+        "deploy-bot": ("done", f"…{old[-4:]}", None),
     }
-    # And one digest names the failure: the user, the key by suffix, IAM's code and what to do
+    # And one digest tells it (tests/golden/texts/keys.update_failed.txt), naming the key by suffix
     (received,) = iam_account.inbox()
-    assert received.subject == "[warden] KEYS 123456789012: 3 overdue; 2 deactivated; 1 failed"
-    assert f"break-glass key 1 …{guarded[-4:]}: AccessDenied on UpdateAccessKey. What to do:" in received.body
-    assert "warden:exempt=true" in received.body
+    assert received.attributes == {"event": "keys.audit", "severity": "critical"}
+    assert f"…{guarded[-4:]}" in received.body
     assert_nothing_leaks(iam_account, received.subject, received.body, str(outcome))

@@ -14,9 +14,20 @@ from hypothesis import strategies as st
 from local.template import load_template
 from tests.events import load_event
 from tests.fakes import FakeAccessKeys, FakeNotifier, FakeState, credential_report_csv
-from warden.domain.keys import AccessKeyRefused, ListedKey
+from warden.domain.keys import (
+    AccessKeyRefused,
+    DeactivationOutcome,
+    FailureKind,
+    Hold,
+    KeyClass,
+    KeyFailure,
+    KeyOperation,
+    ListedKey,
+    Remedy,
+)
 from warden.domain.notification import Severity
 from warden.errors import AwsUnavailable, RetryableError
+from warden.messages.keys import action_reason, failure_lines
 from warden.models.credential_report import (
     CredentialReportUnavailable,
     RawCredentialReport,
@@ -161,7 +172,7 @@ def test_the_calls_do_not_grow_with_the_number_of_users() -> None:
     assert result.active_keys == 2000
 
 
-# -- the digest -----------------------------------------------------------------------------------
+# -- the digest: its words are approved in tests/golden/texts/keys.*.txt; here, what it is sent for ------------
 
 
 def test_the_digest_counts_each_class_and_tabulates_the_findings() -> None:
@@ -169,33 +180,41 @@ def test_the_digest_counts_each_class_and_tabulates_the_findings() -> None:
     world = World(*consultation_account())
     # When the weekly audit runs
     result = world.audit()
-    # Then one critical digest tells the counts, the table, the report's age and what to do
-    assert result.outcome is Outcome.REPORTED
+    # Then each key is in its class, most urgent first, and nothing is deactivated
+    assert [(f.user, f.slot, f.kind, f.age_days) for f in result.findings] == [
+        ("deploy-bot", 1, KeyClass.OVERDUE, 400),
+        ("deploy-bot", 2, KeyClass.OVERDUE, 120),
+        ("old-laptop", 1, KeyClass.UNUSED, 30),
+        ("dev-bob", 1, KeyClass.DUE, 85),
+        ("dev-alice", 1, KeyClass.OK, 12),
+    ]
+    assert result.counts == {
+        "root key present": 0,
+        "overdue": 2,
+        "unused": 1,
+        "due": 1,
+        "delete me": 0,
+        "exempt": 0,
+        "ok": 1,
+    }
+    assert (result.active_keys, result.deactivations) == (5, [])
+    # And one critical digest went out (its text: tests/golden/texts/keys.findings.txt)
+    assert (result.outcome, result.notification_event, result.severity) == (
+        Outcome.REPORTED,
+        "keys.audit",
+        Severity.CRITICAL,
+    )
     (sent,) = world.notifier.sent
-    assert sent.event == "keys.audit"
-    assert sent.severity is Severity.CRITICAL
-    assert sent.subject == "[warden] KEYS 123456789012: 2 overdue, 1 unused, 1 due"
-    body = sent.body
-    assert body.startswith("Access-key audit of account 123456789012: 5 active keys, 2 overdue, 1 unused, 1 due.")
-    assert re.search(r"deploy-bot\s+key 1\s+overdue\s+400\s+2026-11-27", body)
-    assert re.search(r"old-laptop\s+key 1\s+unused\s+30\s+never", body)
-    assert re.search(r"dev-bob\s+key 1\s+due\s+85", body)
-    assert "dev-alice" not in body.split("Counts")[0], "healthy keys are counted, not listed"
-    counts = "5 active keys; by class: root key present 0, overdue 2, unused 1, due 1, delete me 0, exempt 0, ok 1"
-    assert counts in body
-    assert "Deactivation is off (KEY_DEACTIVATE_AFTER_DAYS is empty)" in body
-    assert "Credential report generated 2026-11-30 05:40 UTC, 20 min before this run" in body
-    assert "aws iam create-access-key --user-name <user>" in body
-    assert result.counts["overdue"] == 2
+    assert (sent.event, sent.severity) == ("keys.audit", Severity.CRITICAL)
 
 
 def test_a_root_key_makes_the_digest_critical_and_leads_it() -> None:
-    world = World(user("<root_account>", (3, 1)), user("a", (12, 1)))
-    world.audit()
+    world = World(user("a", (12, 1)), user("<root_account>", (3, 1)))
+    result = world.audit()
+    assert result.findings[0].kind is KeyClass.ROOT_KEY
+    assert result.counts["root key present"] == 1
     (sent,) = world.notifier.sent
     assert sent.severity is Severity.CRITICAL
-    assert sent.subject == "[warden] KEYS 123456789012: 1 root key"
-    assert "Root key: sign in as root" in sent.body
 
 
 def test_due_and_unused_keys_make_a_warning() -> None:
@@ -211,21 +230,22 @@ def test_an_exempt_user_is_reported_and_never_actioned() -> None:
     world.iam.keys = {"ci-bot": [listed("AKIACIBOT0000000WXYZ", 400)]}
     # When the audit runs
     result = world.audit()
-    # Then nothing was re-read or deactivated, and the healthy digest lists it as exempt
+    # Then nothing was re-read or deactivated, and the healthy digest went out with the key as exempt
     assert result.deactivations == []
     assert world.iam.calls == ["generate", "get", "tags"]
+    (exempt,) = (f for f in result.findings if f.user == "ci-bot")
+    assert (exempt.kind, exempt.deactivate, exempt.age_days) == (KeyClass.EXEMPT, False, 400)
+    assert result.outcome is Outcome.HEALTHY
     (sent,) = world.notifier.sent
     assert sent.severity is Severity.INFO
-    assert sent.subject == "[warden] KEYS 123456789012: all 1 key healthy (1 exempt)"
-    assert "Exempt (tagged warden:exempt=true, not actioned)" in sent.body
-    assert re.search(r"ci-bot\s+key 1\s+exempt\s+400", sent.body)
-    assert "not actioned; otherwise overdue" in sent.body
 
 
-def test_a_long_digest_lists_the_first_findings_and_says_how_many_more() -> None:
+def test_a_long_audit_sends_one_digest_and_keeps_every_finding_in_the_result() -> None:
+    # (The digest lists the first 200: tests/golden/texts/keys.long.txt.)
     world = World(*(user(f"user-{n:03}", (100, 1)) for n in range(250)))
-    world.audit()
-    assert "... and 50 more: `warden audit-keys` prints them all." in world.body
+    result = world.audit()
+    assert len(result.findings) == 250
+    assert len(world.notifier.sent) == 1
 
 
 def test_not_notifying_sends_nothing() -> None:
@@ -249,10 +269,8 @@ def test_a_clean_account_gets_a_short_digest_once_a_week() -> None:
     # Then the short digest went out on day 0 and day 7 only, and day 2 says why it sent nothing
     assert [first.outcome, second.outcome, third.outcome] == [Outcome.HEALTHY, Outcome.HEALTHY_QUIET, Outcome.HEALTHY]
     assert len(world.notifier.sent) == 2
-    assert world.notifier.sent[0].subject == "[warden] KEYS 123456789012: all 3 keys healthy"
-    assert world.notifier.sent[0].body.startswith("Every active access key of account 123456789012 is healthy (3 keys")
-    assert world.notifier.sent[0].severity is Severity.INFO
-    assert "less than KEY_HEALTHY_DIGEST_DAYS (7) days ago" in second.reason
+    assert {(n.event, n.severity) for n in world.notifier.sent} == {("keys.audit", Severity.INFO)}
+    assert (first.active_keys, first.last_healthy_digest, second.last_healthy_digest) == (3, None, NOW)
     assert world.state.get_memo(ARN, HEALTHY_MEMO) == {"at": (NOW + timedelta(days=7)).isoformat()}
 
 
@@ -283,8 +301,9 @@ def test_only_the_overdue_key_of_a_two_key_user_is_deactivated() -> None:
     assert world.iam.deactivated == ["AKIAOLDKEY000000WXYZ"]
     assert [key.status for key in world.iam.keys["deploy-bot"]] == ["Active", "Inactive"]
     (done,) = result.deactivations
-    assert (done.user, done.slot, done.suffix, done.outcome) == ("deploy-bot", 1, "…WXYZ", "done")
-    # And the action log has it, with the suffix only
+    assert (done.user, done.slot, done.suffix, done.outcome) == ("deploy-bot", 1, "…WXYZ", DeactivationOutcome.DONE)
+    assert (done.held_by, done.failure) == (None, None)
+    # And the action log has it, in the renderer's words (tests/golden/texts/keys.action_log.txt)
     ((arn, record),) = world.state.actions
     assert arn == ARN
     assert (record.action, record.outcome, record.actor, record.dry_run) == (
@@ -293,18 +312,10 @@ def test_only_the_overdue_key_of_a_two_key_user_is_deactivated() -> None:
         "audit_access_keys",
         False,
     )
-    assert "deploy-bot key 1 (…WXYZ), 400 days old: deactivated" in record.reason
-    # And the digest names it with the commands to re-activate it, never the full id
+    assert record.reason == action_reason(done)
+    # And one digest names it (tests/golden/texts/keys.deactivated.txt), never with the full id
     (sent,) = world.notifier.sent
-    assert sent.subject == "[warden] KEYS 123456789012: 1 overdue; 1 deactivated"
-    assert "deploy-bot key 1 …WXYZ (400 days): deactivated: the key created at" in sent.body
-    assert "aws iam list-access-keys --user-name deploy-bot" in sent.body
-    assert (
-        "aws iam update-access-key --user-name deploy-bot --access-key-id <the id ending in WXYZ> --status Active"
-        in (sent.body)
-    )
-    assert re.search(r"deploy-bot\s+key 1 …WXYZ\s+overdue\s+400", sent.body)
-    assert FULL_KEY_ID.findall(sent.body) == []
+    assert FULL_KEY_ID.findall(sent.subject + sent.body) == []
     assert FULL_KEY_ID.findall(record.reason) == []
     assert FULL_KEY_ID.findall(result.model_dump_json()) == []
 
@@ -313,10 +324,10 @@ def test_under_dry_run_the_digest_says_what_would_be_deactivated() -> None:
     world = two_key_world(DRY_RUN="true")
     result = world.audit()
     assert world.iam.deactivated == []
-    assert result.deactivations[0].outcome == "would"
-    assert "would be deactivated, but DRY_RUN is on" in world.body
-    assert "(DRY_RUN is on: none was; the lines above say which would have been)" in world.body
-    assert "How to undo" not in world.body
+    (held,) = result.deactivations
+    assert (held.outcome, held.held_by, held.suffix) == (DeactivationOutcome.WOULD, Hold.DRY_RUN, "…WXYZ")
+    # (The digest says so, and offers no undo: tests/golden/texts/keys.dry_run.txt.)
+    assert len(world.notifier.sent) == 1
     ((_, record),) = world.state.actions
     assert (record.outcome, record.dry_run) == ("would", True)
 
@@ -326,19 +337,19 @@ def test_a_preview_without_apply_changes_and_records_nothing() -> None:
     result = world.audit(notify=False, apply=False)
     assert world.iam.deactivated == []
     assert world.state.actions == []
-    assert result.deactivations[0].outcome == "would"
-    assert result.deactivations[0].reason.startswith("would be deactivated with --apply")
+    (held,) = result.deactivations
+    assert (held.outcome, held.held_by) == (DeactivationOutcome.WOULD, Hold.PREVIEW)
 
 
 def test_a_key_rotated_since_the_report_is_not_touched() -> None:
     # Given the overdue key was replaced after the report was made
     world = two_key_world()
     world.iam.keys = {"deploy-bot": [listed("AKIANEWKEY000000ABCD", 20), listed("AKIANEWERKEY0000EEEE", 0)]}
-    # When the audit runs / Then nothing is deactivated and the digest says why
+    # When the audit runs / Then nothing is deactivated, and the key is reported as skipped, its id unknown
     result = world.audit()
     assert world.iam.deactivated == []
-    assert result.deactivations[0].outcome == "skipped"
-    assert "not deactivated: deploy-bot has no key created at" in world.body
+    (skipped,) = result.deactivations
+    assert (skipped.outcome, skipped.suffix, skipped.failure) == (DeactivationOutcome.SKIPPED, None, None)
 
 
 def test_two_keys_created_in_the_same_second_are_not_touched() -> None:
@@ -346,7 +357,8 @@ def test_two_keys_created_in_the_same_second_are_not_touched() -> None:
     world.iam.keys = {"deploy-bot": [listed("AKIAOLDKEY000000WXYZ", 400), listed("AKIATWINKEY00000TTTT", 400)]}
     result = world.audit()
     assert world.iam.deactivated == []
-    assert "cannot tell which one the report means" in result.deactivations[0].reason
+    (skipped,) = result.deactivations
+    assert (skipped.outcome, skipped.suffix) == (DeactivationOutcome.SKIPPED, None)
 
 
 def test_a_refusal_by_iam_is_reported_without_the_full_key_id() -> None:
@@ -358,10 +370,18 @@ def test_a_refusal_by_iam_is_reported_without_the_full_key_id() -> None:
     # When the audit runs / Then the failure is reported, with the id shortened
     result = world.audit()
     (failed,) = result.deactivations
-    assert failed.outcome == "failed"
-    assert "The Access Key with id …WXYZ cannot be found" in failed.reason
+    assert failed.outcome is DeactivationOutcome.FAILED
+    assert failed.failure == KeyFailure(
+        kind=FailureKind.REFUSED,
+        code="Refused",
+        operation=KeyOperation.UPDATE,
+        detail="NoSuchEntity: The Access Key with id …WXYZ cannot be found",
+        remedy=Remedy.SEE_LOGS,
+    )
     assert FULL_KEY_ID.findall(world.body) == []
+    assert FULL_KEY_ID.findall(result.model_dump_json()) == []
     assert world.state.actions[0][1].outcome == "failed"
+    assert FULL_KEY_ID.findall(world.state.actions[0][1].reason) == []
 
 
 def test_overdue_keys_younger_than_the_deactivation_age_are_only_reported() -> None:
@@ -369,7 +389,8 @@ def test_overdue_keys_younger_than_the_deactivation_age_are_only_reported() -> N
     result = world.audit()
     assert result.deactivations == []
     assert world.iam.calls == ["generate", "get", "tags"]
-    assert "Deactivation\n  Overdue keys 180 or more days old are deactivated; none is that old yet." in world.body
+    assert [(f.kind, f.deactivate) for f in result.findings] == [(KeyClass.OVERDUE, False)]
+    assert len(world.notifier.sent) == 1  # tests/golden/texts/keys.not_old_enough.txt
 
 
 def test_the_weekly_schedule_sends_the_event_the_handler_is_tested_with() -> None:
@@ -420,6 +441,13 @@ class FailingAccessKeys(FakeAccessKeys):
                 raise KeyError("AccessKeyMetadata")  # an answer of a shape nobody expected
 
 
+# How each failure is told apart: the call that failed and what the operator can do.
+EXPECTED = {
+    "denied": (FailureKind.REFUSED, "AccessDenied", Remedy.BY_HAND),
+    "gone": (FailureKind.REFUSED, "NoSuchEntity", Remedy.NOTHING),
+    "throttled": (FailureKind.UNAVAILABLE, "Throttling", Remedy.RETRY),
+    "crash": (FailureKind.UNEXPECTED, "KeyError", Remedy.SEE_LOGS),
+}
 FAILURES = [
     "list-denied",
     "list-gone",
@@ -457,19 +485,21 @@ def test_a_user_whose_keys_cannot_be_read_or_changed_is_reported_and_the_others_
     assert {d.user for d in result.deactivations if d.outcome == "done"} == {
         name for name, how in zip(names, plan, strict=True) if not how
     }
-    # And exactly one digest went out, naming each failed user, its key (as …WXYZ once read) and the error code
-    (sent,) = world.notifier.sent
-    failed = [d for d in result.deactivations if d.outcome == "failed"]
+    # And each failed user's key is reported with the call that failed, AWS's code and the remedy
+    failed = [d for d in result.deactivations if d.outcome is DeactivationOutcome.FAILED]
     assert {d.user for d in failed} == set(iam.failures)
     for d in failed:
-        assert d.error_code
-        line = next(line for line in sent.body.splitlines() if line.strip().startswith(f"{d.user} key 1"))
-        assert d.error_code in line
-        if iam.failures[d.user].startswith("update"):
-            assert d.suffix is not None
-            assert d.suffix in line
+        assert d.failure is not None
+        step, how = iam.failures[d.user].split("-")
+        assert (d.failure.kind, d.failure.code, d.failure.remedy) == EXPECTED[how]
+        assert d.failure.operation is (KeyOperation.LIST if step == "list" else KeyOperation.UPDATE)
+        # the key is named by suffix once it was read
+        assert (d.suffix is not None) is (step == "update")
+    # And exactly one digest went out, with a line for each failed key, never a full key id
+    (sent,) = world.notifier.sent
+    for line in failure_lines(failed):
+        assert line in sent.body
     if failed:
-        assert f"{len(failed)} failed" in sent.subject
         assert sent.severity is Severity.CRITICAL
     assert FULL_KEY_ID.findall(sent.body) == []
 
@@ -490,13 +520,21 @@ def test_an_scp_denying_one_break_glass_users_key_change_stops_nothing_else() ->
     result = world.audit()
     # Then deploy-bot's key is deactivated all the same
     assert iam.deactivated == ["AKIADEPLOYBOT000WXYZ"]
-    # And the one digest names the refusal: the user, the key's suffix, IAM's code and what to do about it
-    (sent,) = world.notifier.sent
-    assert sent.subject == "[warden] KEYS 123456789012: 2 overdue; 1 deactivated; 1 failed"
-    (failed,) = [d for d in result.deactivations if d.outcome == "failed"]
-    assert (failed.user, failed.suffix, failed.error_code) == ("break-glass", "…GLAS", "AccessDenied")
-    assert "warden:exempt=true" in failed.advice
-    assert "break-glass key 1 …GLAS: AccessDenied on UpdateAccessKey" in sent.body
-    # And the action log says it failed, and why
-    outcomes = {record.reason.split(" ")[0]: record.outcome for _, record in world.state.actions}
-    assert outcomes == {"break-glass": "failed", "deploy-bot": "done"}
+    # And the refusal is reported: the user, the key's suffix, IAM's code, the call, and that it is for a person
+    failed, done = result.deactivations
+    assert (done.user, done.outcome) == ("deploy-bot", DeactivationOutcome.DONE)
+    assert (failed.user, failed.suffix, failed.outcome) == ("break-glass", "…GLAS", DeactivationOutcome.FAILED)
+    assert failed.failure is not None
+    assert (failed.failure.code, failed.failure.operation, failed.failure.remedy) == (
+        "AccessDenied",
+        KeyOperation.UPDATE,
+        Remedy.BY_HAND,
+    )
+    # And one digest tells it (tests/golden/texts/keys.update_failed.txt)
+    assert len(world.notifier.sent) == 1
+    # And the action log says which failed and which was done, each in the renderer's words
+    records = [record for _, record in world.state.actions]
+    assert [(r.outcome, r.reason) for r in records] == [
+        ("failed", action_reason(failed)),
+        ("done", action_reason(done)),
+    ]

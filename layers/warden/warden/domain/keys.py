@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Final
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
 from warden.domain.notification import Severity
 from warden.errors import WardenError
@@ -306,3 +306,136 @@ def describe_report_age(generated_at: datetime | None, now: datetime) -> str:
 def healthy_digest_due(last_sent: datetime | None, now: datetime, every_days: int) -> bool:
     """A clean account's "all keys healthy" digest goes out at most once per `every_days` (minus a little slack)."""
     return last_sent is None or now - last_sent >= timedelta(days=every_days) - DIGEST_SLACK
+
+
+# -- What an audit did: the facts its digest, the CLI and the action log are written from (warden/messages/keys.py) --
+
+
+class KeyOperation(StrEnum):
+    """The IAM call of a per-user step."""
+
+    LIST = "ListAccessKeys"
+    UPDATE = "UpdateAccessKey"
+
+
+class FailureKind(StrEnum):
+    REFUSED = "refused"  # IAM answered with an error (AccessKeyRefused)
+    UNAVAILABLE = "unavailable"  # IAM did not answer, even after botocore's retries (AwsUnavailable)
+    UNEXPECTED = "unexpected"  # anything else: an answer of a shape nobody expected, or a bug
+
+
+class Remedy(StrEnum):
+    """What the operator can do about a key Warden failed to re-read or deactivate."""
+
+    BY_HAND = "by_hand"  # something denies Warden the call (an SCP, a boundary): act by hand, or tag it exempt
+    NOTHING = "nothing"  # the user or the key is gone: the next audit no longer lists it
+    RETRY = "retry"  # IAM was busy: the next run tries again
+    SEE_LOGS = "see_logs"  # the log group has the details; the next run tries again
+
+
+_DENIED: Final = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"})
+_BUSY: Final = frozenset({"LimitExceeded", "Throttling", "ServiceFailure"})
+
+
+def remedy_for(kind: FailureKind, code: str) -> Remedy:
+    if code in _DENIED:
+        return Remedy.BY_HAND
+    if code == "NoSuchEntity":
+        return Remedy.NOTHING
+    if kind is FailureKind.UNAVAILABLE or code in _BUSY:
+        return Remedy.RETRY
+    return Remedy.SEE_LOGS
+
+
+class KeyFailure(BaseModel):
+    """Why one user's key could not be re-read or deactivated. `detail` is the error's own text, key ids masked."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: FailureKind
+    code: str
+    """AWS's error code (AccessDenied, NoSuchEntity, Throttling...); the exception's type when AWS gave none."""
+    operation: KeyOperation
+    detail: str
+    remedy: Remedy
+
+
+class DeactivationOutcome(StrEnum):
+    DONE = "done"
+    WOULD = "would"  # held back: `held_by` says by what
+    SKIPPED = "skipped"  # the report's key is not (or no longer) exactly one Active key: nothing touched
+    FAILED = "failed"  # `failure` says which call failed and how
+
+
+class Hold(StrEnum):
+    PREVIEW = "preview"  # a run without --apply (`warden audit-keys`)
+    DRY_RUN = "dry_run"
+
+
+class Deactivation(BaseModel):
+    """What happened to one key due for deactivation. The key id appears only as its `suffix` (`…WXYZ`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    user: str
+    slot: int
+    age_days: int
+    suffix: str | None
+    outcome: DeactivationOutcome
+    held_by: Hold | None = None
+    match: str | None = None
+    """Which listed key the report's slot is, or why that cannot be told (KeyMatch.reason); None if never re-read."""
+    failure: KeyFailure | None = None
+    unrecorded: str | None = None
+    """Why the action log could not record it, when it could not (key ids masked)."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Deactivation:
+        if (self.outcome is DeactivationOutcome.FAILED) != (self.failure is not None):
+            raise ValueError("a failure is described exactly when the outcome is failed")
+        if (self.outcome is DeactivationOutcome.WOULD) != (self.held_by is not None):
+            raise ValueError("what held a deactivation back is given exactly when the outcome is would")
+        if self.failure is None and self.match is None:
+            raise ValueError("a key re-read has a match")
+        return self
+
+
+class KeyAudit(BaseModel):
+    """One audit's facts as its digest tells them: the account, the thresholds, what was found and what was done."""
+
+    model_config = ConfigDict(frozen=True)
+
+    account: str
+    policy: KeyPolicy
+    dry_run: bool
+    healthy_digest_days: int
+    findings: tuple[KeyFinding, ...]
+    deactivations: tuple[Deactivation, ...] = ()
+    report_generated_at: datetime | None
+    now: datetime
+
+    @property
+    def counts(self) -> dict[KeyClass, int]:
+        return count_findings(self.findings)
+
+    @property
+    def active_keys(self) -> int:
+        return sum(1 for finding in self.findings if finding.active)
+
+    @property
+    def deactivated(self) -> int:
+        return sum(1 for d in self.deactivations if d.outcome is DeactivationOutcome.DONE)
+
+    @property
+    def failed(self) -> list[Deactivation]:
+        return [d for d in self.deactivations if d.outcome is DeactivationOutcome.FAILED]
+
+    @property
+    def report_age(self) -> str:
+        return describe_report_age(self.report_generated_at, self.now)
+
+    @property
+    def severity(self) -> Severity:
+        """The findings' severity; a key Warden failed to handle is at least a warning."""
+        severity = audit_severity(self.findings)
+        return Severity.WARNING if self.failed and severity is Severity.INFO else severity

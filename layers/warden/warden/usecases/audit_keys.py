@@ -12,13 +12,16 @@ One user's failure is that user's only: an AccessDenied from an SCP on a break-g
 since the report, throttling, even an answer of an unexpected shape, while re-reading or deactivating its
 key, is reported in the digest (the user, the key as `…WXYZ` once read, AWS's error code and what to do),
 and the audit goes on with the other users.
+
+This module decides and acts and returns facts (`KeyAudit`, `Deactivation`, `KeyFailure` in domain/keys.py);
+every sentence a person reads, in the digests, the action log or the result's `reason`, is written by
+warden/messages/keys.py, called only where a text leaves the use case.
 """
 
 from __future__ import annotations
 
-import shlex
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -27,24 +30,32 @@ from typing import Final
 from pydantic import BaseModel, ConfigDict
 
 from warden.domain.keys import (
-    EXEMPT_TAG,
-    PROBLEMS,
     AccessKeyRefused,
+    Deactivation,
+    DeactivationOutcome,
+    FailureKind,
+    Hold,
+    KeyAudit,
     KeyClass,
+    KeyFailure,
     KeyFinding,
+    KeyOperation,
     KeyPolicy,
     assess_keys,
-    audit_severity,
-    count_findings,
-    describe_report_age,
     healthy_digest_due,
     is_clean,
     mask_key_ids,
     match_listed_key,
+    remedy_for,
 )
-from warden.domain.notification import Notification, Severity, render
-from warden.domain.table import table
+from warden.domain.notification import Severity
 from warden.errors import AwsUnavailable
+from warden.messages import keys as words
+
+# Re-exported for cli/keys.py, which prints them; it can import them from warden.messages.keys instead.
+from warden.messages.keys import deactivation_lines as deactivation_lines
+from warden.messages.keys import findings_table as findings_table
+from warden.messages.keys import undo_lines as undo_lines
 from warden.models.credential_report import (
     CredentialReportUnavailable,
     RawCredentialReport,
@@ -60,16 +71,10 @@ from warden.usecases.converge import record_action
 from warden.usecases.ports import AccessKeysPort, NotifierPort, StatePort
 
 ACTOR = "audit_access_keys"
-EVENT = "keys.audit"
 HEALTHY_MEMO = "keys.healthy_digest"
 # Seconds between generate calls while AWS makes the report: about a minute in all, then a
 # retryable error (Lambda tries again later, when the report AWS kept making is ready).
 POLL_DELAYS: Final = (1.0, 2.0, 4.0, 8.0, 15.0, 15.0, 15.0)
-# The digest lists at most this many findings; `warden audit-keys` prints them all.
-DIGEST_ROWS: Final = 200
-_SHORT: Final = {KeyClass.ROOT_KEY: "root key", KeyClass.DELETE_ME: "to delete"}
-# The classes a digest lists and its subject counts: everything but `ok`, most urgent first.
-_LISTED: Final = tuple(kind for kind in KeyClass if kind in PROBLEMS or kind is KeyClass.EXEMPT)
 
 
 @dataclass(frozen=True)
@@ -87,25 +92,9 @@ class Outcome(StrEnum):
     PRINTED = "printed"  # asked not to notify (the CLI's default)
 
 
-class Deactivation(BaseModel):
-    """What happened to one key due for deactivation: done, would (DRY_RUN or preview), skipped or failed."""
-
-    model_config = ConfigDict(frozen=True)
-
-    user: str
-    slot: int
-    age_days: int
-    suffix: str | None
-    outcome: str
-    reason: str
-    # For a failure: AWS's error code (AccessDenied, NoSuchEntity, Throttling...; the exception's type when AWS
-    # gave none), the call that failed, and what the operator can do about it.
-    error_code: str | None = None
-    operation: str | None = None
-    advice: str = ""
-
-
 class AuditResult(BaseModel):
+    """What one audit found and did. `reason` and `report_age` are warden.messages.keys' words for the facts."""
+
     model_config = ConfigDict(frozen=True)
 
     outcome: Outcome
@@ -117,6 +106,8 @@ class AuditResult(BaseModel):
     findings: list[KeyFinding]
     notification_event: str | None = None
     severity: Severity = Severity.INFO
+    last_healthy_digest: datetime | None = None
+    """For HEALTHY_QUIET: when the last "all keys healthy" digest went out."""
 
 
 def key_policy(settings: Settings) -> KeyPolicy:
@@ -135,38 +126,45 @@ def audit_access_keys(
     """Runs one audit. `notify` sends the digest; `apply` lets it deactivate (still never under DRY_RUN)."""
     raw = fetch_credential_report(deps.iam, deps.sleep)
     rows = parse_credential_report(raw.content)
-    findings = assess_keys(rows, deps.iam.user_tags(), key_policy(settings), now)
+    policy = key_policy(settings)
+    findings = assess_keys(rows, deps.iam.user_tags(), policy, now)
     deactivations = [
         _deactivate(finding, deps, settings, now, apply=apply) for finding in findings if finding.deactivate
     ]
-    counts = count_findings(findings)
-    active = sum(1 for finding in findings if finding.active)
-    report_age = describe_report_age(raw.generated_at, now)
-    severity = audit_severity(findings)
+    audit = KeyAudit(
+        account=settings.service.account_id,
+        policy=policy,
+        dry_run=settings.dry_run,
+        healthy_digest_days=settings.key_healthy_digest_days,
+        findings=tuple(findings),
+        deactivations=tuple(deactivations),
+        report_generated_at=raw.generated_at,
+        now=now,
+    )
+    counts = audit.counts
     logger.info(
         "access keys audited",
         extra={
             "users": len(rows),
-            "active_keys": active,
+            "active_keys": audit.active_keys,
             "counts": {kind.value: number for kind, number in counts.items()},
             "deactivations": [f"{d.user} key {d.slot} {d.suffix or ''}: {d.outcome}" for d in deactivations],
         },
     )
-    count("KeysAudited", active)
+    count("KeysAudited", audit.active_keys)
     for kind, metric in ((KeyClass.OVERDUE, "KeysOverdue"), (KeyClass.DUE, "KeysDue"), (KeyClass.UNUSED, "KeysUnused")):
         count(metric, counts[kind])
     count("RootKeys", counts[KeyClass.ROOT_KEY])
-    count("KeysDeactivated", sum(1 for d in deactivations if d.outcome == "done"))
-    summary = _summary(counts, active)
+    count("KeysDeactivated", audit.deactivated)
     result = AuditResult(
         outcome=Outcome.PRINTED,
-        reason=summary,
+        reason=words.summary(audit),
         counts={kind.value: number for kind, number in counts.items()},
-        active_keys=active,
-        report_age=report_age,
+        active_keys=audit.active_keys,
+        report_age=audit.report_age,
         deactivations=deactivations,
         findings=findings,
-        severity=severity,
+        severity=audit.severity,
     )
     if not notify:
         return result
@@ -174,20 +172,21 @@ def audit_access_keys(
     if is_clean(findings):
         memo = deps.state.get_memo(arn, HEALTHY_MEMO) or {}
         last = datetime.fromisoformat(memo["at"]) if memo.get("at") else None
-        if not healthy_digest_due(last, now, settings.key_healthy_digest_days):
-            reason = (
-                f"{summary}; no digest, because the last 'all keys healthy' digest went out at "
-                f"{last:%Y-%m-%d %H:%M} UTC, less than KEY_HEALTHY_DIGEST_DAYS ({settings.key_healthy_digest_days}) "
-                "days ago"
+        if last is not None and not healthy_digest_due(last, now, settings.key_healthy_digest_days):
+            logger.info("no healthy key digest: one went out recently", extra={"last_sent": memo["at"]})
+            return result.model_copy(
+                update={
+                    "outcome": Outcome.HEALTHY_QUIET,
+                    "reason": words.quiet_reason(audit, last),
+                    "last_healthy_digest": last,
+                }
             )
-            logger.info(reason)
-            return result.model_copy(update={"outcome": Outcome.HEALTHY_QUIET, "reason": reason})
-        notification = healthy_digest(settings, findings, report_age)
+        notification = words.healthy_digest(audit)
         deps.notifier.publish(notification)
         deps.state.put_memo(arn, HEALTHY_MEMO, {"at": now.isoformat()})
         outcome = Outcome.HEALTHY
     else:
-        notification = audit_digest(settings, findings, deactivations, report_age)
+        notification = words.audit_digest(audit)
         deps.notifier.publish(notification)
         outcome = Outcome.REPORTED
     count("NotificationsSent")
@@ -229,31 +228,42 @@ def _deactivate(
     """Re-reads the user's keys (the report can be hours old), finds exactly the report's key, deactivates it.
 
     Never raises for this user's sake: a failure to read or change its keys becomes a "failed" Deactivation
-    with AWS's error code and advice, so that the other users' keys are still handled and the digest still sent.
+    with AWS's error code and its remedy, so that the other users' keys are still handled and the digest still sent.
     """
     suffix: str | None = None
-    failure: Failure | None = None
+    matched: str | None = None
+    held_by: Hold | None = None
+    failure: KeyFailure | None = None
     try:
         match = match_listed_key(finding, deps.iam.list_access_keys(finding.user))
     except Exception as error:  # one user's failure must not stop the audit of the others
-        failure = _failure(error, "ListAccessKeys", finding.user, suffix)
-        outcome, reason = "failed", f"its keys could not be re-read: {failure.message}"
+        failure = _failure(error, KeyOperation.LIST, finding.user)
+        outcome = DeactivationOutcome.FAILED
     else:
-        suffix = match.suffix
+        suffix, matched = match.suffix, mask_key_ids(match.reason)
         if match.access_key_id is None:
-            outcome, reason = "skipped", f"not deactivated: {match.reason}"
+            outcome = DeactivationOutcome.SKIPPED
         elif not apply:
-            outcome, reason = "would", f"would be deactivated with --apply: {match.reason}"
+            outcome, held_by = DeactivationOutcome.WOULD, Hold.PREVIEW
         elif settings.dry_run:
-            outcome, reason = "would", f"would be deactivated, but DRY_RUN is on: {match.reason}"
+            outcome, held_by = DeactivationOutcome.WOULD, Hold.DRY_RUN
         else:
             try:
                 deps.iam.deactivate_access_key(finding.user, match.access_key_id)
-                outcome, reason = "done", f"deactivated: {match.reason}"
+                outcome = DeactivationOutcome.DONE
             except Exception as error:  # as above: this user only
-                failure = _failure(error, "UpdateAccessKey", finding.user, suffix)
-                outcome, reason = "failed", f"deactivation failed: {failure.message}"
-    reason = mask_key_ids(reason)
+                failure = _failure(error, KeyOperation.UPDATE, finding.user)
+                outcome = DeactivationOutcome.FAILED
+    result = Deactivation(
+        user=finding.user,
+        slot=finding.slot,
+        age_days=finding.age_days,
+        suffix=suffix,
+        outcome=outcome,
+        held_by=held_by,
+        match=matched,
+        failure=failure,
+    )
     if apply:
         try:
             record_action(
@@ -262,25 +272,13 @@ def _deactivate(
                 now=now,
                 actor=ACTOR,
                 action="key.deactivate",
-                outcome=outcome,
-                reason=f"{finding.user} {finding.key_label} ({suffix or 'id unknown'}), "
-                f"{finding.age_days} days old: {reason}",
+                outcome=outcome.value,
+                reason=words.action_reason(result),
                 dry_run=settings.dry_run,
             )
         except Exception as error:  # the state table failing is no reason to leave the other keys or the digest
             logger.warning("access key deactivation not recorded in the action log", extra={"error": str(error)})
-            reason += f" (not recorded in the action log: {mask_key_ids(str(error))})"
-    result = Deactivation(
-        user=finding.user,
-        slot=finding.slot,
-        age_days=finding.age_days,
-        suffix=suffix,
-        outcome=outcome,
-        reason=reason,
-        error_code=failure.code if failure else None,
-        operation=failure.operation if failure else None,
-        advice=failure.advice if failure else "",
-    )
+            result = result.model_copy(update={"unrecorded": mask_key_ids(str(error))})
     logger.info(
         "access key deactivation",
         extra={
@@ -288,219 +286,24 @@ def _deactivate(
             "slot": finding.slot,
             "key": suffix,
             "outcome": outcome,
-            "reason": reason,
-            "error_code": result.error_code,
+            "held_by": held_by,
+            "match": matched,
+            "error_code": failure.code if failure else None,
+            "error": failure.detail if failure else None,
         },
     )
     return result
 
 
-@dataclass(frozen=True)
-class Failure:
-    code: str
-    operation: str
-    message: str
-    advice: str
-
-
-def _failure(error: Exception, operation: str, user: str, suffix: str | None) -> Failure:
-    """AWS's error code for a per-user failure and what the operator can do about it."""
+def _failure(error: Exception, operation: KeyOperation, user: str) -> KeyFailure:
+    """A per-user failure as facts: AWS's error code (or the exception's type), the call, its text, the remedy."""
     if isinstance(error, AccessKeyRefused):
-        code, message = error.code or "Refused", error.reason
+        kind, code, detail = FailureKind.REFUSED, error.code or "Refused", error.reason
     elif isinstance(error, AwsUnavailable):
-        code, message = str(error).rsplit(": ", 1)[-1] or "Unavailable", f"{error}; the next run tries again"
+        kind, code, detail = FailureKind.UNAVAILABLE, str(error).rsplit(": ", 1)[-1] or "Unavailable", str(error)
     else:
-        code, message = type(error).__name__, f"unexpected error {type(error).__name__}: {error}"
+        kind, code, detail = FailureKind.UNEXPECTED, type(error).__name__, str(error)
         logger.exception("access key audit: unexpected error for one user", extra={"user": user})
-    tail = (suffix or "").removeprefix("…")
-    key = f"<the id ending in {tail}>" if tail else "<its id, from aws iam list-access-keys>"
-    quoted = shlex.quote(user)
-    if code in {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}:
-        advice = (
-            f"something denies Warden iam:{operation} on {user} (an SCP, a permissions boundary or a deny policy). "
-            f"Act by hand: aws iam update-access-key --user-name {quoted} --access-key-id {key} --status Inactive; "
-            f"or, for a break-glass user, tag it warden:exempt=true so that it is reported and never actioned."
-        )
-    elif code == "NoSuchEntity":
-        advice = "the user or the key was deleted since the report: nothing to do, the next audit no longer lists it."
-    elif isinstance(error, AwsUnavailable) or code in {"LimitExceeded", "Throttling", "ServiceFailure"}:
-        advice = "IAM was busy: the next weekly run tries again (or run `warden audit-keys --apply` later)."
-    else:
-        advice = "the audit_access_keys log group has the details; the next weekly run tries again."
-    return Failure(code=code, operation=operation, message=mask_key_ids(message), advice=mask_key_ids(advice))
-
-
-def findings_table(
-    findings: Iterable[KeyFinding], deactivations: Iterable[Deactivation] = (), *, limit: int | None = None
-) -> str:
-    """The findings as a plain-text table: user, key (slot, and its id's suffix where Warden read it), class,
-    age, last use, and why."""
-    suffixes = {(d.user, d.slot): d.suffix for d in deactivations if d.suffix}
-    listed = list(findings)
-    shown = listed if limit is None else listed[:limit]
-    rows = [
-        (
-            finding.user,
-            f"{finding.key_label} {suffixes.get((finding.user, finding.slot), '')}".rstrip(),
-            finding.kind.value,
-            finding.age_days,
-            finding.last_used_text,
-            finding.reason,
-        )
-        for finding in shown
-    ]
-    text = table(["user", "key", "class", "age (days)", "last used", "why"], rows, empty="(no access keys)")
-    if len(shown) < len(listed):
-        text += f"\n... and {len(listed) - len(shown)} more: `warden audit-keys` prints them all."
-    return mask_key_ids(text)
-
-
-def deactivation_lines(deactivations: Iterable[Deactivation]) -> list[str]:
-    """One line per key due for deactivation; each reason starts with what happened to it."""
-    return [
-        f"{d.user} key {d.slot}{' ' + d.suffix if d.suffix else ''} ({d.age_days} days): {d.reason}"
-        for d in deactivations
-    ]
-
-
-def failure_lines(deactivations: Iterable[Deactivation]) -> list[str]:
-    """One line per key Warden failed to re-read or deactivate: user, key, AWS's code, the call, what to do."""
-    return [
-        f"{d.user} key {d.slot} {d.suffix or '(id not read)'}: {d.error_code} on {d.operation}. What to do: {d.advice}"
-        for d in deactivations
-        if d.outcome == "failed"
-    ]
-
-
-def undo_lines(deactivations: Iterable[Deactivation]) -> list[str]:
-    """How to re-activate each deactivated key. The full id is not printed: the first command shows it."""
-    lines: list[str] = []
-    for d in deactivations:
-        if d.outcome != "done":
-            continue
-        user, tail = shlex.quote(d.user), (d.suffix or "").removeprefix("…")
-        lines += [
-            f"{d.user}, the key ending in {tail}:",
-            f"  aws iam list-access-keys --user-name {user}",
-            f"  aws iam update-access-key --user-name {user} --access-key-id <the id ending in {tail}> --status Active",
-        ]
-    return lines
-
-
-def audit_digest(
-    settings: Settings,
-    findings: Sequence[KeyFinding],
-    deactivations: Sequence[Deactivation],
-    report_age: str,
-) -> Notification:
-    counts = count_findings(findings)
-    active = sum(1 for finding in findings if finding.active)
-    account = settings.service.account_id
-    listed = [finding for finding in findings if finding.kind in _LISTED]
-    done = sum(1 for d in deactivations if d.outcome == "done")
-    failed = [d for d in deactivations if d.outcome == "failed"]
-    subject = f"[warden] KEYS {account}: " + ", ".join(_found(counts))
-    if done:
-        subject += f"; {done} deactivated"
-    if failed:
-        subject += f"; {len(failed)} failed"
-    deactivation_title = "Deactivated" if done else "Deactivation"
-    setting = _deactivation_setting(settings, counts, len(deactivations))
-    others = [d for d in deactivations if d.outcome != "failed"]
-    body = render(
-        [
-            ("Findings", findings_table(listed, deactivations, limit=DIGEST_ROWS).splitlines()),
-            ("Counts", [_counts_line(counts, active)]),
-            (
-                f"Failed: {len(failed)} key(s) Warden could not re-read or deactivate (the audit went on)",
-                failure_lines(failed),
-            ),
-            (deactivation_title, deactivation_lines(others) or ([] if failed else [setting])),
-            ("How to undo", undo_lines(deactivations)),
-            ("What to do", _advice(counts)),
-            ("Report", [report_age, setting if deactivations else ""]),
-        ],
-        headline=f"Access-key audit of account {account}: {_summary(counts, active)}"
-        + (f"; {len(failed)} key(s) could not be deactivated." if failed else "."),
+    return KeyFailure(
+        kind=kind, code=code, operation=operation, detail=mask_key_ids(detail), remedy=remedy_for(kind, code)
     )
-    severity = audit_severity(findings)
-    if failed and severity is Severity.INFO:
-        severity = Severity.WARNING
-    return Notification(subject=subject, body=mask_key_ids(body), event=EVENT, severity=severity)
-
-
-def healthy_digest(settings: Settings, findings: Sequence[KeyFinding], report_age: str) -> Notification:
-    account = settings.service.account_id
-    exempt = [finding for finding in findings if finding.kind is KeyClass.EXEMPT]
-    checked = sum(1 for finding in findings if finding.active and finding.kind is not KeyClass.EXEMPT)
-    body = render(
-        [
-            (
-                "What Warden checked",
-                [
-                    f"Every active key is younger than {settings.key_max_age_days - settings.key_warning_days} days "
-                    f"(limit {settings.key_max_age_days}) and in use; no root access key.",
-                    f"This short digest goes out at most every {settings.key_healthy_digest_days} days while all "
-                    "stays healthy; any finding is reported on the next run.",
-                ],
-            ),
-            (f"Exempt (tagged {EXEMPT_TAG}=true, not actioned)", findings_table(exempt).splitlines() if exempt else []),
-            ("Report", [report_age]),
-        ],
-        headline=f"Every active access key of account {account} is healthy ({_plural(checked, 'key')} checked).",
-    )
-    subject = f"[warden] KEYS {account}: all {_plural(checked, 'key')} healthy"
-    if exempt:
-        subject += f" ({len(exempt)} exempt)"
-    return Notification(subject=subject, body=mask_key_ids(body), event=EVENT, severity=Severity.INFO)
-
-
-def _plural(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
-
-
-def _found(counts: dict[KeyClass, int]) -> list[str]:
-    """The listed classes that occur, most urgent first, as "2 overdue", "1 root key", ..."""
-    return [f"{counts[kind]} {_SHORT.get(kind, kind.value)}" for kind in _LISTED if counts[kind]]
-
-
-def _summary(counts: dict[KeyClass, int], active: int) -> str:
-    found = _found(counts)
-    keys = _plural(active, "active key")
-    return f"{keys}, " + ", ".join(found) if found else f"{keys}, all healthy"
-
-
-def _counts_line(counts: dict[KeyClass, int], active: int) -> str:
-    by_class = ", ".join(f"{kind.value} {number}" for kind, number in counts.items())
-    return f"{_plural(active, 'active key')}; by class: {by_class}"
-
-
-def _deactivation_setting(settings: Settings, counts: dict[KeyClass, int], candidates: int) -> str:
-    if settings.key_deactivate_after_days is None:
-        if not counts[KeyClass.OVERDUE]:
-            return ""
-        return "Deactivation is off (KEY_DEACTIVATE_AFTER_DAYS is empty): overdue keys are only reported."
-    line = f"Overdue keys {settings.key_deactivate_after_days} or more days old are deactivated"
-    if not candidates:
-        return line + ("; none is that old yet." if counts[KeyClass.OVERDUE] else ".")
-    if settings.dry_run:
-        return line + " (DRY_RUN is on: none was; the lines above say which would have been)."
-    return line + "."
-
-
-def _advice(counts: dict[KeyClass, int]) -> list[str]:
-    lines: list[str] = []
-    if counts[KeyClass.ROOT_KEY]:
-        lines.append("Root key: sign in as root, open Security credentials, delete the access key.")
-    if counts[KeyClass.OVERDUE] or counts[KeyClass.DUE]:
-        lines += [
-            "Rotate a key: aws iam create-access-key --user-name <user>; switch the app or person to the new key;",
-            "  then aws iam update-access-key --user-name <user> --access-key-id <old id> --status Inactive;",
-            "  once nothing breaks, aws iam delete-access-key --user-name <user> --access-key-id <old id>.",
-        ]
-    if counts[KeyClass.UNUSED] or counts[KeyClass.DELETE_ME]:
-        lines.append(
-            "Unused or inactive key: aws iam list-access-keys --user-name <user>, then "
-            "aws iam delete-access-key --user-name <user> --access-key-id <its id>."
-        )
-    return lines
