@@ -118,7 +118,8 @@ def teams_problems(payload: dict[str, Any]) -> list[str]:
         problems.append("not an Adaptive Card attachment")
     if not card["body"] or any(block["type"] != "TextBlock" or not block["wrap"] for block in card["body"]):
         problems.append("a body element that is not a wrapping TextBlock")
-    if len(json.dumps(payload).encode()) > TEAMS_MESSAGE_BYTES:
+    # Measured as the webhook adapter sends it (UTF-8, not \u-escaped: an escaped astral character is 12 bytes).
+    if len(json.dumps(payload, ensure_ascii=False).encode("utf-8")) > TEAMS_MESSAGE_BYTES:
         problems.append("larger than Teams accepts")
     return problems
 
