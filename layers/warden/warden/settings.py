@@ -25,6 +25,7 @@ from warden.domain.fleet import (
     REPOSITORY_TAG,
     TARGET_GROUP_TAG,
 )
+from warden.domain.managed_alarms import AlarmThresholds
 from warden.domain.pipeline import parse_build_arg_names
 from warden.domain.redaction import redact, secret_values
 from warden.domain.schedule import WorkingHours, parse_clock, parse_days
@@ -120,8 +121,14 @@ class StackSettings(BaseModel):
     # SERVICE_ARN then SERVICE_ARNS, without repeats: the services guarded whatever their tags say. Empty when the
     # stack guards only services tagged `warden:guard` = `true`.
     services: tuple[ServiceRef, ...] = ()
+    # SERVICE_ARN's service, whose alarms are the stack's own (template.yaml): the fleet keeps none for it.
+    primary_arn: str | None = None
     # Every notification also goes to this topic (a management account's), when set.
     central_topic_arn: str | None = None
+    # The stack's alarm topic, where the alarms Warden keeps for each fleet service send (None: no managed alarms),
+    # and their thresholds (the stack parameters of the same names).
+    alarm_topic_arn: str | None = None
+    alarm_thresholds: AlarmThresholds = AlarmThresholds()
     notify_topic_arn: str
     state_table: str
     budget_name: str
@@ -219,6 +226,13 @@ def _parse(env: Mapping[str, str], *, require_service: bool) -> dict[str, Any]:
     none_listed: tuple[ServiceRef, ...] = ()
     listed = reader.optional("SERVICE_ARNS", _service_list, none_listed)
     central = reader.optional("CENTRAL_TOPIC_ARN", _optional_sns_arn, None)
+    alarm_topic = reader.optional("ALARM_TOPIC_ARN", _optional_sns_arn, None)
+    thresholds = AlarmThresholds(
+        error_rate_percent=reader.optional("ERROR_RATE_THRESHOLD_PERCENT", _bounded(0, 100), 5.0),
+        latency_p99_ms=reader.optional("LATENCY_P99_THRESHOLD_MS", _bounded(1, 600_000), 5000.0),
+        cpu_percent=reader.optional("CPU_THRESHOLD_PERCENT", _bounded(1, 100), 90.0),
+        memory_percent=reader.optional("MEMORY_THRESHOLD_PERCENT", _bounded(1, 100), 95.0),
+    )
     topic = reader.required("NOTIFY_TOPIC_ARN", _sns_arn)
     table = reader.required("STATE_TABLE", _non_empty)
     budget = reader.required("BUDGET_NAME", _budget_name)
@@ -283,7 +297,10 @@ def _parse(env: Mapping[str, str], *, require_service: bool) -> dict[str, Any]:
     chosen: dict[str, Any] = {"service": service} if require_service else {}
     return chosen | dict(
         services=services,
+        primary_arn=service.arn if service is not None else None,
         central_topic_arn=central,
+        alarm_topic_arn=alarm_topic,
+        alarm_thresholds=thresholds,
         notify_topic_arn=topic,
         state_table=table,
         budget_name=budget,
@@ -408,6 +425,19 @@ class _Reader:
         except ValueError as error:
             self.problems.append(f"{name}: {error}")
             return None
+
+
+def _bounded(low: float, high: float) -> Callable[[str], float]:
+    def parse(raw: str) -> float:
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ValueError(f"expected a number, got {raw[:40]!r}") from None
+        if not low <= value <= high:
+            raise ValueError(f"expected {low:g} to {high:g}, got {raw[:40]!r}")
+        return value
+
+    return parse
 
 
 def _optional_service(raw: str) -> ServiceRef | None:

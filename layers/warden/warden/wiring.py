@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from warden.adapters.dynamodb import StateTable
     from warden.domain.target import TargetFacts
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from warden.usecases.fleet import FleetDeps, FleetStorePort
     from warden.usecases.operator import OperatorDeps
     from warden.usecases.ports import ImagePort, NotifierPort, PipelineRegistryPort, RollbackPort, UsageFactsPort
-    from warden.usecases.purge_images import PurgeImagesDeps
+    from warden.usecases.purge_images import PurgeImagesDeps, PurgeService, RepositoryPurgeDeps
     from warden.usecases.release import ReleaseDeps
     from warden.usecases.rollback import RollbackDeps
     from warden.usecases.schedule import ScheduleDeps
@@ -119,6 +119,7 @@ def fleet_deps(stack: StackSettings) -> FleetDeps:
     """The reconcile's view of the fleet: the stored record, discovery on both platforms, the load balancers of
     tagged target groups."""
     from warden.adapters.apprunner import AppRunnerDiscovery
+    from warden.adapters.cloudwatch import CloudWatchAlarms
     from warden.adapters.ecs import EcsDiscovery
     from warden.adapters.elbv2 import TargetGroups
     from warden.usecases.fleet import FleetDeps
@@ -128,6 +129,7 @@ def fleet_deps(stack: StackSettings) -> FleetDeps:
         notifier=notifier(stack),
         discovery=(AppRunnerDiscovery(), EcsDiscovery()),
         load_balancers=TargetGroups(),
+        alarms=CloudWatchAlarms() if stack.alarm_topic_arn else None,
     )
 
 
@@ -225,6 +227,21 @@ def purge_images_deps(settings: Settings) -> PurgeImagesDeps:
         state=state_table(settings),
         task_definitions=chosen.task_definitions,
     )
+
+
+def repository_purge(stack: StackSettings, group: Sequence[Settings]) -> tuple[list[PurgeService], RepositoryPurgeDeps]:
+    """One repository's purge over every fleet service whose images are in it: each service read through its own
+    target, one lock, one notification. The state table is the stack's (its lock is per repository, not per
+    service)."""
+    from warden.adapters.ecr import EcrImages
+    from warden.usecases.purge_images import PurgeService, RepositoryPurgeDeps
+
+    services = []
+    for settings in group:
+        chosen = target(settings)
+        services.append(PurgeService(settings=settings, service=chosen, task_definitions=chosen.task_definitions))
+    deps = RepositoryPurgeDeps(registry=EcrImages(), notifier=notifier(stack), state=state_table(stack))
+    return services, deps
 
 
 # --- the release pipeline ---------------------------------------------------------------------------------

@@ -30,12 +30,14 @@ from warden.domain.fleet import (
     MembershipChange,
     next_membership,
 )
+from warden.domain.managed_alarms import AlarmOwner, Platform
 from warden.domain.schedule import last_boundary
 from warden.errors import ServiceNotFound, StateUnavailable
 from warden.messages import fleet as words
 from warden.observability import count, logger
 from warden.settings import ServiceRef, Settings, StackSettings, service_overrides
 from warden.usecases.claims import release_claim
+from warden.usecases.managed_alarms import AlarmsPort, reconcile_alarms
 from warden.usecases.ports import DiscoveryPort, NotifierPort
 from warden.usecases.schedule import Job, JobResult, ScheduleDeps, run_job
 
@@ -66,6 +68,8 @@ class FleetDeps:
     notifier: NotifierPort
     discovery: Sequence[DiscoveryPort] = ()
     load_balancers: LoadBalancerPort | None = None
+    # CloudWatch, for the standard alarms of every fleet service (None: the stack keeps no managed alarms).
+    alarms: AlarmsPort | None = None
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,8 @@ class FleetJobResult(BaseModel):
     services: tuple[ServiceRun, ...] = ()
     joined: tuple[str, ...] = ()
     left: tuple[str, ...] = ()
+    # The reconcile's managed alarms: "3 created, 0 updated, ... (3 writes, 2 calls)".
+    alarms: str | None = None
     # The single service's own result when the fleet has one member (the stack of one service it always was).
     notification_event: str | None = None
     wiring: str | None = None
@@ -314,6 +320,44 @@ def arrival(member: Member, platform: str) -> words.Arrival:
     )
 
 
+def keep_alarms(
+    stack: StackSettings,
+    members: Sequence[Member],
+    change: MembershipChange,
+    seen: Sequence[Discovery],
+    deps: FleetDeps,
+) -> str | None:
+    """The standard alarms of every fleet service (not SERVICE_ARN's: the template has them). A service discovery
+    could not see keeps its alarms; with any platform unseen this run nothing is deleted."""
+    if deps.alarms is None or stack.alarm_topic_arn is None:
+        return None
+    kept = set(change.kept_unseen)
+    owners = [_alarm_owner(member, kept) for member in members if member.settings.service.arn != stack.primary_arn]
+    known = all(discovery.complete and not discovery.unreadable for discovery in seen) and len(seen) > 0
+    report = reconcile_alarms(
+        owners, stack.alarm_thresholds, stack.alarm_topic_arn, deps.alarms, membership_known=known
+    )
+    if report.failures or report.conflicts:
+        logger.warning("managed alarms: not everything could be kept", extra={"failures": list(report.failures)})
+        count("ManagedAlarmProblems", len(report.failures) + len(report.conflicts))
+    return report.summary()
+
+
+def _alarm_owner(member: Member, kept: set[str]) -> AlarmOwner:
+    settings, ref = member.settings, member.settings.service
+    unknown_balancer = settings.target_group_arn is not None and settings.load_balancer_arn is None
+    return AlarmOwner(
+        service_arn=ref.arn,
+        name=ref.name,
+        platform=Platform(ref.kind.value),
+        service_id=ref.service_id or None,
+        cluster=ref.cluster or None,
+        target_group_arn=settings.target_group_arn,
+        load_balancer_arn=settings.load_balancer_arn,
+        complete=ref.arn not in kept and not unknown_balancer,
+    )
+
+
 # --- the jobs, per service ------------------------------------------------------------------------------------
 
 
@@ -338,10 +382,11 @@ def run_fleet_job(
         if arrivals or departures:
             deps.notifier.publish(words.membership(arrivals, departures))
         joined, left = tuple(a.arn for a in arrivals), tuple(gone.arn for gone in change.removed)
+        alarms = keep_alarms(stack, members, change, seen, deps)
     else:
-        members = guarded_now(stack, deps.store)
+        members, alarms = guarded_now(stack, deps.store), None
     runs = _each(members, lambda member: _run_one(job, member, members, deps_for, now))
-    result = _summarise(job, runs, joined, left)
+    result = _summarise(job, runs, joined, left).model_copy(update={"alarms": alarms})
     failures = [f"{member.settings.service.name}: {error}" for member, error in runs if isinstance(error, Exception)]
     if failures:
         raise FleetJobFailed(f"{job.value} failed for {len(failures)} service(s): " + "; ".join(failures))

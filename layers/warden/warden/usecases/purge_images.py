@@ -20,6 +20,14 @@ the digest it points at now (what a task started now, or a rollback to that revi
 `@sha256:` reference is a digest already; containers whose image is in another registry (sidecars such
 as a log router) are ignored with a note.
 
+A fleet may guard several services that share one repository (the staging and production services of one app,
+following `latest` and `prod`). `purge_repository` purges such a repository once for all of them: each service's
+own plan is made exactly as above, from its own deployment history and memos (under its own ARN), and an image is
+deleted only when every one of those plans deletes it, so nothing any of them runs, resumes to, deploys next or
+may roll back to goes. When what one of them needs cannot be read, the repository is not touched that run. With
+one service the plan is that service's own: `purge_images` runs the same code for its one service (there an AWS
+error reading the service propagates, so that Lambda retries, instead of being reported as BLOCKED).
+
 Safety first:
 - when Warden cannot tell which image runs (the service is missing, its tag points at nothing, no deployment
   of an App Runner service that follows a tag is on record yet, a current task definition cannot be read),
@@ -36,7 +44,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
@@ -96,6 +104,28 @@ class PurgeImagesDeps:
     sleep: Callable[[float], None] = time.sleep
 
 
+@dataclass(frozen=True)
+class PurgeService:
+    """One guarded service whose images are in the repository a fleet purge cleans: its own settings
+    (`settings.service` names it, and its deployment history and memos are read under its ARN;
+    `settings.ecr_repository` must name that repository), and how to read what it runs (its Target; on ECS also
+    its task definitions, as in PurgeImagesDeps)."""
+
+    settings: Settings
+    service: ServiceReaderPort
+    task_definitions: TaskDefinitionsPort | None = None
+
+
+@dataclass(frozen=True)
+class RepositoryPurgeDeps:
+    """What every service of one repository shares in its purge: ECR, the notification topic and the state table."""
+
+    registry: RegistryPort
+    notifier: NotifierPort
+    state: StatePort
+    sleep: Callable[[float], None] = time.sleep
+
+
 class RunningImage(BaseModel):
     """What the service runs, as far as App Runner (or ECS) and ECR tell. On ECS: its first container in
     the repository, with `description` naming every container."""
@@ -134,6 +164,27 @@ class PreparedPlan(BaseModel):
     deployments: tuple[DeploymentRecord, ...]
 
 
+class ServicePlan(BaseModel):
+    """One service's own plan of a shared repository: what a purge for it alone would keep and delete."""
+
+    model_config = ConfigDict(frozen=True)
+
+    label: str  # its name in messages (its ARN when another service of the repository has the same name)
+    settings: Settings
+    prepared: PreparedPlan
+
+
+class RepositoryPlan(BaseModel):
+    """The plan of a repository and every guarded service using it: an image is deleted only when the plan of
+    every one of them deletes it (the union of what they keep stays). With one service, `plan` is its plan."""
+
+    model_config = ConfigDict(frozen=True)
+
+    repository: str
+    services: tuple[ServicePlan, ...]
+    plan: RetentionPlan
+
+
 class DeletionReport(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -158,6 +209,8 @@ class Outcome(StrEnum):
     HELD = "held"
     BUSY = "busy"
     NO_REPOSITORY = "no_repository"
+    # purge_repository only: what a sharing service needs could not be read, so nothing was planned or deleted.
+    BLOCKED = "blocked"
 
 
 class PurgeResult(BaseModel):
@@ -174,6 +227,19 @@ class PurgeResult(BaseModel):
     failed: int = 0
     bytes_deleted: int = 0
     notification_event: str | None = None
+
+
+class RepositoryPurgeResult(PurgeResult):
+    """A fleet purge of one repository: the run's result, and the services (ARNs) it kept images for."""
+
+    repository: str
+    services: tuple[str, ...] = ()
+    # Services whose facts hold every deletion (not found, a tag pointing at nothing, mid-deployment, no deployment
+    # on record): their own plan keeps everything, so the union does.
+    held_by: tuple[str, ...] = ()
+    # Services whose facts could not be read (an AWS error describing them, the state table unavailable): the
+    # repository was not planned at all.
+    blocked_by: tuple[str, ...] = ()
 
 
 def require_repository(settings: Settings) -> str:
@@ -205,18 +271,50 @@ def policy_of(settings: Settings) -> RetentionPolicy:
 def prepare_plan(deps: PurgeImagesDeps, settings: Settings, now: datetime) -> PreparedPlan:
     """Reads what runs, the images and the history, and plans. Changes nothing (the CLI's `--plan`)."""
     repository = require_repository(settings)
+    member, shared = _split(deps, settings)
+    facts = _read_facts(member, shared, repository)
+    images = deps.registry.list_images(repository)
+    return _plan_service(facts, images, _IndexManifests(deps.registry, repository), now)
+
+
+def plan_repository(
+    repository: str, services: Sequence[PurgeService], deps: RepositoryPurgeDeps, now: datetime
+) -> RepositoryPlan:
+    """The plan of a repository several guarded services share: each service's own plan, and their union.
+    Changes nothing. Raises AwsUnavailable (StateUnavailable) when what a service needs cannot be read."""
+    _check_services(repository, services)
+    labels = _labels(services)
+    facts = [_read_facts(member, deps, repository) for member in services]
+    images = deps.registry.list_images(repository)
+    return _plan_repository(repository, labels, facts, images, deps.registry, now)
+
+
+class _Facts(BaseModel):
+    """What one service needs kept, read before the repository is listed."""
+
+    model_config = ConfigDict(frozen=True)
+
+    settings: Settings
+    seen: Seen
+    protection: Protection
+    history: tuple[DeploymentRecord, ...]
+
+
+def _read_facts(member: PurgeService, deps: RepositoryPurgeDeps, repository: str) -> _Facts:
+    """The service's history and memos (under its own ARN) and what it runs. ServiceNotFound becomes a hold;
+    an AWS error (AwsUnavailable, StateUnavailable) propagates."""
+    settings = member.settings
     policy = policy_of(settings)
     arn = settings.service.arn
     history = deps.state.list_deployments(arn, limit=max(HISTORY_DEPTH, 4 * policy.keep_deployed))
     pending = deps.state.get_memo(arn, PENDING_DEPLOY) or {}
     # Release and rollback record their deployment before it happens: while it is pending, the one before runs.
     deployed = newest_deployed(history, pending.get("to"))
-    seen = _running_image(deps, settings, repository, policy.keep_deployed, deployed)
+    seen = _running_image(member, deps.registry, repository, policy.keep_deployed, deployed)
     running = seen.running
-    images = deps.registry.list_images(repository)
     protection = Protection(
         # On ECS every container's image is named in also_running, each with its task definition.
-        running_digest=None if deps.task_definitions is not None else running.digest,
+        running_digest=None if member.task_definitions is not None else running.digest,
         next_up=_next_up(deps.state, arn),
         also_running=seen.also_running,
         tracked_tag=running.tag if running.in_repository else None,
@@ -226,25 +324,91 @@ def prepare_plan(deps: PurgeImagesDeps, settings: Settings, now: datetime) -> Pr
         deployments=tuple(history),
         hold=seen.hold,
     )
-    children: dict[str, tuple[str, ...]] = {}
-    unreadable: set[str] = set()
-    plan = plan_retention(images, protection, policy, now)
-    for _ in range(CHILD_LOOKUP_ROUNDS):
-        if not plan.missing_children:
-            break
-        wanted = plan.missing_children
-        children.update(deps.registry.index_children(repository, wanted))
-        unreadable.update(digest for digest in wanted if digest not in children)
-        plan = plan_retention(images, protection, policy, now, children=children, unreadable=unreadable)
+    return _Facts(settings=settings, seen=seen, protection=protection, history=tuple(history))
+
+
+@dataclass
+class _IndexManifests:
+    """The children of the repository's indexes, read once per run whichever service's plan keeps the index."""
+
+    registry: RegistryPort
+    repository: str
+    children: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    unreadable: set[str] = field(default_factory=set)
+
+    def plan(
+        self, images: Sequence[ImageInfo], protection: Protection, policy: RetentionPolicy, now: datetime
+    ) -> RetentionPlan:
+        plan = plan_retention(images, protection, policy, now, children=self.children, unreadable=self.unreadable)
+        for _ in range(CHILD_LOOKUP_ROUNDS):
+            if not plan.missing_children:
+                break
+            wanted = plan.missing_children
+            self.children.update(self.registry.index_children(self.repository, wanted))
+            self.unreadable.update(digest for digest in wanted if digest not in self.children)
+            plan = plan_retention(images, protection, policy, now, children=self.children, unreadable=self.unreadable)
+        return plan
+
+
+def _plan_service(
+    facts: _Facts, images: Sequence[ImageInfo], manifests: _IndexManifests, now: datetime
+) -> PreparedPlan:
+    policy = policy_of(facts.settings)
     return PreparedPlan(
-        repository=repository,
-        running=running,
-        task_definition_lines=seen.lines,
-        notes=seen.notes,
+        repository=manifests.repository,
+        running=facts.seen.running,
+        task_definition_lines=facts.seen.lines,
+        notes=facts.seen.notes,
         policy=policy,
-        plan=plan,
-        deployments=tuple(history),
+        plan=manifests.plan(images, facts.protection, policy, now),
+        deployments=facts.history,
     )
+
+
+def _plan_repository(
+    repository: str,
+    labels: Sequence[str],
+    facts: Sequence[_Facts],
+    images: Sequence[ImageInfo],
+    registry: RegistryPort,
+    now: datetime,
+) -> RepositoryPlan:
+    manifests = _IndexManifests(registry, repository)
+    services = tuple(
+        ServicePlan(label=label, settings=found.settings, prepared=_plan_service(found, images, manifests, now))
+        for label, found in zip(labels, facts, strict=True)
+    )
+    return RepositoryPlan(repository=repository, services=services, plan=_union(services))
+
+
+_RULE_ORDER = {rule: position for position, rule in enumerate(Rule)}
+
+
+def _union(services: Sequence[ServicePlan]) -> RetentionPlan:
+    """One decision per image: deleted when every service's own plan deletes it, else kept by the first rule (in
+    the order of Rule) of the plans that keep it, its reason naming the services that keep it for their own
+    reasons (what they run, resume to, deploy next, roll back to, their tag, a hold)."""
+    if len(services) == 1:
+        return services[0].prepared.plan
+    plans = [(service.label, service.prepared.plan) for service in services]
+    by_service = [(label, {decision.image.digest: decision for decision in plan.decisions}) for label, plan in plans]
+    decisions = []
+    for decision in plans[0][1].decisions:
+        digest = decision.image.digest
+        keeping = [(label, decided[digest]) for label, decided in by_service if not decided[digest].delete]
+        if not keeping:
+            decisions.append(decision)
+            continue
+        label, kept = min(keeping, key=lambda found: _RULE_ORDER[found[1].rule])
+        others = ", ".join(name for name, found in keeping if found.rule in _SERVICE_RULES and name != label)
+        also = f"also kept for {others}" if others else ""
+        if kept.rule in _SERVICE_RULES:
+            kept = kept.model_copy(update={"reason": f"{kept.reason} (for {label}{'; ' + also if also else ''})"})
+        elif also:
+            kept = kept.model_copy(update={"reason": f"{kept.reason} ({also})"})
+        decisions.append(kept)
+    notes = tuple(f"{label}: {note}" for label, plan in plans for note in plan.notes)
+    return RetentionPlan(decisions=tuple(decisions), notes=notes)
 
 
 def _next_up(state: StatePort, service_arn: str) -> tuple[Protected, ...]:
@@ -271,9 +435,85 @@ def purge_images(
     trigger: PurgeTrigger,
     mode: ImagePurgeMode | None = None,
 ) -> PurgeResult:
-    """One purge run of the app's repository; runs of the same repository never overlap."""
+    """One purge run of the app's repository; runs of the same repository never overlap. An AWS error reading
+    what the service runs propagates (a RetryableError: Lambda retries)."""
     repository = require_repository(settings)
-    acting, why_not = effective_mode(settings, mode)
+    member, shared = _split(deps, settings)
+    result = _purge(repository, [member], shared, now, trigger, mode, blocking=False)
+    return PurgeResult(**{name: getattr(result, name) for name in PurgeResult.model_fields})
+
+
+def purge_repository(
+    repository: str,
+    services: Sequence[PurgeService],
+    deps: RepositoryPurgeDeps,
+    now: datetime,
+    *,
+    trigger: PurgeTrigger,
+    mode: ImagePurgeMode | None = None,
+) -> RepositoryPurgeResult:
+    """One purge run of a repository that the guarded `services` share (one or more): every service's own plan is
+    made from its own history and memos, and an image is deleted only when each of those plans deletes it. One
+    lock, one notification and one action-log entry per service.
+
+    It acts only when every service allows it: DRY_RUN or IMAGE_PURGE_MODE=plan on any of them (or `mode` plan)
+    plans. When what one of them needs cannot be read (an AWS error describing it, its state unavailable), nothing
+    is planned or deleted: the result is BLOCKED, names it in `blocked_by`, and the notification says so (a
+    service that is not found holds every deletion, as for one service). Raises SettingsError when a service's
+    ECR_REPOSITORY is not `repository`; errors of the lock, of ECR itself and of SNS propagate, as in
+    purge_images."""
+    _check_services(repository, services)
+    return _purge(repository, services, deps, now, trigger, mode, blocking=True)
+
+
+def _split(deps: PurgeImagesDeps, settings: Settings) -> tuple[PurgeService, RepositoryPurgeDeps]:
+    member = PurgeService(settings=settings, service=deps.service, task_definitions=deps.task_definitions)
+    return member, RepositoryPurgeDeps(deps.registry, deps.notifier, deps.state, deps.sleep)
+
+
+def _check_services(repository: str, services: Sequence[PurgeService]) -> None:
+    if not services:
+        raise ValueError(f"no service given for repository {repository!r}: nothing would say what it must keep")
+    arns = [member.settings.service.arn for member in services]
+    if len(set(arns)) != len(arns):
+        raise ValueError(f"a service is listed twice for repository {repository!r}: {arns}")
+    for member in services:
+        if member.settings.ecr_repository != repository:
+            raise SettingsError(
+                f"{member.settings.service.arn} uses repository {member.settings.ecr_repository!r}, not "
+                f"{repository!r}: its facts cannot say what {repository} keeps"
+            )
+    places = {(member.settings.service.account_id, member.settings.service.region) for member in services}
+    if len(places) > 1:
+        raise SettingsError(f"the services of repository {repository!r} are in different accounts or regions")
+
+
+def _labels(services: Sequence[PurgeService]) -> list[str]:
+    names = [member.settings.service.name for member in services]
+    return [
+        name if names.count(name) == 1 else member.settings.service.arn
+        for name, member in zip(names, services, strict=True)
+    ]
+
+
+def _mode_of(services: Sequence[PurgeService], requested: ImagePurgeMode | None) -> tuple[ImagePurgeMode, str]:
+    """The repository is deleted from only when every service using it would delete (a dry run of one plans)."""
+    modes = [effective_mode(member.settings, requested) for member in services]
+    return next((found for found in modes if found[0] is ImagePurgeMode.PLAN), modes[0])
+
+
+def _purge(
+    repository: str,
+    services: Sequence[PurgeService],
+    deps: RepositoryPurgeDeps,
+    now: datetime,
+    trigger: PurgeTrigger,
+    mode: ImagePurgeMode | None,
+    *,
+    blocking: bool,
+) -> RepositoryPurgeResult:
+    acting, why_not = _mode_of(services, mode)
+    arns = tuple(member.settings.service.arn for member in services)
     lock = f"purge-images#{repository}"
     try:
         deps.state.begin_event(lock, now, lock_seconds=LOCK_SECONDS)
@@ -281,34 +521,55 @@ def purge_images(
         reason = f"ignored, because another purge of {repository} is running"
         logger.info(reason, extra={"repository": repository, "trigger": trigger.value})
         count("PurgeRunsSkipped")
-        return PurgeResult(outcome=Outcome.BUSY, reason=reason, mode=acting, trigger=trigger)
+        return RepositoryPurgeResult(
+            outcome=Outcome.BUSY, reason=reason, mode=acting, trigger=trigger, repository=repository, services=arns
+        )
     try:
-        return _run(deps, settings, now, repository, trigger, acting, why_not)
+        return _run(repository, services, deps, now, trigger, acting, why_not, blocking=blocking)
     finally:
         deps.state.release_event(lock)
 
 
 def _run(
-    deps: PurgeImagesDeps,
-    settings: Settings,
-    now: datetime,
     repository: str,
+    services: Sequence[PurgeService],
+    deps: RepositoryPurgeDeps,
+    now: datetime,
     trigger: PurgeTrigger,
     mode: ImagePurgeMode,
     why_not: str,
-) -> PurgeResult:
+    *,
+    blocking: bool,
+) -> RepositoryPurgeResult:
+    labels = _labels(services)
+    facts: list[_Facts] = []
+    blocked: list[tuple[str, PurgeService, str]] = []
+    for label, member in zip(labels, services, strict=True):
+        try:
+            facts.append(_read_facts(member, deps, repository))
+        except AwsUnavailable as error:
+            if not blocking:
+                raise
+            # Never a partial keep set: without this service's facts, any deletion could be what it runs.
+            blocked.append((label, member, str(error)))
+    if blocked:
+        return _blocked(deps, services, labels, blocked, now, repository, trigger, mode)
+    arns = tuple(member.settings.service.arn for member in services)
+    held_by = tuple(found.settings.service.arn for found in facts if found.seen.hold)
     try:
-        prepared = prepare_plan(deps, settings, now)
+        images = deps.registry.list_images(repository)
     except RepositoryNotFound as missing:
-        return _repository_missing(deps, settings, now, repository, trigger, mode, str(missing))
-    plan = prepared.plan
-    arn = settings.service.arn
+        result = _repository_missing(deps, services, now, repository, trigger, mode, str(missing))
+        return result.model_copy(update={"held_by": held_by})
+    planned = _plan_repository(repository, labels, facts, images, deps.registry, now)
+    plan = planned.plan
     report = _delete(deps, repository, plan) if mode is ImagePurgeMode.DELETE and plan.deletions else None
-    outcome, reason = _summary(prepared, mode, why_not, report)
+    outcome, reason = _summary(repository, plan, mode, why_not, report)
     logger.info(
         "image purge planned" if report is None else "image purge done",
         extra={
             "repository": repository,
+            "services": len(services),
             "trigger": trigger.value,
             "mode": mode.value,
             "images": len(plan.decisions),
@@ -321,27 +582,30 @@ def _run(
     if report is not None:
         count("ImagesDeleted", len(report.deleted))
         count("ImageDeleteFailures", len(report.failed))
-    record_action(
-        deps.state,
-        arn,
-        now=now,
-        actor=ACTOR,
-        action="images.purge",
-        outcome={Outcome.PURGED: "done", Outcome.PARTIAL: "partial", Outcome.PLANNED: "would"}.get(outcome, "skipped"),
-        reason=reason,
-        dry_run=settings.dry_run,
-        source_event=trigger.value,
-    )
+    for member in services:
+        record_action(
+            deps.state,
+            member.settings.service.arn,
+            now=now,
+            actor=ACTOR,
+            action="images.purge",
+            outcome={Outcome.PURGED: "done", Outcome.PARTIAL: "partial", Outcome.PLANNED: "would"}.get(
+                outcome, "skipped"
+            ),
+            reason=reason,
+            dry_run=member.settings.dry_run,
+            source_event=trigger.value,
+        )
     event: str | None = None
     quiet = trigger is PurgeTrigger.PUSH and not plan.deletions and not plan.notes
     if quiet:
         logger.info("nothing to purge after the push; no notification", extra={"repository": repository})
     else:
-        notification = _notification(prepared, settings, mode, why_not, report)
+        notification = _notification(planned, mode, why_not, report)
         deps.notifier.publish(notification)
         count("NotificationsSent")
         event = notification.event
-    return PurgeResult(
+    return RepositoryPurgeResult(
         outcome=outcome,
         reason=reason,
         mode=mode,
@@ -353,22 +617,111 @@ def _run(
         failed=len(report.failed) + len(report.not_attempted) if report else 0,
         bytes_deleted=report.bytes_deleted if report else 0,
         notification_event=event,
+        repository=repository,
+        services=arns,
+        held_by=held_by,
+    )
+
+
+def _blocked(
+    deps: RepositoryPurgeDeps,
+    services: Sequence[PurgeService],
+    labels: Sequence[str],
+    blocked: Sequence[tuple[str, PurgeService, str]],
+    now: datetime,
+    repository: str,
+    trigger: PurgeTrigger,
+    mode: ImagePurgeMode,
+) -> RepositoryPurgeResult:
+    """What a service needs could not be read: the repository is neither planned nor purged this run."""
+    who = ", ".join(label for label, _, _ in blocked)
+    reason = (
+        f"nothing purged from {repository}: what {who} needs could not be read "
+        f"({'; '.join(f'{label}: {error}' for label, _, error in blocked)})"
+    )
+    logger.warning(
+        "image purge blocked",
+        extra={
+            "repository": repository,
+            "trigger": trigger.value,
+            "blocked_by": [m.settings.service.arn for _, m, _ in blocked],
+        },
+    )
+    count("PurgeRunsBlocked")
+    for member in services:
+        try:
+            record_action(
+                deps.state,
+                member.settings.service.arn,
+                now=now,
+                actor=ACTOR,
+                action="images.purge",
+                outcome="skipped",
+                reason=reason,
+                dry_run=member.settings.dry_run,
+                source_event=trigger.value,
+            )
+        except AwsUnavailable as error:
+            # The state table may be what failed: the notification still goes out.
+            logger.warning("the purge's action log entry could not be written", extra={"error": str(error)})
+    shared = len(services)
+    notification = Notification(
+        subject=f"[warden] PURGE BLOCKED {repository}: nothing deleted, {who} could not be read",
+        body=render(
+            [
+                (
+                    "What happened",
+                    [f"{label} ({member.settings.service.arn}): {error}" for label, member, error in blocked],
+                ),
+                (
+                    f"Services using {repository} ({shared})",
+                    [f"{label}: {member.settings.service.arn}" for label, member in zip(labels, services, strict=True)],
+                ),
+                (
+                    "What next",
+                    [
+                        "Nothing to do if the error was passing: the next run (the daily one, or the next push) plans "
+                        "again. If it repeats, check the service named above (warden doctor) and the state table.",
+                    ],
+                ),
+            ],
+            headline=(
+                f"Warden deleted nothing from {repository}: it keeps the images of {shared} guarded "
+                f"service{'s' if shared != 1 else ''}, and what {who} runs or may roll back to could not be read. "
+                "An image is deleted only when Warden knows that no service using the repository needs it."
+            ),
+        ),
+        event="images.unavailable",
+        severity=Severity.WARNING,
+    )
+    deps.notifier.publish(notification)
+    count("NotificationsSent")
+    return RepositoryPurgeResult(
+        outcome=Outcome.BLOCKED,
+        reason=reason,
+        mode=mode,
+        trigger=trigger,
+        notification_event=notification.event,
+        repository=repository,
+        services=tuple(member.settings.service.arn for member in services),
+        blocked_by=tuple(member.settings.service.arn for _, member, _ in blocked),
     )
 
 
 def _running_image(
-    deps: PurgeImagesDeps, settings: Settings, repository: str, keep: int, deployed: DeploymentRecord | None
+    member: PurgeService, registry: RegistryPort, repository: str, keep: int, deployed: DeploymentRecord | None
 ) -> Seen:
     """What the service runs (and, on ECS, may roll back to), with a hold reason when what runs cannot be told
     (then nothing is deleted)."""
+    settings = member.settings
     gone = f"the guarded service {settings.service.name} was not found, so Warden cannot tell which image it runs"
     try:
-        snapshot = deps.service.describe(settings.service.arn)
-        if deps.task_definitions is not None:
-            history = deps.task_definitions.task_definition_history(settings.service.arn, previous=keep)
-            seen = _task_definition_images(history, deps, settings, repository, keep)
+        snapshot = member.service.describe(settings.service.arn)
+        if member.task_definitions is not None:
+            history = member.task_definitions.task_definition_history(settings.service.arn, previous=keep)
+            seen = _task_definition_images(history, registry, settings, repository, keep)
         else:
-            running, hold = _image_of(snapshot, deps, settings, repository, deployed)
+            running, hold = _image_of(snapshot, registry, settings, repository, deployed)
             seen = Seen(running=running, hold=hold)
     except ServiceNotFound:
         return Seen(running=RunningImage(description="unknown: the service was not found"), hold=gone)
@@ -390,7 +743,7 @@ class _Resolved(BaseModel):
     tag: str | None = None
 
 
-def _resolve(image: str, deps: PurgeImagesDeps, settings: Settings, repository: str) -> _Resolved:
+def _resolve(image: str, registry: RegistryPort, settings: Settings, repository: str) -> _Resolved:
     try:
         reference = parse_image_identifier(image)
     except ValueError:
@@ -401,12 +754,12 @@ def _resolve(image: str, deps: PurgeImagesDeps, settings: Settings, repository: 
     if reference.digest:
         return _Resolved(inside=True, digest=reference.digest, tag=reference.tag)
     tag = reference.tag or "latest"
-    return _Resolved(inside=True, digest=deps.registry.resolve_tag(repository, tag), tag=tag)
+    return _Resolved(inside=True, digest=registry.resolve_tag(repository, tag), tag=tag)
 
 
 def _task_definition_images(
     history: Sequence[TaskDefinitionImages],
-    deps: PurgeImagesDeps,
+    registry: RegistryPort,
     settings: Settings,
     repository: str,
     keep: int,
@@ -439,7 +792,7 @@ def _task_definition_images(
             continue
         parts: list[str] = []
         for container in definition.containers:
-            found = _resolve(container.image, deps, settings, repository)
+            found = _resolve(container.image, registry, settings, repository)
             if not found.inside:
                 foreign.setdefault(container.image, []).append(f"{container.container} in {name}")
                 parts.append(f"{container.container}: {container.image} (not in {repository}, ignored)")
@@ -502,7 +855,7 @@ def _task_definition_images(
 
 def _image_of(
     snapshot: ServiceSnapshot,
-    deps: PurgeImagesDeps,
+    registry: RegistryPort,
     settings: Settings,
     repository: str,
     deployed: DeploymentRecord | None,
@@ -533,7 +886,7 @@ def _image_of(
             tag=reference.tag,
         ), None
     tag = reference.tag or "latest"
-    digest = deps.registry.resolve_tag(repository, tag)
+    digest = registry.resolve_tag(repository, tag)
     if digest is None:
         hold = f"the service's tag '{tag}' points at no image in {repository}, so Warden cannot tell which image runs"
         return RunningImage(
@@ -569,7 +922,7 @@ def _image_of(
     ), None
 
 
-def _delete(deps: PurgeImagesDeps, repository: str, plan: RetentionPlan) -> DeletionReport:
+def _delete(deps: RepositoryPurgeDeps, repository: str, plan: RetentionPlan) -> DeletionReport:
     """Deletes the plan's images by digest: indexes first, at most 100 a call, retrying what may succeed."""
     images = {decision.image.digest: decision.image for decision in plan.deletions}
     indexes = [image.digest for image in images.values() if image.is_index]
@@ -624,10 +977,8 @@ def _delete(deps: PurgeImagesDeps, repository: str, plan: RetentionPlan) -> Dele
 
 
 def _summary(
-    prepared: PreparedPlan, mode: ImagePurgeMode, why_not: str, report: DeletionReport | None
+    repository: str, plan: RetentionPlan, mode: ImagePurgeMode, why_not: str, report: DeletionReport | None
 ) -> tuple[Outcome, str]:
-    plan = prepared.plan
-    repository = prepared.repository
     total = len(plan.decisions)
     planned = len(plan.deletions)
     if report is None:
@@ -669,17 +1020,20 @@ _KEEP_LABELS = {
     Rule.HOLD: "held: the running image is unknown",
 }
 _NAMED_RULES = (Rule.DEPLOYED_NOW, Rule.NEXT_UP, Rule.TRACKED_TAG, Rule.TASK_DEFINITION, Rule.ROLLBACK_TARGET)
+# The rules that keep an image for one service's own reasons (in a shared repository, the reason names it).
+_SERVICE_RULES = frozenset({*_NAMED_RULES, Rule.HOLD})
 
 
 def _notification(
-    prepared: PreparedPlan,
-    settings: Settings,
+    planned_run: RepositoryPlan,
     mode: ImagePurgeMode,
     why_not: str,
     report: DeletionReport | None,
 ) -> Notification:
-    plan = prepared.plan
-    repository = prepared.repository
+    plan = planned_run.plan
+    repository = planned_run.repository
+    services = planned_run.services
+    first = services[0]
     total = len(plan.decisions)
     planned = plan.deletions
     held = any(decision.rule in {Rule.HOLD, Rule.CHILDREN_UNKNOWN} for decision in plan.decisions)
@@ -722,20 +1076,30 @@ def _notification(
         deletion_title = f"Deleted ({len(report.deleted)}, up to {size})"
         deletion_lines = _listed([decision for decision in planned if decision.image.digest in deleted])
         severity = Severity.WARNING if problems else Severity.INFO
-    sections: list[tuple[str, Iterable[str]]] = [
-        (
-            "What runs now",
-            [prepared.running.description, *prepared.task_definition_lines, *_history_lines(prepared)],
-        ),
+    sections: list[tuple[str, Iterable[str]]] = []
+    if len(services) > 1:
+        headline += (
+            f" The repository holds the images of {len(services)} guarded services: an image goes only when none "
+            "of them needs it."
+        )
+        sections.append((f"Kept for ({len(services)})", [_service_line(service) for service in services]))
+    sections += [
+        ("What runs now", _runs_now_lines(services)),
         (deletion_title, deletion_lines),
-        (f"Kept ({len(plan.kept)})", _kept_lines(plan, prepared.policy)),
+        (f"Kept ({len(plan.kept)})", _kept_lines(plan, first.prepared.policy)),
     ]
     if report is not None:
         sections.append(("Not deleted", _failure_lines(report)))
-    sections.append(("Notes", [*plan.notes, *prepared.notes, _size_note(plan, report)]))
-    by_task_definitions = bool(prepared.task_definition_lines)
-    sections.append(("What next", _next_lines(settings, mode, report, bool(planned), by_task_definitions)))
-    sections.append(("Links", [_console_url(settings, repository)]))
+    notes = [
+        f"{service.label}: {note}" if len(services) > 1 else note
+        for service in services
+        for note in service.prepared.notes
+    ]
+    sections.append(("Notes", [*plan.notes, *notes, _size_note(plan, report)]))
+    by_task_definitions = any(service.prepared.task_definition_lines for service in services)
+    dry_run = any(service.settings.dry_run for service in services)
+    sections.append(("What next", _next_lines(dry_run, mode, report, bool(planned), by_task_definitions)))
+    sections.append(("Links", [_console_url(first.settings, repository)]))
     return Notification(subject=subject, body=render(sections, headline=headline), event=event, severity=severity)
 
 
@@ -755,6 +1119,39 @@ def _image_line(decision: Decision) -> str:
         f"{image.short_digest}  {tags}  pushed {image.pushed_at:%Y-%m-%d}  {format_size(image.size_bytes)}  "
         f"{decision.reason}"
     )
+
+
+def _runs_now_lines(services: Sequence[ServicePlan]) -> list[str]:
+    if len(services) == 1:
+        prepared = services[0].prepared
+        return [prepared.running.description, *prepared.task_definition_lines, *_history_lines(prepared)]
+    lines = []
+    for service in services:
+        prepared = service.prepared
+        known = len(prepared.deployments)
+        lines += [
+            f"{service.label}: {prepared.running.description}",
+            *(f"{service.label}: {line}" for line in prepared.task_definition_lines),
+            f"{service.label}: {known} deployment{'s' if known != 1 else ''} on record",
+        ]
+    policy = services[0].prepared.policy
+    return [
+        *lines,
+        "Each service's deployment history is its own: every image a rollback of any of them could pick, and the "
+        f"last {policy.keep_deployed} distinct images each one deployed, are kept as rollback targets.",
+    ]
+
+
+def _service_line(service: ServicePlan) -> str:
+    """A service sharing the repository, and how many images its own plan keeps by name (what it runs, resumes
+    to, deploys next or may roll back to, and its tag)."""
+    named = sum(1 for decision in service.prepared.plan.decisions if decision.rule in _NAMED_RULES)
+    held = (
+        " (holds every deletion: see Notes)"
+        if any(decision.rule is Rule.HOLD for decision in service.prepared.plan.decisions)
+        else ""
+    )
+    return f"{service.label} ({service.settings.service.arn}): {named} image{'s' if named != 1 else ''} it needs{held}"
 
 
 def _history_lines(prepared: PreparedPlan) -> list[str]:
@@ -808,14 +1205,14 @@ def _size_note(plan: RetentionPlan, report: DeletionReport | None) -> str:
 
 
 def _next_lines(
-    settings: Settings,
+    dry_run: bool,
     mode: ImagePurgeMode,
     report: DeletionReport | None,
     planned: bool,
     by_task_definitions: bool,
 ) -> list[str]:
     """`by_task_definitions`: the run also kept the images of the service's last task definitions."""
-    if settings.dry_run:
+    if dry_run:
         return ["DRY_RUN is on: no purge deletes anything until it is off (stack parameter DryRun=false)."]
     if mode is ImagePurgeMode.PLAN and planned:
         return [
@@ -844,25 +1241,39 @@ def _console_url(settings: Settings, repository: str) -> str:
 
 
 def _repository_missing(
-    deps: PurgeImagesDeps,
-    settings: Settings,
+    deps: RepositoryPurgeDeps,
+    services: Sequence[PurgeService],
     now: datetime,
     repository: str,
     trigger: PurgeTrigger,
     mode: ImagePurgeMode,
     why: str,
-) -> PurgeResult:
+) -> RepositoryPurgeResult:
     # A retry cannot make the repository appear: say so once per run instead of failing.
     reason = f"nothing purged: {why}"
-    record_action(
-        deps.state, settings.service.arn, now=now, actor=ACTOR, action="images.purge", outcome="skipped", reason=reason
-    )
+    for member in services:
+        record_action(
+            deps.state,
+            member.settings.service.arn,
+            now=now,
+            actor=ACTOR,
+            action="images.purge",
+            outcome="skipped",
+            reason=reason,
+        )
+    what_next = "Set the stack parameter EcrRepository to the name of the app's ECR repository."
+    if len(services) > 1:
+        names = ", ".join(_labels(services))
+        what_next = (
+            f"Set the stack parameter EcrRepository, or the tag warden:repository of {names}, to the name of "
+            "their ECR repository."
+        )
     notification = Notification(
         subject=f"[warden] CANNOT PURGE {repository}: repository not found",
         body=render(
             [
                 ("What happened", [why]),
-                ("What next", ["Set the stack parameter EcrRepository to the name of the app's ECR repository."]),
+                ("What next", [what_next]),
             ],
             headline=f"Warden could not purge images: ECR repository {repository!r} does not exist.",
         ),
@@ -871,12 +1282,14 @@ def _repository_missing(
     )
     deps.notifier.publish(notification)
     count("NotificationsSent")
-    return PurgeResult(
+    return RepositoryPurgeResult(
         outcome=Outcome.NO_REPOSITORY,
         reason=reason,
         mode=mode,
         trigger=trigger,
         notification_event=notification.event,
+        repository=repository,
+        services=tuple(member.settings.service.arn for member in services),
     )
 
 
