@@ -158,6 +158,13 @@ class FakeState:
     claims: dict[tuple[str, str], Claim] = field(default_factory=dict)
     actions: list[tuple[str, ActionRecord]] = field(default_factory=list)
     events: dict[str, tuple[str, datetime | None, str | None]] = field(default_factory=dict)
+    fleet: str | None = None  # the stored fleet record (JSON), as StateTable keeps it
+
+    def load_fleet(self) -> str | None:
+        return self.fleet
+
+    def save_fleet(self, record: str) -> None:
+        self.fleet = record
 
     def list_claims(self, service_arn: str) -> list[Claim]:
         return sorted(

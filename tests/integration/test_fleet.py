@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 import time_machine
 
 from local.account import IMAGE, LocalAccount
@@ -15,6 +16,7 @@ from local.events import budget_message
 from local.invoke import invoke
 from tests.events import sns_event
 from warden.domain.fleet import FleetRecord
+from warden.errors import AwsUnavailable
 
 HOURS = "MON-FRI 08:00-18:00 Europe/Berlin"
 
@@ -200,3 +202,125 @@ def test_an_alarm_acts_on_the_service_it_names_with_that_services_actions(accoun
     other = invoke("on_alarm", event, account.env())
     assert other["results"][0]["outcome"] != "paused"
     assert status(account, account.service_arn) == "RUNNING"
+
+
+def test_a_service_tagged_between_reconciles_joins_at_the_next_one(account: LocalAccount) -> None:
+    # Given a reconciled fleet of one, and then a service tagged afterwards
+    with time_machine.travel(datetime(2026, 12, 8, 9, 0, tzinfo=UTC), tick=False):
+        first = reconcile(account)
+    later = account.emulator.seed_service("late-app", IMAGE)
+    account.client("apprunner").tag_resource(ResourceArn=later, Tags=[{"Key": "warden:guard", "Value": "true"}])
+    # When the next reconcile runs, Then it joins, with no redeploy
+    with time_machine.travel(datetime(2026, 12, 8, 9, 15, tzinfo=UTC), tick=False):
+        second = reconcile(account)
+    assert first["joined"] == []
+    assert second["joined"] == [later]
+
+
+def test_stack_hours_and_a_services_own_hours_in_another_zone_apply_side_by_side(account: LocalAccount) -> None:
+    # Given stack hours 08-18 UTC for the listed service, and staging on Berlin hours by tag
+    _, staging = fleet(account)
+    hours = {
+        "WORKING_HOURS_ENABLED": "true",
+        "SCHEDULE_TIMEZONE": "UTC",
+        "WORKDAY_START": "08:00",
+        "WORKDAY_END": "18:00",
+    }
+    # When it is Monday 17:30 UTC (18:30 in Berlin): the stack's end job has not fired; the reconcile runs
+    with time_machine.travel(datetime(2026, 12, 7, 17, 30, tzinfo=UTC)):
+        reconcile(account, **hours)
+        # Then staging (its day ended at 17:00 UTC) is paused, the listed service still runs
+        assert status(account, staging) == "PAUSED"
+        assert status(account, account.service_arn) == "RUNNING"
+    # When the stack's own end-of-day job fires at 18:00 UTC
+    with time_machine.travel(datetime(2026, 12, 7, 18, 0, tzinfo=UTC)):
+        ended = invoke("run_schedule", {"job": "workday-end"}, {**account.env(), **hours})
+        # Then the listed service is paused, and staging (own hours) was left to its own schedule
+        assert status(account, account.service_arn) == "PAUSED"
+    outcomes = {run["service"]: run["outcome"] for run in ended["services"]}
+    assert outcomes["staging-app"] == "ignored"
+
+
+def test_one_services_failing_pause_never_stops_the_others_and_fails_the_invocation(account: LocalAccount) -> None:
+    back, _ = fleet(account)
+    with time_machine.travel(datetime(2026, 12, 8, 9, 0, tzinfo=UTC), tick=False):
+        reconcile(account)
+    account.set_budget(limit="10.00", actual="10.42")
+    # Given App Runner refuses the first service's PauseService on every one of botocore's 6 attempts
+    account.emulator.inject_error("PauseService", "InternalServiceErrorException", status=500, times=6)
+    text = budget_message(name=account.budget_name, threshold="$10.00", amount="$10.42")
+    alert = sns_event(text, topic_arn=account.budget_topic_arn)
+    # When the shared budget's alert arrives, Then the invocation fails (so Lambda retries it)
+    with pytest.raises(AwsUnavailable):
+        invoke("on_budget_alert", alert, account.env())
+    # And the other service on that budget was paused all the same
+    assert status(account, back) == "PAUSED"
+    assert status(account, account.service_arn) == "RUNNING"
+    # When Lambda retries, Then the failed one is paused too, and the paused one is not paused twice
+    invoke("on_budget_alert", alert, account.env())
+    assert status(account, account.service_arn) == "PAUSED"
+    assert len([c for c in account.emulator.calls("PauseService") if c["params"].get("ServiceArn") == back]) <= 1
+
+
+def test_the_alarms_of_each_tagged_service_are_created_updated_and_deleted(account: LocalAccount) -> None:
+    back, _ = fleet(account)
+    topic = account.client("sns").create_topic(Name=f"warden-alarms-{account.table_name}")["TopicArn"]
+    cloudwatch = account.client("cloudwatch")
+
+    def alarms(name: str) -> dict[str, Any]:
+        found = cloudwatch.describe_alarms(AlarmNamePrefix=f"warden-{name}-")["MetricAlarms"]
+        return {alarm["AlarmName"]: alarm for alarm in found}
+
+    # When the reconcile runs with the stack's alarm topic
+    with time_machine.travel(datetime(2026, 12, 8, 9, 0, tzinfo=UTC), tick=False):
+        created = reconcile(account, ALARM_TOPIC_ARN=topic)
+    # Then each tagged service has the standard alarms (not the listed one: the template holds its own)
+    assert sorted(alarms("back-office")) == sorted(
+        f"warden-back-office-{suffix}" for suffix in ("5xx-rate", "p99-latency", "cpu", "memory", "no-instances")
+    )
+    assert alarms("consultation-app") == {}
+    assert all(alarm["AlarmActions"] == [topic] for alarm in alarms("back-office").values())
+    assert "10 created" in created["alarms"]
+    # When nothing changed, Then the next reconcile writes nothing
+    with time_machine.travel(datetime(2026, 12, 8, 9, 15, tzinfo=UTC), tick=False):
+        unchanged = reconcile(account, ALARM_TOPIC_ARN=topic)
+    assert "(0 writes" in unchanged["alarms"]
+    # When the CPU threshold changes, Then the CPU alarms are updated
+    with time_machine.travel(datetime(2026, 12, 8, 9, 30, tzinfo=UTC), tick=False):
+        updated = reconcile(account, ALARM_TOPIC_ARN=topic, CPU_THRESHOLD_PERCENT="80")
+    assert "2 updated" in updated["alarms"]
+    assert alarms("back-office")["warden-back-office-cpu"]["Threshold"] == 80
+    # When back-office is no longer guarded, Then its alarms are deleted
+    account.client("apprunner").untag_resource(ResourceArn=back, TagKeys=["warden:guard"])
+    with time_machine.travel(datetime(2026, 12, 8, 9, 45, tzinfo=UTC), tick=False):
+        reconcile(account, ALARM_TOPIC_ARN=topic, CPU_THRESHOLD_PERCENT="80")
+    assert alarms("back-office") == {}
+
+
+def test_a_leaving_service_warden_may_no_longer_resume_gets_its_claims_dropped_and_the_command(
+    account: LocalAccount,
+) -> None:
+    back, _ = fleet(account)
+    with time_machine.travel(datetime(2026, 12, 8, 9, 0, tzinfo=UTC), tick=False):
+        reconcile(account)
+    account.set_budget(limit="10.00", actual="10.42")
+    text = budget_message(name=account.budget_name, threshold="$10.00", amount="$10.42")
+    invoke("on_budget_alert", sns_event(text, topic_arn=account.budget_topic_arn), account.env())
+    account.inbox()
+    # Given its tag is removed, and IAM (scoped to tagged services) now refuses Warden's resume
+    account.client("apprunner").untag_resource(ResourceArn=back, TagKeys=["warden:guard"])
+    account.emulator.inject_error("ResumeService", "AccessDeniedException", status=400, times=1)
+    with time_machine.travel(datetime(2026, 12, 8, 9, 15, tzinfo=UTC), tick=False):
+        result = reconcile(account)
+    # Then it left, its claims are gone, it stays paused, and the message says how to resume it by hand
+    assert result["left"] == [back]
+    assert status(account, back) == "PAUSED"
+    left = next(m for m in account.inbox() if m.attributes.get("event") == "fleet.left")
+    assert "could not resume it" in left.body
+    assert "resume-service" in left.body
+    claims = account.client("dynamodb").query(
+        TableName=account.table_name,
+        KeyConditionExpression="PK = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"SERVICE#{back}"}},
+    )["Items"]
+    assert [item for item in claims if item["SK"]["S"].startswith("CLAIM#")] == []

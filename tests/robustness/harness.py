@@ -305,11 +305,22 @@ def _fake_deps(account: FakeAccount) -> dict[str, Callable[[Any], Any]]:
     from warden.usecases.alarm import AlarmDeps
     from warden.usecases.audit_keys import AuditKeysDeps
     from warden.usecases.budget_alert import BudgetAlertDeps
-    from warden.usecases.purge_images import PurgeImagesDeps
+    from warden.usecases.fleet import FleetDeps
+    from warden.usecases.purge_images import PurgeImagesDeps, PurgeService, RepositoryPurgeDeps
     from warden.usecases.schedule import ScheduleDeps
+    from warden.wiring import target_facts
 
     a = account
     return {
+        # The fleet: the stored record in the fake table, no discovery (the listed SERVICE_ARN is the fleet).
+        "fleet_store": lambda stack: a.state,
+        "fleet_deps": lambda stack: FleetDeps(store=a.state, notifier=a.notifier),
+        "notifier": lambda stack: a.notifier,
+        "target_facts": target_facts,  # pure: the platform's facts of an ARN, no client
+        "repository_purge": lambda stack, group: (
+            [PurgeService(settings=settings, service=a.service) for settings in group],
+            RepositoryPurgeDeps(a.registry, a.notifier, a.state, sleep=lambda seconds: None),
+        ),
         "budget_alert_deps": lambda settings: BudgetAlertDeps(a.service, a.budgets, a.notifier, a.state, a.images),
         "alarm_deps": lambda settings: AlarmDeps(a.service, a.notifier, a.state, a.rollback, a.images),
         "schedule_deps": lambda settings: ScheduleDeps(a.service, a.state, a.notifier, a.budgets, a.images),
@@ -321,7 +332,18 @@ def _fake_deps(account: FakeAccount) -> dict[str, Callable[[Any], Any]]:
 
 
 FAKED_WIRING: Final = frozenset(
-    {"budget_alert_deps", "alarm_deps", "schedule_deps", "audit_keys_deps", "purge_images_deps"}
+    {
+        "budget_alert_deps",
+        "alarm_deps",
+        "schedule_deps",
+        "audit_keys_deps",
+        "purge_images_deps",
+        "fleet_store",
+        "fleet_deps",
+        "notifier",
+        "target_facts",
+        "repository_purge",
+    }
 )
 
 
@@ -382,7 +404,7 @@ class FakeBackend:
         self._stack.close()
 
     def _factory(self, name: str) -> Callable[[Any], Any]:
-        return lambda settings: _fake_deps(self.account)[name](settings)
+        return lambda *args: _fake_deps(self.account)[name](*args)
 
     def run(self, function: str, generated: Generated, *, fresh: bool = True) -> Observation:
         """Runs the handler on a fresh fake account (or, with `fresh=False`, the previous event's)."""

@@ -7,6 +7,7 @@ renames and joins with the application's).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from local.template import function_statements
@@ -18,6 +19,8 @@ LOAD_BALANCER_ARN = (
 )
 TARGET_GROUP_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/consultation-app/73e2d6bc24d8a067"
 NO_VALUE = {"Ref": "AWS::NoValue"}
+# ${Name} in an Fn::Sub string (not ${!Literal}); a parameter or pseudo parameter of `Stack.parameters`.
+SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 
 
 class Stack:
@@ -53,6 +56,11 @@ class Stack:
                 return str(self.value(argument[1])).split(argument[0])
             if function == "Fn::Select":
                 return self.value(argument[1])[int(argument[0])]
+            if function == "Fn::Sub" and isinstance(argument, str):
+                return SUB_VARIABLE.sub(lambda match: str(self.parameters[match.group(1)]), argument)
+            if function == "Fn::If":
+                condition, when_true, when_false = argument
+                return self.value(when_true if self.condition(condition) else when_false)
         return node
 
     def condition(self, name: str) -> bool:

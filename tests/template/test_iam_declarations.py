@@ -8,7 +8,19 @@ from typing import Any
 import pytest
 
 from local.template import function_statements, load_stack
-from warden.adapters import apprunner, autoscaling, budgets, cloudwatch, dynamodb, ecr, iam, secrets, sns, webhook
+from warden.adapters import (
+    apprunner,
+    autoscaling,
+    budgets,
+    cloudwatch,
+    dynamodb,
+    ecr,
+    elbv2,
+    iam,
+    secrets,
+    sns,
+    webhook,
+)
 from warden.adapters import ecs as ecs_adapter
 
 pytestmark = pytest.mark.template
@@ -30,9 +42,13 @@ MANAGE = only(
 )
 # A rollback reads the tracked tag, fetches the earlier image's exact manifest and puts it back as the tag.
 ROLLBACK = only(ecr, "ecr:DescribeImages", "ecr:BatchGetImage", "ecr:PutImage")
-# An ECS SERVICE_ARN swaps the App Runner controller for the ECS one (a GuardsEcsService condition in the
-# template): the service, its task definitions and its Application Auto Scaling target. Listing a family's
-# earlier revisions (ecs:ListTaskDefinitions) is granted only where it is called (image purge, ECS rollback).
+# The fleet's discovery and the alarms it keeps per service: run_schedule's alone (the adapters declare them apart
+# from IAM_ACTIONS, which every function that uses the adapter is granted).
+DISCOVERY = SimpleNamespace(IAM_ACTIONS=apprunner.DISCOVERY_IAM_ACTIONS | ecs_adapter.DISCOVERY_IAM_ACTIONS)
+FLEET_ALARMS = SimpleNamespace(IAM_ACTIONS=cloudwatch.ALARM_IAM_ACTIONS)
+# Pausing and resuming an ECS service of the fleet (whatever ServiceArn names: a tagged service may be ECS): the
+# service, its task definitions and its Application Auto Scaling target. Listing a family's earlier revisions
+# (ecs:ListTaskDefinitions) is granted only where it is called (image purge, ECS rollback).
 ECS_CONTROL = (only(ecs_adapter, *sorted(ecs_adapter.IAM_ACTIONS - {"ecs:ListTaskDefinitions"})), autoscaling)
 # Every function publishes; only run_schedule's budget wiring check also reads the notify topic's subscriptions.
 PUBLISH = only(sns, *sorted(sns.PUBLISH_ACTIONS))
@@ -54,7 +70,8 @@ WIRING = {
         PUBLISH,
         dynamodb,
     ),
-    # run_schedule's spend guard also reads App Runner's warm minimum (MinSize) and the usage metric (CloudWatch).
+    # run_schedule's spend guard also reads App Runner's warm minimum (MinSize) and the usage metric (CloudWatch);
+    # its reconcile discovers the fleet, keeps each service's alarms and reads a tagged target group's load balancer.
     "RunScheduleFunction": (
         MANAGE,
         *ECS_CONTROL,
@@ -64,6 +81,9 @@ WIRING = {
         dynamodb,
         only(apprunner, "apprunner:DescribeAutoScalingConfiguration"),
         cloudwatch,
+        DISCOVERY,
+        FLEET_ALARMS,
+        elbv2,
     ),
     "AuditAccessKeysFunction": (iam, PUBLISH, dynamodb),
     # purge_images reads the service through ServiceReaderPort (describe only): it never pauses or deploys. On
@@ -185,15 +205,19 @@ def test_the_image_purge_may_delete_images_of_the_apps_repository_only_and_only_
     # and reads task definitions (which IAM scopes only to "*"), never anything that changes them
     assert conditions["ReadGuardedAppRunnerService"][0] == "GuardsAppRunnerService"
     assert conditions["ReadGuardedEcsService"][0] == "GuardsEcsService"
-    assert conditions["ReadTaskDefinitionRevisions"][0] == "GuardsEcsService"
     assert statements["ReadGuardedEcsService"]["Resource"] == {"Ref": "ServiceArn"}
     assert statements["ReadTaskDefinitionRevisions"]["Action"] == [
         "ecs:DescribeTaskDefinition",
         "ecs:ListTaskDefinitions",
     ]
+    # and a fleet service's repository only when it is tagged warden:guard=true, its service read-only
+    tagged = {"StringEqualsIgnoreCase": {"aws:ResourceTag/warden:guard": "true"}}
+    assert statements["PurgeTaggedRepositories"]["Condition"] == tagged
+    assert statements["ReadTaggedServices"]["Condition"] == tagged
+    assert statements["ReadTaggedServices"]["Action"] == ["apprunner:DescribeService", "ecs:DescribeServices"]
     events = function["Properties"]["Events"]
-    for name in ("DailyPurge", "EcrPush"):
-        assert events[name]["Properties"]["State"] == {"Fn::If": ["HasEcrRepository", "ENABLED", "DISABLED"]}
+    assert events["EcrPush"]["Properties"]["State"] == {"Fn::If": ["HasEcrRepository", "ENABLED", "DISABLED"]}
+    assert events["DailyPurge"]["Properties"]["State"] == "ENABLED"
     assert events["DailyPurge"]["Properties"]["Input"] == '{"job": "purge-images"}'
     assert events["EcrPush"]["Properties"]["Pattern"] == {
         "source": ["aws.ecr"],

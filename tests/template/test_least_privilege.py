@@ -62,6 +62,9 @@ ACTION_OF_OPERATION = {
 IAM_PREFIX_OF_SIGNING_NAME = {"monitoring": "cloudwatch"}
 # Needed without being called: SNS encrypts the notification topic with the AWS managed aws/sns key.
 IMPLIED = {"sns": {"kms:GenerateDataKey", "kms:Decrypt"}}
+# Needed by a call besides its own action: creating an alarm with Tags also takes cloudwatch:TagResource (CloudWatch
+# User Guide, "Alarms and tagging"; the fleet's alarms are created with the warden:managed tag).
+IMPLIED_BY_ACTION = {"cloudwatch:PutMetricAlarm": {"cloudwatch:TagResource"}}
 # Amazon Q Developer's chat channel role and its guardrail policies: no function can use them, and
 # tests/template/test_chat_template.py checks that they allow nothing but reads and the undo commands.
 CHAT_CHANNEL_IAM = {"ChatChannelRole", "ChatGuardrailPolicy", "ChatAppRunnerGuardrailPolicy", "ChatEcsGuardrailPolicy"}
@@ -118,6 +121,22 @@ def called_actions(path: Path) -> tuple[str | None, set[str]]:
     return service, {ACTION_OF_OPERATION.get(action, action) for action in actions}
 
 
+def declared_by(module: ModuleType) -> set[str]:
+    """IAM_ACTIONS and every other `*_IAM_ACTIONS` constant of an adapter module, joined."""
+    names = [name for name in vars(module) if name == "IAM_ACTIONS" or name.endswith("_IAM_ACTIONS")]
+    return set().union(*(getattr(module, name) for name in names))
+
+
+def test_the_declarations_of_an_adapter_are_all_its_iam_action_constants() -> None:
+    # Given an adapter-like module with its IAM_ACTIONS and a group of actions only some functions are granted
+    module = ModuleType("sample")
+    module.IAM_ACTIONS = frozenset({"x:Read"})  # type: ignore[attr-defined]
+    module.DISCOVERY_IAM_ACTIONS = frozenset({"x:List"})  # type: ignore[attr-defined]
+    module.PUBLISH_ACTIONS = frozenset({"x:Other"})  # type: ignore[attr-defined]
+    # When its declarations are read / Then both IAM action constants count, and nothing else
+    assert declared_by(module) == {"x:Read", "x:List"}
+
+
 def adapter_modules() -> Iterator[Path]:
     yield from sorted(path for path in ADAPTERS.glob("*.py") if path.stem not in {"__init__", "clients"})
 
@@ -141,13 +160,15 @@ def test_the_source_reader_finds_calls_direct_paginated_and_on_a_local_client(tm
 
 @pytest.mark.parametrize("path", list(adapter_modules()), ids=lambda path: path.stem)
 def test_each_adapter_declares_exactly_the_iam_actions_its_code_calls(path: Path) -> None:
-    # Given an adapter module's source and its IAM_ACTIONS
+    # Given an adapter module's source and every IAM action it declares: IAM_ACTIONS, and the groups only some
+    # functions are granted (the fleet's DISCOVERY_IAM_ACTIONS, ALARM_IAM_ACTIONS, ...)
     module = __import__(f"warden.adapters.{path.stem}", fromlist=["IAM_ACTIONS"])
-    declared = set(getattr(module, "IAM_ACTIONS", frozenset()))
+    declared = declared_by(module)
 
     # When the operations it calls on its boto3 client are read from the source
     service, called = called_actions(path)
     needed = called | IMPLIED.get(service or "", set())
+    needed |= set().union(*(IMPLIED_BY_ACTION.get(action, set()) for action in called))
 
     # Then it declares every one of them, and nothing it never calls
     assert needed - declared == set(), f"{path.name} calls these without declaring them"

@@ -27,24 +27,26 @@ def statements(template: dict[str, Any], function: str) -> dict[str, tuple[str |
     return found
 
 
-def test_the_watcher_hears_only_the_guarded_services_operation_events(template: dict[str, Any]) -> None:
-    # Given the function's EventBridge rule
+def test_the_watcher_hears_every_deployment_of_both_platforms_and_the_handler_picks_the_guarded_ones(
+    template: dict[str, Any],
+) -> None:
+    # Given the function's EventBridge rules
     function = template["Resources"]["OnDeploymentFunction"]["Properties"]
-    (event,) = function["Events"].values()
-    # Then it filters on source, detail-type and the service's ARN only (App Runner's detail keys vary in casing):
-    # ECS's deployment state changes for an ECS ServiceArn, App Runner's operation events otherwise
-    assert event["Type"] == "EventBridgeRule"
-    condition, ecs, apprunner = event["Properties"]["Pattern"]["Fn::If"]
-    assert condition == "GuardsEcsService"
-    assert ecs == {
-        "source": ["aws.ecs"],
-        "detail-type": ["ECS Deployment State Change"],
-        "resources": [{"Ref": "ServiceArn"}],
+    events = function["Events"]
+    # Then they filter on source and detail-type only: a service tagged warden:guard=true joins the fleet without a
+    # redeploy, so no ARN written here could name it (the handler matches the event's resources against the fleet,
+    # tests/integration/test_on_deployment.py; App Runner's detail keys vary in casing)
+    assert {name: event["Type"] for name, event in events.items()} == {
+        "OperationStatusChange": "EventBridgeRule",
+        "EcsDeploymentStateChange": "EventBridgeRule",
     }
-    assert apprunner == {
+    assert events["OperationStatusChange"]["Properties"]["Pattern"] == {
         "source": ["aws.apprunner"],
         "detail-type": ["AppRunner Service Operation Status Change"],
-        "resources": [{"Ref": "ServiceArn"}],
+    }
+    assert events["EcsDeploymentStateChange"]["Properties"]["Pattern"] == {
+        "source": ["aws.ecs"],
+        "detail-type": ["ECS Deployment State Change"],
     }
     assert function["CodeUri"] == "functions/on_deployment"
     assert template["Resources"]["OnDeploymentLogGroup"]["Properties"]["LogGroupName"] == {
@@ -52,30 +54,53 @@ def test_the_watcher_hears_only_the_guarded_services_operation_events(template: 
     }
 
 
-def test_the_watcher_may_deploy_the_guarded_service_but_never_pause_it(template: dict[str, Any]) -> None:
-    written = statements(template, "OnDeploymentFunction")
-    condition, service = written["WatchAndDeployGuardedAppRunnerService"]
-    assert condition == "GuardsAppRunnerService"
-    assert sorted(service["Action"]) == [
-        "apprunner:DescribeService",
-        "apprunner:ListOperations",
-        "apprunner:StartDeployment",
+LISTED = {
+    "Fn::If": [
+        "HasServiceArns",
+        {
+            "Fn::If": [
+                "HasServiceArn",
+                {"Fn::Split": [",", {"Fn::Sub": "${ServiceArn},${ServiceArns}"}]},
+                {"Fn::Split": [",", {"Ref": "ServiceArns"}]},
+            ]
+        },
+        {"Fn::Split": [",", {"Ref": "ServiceArn"}]},
     ]
-    assert service["Resource"] == {"Ref": "ServiceArn"}
-    # On ECS: the guarded service's deployments and UpdateService (an earlier revision), the read-only task
+}
+TAG_CONDITION = {"StringEqualsIgnoreCase": {"aws:ResourceTag/warden:guard": "true"}}
+
+
+def test_the_watcher_may_deploy_the_guarded_services_but_never_pause_them(template: dict[str, Any]) -> None:
+    written = statements(template, "OnDeploymentFunction")
+    app_runner = ["apprunner:DescribeService", "apprunner:ListOperations", "apprunner:StartDeployment"]
+    # App Runner: the listed services (while one is listed) and those tagged warden:guard=true, nothing to pause
+    condition, listed = written["WatchAndDeployGuardedAppRunnerService"]
+    assert (condition, sorted(listed["Action"]), listed["Resource"]) == ("HasListedServices", app_runner, LISTED)
+    condition, tagged = written["WatchAndDeployTaggedAppRunnerServices"]
+    assert (condition, sorted(tagged["Action"]), tagged["Condition"]) == (None, app_runner, TAG_CONDITION)
+    assert tagged["Resource"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:apprunner:${AWS::Region}:${AWS::AccountId}:service/*"
+    }
+    # On ECS: the guarded services' deployments and UpdateService (an earlier revision), the read-only task
     # definition calls on "*" (no resource-level permission), and never iam:PassRole (Warden registers nothing)
     condition, ecs = written["WatchAndDeployGuardedEcsService"]
     assert (condition, sorted(ecs["Action"]), ecs["Resource"]) == (
-        "GuardsEcsService",
+        "HasListedServices",
         ["ecs:DescribeServices", "ecs:UpdateService"],
-        {"Ref": "ServiceArn"},
+        LISTED,
+    )
+    condition, tagged_ecs = written["WatchAndDeployTaggedEcsServices"]
+    assert (condition, sorted(tagged_ecs["Action"]), tagged_ecs["Condition"]) == (
+        None,
+        ["ecs:DescribeServices", "ecs:UpdateService"],
+        TAG_CONDITION,
     )
     condition, revisions = written["ReadTaskDefinitionRevisions"]
-    assert (condition, sorted(revisions["Action"])) == (
-        "GuardsEcsService",
-        ["ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions"],
-    )
-    assert "iam:PassRole" not in str(function_statements(template, "OnDeploymentFunction"))
+    assert (condition, sorted(revisions["Action"])) == (None, ["ecs:DescribeTaskDefinition", "ecs:ListTaskDefinitions"])
+    everything = str(function_statements(template, "OnDeploymentFunction"))
+    assert "iam:PassRole" not in everything
+    assert "PauseService" not in everything
+    assert "ResumeService" not in everything
 
 
 @pytest.mark.parametrize(

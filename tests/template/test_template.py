@@ -39,6 +39,7 @@ from local.template import (
     state_table_ttl_attribute,
     template_paths,
 )
+from tests.template.test_stacksets import ACCOUNT_ID, REGION
 
 pytestmark = pytest.mark.template
 
@@ -50,6 +51,9 @@ PYTHON313_MISSING = (
 LINT_REGIONS = ["us-east-1", "eu-west-1", "ap-southeast-2", "sa-east-1"]
 REQUIRED_ENV = {
     "SERVICE_ARN": {"Ref": "ServiceArn"},
+    # The fleet: more services by ARN, and the central topic every notification also goes to.
+    "SERVICE_ARNS": {"Ref": "ServiceArns"},
+    "CENTRAL_TOPIC_ARN": {"Ref": "CentralTopicArn"},
     "NOTIFY_TOPIC_ARN": {"Ref": "NotifyTopic"},
     "STATE_TABLE": {"Ref": "StateTable"},
     "BUDGET_NAME": {"Ref": "BudgetName"},
@@ -130,6 +134,12 @@ STAR_ONLY_ACTIONS = frozenset(
         "ecs:ListTaskDefinitions",  # the image purge lists the earlier revisions of the service's family
         "application-autoscaling:DescribeScalableTargets",
         "cloudwatch:GetMetricData",  # the spend guard reads the service's usage metric
+        # The fleet's discovery lists every service of the account and region; a tagged target group's load
+        # balancer is read (Service Authorization Reference: no resource type for any of them).
+        "apprunner:ListServices",
+        "ecs:ListClusters",
+        "ecs:ListServices",
+        "elasticloadbalancing:DescribeTargetGroups",
     }
 )
 READ_ONLY_VERBS = ("get", "list", "describe", "view", "query", "scan", "batchget", "lookup", "search", "head")
@@ -446,7 +456,8 @@ def test_the_guarded_function_may_act_only_on_its_own_service_budget_topic_table
         "Fn::Sub": "arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/${EcrRepository}"
     }
 
-    # When each is looked up by purpose / Then its actions and resource are the expected, scoped ones
+    # When each is looked up by purpose / Then its actions and resource are the expected, scoped ones: the listed
+    # services by their ARNs (ServiceArn and ServiceArns), the tagged ones by their guard tag (test_stacksets.py)
     apprunner = statements["ManageGuardedAppRunnerService"]
     assert sorted(apprunner["Action"]) == sorted(
         [
@@ -456,11 +467,28 @@ def test_the_guarded_function_may_act_only_on_its_own_service_budget_topic_table
             "apprunner:StartDeployment",
         ]
     )
-    assert apprunner["Resource"] == {"Ref": "ServiceArn"}
-    assert statements["ReadGuardedBudget"]["Resource"] == {
-        "Fn::Sub": "arn:${AWS::Partition}:budgets::${AWS::AccountId}:budget/${BudgetName}"
+    assert apprunner["Resource"] == {
+        "Fn::If": [
+            "HasServiceArns",
+            {
+                "Fn::If": [
+                    "HasServiceArn",
+                    {"Fn::Split": [",", {"Fn::Sub": "${ServiceArn},${ServiceArns}"}]},
+                    {"Fn::Split": [",", {"Ref": "ServiceArns"}]},
+                ]
+            },
+            {"Fn::Split": [",", {"Ref": "ServiceArn"}]},
+        ]
     }
-    assert statements["PublishNotifications"]["Resource"] == {"Ref": "NotifyTopic"}
+    assert sorted(statements["ManageTaggedAppRunnerServices"]["Action"]) == sorted(apprunner["Action"])
+    # (any budget of the account, read-only: a fleet service's warden:budget tag names its own)
+    assert statements["ReadGuardedBudget"]["Action"] == "budgets:ViewBudget"
+    assert statements["ReadGuardedBudget"]["Resource"] == {
+        "Fn::Sub": "arn:${AWS::Partition}:budgets::${AWS::AccountId}:budget/*"
+    }
+    assert statements["PublishNotifications"]["Resource"] == {
+        "Fn::If": ["HasCentralTopic", [{"Ref": "NotifyTopic"}, {"Ref": "CentralTopicArn"}], {"Ref": "NotifyTopic"}]
+    }
     assert statements["ReadWriteStateTable"]["Resource"] == {"Fn::GetAtt": ["StateTable", "Arn"]}
     # The failed-events queue is Lambda's own on-failure destination: SAM grants it from EventInvokeConfig
     # (test_sam_scopes_the_on_failure_destination_permission_to_the_failed_events_queue)
@@ -1011,32 +1039,6 @@ def test_the_layer_is_built_for_python313_on_arm64(top_level: dict[str, Any]) ->
     assert layer["Properties"]["CompatibleArchitectures"] == ["arm64"]
 
 
-ACCOUNT_ID = re.compile(r"(?<![0-9])[0-9]{12}(?![0-9])")
-REGION = re.compile(r"\b(?:us|eu|ap|sa|ca|me|af|il|mx|cn)(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]\b")
-# A line may name a region only when AWS leaves no choice, and says why (the billing alarm: us-east-1 only).
-REGION_REASON = re.compile(r"#\s*region-reason:\s*\S")
-
-
-def test_the_templates_name_no_account_id_and_no_region(template_texts: dict[str, str]) -> None:
-    # Given every template file's text (template.yaml and the nested templates)
-    assert len(template_texts) > 1
-    for path, text in template_texts.items():
-        # When it is searched for account ids and region names
-        accounts = ACCOUNT_ID.findall(text)
-        regions = REGION.findall("\n".join(line for line in text.splitlines() if not REGION_REASON.search(line)))
-
-        # Then there are none
-        assert accounts == [], path
-        assert regions == [], path
-    # (and the patterns do catch them)
-    assert REGION.findall("sns.us-east-1.amazonaws.com us-gov-west-1 eu-central-2") == [
-        "us-east-1",
-        "us-gov-west-1",
-        "eu-central-2",
-    ]
-    assert ACCOUNT_ID.findall("arn:aws:iam::123456789012:root") == ["123456789012"]
-
-
 PHYSICAL_NAME_PROPERTIES = ("TopicName", "TableName", "QueueName", "FunctionName", "LayerName", "RoleName")
 
 
@@ -1054,6 +1056,7 @@ def test_no_resource_has_a_hard_coded_physical_name(template: dict[str, Any]) ->
 
 
 VALID_SERVICE_ARN = "arn:aws:apprunner:eu-west-1:123456789012:service/my-app/0123456789abcdef0123456789abcdef"
+VALID_ECS_ARN = "arn:aws:ecs:eu-west-1:123456789012:service/prod/my-app"
 
 
 @pytest.mark.parametrize(
@@ -1061,18 +1064,68 @@ VALID_SERVICE_ARN = "arn:aws:apprunner:eu-west-1:123456789012:service/my-app/012
     [
         (VALID_SERVICE_ARN, True),
         (VALID_SERVICE_ARN.replace("arn:aws:", "arn:aws-cn:"), True),
+        (VALID_ECS_ARN, True),
         (VALID_SERVICE_ARN.replace("apprunner", "lambda", 1), False),
         (VALID_SERVICE_ARN[:-1], False),
         (VALID_SERVICE_ARN.replace("123456789012", "1234"), False),
-        ("", False),
+        (VALID_ECS_ARN.replace("service/prod/my-app", "service/my-app"), False),  # the short ARN cannot be tagged
+        ("", True),  # a fleet of tagged services alone
+        (f"{VALID_SERVICE_ARN},{VALID_ECS_ARN}", False),  # more services go to ServiceArns
+        (" ", False),
     ],
 )
-def test_the_service_arn_parameter_accepts_only_app_runner_service_arns(
+def test_the_service_arn_parameter_accepts_one_app_runner_or_ecs_service_arn_or_nothing(
     top_level: dict[str, Any], value: str, accepted: bool
 ) -> None:
-    # Given the ServiceArn pattern / When a value is matched / Then only App Runner service ARNs pass
+    # Given the ServiceArn pattern / When a value is matched / Then one App Runner or ECS service ARN, or nothing,
+    # passes
     parameter = top_level["Parameters"]["ServiceArn"]
+    # (no default: the operator says which service, or that there is none)
     assert "Default" not in parameter
+    assert (re.fullmatch(parameter["AllowedPattern"], value) is not None) is accepted
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        ("", True),
+        (VALID_SERVICE_ARN, True),
+        (f"{VALID_SERVICE_ARN},{VALID_ECS_ARN}", True),
+        (f"{VALID_ECS_ARN},{VALID_ECS_ARN.replace('my-app', 'worker')},{VALID_SERVICE_ARN}", True),
+        (f"{VALID_SERVICE_ARN}, {VALID_ECS_ARN}", False),  # a blank would become part of an IAM resource
+        (f"{VALID_SERVICE_ARN},", False),
+        (f",{VALID_SERVICE_ARN}", False),
+        (f"{VALID_SERVICE_ARN},,{VALID_ECS_ARN}", False),
+        (f"{VALID_SERVICE_ARN},arn:aws:lambda:eu-west-1:123456789012:function:f", False),
+        (VALID_SERVICE_ARN.replace("arn:aws:", "arn:aws-us-gov:"), True),
+    ],
+)
+def test_the_service_arns_parameter_accepts_only_a_comma_separated_list_of_service_arns(
+    top_level: dict[str, Any], value: str, accepted: bool
+) -> None:
+    # Given the ServiceArns pattern (every item becomes an IAM resource) / When a value is matched / Then only
+    # service ARNs separated by single commas, or nothing, pass
+    parameter = top_level["Parameters"]["ServiceArns"]
+    assert (parameter["Type"], parameter["Default"]) == ("String", "")
+    assert (re.fullmatch(parameter["AllowedPattern"], value) is not None) is accepted
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        ("", True),
+        ("arn:aws:sns:eu-central-1:111122223333:org-warden", True),
+        ("arn:aws-cn:sns:cn-north-1:111122223333:org-warden", True),
+        ("arn:aws:sns:eu-central-1:111122223333:org-warden.fifo", False),  # Warden sends no message group id
+        ("arn:aws:sqs:eu-central-1:111122223333:org-warden", False),
+        ("org-warden", False),
+    ],
+)
+def test_the_central_topic_parameter_accepts_a_standard_topic_arn_or_nothing(
+    top_level: dict[str, Any], value: str, accepted: bool
+) -> None:
+    parameter = top_level["Parameters"]["CentralTopicArn"]
+    assert parameter["Default"] == ""
     assert (re.fullmatch(parameter["AllowedPattern"], value) is not None) is accepted
 
 

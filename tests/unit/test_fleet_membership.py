@@ -40,7 +40,9 @@ members_st = st.lists(
     st.builds(
         FleetMember,
         arn=st.sampled_from(APP + ECS),
-        tags=st.sampled_from([GUARD, {}, {"warden:guard": "TRUE "}, {"warden:guard": "false"}]),
+        tags=st.sampled_from(
+            [GUARD, {}, {"warden:guard": "TRUE"}, {"warden:guard": " true"}, {"warden:guard": "false"}]
+        ),
         listed=st.booleans(),
     ),
     unique_by=lambda m: m.arn,

@@ -142,7 +142,7 @@ def notifier(settings: StackSettings) -> NotifierPort:
     """The notify topic (and the management account's central topic, when CENTRAL_TOPIC_ARN is set)."""
     from warden.adapters.sns import SnsNotifier
 
-    return SnsNotifier(settings.notify_topic_arn)
+    return SnsNotifier(settings.notify_topic_arn, central_topic_arn=settings.central_topic_arn)
 
 
 def platform(service: ServiceRef) -> TargetPlatform:

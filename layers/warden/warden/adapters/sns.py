@@ -1,13 +1,19 @@
 """SNS adapter: publish Warden's notifications with filterable attributes; read a topic's subscriptions.
 
-A publish that fails is counted (metric `NotificationsFailed`) and logged before the error goes on to the
-caller: the invocation then fails, and the function's `-self-errors-` alarm tells the operator through the
-alarm topic, whose e-mail subscription does not depend on the notify topic.
+A publish to the notify topic that fails is counted (metric `NotificationsFailed`) and logged before the error
+goes on to the caller: the invocation then fails, and the function's `-self-errors-` alarm tells the operator
+through the alarm topic, whose e-mail subscription does not depend on the notify topic.
+
+With a central topic (CENTRAL_TOPIC_ARN, usually another account's) every notification is also published there,
+with the same subject, text and attributes. A failed publish there is counted (`CentralNotificationsFailed`) and
+logged, and never fails the invocation: the account's own topic has the notification, and a retry would send it
+there a second time.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -43,32 +49,91 @@ class _SnsUser:
 
 
 class SnsNotifier(_SnsUser):
-    def __init__(self, topic_arn: str, sns: SNSClient | None = None) -> None:
+    """Publishes each notification to the notify topic and, when one is set, to the central topic as well.
+
+    `central_sns` is the client for the central topic; by default the notify topic's client when both topics are
+    in the same region, else one built for the central topic's region (SNS publishes only in the topic's region,
+    and a StackSets instance may run in any region while the central topic lives in one)."""
+
+    def __init__(
+        self,
+        topic_arn: str,
+        sns: SNSClient | None = None,
+        *,
+        central_topic_arn: str | None = None,
+        central_sns: SNSClient | None = None,
+    ) -> None:
         super().__init__(sns)
         self._topic_arn = topic_arn
+        self._central_topic_arn = central_topic_arn or None
+        self._central_client = central_sns
 
     def publish(self, notification: Notification) -> str:
+        """The notify topic's message id. Raises what its publish raised, after the central topic was tried too."""
+        message = _Message.of(notification)
         try:
-            return self._publish(notification)
+            message_id = message.publish(self._sns, self._topic_arn)
         except Exception as error:
             count("NotificationsFailed")
             logger.error(
                 "notification NOT delivered: publishing to the notify topic failed",
                 extra={"topic": self._topic_arn, "event": notification.event, "error": str(error)},
             )
+            # The central topic may still reach a person while this account's topic cannot.
+            self._publish_central(message)
             raise
+        self._publish_central(message)
+        return message_id
 
-    def _publish(self, notification: Notification) -> str:
+    def _publish_central(self, message: _Message) -> None:
+        if self._central_topic_arn is None:
+            return
+        try:
+            message.publish(self._central_sns, self._central_topic_arn)
+        except Exception as error:
+            count("CentralNotificationsFailed")
+            logger.error(
+                "notification not delivered to the central topic (the notify topic has it)",
+                extra={"topic": self._central_topic_arn, "event": message.event, "error": str(error)},
+            )
+
+    @property
+    def _central_sns(self) -> SNSClient:
+        if self._central_client is None:
+            region = _region_of(self._central_topic_arn or "")
+            same_region = region is None or region == _region_of(self._topic_arn)
+            self._central_client = self._sns if same_region else client("sns", region_name=region)
+        return self._central_client
+
+
+@dataclass(frozen=True)
+class _Message:
+    """A notification as published: redacted once, then sent to each topic alike."""
+
+    body: str
+    subject: str
+    event: str
+    severity: str
+
+    @classmethod
+    def of(cls, notification: Notification) -> _Message:
         # The Notification masked secret-looking strings; this also masks this environment's secret values.
         secrets = secret_values(os.environ)
-        return publish(
-            self._sns,
-            self._topic_arn,
-            redact(notification.body, secrets),
+        return cls(
+            body=redact(notification.body, secrets),
             subject=clean_subject(redact(notification.subject, secrets)),
             event=notification.event,
             severity=notification.severity.value,
         )
+
+    def publish(self, sns: SNSClient, topic_arn: str) -> str:
+        return publish(sns, topic_arn, self.body, subject=self.subject, event=self.event, severity=self.severity)
+
+
+def _region_of(topic_arn: str) -> str | None:
+    """The region field of a topic ARN (arn:<partition>:sns:<region>:<account>:<name>), None if it has none."""
+    parts = topic_arn.split(":")
+    return parts[3] if len(parts) > 5 and parts[3] else None
 
 
 class ChatTopic(_SnsUser):

@@ -55,8 +55,9 @@ class Discovery(BaseModel):
 
 
 def is_guard_tagged(tags: Mapping[str, str]) -> bool:
-    """`warden:guard` = `true` (case-insensitive value, surrounding blanks ignored); anything else is not."""
-    return tags.get(GUARD_TAG, "").strip().lower() == "true"
+    """`warden:guard` = `true`, in any case, exactly as IAM's StringEqualsIgnoreCase condition on that tag reads it
+    (so Warden never counts as guarded a service its role may not change: no blanks around the value)."""
+    return tags.get(GUARD_TAG, "").lower() == "true"
 
 
 class FleetMember(BaseModel):

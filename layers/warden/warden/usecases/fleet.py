@@ -287,12 +287,29 @@ def leave(
             outcome = "The service no longer exists: its claims were dropped."
             released.append(claim.reason.value)
             continue
+        except Exception as error:  # e.g. AccessDenied: the role may change only guarded (tagged or listed) services
+            for left in claims:
+                deps.state.remove_claim(ref.arn, left.key)
+            released = [left.reason.value for left in claims]
+            command = next(iter(deps.service.resume_commands(None, settings.state_table)), "").strip()
+            outcome = (
+                f"Warden could not resume it ({_short(error)}): once untagged, its role may no longer change the "
+                f"service. If it should run, resume it yourself{': ' + command if command else '.'}"
+            )
+            logger.warning("a leaving service could not be released", extra={"service_arn": ref.arn})
+            count("FleetLeaveFailures")
+            break
         released.append(claim.reason.value)
         resumed = resumed or change.called == "resume"
         outcome = change.result.summary
     return words.Departure(
         name=ref.name, arn=ref.arn, why=why, released=tuple(released), resumed=resumed, outcome=outcome
     )
+
+
+def _short(error: Exception) -> str:
+    text = str(error)
+    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def _departure_reason(member: FleetMember, discoveries: Sequence[Discovery]) -> str:
