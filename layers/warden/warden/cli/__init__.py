@@ -1,8 +1,9 @@
 """The operator CLI: `warden <command>` (console script) or `python -m warden <command>`.
 
-It reads the same settings as the functions (flags override them), reaches AWS through the same
-adapters and the standard endpoint variables, and runs the same use cases. Errors are one clear
-line on stderr with a non-zero exit status; tables go to stdout.
+It reads the same settings as the functions (flags override them) and the fleet the last reconcile stored
+(cli/selection.py: a command about one service acts on `--service NAME|ARN`, or on the only guarded service),
+reaches AWS through the same adapters and the standard endpoint variables, and runs the same use cases.
+Errors are one clear line on stderr with a non-zero exit status; tables go to stdout.
 
 Each command group lives in its own module with a `register(subparsers)` function that adds its
 sub-commands and sets `handler` (a callable taking the parsed arguments and returning an exit code).
@@ -53,7 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _OneLineParser(
         prog="warden",
         description="Warden's operator CLI. Settings come from the same environment variables as the "
-        "functions (SERVICE_ARN, STATE_TABLE, NOTIFY_TOPIC_ARN, BUDGET_NAME, DRY_RUN, ...); flags override them.",
+        "functions (SERVICE_ARN, SERVICE_ARNS, STATE_TABLE, NOTIFY_TOPIC_ARN, BUDGET_NAME, DRY_RUN, ...); flags "
+        "override them. A stack that guards several services: `warden status` lists them, and a command about "
+        "one service takes `--service NAME|ARN` after the command.",
     )
     parser.add_argument("--version", action="version", version=f"warden {__version__}")
     for flag, variable in SETTING_FLAGS.items():

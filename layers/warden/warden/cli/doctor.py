@@ -6,13 +6,13 @@ import argparse
 import os
 from typing import Any
 
-from warden.settings import get_settings
+from warden.cli.selection import add_service_option, chosen_settings
 
 DESCRIPTION = """\
 Checks, read-only, with your own AWS rights:
-  credentials   the caller's account is SERVICE_ARN's account
+  credentials   the caller's account is the service's account
   region        calls go to the service's region
-  service       the guarded service exists
+  service       the guarded service exists (--service, or the only one the stack guards)
   budget        BUDGET_NAME exists (and its spend)
   budget alert  an ACTUAL alert at the enforce threshold (ENFORCE_THRESHOLD_PERCENT) sends to Warden's
                 budget topic (BUDGET_TOPIC_ARN, the stack output BudgetAlertTopicArn)
@@ -35,6 +35,7 @@ def register(subparsers: Any) -> None:
         metavar="BUDGET_TOPIC_ARN",
         help="Warden's budget topic (stack output BudgetAlertTopicArn); overrides BUDGET_TOPIC_ARN",
     )
+    add_service_option(doctor)
     doctor.set_defaults(handler=_doctor)
 
 
@@ -44,7 +45,8 @@ def _doctor(args: argparse.Namespace) -> int:
 
     if args.budget_topic_arn:
         os.environ["BUDGET_TOPIC_ARN"] = args.budget_topic_arn
-    settings = get_settings()
+    # The table's own check says what is wrong with it: until then the listed services are enough to check.
+    settings = chosen_settings(args, table_optional=True)
     report = run_doctor(doctor_deps(settings), settings)
     width = max(len(check.name) for check in report.checks)
     for check in report.checks:

@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import os
 from datetime import UTC, datetime
 from typing import Any
 
+from warden.cli.selection import add_service_option, chosen_settings
 from warden.domain.images import PurgeTrigger, format_size, format_usd, monthly_storage_cost
 from warden.domain.retention import DELETE_RULES, Decision
 from warden.domain.table import table
 from warden.observability import logger
-from warden.settings import ImagePurgeMode, Settings
+from warden.settings import ImagePurgeMode
 from warden.usecases.purge_images import Outcome, prepare_plan, purge_images
 from warden.wiring import purge_images_deps
 
 DESCRIPTION = """\
-Plans (and with --apply runs) the same purge as the daily purge_images function, for the repository
-named by ECR_REPOSITORY (or --repository).
+Plans (and with --apply runs) the same purge as the daily purge_images function, for the repository of
+the guarded service (--service, or the only one): its warden:repository tag, else ECR_REPOSITORY; --repository
+overrides both.
 
   --plan   (the default) prints every image with its decision and reason. It deletes nothing, sends
            nothing and records nothing: it only reads App Runner, ECR and the deployment history.
@@ -38,17 +39,21 @@ def register(subparsers: Any) -> None:
     what = purge.add_mutually_exclusive_group()
     what.add_argument("--plan", action="store_true", help="print the plan; change nothing (the default)")
     what.add_argument("--apply", action="store_true", help="delete what the plan lists (unless DRY_RUN)")
-    purge.add_argument("--repository", metavar="ECR_REPOSITORY", help="overrides ECR_REPOSITORY")
+    purge.add_argument(
+        "--repository", metavar="ECR_REPOSITORY", help="overrides ECR_REPOSITORY and the warden:repository tag"
+    )
     purge.add_argument("--deletions-only", action="store_true", help="list only the images the plan deletes")
+    add_service_option(purge)
     purge.set_defaults(handler=_purge_images)
 
 
 def _purge_images(args: argparse.Namespace) -> int:
     # The use case's structured logs are for Lambda; on a terminal they would interleave with the table.
     logger.setLevel("WARNING")
+    settings = chosen_settings(args)
     if args.repository:
-        os.environ["ECR_REPOSITORY"] = args.repository
-    settings = Settings.from_env()
+        # The operator's flag wins over the service's warden:repository tag too.
+        settings = settings.model_copy(update={"ecr_repository": args.repository})
     deps = purge_images_deps(settings)
     now = datetime.now(UTC)
     if args.apply:

@@ -6,8 +6,8 @@ import argparse
 from datetime import UTC, datetime
 from typing import Any
 
+from warden.cli.selection import first_settings
 from warden.observability import logger
-from warden.settings import get_settings
 from warden.usecases.audit_keys import (
     Outcome,
     audit_access_keys,
@@ -48,7 +48,8 @@ def register(subparsers: Any) -> None:
 def _audit_keys(args: argparse.Namespace) -> int:
     # The audit's structured logs are for Lambda; on a terminal they would interleave with the table.
     logger.setLevel("WARNING")
-    settings = get_settings()
+    # Account-wide: its records and memos are kept with the stack's first service, as the weekly run keeps them.
+    settings = first_settings()
     result = audit_access_keys(
         audit_keys_deps(settings), settings, datetime.now(UTC), notify=args.notify, apply=args.apply
     )

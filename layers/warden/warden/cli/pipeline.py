@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from warden.cli.selection import add_service_option, chosen_settings
 from warden.domain.pipeline import DockerUnavailable, parse_build_arg_names, parse_env_file
 from warden.errors import SettingsError
 from warden.observability import logger
@@ -23,6 +24,7 @@ from warden.usecases.ports import DockerPort
 from warden.usecases.release import ReleaseRequest, prepare_release, release
 
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+REPOSITORY_HELP = "overrides ECR_REPOSITORY and the service's warden:repository tag"
 
 RELEASE = """\
 Builds the app's image and ships it, replacing the tutorial's manual steps:
@@ -53,7 +55,7 @@ deployment; when the service is paused, the deployment waits for the resume (App
 service) and Warden's reconcile starts it. --plan shows what would happen and changes nothing; DRY_RUN=true (or
 --dry-run) records and reports what it would have done.
 
-For an ECS service (SERVICE_ARN arn:aws:ecs:...) nothing is re-tagged: the task definition pins the image, so the
+For an ECS service (arn:aws:ecs:...) nothing is re-tagged: the task definition pins the image, so the
 rollback deploys an earlier task-definition revision (ecs update-service --task-definition). Without VERSION:
 the previous revision of the service's family (the newest older than the one it runs). VERSION may be an image
 tag (v1.1.0: the newest revision whose app image carries it), a revision number (12), family:12 or an ARN. A
@@ -79,7 +81,8 @@ def register(subparsers: Any) -> None:
     ship.add_argument("--env-file", metavar="PATH", help="KEY=VALUE file with build-arg values (default CONTEXT/.env)")
     ship.add_argument("--context", default=".", metavar="DIR", help="docker build context (default .)")
     ship.add_argument("--plan", action="store_true", help="check everything and print the commands; run nothing")
-    ship.add_argument("--repository", metavar="ECR_REPOSITORY", help="overrides ECR_REPOSITORY")
+    ship.add_argument("--repository", metavar="ECR_REPOSITORY", help=REPOSITORY_HELP)
+    add_service_option(ship)
     ship.set_defaults(handler=_release)
 
     back = subparsers.add_parser(
@@ -96,15 +99,14 @@ def register(subparsers: Any) -> None:
     )
     back.add_argument("--plan", action="store_true", help="print what would happen; change nothing")
     back.add_argument("--reason", help="why (recorded, and sent in the notification)")
-    back.add_argument("--repository", metavar="ECR_REPOSITORY", help="overrides ECR_REPOSITORY")
+    back.add_argument("--repository", metavar="ECR_REPOSITORY", help=REPOSITORY_HELP)
+    add_service_option(back)
     back.set_defaults(handler=_rollback)
 
 
 def _release(args: argparse.Namespace) -> int:
     logger.setLevel("WARNING")  # the use case's structured logs are for Lambda, not for a terminal
-    if args.repository:
-        os.environ["ECR_REPOSITORY"] = args.repository
-    settings = Settings.from_env()
+    settings = _settings(args)
     try:
         extra = parse_build_arg_names(",".join(args.build_arg))
     except ValueError as error:
@@ -139,14 +141,12 @@ def _release(args: argparse.Namespace) -> int:
 
 def _rollback(args: argparse.Namespace) -> int:
     logger.setLevel("WARNING")
-    if args.repository:
-        os.environ["ECR_REPOSITORY"] = args.repository
-    settings = Settings.from_env()
     if args.version and args.version.startswith("sha256:") and not _DIGEST.fullmatch(args.version):
         raise SettingsError(f"VERSION: '{args.version}' is no image digest (sha256: and 64 lowercase hex digits)")
+    settings = _settings(args)
     from warden.wiring import rollback_deps
 
-    # App Runner or ECS, as SERVICE_ARN says (wiring picks the target; both plan, then run).
+    # App Runner or ECS, as the service's ARN says (wiring picks the target; both plan, then run).
     prepared = rollback_deps(settings).prepare(settings, args.version)
     for line in prepared.lines():
         print(line)
@@ -160,6 +160,14 @@ def _rollback(args: argparse.Namespace) -> int:
     if report.notification_event:
         print(f"Notified  {report.notification_event} on {settings.notify_topic_arn}")
     return 0
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    """The chosen service's settings; --repository wins over its warden:repository tag and ECR_REPOSITORY."""
+    settings = chosen_settings(args)
+    if args.repository:
+        return settings.model_copy(update={"ecr_repository": args.repository})
+    return settings
 
 
 def _docker_check(docker: DockerPort) -> str:

@@ -1,4 +1,7 @@
-"""`warden status | pause | resume | move | history`: the service and its pause claims."""
+"""`warden status | pause | resume | move | history`: the guarded services and their pause claims.
+
+Each acts on one service (`--service NAME|ARN`, or the only one the stack guards); `status` without `--service`
+lists the fleet when the stack guards several."""
 
 from __future__ import annotations
 
@@ -9,10 +12,10 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from warden.cli.selection import NO_SERVICE, add_service_option, choose, chosen_settings, fleet
 from warden.domain.claims import ClaimReason, desired_state
 from warden.domain.costs import SECTION
 from warden.domain.table import table
-from warden.settings import get_settings
 from warden.usecases.operator import manual_pause, manual_resume, pause_cost_lines, status
 from warden.usecases.spend_guard import SpendStatus
 from warden.wiring import operator_deps
@@ -23,10 +26,17 @@ OVERRIDABLE = [reason.value for reason in ClaimReason if reason is not ClaimReas
 def register(subparsers: Any) -> None:
     show = subparsers.add_parser("status", help="service state, pause claims, budget spend, last actions")
     show.add_argument("--actions", type=_count, default=10, metavar="N", help="how many recent actions to show")
+    show.add_argument(
+        "--service",
+        metavar="NAME|ARN",
+        help="show this guarded service in full (its ARN, or its name when unique); without it a stack that "
+        "guards several lists them, one line each",
+    )
     show.set_defaults(handler=_status)
 
     pause = subparsers.add_parser("pause", help="pause the service with a manual claim")
     pause.add_argument("--reason", required=True, help="why (recorded, and sent in the notification)")
+    add_service_option(pause)
     pause.set_defaults(handler=_pause)
 
     resume = subparsers.add_parser(
@@ -34,18 +44,21 @@ def register(subparsers: Any) -> None:
     )
     resume.add_argument("--override", choices=OVERRIDABLE, help="clear this source's claim instead of the manual one")
     resume.add_argument("--reason", help="why (required with --override; recorded)")
+    add_service_option(resume)
     resume.set_defaults(handler=_resume)
 
     move = subparsers.add_parser(
         "move",
         help="after moving the app (e.g. App Runner to ECS): carry the old service's pause claims and deployment "
-        "history over to SERVICE_ARN",
+        "history over to the guarded service (--service, or the only one)",
     )
     move.add_argument("--from", dest="old_arn", required=True, metavar="OLD_SERVICE_ARN", help="the service moved from")
+    add_service_option(move)
     move.set_defaults(handler=_move)
 
     history = subparsers.add_parser("history", help="the action log, newest first")
     history.add_argument("--limit", type=_count, default=30, metavar="N", help="how many actions (1 to 1000)")
+    add_service_option(history)
     history.set_defaults(handler=_history)
 
 
@@ -58,7 +71,16 @@ def _count(text: str) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    settings = get_settings()
+    members = fleet()
+    if args.service is None and len(members) != 1:
+        if not members:
+            print(NO_SERVICE[0].upper() + NO_SERVICE[1:] + ".")
+            return 0
+        from warden.cli.fleet import fleet_report
+
+        print(fleet_report(members))
+        return 0
+    settings = choose(members, args.service).settings
     now = datetime.now(UTC)
     report = status(operator_deps(settings), settings, actions=args.actions)
     service = report.service
@@ -110,7 +132,7 @@ def _spend_lines(spend: SpendStatus, mode: str, now: datetime) -> None:
 
 
 def _pause(args: argparse.Namespace) -> int:
-    settings = get_settings()
+    settings = chosen_settings(args)
     change = manual_pause(operator_deps(settings), settings, who=_who(), reason=args.reason, now=datetime.now(UTC))
     print(change.line)
     print(change.result.summary)
@@ -125,7 +147,7 @@ def _resume(args: argparse.Namespace) -> int:
     if args.override and not args.reason:
         print(f"warden: --override {args.override} needs --reason (it is recorded with the override)", file=sys.stderr)
         return 2
-    settings = get_settings()
+    settings = chosen_settings(args)
     override = ClaimReason(args.override) if args.override else None
     changes = manual_resume(
         operator_deps(settings),
@@ -143,9 +165,9 @@ def _resume(args: argparse.Namespace) -> int:
 
 def _move(args: argparse.Namespace) -> int:
     from warden.usecases.move import move_from
-
-    settings = get_settings()
     from warden.wiring import target_facts
+
+    settings = chosen_settings(args)
 
     result = move_from(
         operator_deps(settings),
@@ -165,7 +187,7 @@ def _move(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
-    settings = get_settings()
+    settings = chosen_settings(args)
     actions = operator_deps(settings).state.list_actions(settings.service.arn, limit=args.limit)
     print(_actions_table(actions, datetime.now(UTC)))
     return 0
