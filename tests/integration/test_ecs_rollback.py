@@ -90,10 +90,11 @@ def test_without_a_version_the_rollback_deploys_the_previous_revision_and_says_w
     assert world.running() == world.revisions["v1.1.0"]
     # And the operator reads what happened, why, and how to undo it
     (message,) = world.account.inbox()
-    assert message.subject == f"[warden] ROLLED BACK consultation-app to {world.name('v1.1.0')} (v1.1.0)"
     assert message.attributes == {"event": "rollback.done", "severity": "warning"}
-    assert "Requested by alice: checkout broken." in message.body
-    assert f"warden rollback {world.name('v1.2.0')}   (back to {world.name('v1.2.0')} (v1.2.0))" in message.body
+    assert world.name("v1.1.0") in message.subject
+    assert "alice" in message.body
+    assert "checkout broken" in message.body
+    assert f"warden rollback {world.name('v1.2.0')} " in message.body
     # And the action is recorded
     assert world.rollback_records() == ["done"]
 
@@ -139,9 +140,8 @@ def test_a_failed_deployment_rolls_back_once_and_a_redelivery_changes_nothing(wo
     assert result["outcome"] == "rolled_back"
     assert world.running() == world.revisions["v1.1.0"]
     (message,) = world.account.inbox()
-    assert message.subject == "[warden] DEPLOYMENT FAILED consultation-app v1.2.0: rolled back to v1.1.0"
     assert message.attributes == {"event": "deployment.rolled_back", "severity": "warning"}
-    assert "Reason: ECS deployment circuit breaker: task failed to start." in message.body
+    assert "ECS deployment circuit breaker: task failed to start." in message.body  # ECS's own reason
     # When EventBridge delivers the same event again, Then nothing more happens
     run_revision(world.revisions["v1.2.0"])
     again = world.watch("ecs-deployment-failed", event_id=event_id, **AUTO)
@@ -155,6 +155,6 @@ def test_a_completed_deployment_is_reported_with_its_revision_image_and_duration
     result = world.watch("ecs-deployment-completed")
     assert result["outcome"] == "deployed"
     (message,) = world.account.inbox()
-    assert message.subject == f"[warden] DEPLOYED consultation-app {world.name('v1.2.0')} (v1.2.0) in 4 minutes"
     assert message.attributes == {"event": "deployment.succeeded", "severity": "info"}
+    assert f"{world.name('v1.2.0')} (v1.2.0)" in message.subject
     assert f"warden rollback {world.name('v1.1.0')}   (the same, naming the revision)" in message.body

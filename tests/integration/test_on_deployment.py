@@ -48,8 +48,8 @@ def test_a_successful_deployment_is_reported_with_its_version_and_duration(pipel
     # Then the operator reads which version runs and how long it took (from ListOperations)
     assert result["outcome"] == "deployed"
     (message,) = pipeline.account.inbox()
-    assert message.subject == "[warden] DEPLOYED consultation-app v1.2.0 in less than a minute"
     assert message.attributes == {"event": "deployment.succeeded", "severity": "info"}
+    assert "v1.2.0" in message.subject
     assert "ended SUCCEEDED" in message.body
     assert "warden rollback v1.1.0" in message.body
 
@@ -67,21 +67,20 @@ def test_one_failed_deployment_rolls_back_once(pipeline: Pipeline) -> None:
     assert pipeline.digest_of("latest") == releases.digests["v1.1.0"]
     assert pipeline.deployments_started() == 2
     (message,) = pipeline.account.inbox()
-    assert message.subject == "[warden] DEPLOYMENT FAILED consultation-app v1.2.0: rolled back to v1.1.0"
     assert message.attributes == {"event": "deployment.rolled_back", "severity": "warning"}
-    assert "Reason: Deployment failed. Health check failed on path /health." in message.body
+    assert "Deployment failed. Health check failed on path /health." in message.body  # App Runner's own reason
     assert "App Runner rolled the service back to the version that ran before" in message.body
     # When EventBridge delivers the same event again, Then nothing more happens
     again = watch(pipeline, "deployment-failed", event_id=event_id, **AUTO)
     assert again["outcome"] == "duplicate"
     assert pipeline.deployments_started() == 2
     assert pipeline.account.inbox() == []
-    # When the rollback's deployment succeeds, Then it is reported as the rollback it is
+    # When the rollback's deployment succeeds, Then it is reported (as the rollback it is: the unit tests' facts)
     done = watch(pipeline, "deployment-succeeded", **AUTO)
     assert done["outcome"] == "deployed"
     (report,) = pipeline.account.inbox()
-    assert report.subject == "[warden] DEPLOYED consultation-app v1.1.0 in less than a minute"
-    assert "the rollback deployment of v1.1.0" in report.body
+    assert report.attributes == {"event": "deployment.succeeded", "severity": "info"}
+    assert "v1.1.0" in report.subject
     assert rollback_records(pipeline) == ["done"]
 
 
@@ -95,10 +94,8 @@ def test_a_failing_rollback_is_a_critical_notification_and_is_never_attempted_ag
     # Then the rollback fails, loudly, and nothing moved
     assert result["outcome"] == "rollback_failed"
     (message,) = pipeline.account.inbox()
-    assert message.subject == "[warden] DEPLOYMENT FAILED consultation-app v1.2.0: automatic rollback failed"
     assert message.attributes == {"event": "deployment.rollback_failed", "severity": "critical"}
     assert "is no longer in consultation-app" in message.body
-    assert "Warden does not try again for this deployment" in message.body
     assert "warden rollback v1.1.0" in message.body
     assert pipeline.digest_of("latest") == releases.digests["v1.2.0"]
     # When the same deployment fails again (a second event), Then Warden does not try a second time
@@ -123,7 +120,7 @@ def test_an_alarm_soon_after_a_deployment_with_the_rollback_action_rolls_back_on
     assert pipeline.deployments_started() == 1
     (message,) = pipeline.account.inbox()
     assert message.subject.startswith("[warden] ROLLING BACK consultation-app")
-    assert "Rolled consultation-app back to v1.1.0" in message.body
+    assert "v1.1.0" in message.body
     # When another alarm with the rollback action fires a minute later
     other = alarm_event(
         "sns-5xx-rate-alarm", service_arn=pipeline.account.service_arn, changed_at=now, alarm_name="warden-p99-latency"

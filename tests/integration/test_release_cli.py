@@ -80,9 +80,8 @@ def test_a_release_runs_the_tutorials_docker_steps_pushes_to_ecr_deploys_and_rec
     assert "release" in history.stdout
     assert "alice" in history.stdout
     inbox = pipeline.account.inbox()
-    assert [(m.subject, m.attributes["event"]) for m in inbox] == [
-        ("[warden] RELEASED consultation-app v1.2.0", "release.done")
-    ]
+    assert [m.attributes["event"] for m in inbox] == ["release.done"]
+    assert "v1.2.0" in inbox[0].subject
     assert_no_secret_anywhere(pipeline, result.stdout, result.stderr, history.stdout)
 
 

@@ -1,5 +1,8 @@
 """Rollback and the deployment watcher on ECS, with in-memory fakes: which revision a rollback goes to, how ECS's
-deployment events are read, and when Warden rolls back on its own (once, never a rollback, never over ECS's)."""
+deployment events are read, and when Warden rolls back on its own (once, never a rollback, never over ECS's).
+
+What the watcher reported is asserted on its facts (DeploymentResult.ended); the notifications' words are approved
+once, in tests/golden/texts/pipeline.*.txt."""
 
 from __future__ import annotations
 
@@ -24,6 +27,8 @@ from warden.domain.pipeline import (
     OBSERVED_SOURCE,
     RELEASE_SOURCE,
     ROLLBACK_SOURCE,
+    AfterFailure,
+    DeploymentEnded,
     NoRollbackTarget,
     RollbackTrigger,
     TaskRevision,
@@ -159,6 +164,12 @@ class World:
 
     def actions(self) -> list[tuple[str, str, str]]:
         return [(a.action, a.outcome, a.actor) for a in self.state.list_actions(ARN)]
+
+
+def ended(result: Any) -> DeploymentEnded:
+    """What the watcher reported, as facts."""
+    assert result.ended is not None
+    return result.ended  # type: ignore[no-any-return]
 
 
 def revision(number: int, image: str | None = None) -> TaskRevision:
@@ -347,9 +358,9 @@ def test_without_a_version_the_rollback_deploys_the_previous_revision_and_says_h
     assert (newest.digest, newest.source) == (f"{TD}:2", ROLLBACK_SOURCE)
     assert report.next_step is None
     (message,) = world.notifier.sent
-    assert message.subject == "[warden] ROLLED BACK consultation-app to consultation-app:2 (sha256:222222222222)"
-    assert "Requested by alice: checkout broken." in message.body
-    assert "warden rollback consultation-app:3   (back to consultation-app:3 (v1.2.0))" in message.body
+    assert (message.event, message.severity.value) == ("rollback.done", "warning")
+    assert "checkout broken" in message.body
+    assert "warden rollback consultation-app:3 " in message.body
     assert "aws ecs update-service --cluster prod --service consultation-app --task-definition consultation-app:3" in (
         message.body
     )
@@ -400,14 +411,13 @@ def test_a_paused_service_gets_the_revision_now_and_runs_it_on_resume() -> None:
         "consultation-app is PAUSED: ECS runs consultation-app:2 when it resumes (warden resume, or when its pause "
         "claims clear)."
     )
-    assert "ECS runs consultation-app:2 as soon as the service resumes" in world.notifier.sent[0].body
+    assert [message.event for message in world.notifier.sent] == ["rollback.done"]
 
 
 def test_a_dry_run_rollback_deploys_nothing_and_says_what_it_would_do() -> None:
     world = World(DRY_RUN="true")
-    _, report = world.rollback()
+    world.rollback()
     assert world.ecs.deployed == []
-    assert report.summary.startswith("[dry run] Would have deployed consultation-app:2")
     assert [m.event for m in world.notifier.sent] == ["rollback.dry_run"]
     assert world.actions() == [("rollback", "would", "alice")]
 
@@ -431,8 +441,10 @@ def test_a_completed_deployment_is_reported_with_its_revision_image_and_duration
     # Then the operator reads which revision runs and how long it took (from the deployment's createdAt)
     assert result.outcome is Outcome.DEPLOYED
     (message,) = world.notifier.sent
-    assert message.subject == "[warden] DEPLOYED consultation-app consultation-app:3 (v1.2.0) in 4 minutes"
-    assert "warden rollback consultation-app:2   (the same, naming the revision)" in message.body
+    assert message.event == "deployment.succeeded"
+    report = ended(result).report
+    assert (report.label, report.took) == ("consultation-app:3 (v1.2.0)", timedelta(minutes=4, seconds=39))
+    assert any(line.startswith("warden rollback consultation-app:2 ") for line in report.manual_rollback)
     # And the history learns the deployment Warden did not make
     (newest,) = world.state.list_deployments(ARN, limit=5)
     assert (newest.digest, newest.tag, newest.source) == (f"{TD}:3", "v1.2.0", OBSERVED_SOURCE)
@@ -442,8 +454,8 @@ def test_without_a_deployment_time_the_remembered_start_gives_the_duration() -> 
     world = World()
     world.ecs.deployment_created = None
     world.watch("ecs-deployment-in-progress")
-    world.watch("ecs-deployment-completed")
-    assert world.notifier.sent[0].subject.endswith("in 4 minutes")
+    result = world.watch("ecs-deployment-completed")
+    assert ended(result).report.took == timedelta(minutes=4, seconds=37)  # from 09:12:03, the start event's time
 
 
 def test_a_failed_deployment_rolls_back_once_and_a_redelivery_changes_nothing() -> None:
@@ -455,11 +467,12 @@ def test_a_failed_deployment_rolls_back_once_and_a_redelivery_changes_nothing() 
     assert result.outcome is Outcome.ROLLED_BACK
     assert world.ecs.deployed == [f"{TD}:2"]
     (message,) = world.notifier.sent
-    assert message.subject == "[warden] DEPLOYMENT FAILED consultation-app v1.2.0: rolled back to consultation-app:2"
     assert message.event == "deployment.rolled_back"
-    assert "Reason: ECS deployment circuit breaker: task failed to start." in message.body
-    assert "ECS stopped the deployment" in message.body
-    assert "rolling the service back by itself" not in message.body
+    facts = ended(result)
+    assert facts.failure == "ECS deployment circuit breaker: task failed to start."
+    assert facts.report.explanation == ecs_failure_explanation(facts.failure)  # ECS did not say it rolls back
+    assert facts.rollback is not None
+    assert (facts.rollback.after, facts.rollback.to) == (AfterFailure.ROLLED_BACK, "consultation-app:2")
     # When EventBridge delivers the same event again, Then nothing more happens
     again = world.watch("ecs-deployment-failed", event_id=event_id)
     assert again.outcome is Outcome.DUPLICATE
@@ -475,7 +488,9 @@ def test_a_second_failure_event_of_the_same_deployment_is_not_rolled_back_twice(
     world.state.record_deployment(ARN, f"{TD}:3", "v1.2.0", NOW, RELEASE_SOURCE)
     second = world.watch("ecs-deployment-failed", event_id="another-delivery-of-a-new-failure")
     assert second.outcome is Outcome.ROLLBACK_DECLINED
-    assert "already tried to roll back this deployment" in world.notifier.sent[-1].body
+    verdict = ended(second).rollback
+    assert verdict is not None
+    assert "already tried to roll back this deployment" in verdict.why
     assert world.ecs.deployed == [f"{TD}:2"]
 
 
@@ -490,8 +505,11 @@ def test_when_ecs_rolls_back_by_itself_warden_says_so_and_does_not_roll_back_on_
     # Then nothing is deployed, and the message says ECS rolls back
     assert result.outcome is Outcome.ROLLBACK_DECLINED
     assert world.ecs.deployed == []
-    body = world.notifier.sent[0].body
-    assert "ECS is rolling the service back by itself (deployment circuit breaker) to deployment ecs-svc/1111." in body
+    facts = ended(result)
+    assert facts.report.explanation == ecs_failure_explanation(rolling)  # ECS's own rollback, to ecs-svc/1111
+    assert "ecs-svc/1111" in facts.report.explanation
+    assert facts.rollback is not None
+    assert facts.rollback.after is AfterFailure.DECLINED
     assert world.actions() == [("rollback", "skipped", "on_deployment")]
 
 
@@ -502,7 +520,7 @@ def test_a_failed_rollback_deployment_is_never_rolled_back() -> None:
     assert result.outcome is Outcome.ROLLBACK_DECLINED
     assert world.ecs.deployed == []
     assert world.notifier.sent[0].severity.value == "critical"
-    assert "the rollback deployment of consultation-app:3 (v1.2.0) failed" in world.notifier.sent[0].body
+    assert ended(result).by_rollback
 
 
 def test_without_auto_rollback_the_failure_says_the_command_to_run() -> None:
@@ -510,9 +528,9 @@ def test_without_auto_rollback_the_failure_says_the_command_to_run() -> None:
     result = world.watch("ecs-deployment-failed")
     assert result.outcome is Outcome.FAILED
     assert world.ecs.deployed == []
-    assert "warden rollback   (deploys consultation-app:2 (sha256:222222222222), the previous revision)" in (
-        world.notifier.sent[0].body
-    )
+    by_hand = ended(result).report.manual_rollback
+    assert any(line.startswith("warden rollback consultation-app:2 ") for line in by_hand)
+    assert all(line in world.notifier.sent[0].body for line in by_hand)
 
 
 def test_events_about_another_service_or_of_another_kind_are_ignored_saying_why() -> None:
@@ -537,8 +555,8 @@ def test_an_alarm_soon_after_a_deployment_rolls_back_and_a_late_one_does_not() -
     world = World(AUTO_ROLLBACK="true")
     auto = AutoRollback(world.deps, world.settings, actor="on_alarm", clock=lambda: NOW)
     summary = auto.roll_back(ARN, reason="alarm 'warden-5xx-rate' fired")
-    assert summary is not None
-    assert summary.startswith("Rolled consultation-app back to consultation-app:2")
+    assert summary
+    assert world.ecs.deployed == [f"{TD}:2"]
     late = AutoRollback(world.deps, world.settings, actor="on_alarm", clock=lambda: NOW + timedelta(hours=2))
     world.ecs.running, world.ecs.deployment_id = 3, "ecs-svc/later"
     with pytest.raises(RollbackDeclined, match="outside the 30-minute rollback window"):
@@ -555,16 +573,14 @@ def test_ecs_own_rollback_deployment_is_reported_as_the_rollback_it_is() -> None
     result = world.watch("ecs-deployment-completed")
     # Then the report calls it a rollback deployment
     assert result.outcome is Outcome.DEPLOYED
-    assert "the rollback deployment of consultation-app:3 (v1.2.0) succeeded in 4 minutes" in (
-        world.notifier.sent[0].body
-    )
+    assert ended(result).by_rollback
 
 
 def test_the_start_of_another_deployment_is_not_taken_for_this_ones() -> None:
     world = World()
     world.ecs.deployment_created = None
     world.watch("ecs-deployment-in-progress", deploymentId="ecs-svc/another")
-    world.watch("ecs-deployment-completed")
+    result = world.watch("ecs-deployment-completed")
     # Then no duration is claimed, and the other deployment's start is still remembered
-    assert world.notifier.sent[0].subject == "[warden] DEPLOYED consultation-app consultation-app:3 (v1.2.0)"
+    assert ended(result).report.took is None
     assert world.state.get_memo(ARN, STARTED_MEMO) is not None

@@ -1,4 +1,7 @@
-"""Release, rollback, the automatic rollback and the deployment watcher with in-memory fakes, no sockets."""
+"""Release, rollback, the automatic rollback and the deployment watcher with in-memory fakes, no sockets.
+
+What the use cases did is asserted on the facts they return; the words of their notifications are approved once,
+in tests/golden/texts/pipeline.*.txt (tests/golden/test_pipeline_messages.py)."""
 
 from __future__ import annotations
 
@@ -23,8 +26,12 @@ from warden.domain.deployments import OperationInfo
 from warden.domain.images import OCI_INDEX, RepositoryNotFound
 from warden.domain.notification import Severity
 from warden.domain.pipeline import (
+    AUTO_ROLLBACK_OFF,
     RELEASE_SOURCE,
     ROLLBACK_SOURCE,
+    AfterFailure,
+    AutoRollbackVerdict,
+    DeployAction,
     DockerUnavailable,
     ImmutableTag,
     MissingBuildArg,
@@ -129,13 +136,14 @@ def test_a_release_builds_tags_logs_in_pushes_deploys_records_and_notifies() -> 
     assert world.docker.build_env == {"NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY": CANARY}
     assert world.docker.passwords == ["ecr-password"]
     assert CANARY not in " ".join(world.docker.calls)
-    # And the deployment was started, the release recorded and announced
+    # And the deployment was started, the release recorded and announced, with where a rollback would go
     assert world.service.mutations == ["start_deployment"]
+    assert (result.delivery.decision.action, result.delivery.operation_id) == (DeployAction.START, "op-deploy")
     assert world.newest() == (result.digest, "v1.3.0", RELEASE_SOURCE)
     (sent,) = world.notifier.sent
-    assert sent.subject == "[warden] RELEASED consultation-app v1.3.0"
     assert (sent.event, sent.severity) == ("release.done", Severity.INFO)
-    assert "warden rollback   (moves latest back to v1.2.0 (sha256:222222222222) and deploys)" in sent.body
+    assert result.released.rollback_to == "v1.2.0 (sha256:222222222222)"
+    assert result.released.build_args == ("NEXT_PUBLIC_CLERK_PUBLISHABLE_KEY",)
     assert CANARY not in sent.body
     assert [record.action for _, record in world.state.actions] == ["release"]
 
@@ -144,7 +152,7 @@ def test_with_auto_deploy_on_app_runner_deploys_the_push_itself() -> None:
     world = World(auto_deploy=True)
     result = world.release()
     assert world.service.mutations == []
-    assert "App Runner deploys the moved tag by itself" in result.delivery.line
+    assert result.delivery.decision.action is DeployAction.AUTOMATIC
 
 
 def test_a_release_while_paused_is_deployed_after_the_resume_by_the_reconcile() -> None:
@@ -154,8 +162,9 @@ def test_a_release_while_paused_is_deployed_after_the_resume_by_the_reconcile() 
     result = world.release()
     # Then nothing is deployed now, and the pending deployment is remembered
     assert world.service.mutations == []
-    assert "Warden remembers it" in result.delivery.line
+    assert (result.delivery.decision.action, result.delivery.remembered) == (DeployAction.AFTER_RESUME, PENDING_DEPLOY)
     assert world.state.get_memo(ARN, PENDING_DEPLOY)["to"] == result.digest  # type: ignore[index]
+    assert world.notifier.sent[0].severity is Severity.WARNING  # the release waits for someone to resume
     # When the service runs again, Then the reconcile's settle_pending_deploy starts it once
     world.service.status = ServiceStatus.RUNNING
     settled = settle_pending_deploy(world.service, world.state, ARN, now=NOW, actor="run_schedule", dry_run=False)
@@ -219,10 +228,13 @@ def test_a_rollback_goes_to_the_previous_deployed_version_with_the_exact_manifes
     assert world.service.mutations == ["start_deployment"]
     assert world.newest() == (V1, "v1.1.0", ROLLBACK_SOURCE)
     (sent,) = world.notifier.sent
-    assert sent.subject == "[warden] ROLLED BACK consultation-app to v1.1.0"
-    assert "warden rollback v1.2.0   (back to v1.2.0 (sha256:222222222222))" in sent.body
-    assert "--image-manifest-media-type" in sent.body
+    assert (sent.event, sent.severity) == ("rollback.done", Severity.WARNING)
     assert [record.action for _, record in world.state.actions] == ["rollback"]
+    # And the way forward again is another rollback to v1.2.0, or the same re-tag by hand, media type and all
+    undo = result.move.undo_lines()
+    assert undo[0].startswith("warden rollback v1.2.0 ")
+    assert any("--image-manifest-media-type" in line for line in undo)
+    assert all(line in sent.body for line in undo)
 
 
 def test_a_rollback_to_a_named_version_and_an_already_moved_tag_is_done_without_a_put() -> None:
@@ -231,7 +243,7 @@ def test_a_rollback_to_a_named_version_and_an_already_moved_tag_is_done_without_
     result = world.roll_back("v1.1.0")
     assert result.redeployed is not None
     assert result.redeployed.detail["moved"] == ""  # put-image found the tag already there
-    assert "latest already pointed at v1.1.0" in result.summary
+    assert world.service.mutations == ["start_deployment"]  # and the deployment still starts
 
 
 def test_a_rollback_without_an_earlier_version_asks_for_one() -> None:
@@ -286,10 +298,10 @@ def test_an_alarm_soon_after_a_release_rolls_back_once_and_never_rolls_back_the_
     world = World(AUTO_ROLLBACK="true")
     # When the alarm's rollback action asks
     said = world.auto.roll_back(ARN, reason="alarm 'warden-5xx-rate'")
-    # Then v1.1.0 is back, once
-    assert said is not None
-    assert said.startswith("Rolled consultation-app back to v1.1.0")
+    # Then v1.1.0 is back, once, and the alarm has a summary to quote
+    assert said
     assert world.registry.tags["latest"] == V1
+    assert world.newest() == (V1, "v1.1.0", ROLLBACK_SOURCE)
     # When another alarm asks a minute later, Then it is declined: the last deployment is the rollback
     with pytest.raises(RollbackDeclined, match="never rolls back a rollback"):
         world.auto.roll_back(ARN, reason="alarm 'warden-p99-latency'")
@@ -338,18 +350,33 @@ def test_a_successful_deployment_is_reported_with_its_version_and_duration() -> 
     result = handle_event(event, world.watcher([succeeded_operation(4)]), world.settings, NOW)
     assert result.outcome is Outcome.DEPLOYED
     (sent,) = world.notifier.sent
-    assert sent.subject == "[warden] DEPLOYED consultation-app v1.2.0 in 4 minutes"
     assert (sent.event, sent.severity) == ("deployment.succeeded", Severity.INFO)
-    assert "warden rollback   (moves the tag back to v1.1.0 (sha256:111111111111) and deploys it)" in sent.body
+    assert result.ended is not None
+    assert (result.ended.report.deployed, result.ended.report.took) == (V2, timedelta(minutes=4))
+    assert (result.ended.recorded, result.ended.by_rollback) == (False, False)
+    assert any(line.startswith("warden rollback v1.1.0 ") for line in result.ended.report.manual_rollback)
 
 
 def test_a_deployment_warden_did_not_make_is_added_to_the_history() -> None:
     world = World()
     world.registry.add(V3, "latest")
     event = operation_event("deployment-succeeded", service_arn=ARN, at=NOW)
-    handle_event(event, world.watcher(), world.settings, NOW)
+    result = handle_event(event, world.watcher(), world.settings, NOW)
     assert world.newest() == (V3, None, "observed by on_deployment")
-    assert "not released through Warden" in world.notifier.sent[0].body
+    assert result.ended is not None
+    assert result.ended.recorded
+
+
+def test_the_deployment_of_wardens_own_rollback_is_reported_as_a_rollback() -> None:
+    # Given Warden rolled back to v1.1.0
+    world = World()
+    world.roll_back()
+    # When App Runner reports that deployment's success
+    event = operation_event("deployment-succeeded", service_arn=ARN, at=NOW)
+    result = handle_event(event, world.watcher(), world.settings, NOW)
+    # Then the report is of the rollback's deployment, and the history is not told it again
+    assert result.ended is not None
+    assert (result.ended.report.deployed, result.ended.by_rollback, result.ended.recorded) == (V1, True, False)
 
 
 def test_the_duration_falls_back_to_the_remembered_start_event() -> None:
@@ -358,8 +385,9 @@ def test_the_duration_falls_back_to_the_remembered_start_event() -> None:
     started = operation_event("deployment-started", service_arn=ARN, at=NOW - timedelta(minutes=3))
     assert handle_event(started, deps, world.settings, NOW).outcome is Outcome.STARTED
     assert world.notifier.sent == []
-    handle_event(operation_event("deployment-succeeded", service_arn=ARN, at=NOW), deps, world.settings, NOW)
-    assert world.notifier.sent[0].subject.endswith("in 3 minutes")
+    result = handle_event(operation_event("deployment-succeeded", service_arn=ARN, at=NOW), deps, world.settings, NOW)
+    assert result.ended is not None
+    assert result.ended.report.took == timedelta(minutes=3)
 
 
 def test_a_failed_deployment_without_auto_rollback_gives_the_exact_rollback_command() -> None:
@@ -369,16 +397,13 @@ def test_a_failed_deployment_without_auto_rollback_gives_the_exact_rollback_comm
     result = handle_event(event, world.watcher([rolled]), world.settings, NOW)
     assert result.outcome is Outcome.FAILED
     (sent,) = world.notifier.sent
-    assert sent.subject == "[warden] DEPLOYMENT FAILED consultation-app v1.2.0: run warden rollback"
     assert (sent.event, sent.severity) == ("deployment.failed", Severity.WARNING)
-    for expected in (
-        "Reason: Deployment failed. Health check failed on path /health.",
-        "App Runner rolled the service back to the version that ran before",
-        "No rollback: automatic rollback is off (AUTO_ROLLBACK=false, stack parameter AutoRollback).",
-        "warden rollback   (moves the tag back to v1.1.0 (sha256:111111111111) and deploys it)",
-        "warden rollback v1.1.0",
-    ):
-        assert expected in sent.body
+    ended = result.ended
+    assert ended is not None
+    assert ended.failure == "Deployment failed. Health check failed on path /health."
+    assert ended.rollback == AutoRollbackVerdict(after=AfterFailure.NOT_TRIED, why=AUTO_ROLLBACK_OFF)
+    assert any(line.startswith("warden rollback v1.1.0 ") for line in ended.report.manual_rollback)
+    assert all(line in sent.body for line in ended.report.manual_rollback)
     assert world.registry.calls == []
 
 
@@ -391,8 +416,11 @@ def test_one_failed_deployment_with_auto_rollback_rolls_back_once_however_often_
     assert (first.outcome, again.outcome) == (Outcome.ROLLED_BACK, Outcome.DUPLICATE)
     assert world.registry.calls.count("put:latest") == 1
     (sent,) = world.notifier.sent
-    assert sent.subject == "[warden] DEPLOYMENT FAILED consultation-app v1.2.0: rolled back to v1.1.0"
     assert sent.event == "deployment.rolled_back"
+    assert first.ended is not None
+    assert first.ended.rollback is not None
+    assert (first.ended.rollback.after, first.ended.rollback.to) == (AfterFailure.ROLLED_BACK, "v1.1.0")
+    assert first.ended.rollback.undo[0].startswith("warden rollback v1.2.0 ")
 
 
 def test_a_failing_automatic_rollback_is_critical_and_not_tried_again() -> None:
@@ -402,9 +430,14 @@ def test_a_failing_automatic_rollback_is_critical_and_not_tried_again() -> None:
     first = handle_event(operation_event("deployment-failed", service_arn=ARN, at=NOW), deps, world.settings, NOW)
     second = handle_event(operation_event("deployment-failed", service_arn=ARN, at=NOW), deps, world.settings, NOW)
     assert (first.outcome, second.outcome) == (Outcome.ROLLBACK_FAILED, Outcome.ROLLBACK_DECLINED)
-    assert world.notifier.sent[0].severity is Severity.CRITICAL
-    assert "Automatic rollback FAILED" in world.notifier.sent[0].body
-    assert "already tried to roll back this deployment" in world.notifier.sent[1].body
+    assert [sent.severity for sent in world.notifier.sent] == [Severity.CRITICAL, Severity.WARNING]
+    assert first.ended is not None
+    assert first.ended.rollback is not None
+    assert first.ended.rollback.after is AfterFailure.FAILED
+    assert "no longer in consultation-app" in first.ended.rollback.why
+    assert second.ended is not None
+    assert second.ended.rollback is not None
+    assert "already tried to roll back this deployment" in second.ended.rollback.why
     assert world.registry.calls == [f"get:{V1}"]
     assert [(record.actor, record.outcome) for _, record in world.state.actions] == [
         ("on_deployment", "failed"),

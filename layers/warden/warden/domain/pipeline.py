@@ -4,7 +4,8 @@ ECS, which task-definition revision a rollback deploys.
 
 Pure: no SDK, no subprocess; `now` is a parameter and every decision carries a reason a person can read. The
 docker command lines are built here too, so that `warden release --plan` prints exactly what the docker
-adapter runs.
+adapter runs. What a release, a rollback or a deployment came to is a typed value here too (`Released`,
+`RolledBack`, `DeploymentEnded`): the use cases return them, and messages/pipeline.py words them.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from itertools import pairwise
 
 from pydantic import BaseModel, ConfigDict, SecretStr
 
-from warden.domain.deployments import EcsDeployment
+from warden.domain.deployments import DeploymentEvent, DeploymentReport, EcsDeployment
 from warden.domain.images import (
     ACCEPTED_MEDIA_TYPES,
     ImageReference,
@@ -38,6 +39,7 @@ LATEST = "latest"
 # "exec format error" (the seed tutorial's warning).
 PLATFORM = "linux/amd64"
 REGISTRY_USER = "AWS"  # ECR's authorization token is "AWS:<password>"
+AUTO_ROLLBACK_OFF = "automatic rollback is off (AUTO_ROLLBACK=false, stack parameter AutoRollback)"
 ACCEPTED_MEDIA_TYPES_TEXT = ", ".join(ACCEPTED_MEDIA_TYPES)
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -267,6 +269,27 @@ def decide_deployment(status: ServiceStatus, auto_deploy: bool | None) -> Deploy
             )
 
 
+def defer_after_refusal(platform: str, refusal: str) -> DeployDecision:
+    """The platform refused the deployment between Warden's look at the service and its call (another operation
+    started meanwhile): Warden deploys once the service settles."""
+    return DeployDecision(
+        action=DeployAction.DEFERRED,
+        reason=f"{platform} refused the deployment just now ({refusal}), so Warden deploys once the service is "
+        "RUNNING again",
+    )
+
+
+class Delivered(BaseModel):
+    """How a moved tag reached the service: the decision, the deployment started, or the memo that remembers it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    decision: DeployDecision
+    operation_id: str | None = None
+    remembered: str | None = None
+    """The memo the pending deployment waits in (PENDING_DEPLOY), when it waits."""
+
+
 # --- rollback ---------------------------------------------------------------------------------------------
 
 
@@ -311,6 +334,13 @@ def version_label(digest: str | None, history: Sequence[DeploymentRecord]) -> st
     if not digest:
         return "an unknown image"
     tag = tag_of(digest, history)
+    return f"{tag} ({short_digest(digest)})" if tag else short_digest(digest)
+
+
+def image_label(digest: str | None, tag: str | None) -> str:
+    """`v1.2.0 (sha256:1a2b...)`, or the short digest of an image without a tag."""
+    if not digest:
+        return "no image"
     return f"{tag} ({short_digest(digest)})" if tag else short_digest(digest)
 
 
@@ -365,9 +395,7 @@ def decide_auto_rollback(
     """May Warden roll back on its own? Once per bad deployment, never a rollback, never against the platform's
     own reason, an alarm only soon after a deployment."""
     if not enabled:
-        return AutoRollbackDecision(
-            allowed=False, reason="automatic rollback is off (AUTO_ROLLBACK=false, stack parameter AutoRollback)"
-        )
+        return AutoRollbackDecision(allowed=False, reason=AUTO_ROLLBACK_OFF)
     if judged.deployed is None:
         return AutoRollbackDecision(
             allowed=False, reason=judged.unknown or "Warden cannot tell which deployment to roll back"
@@ -448,6 +476,29 @@ class Redeployed(BaseModel):
     deploys", "ECS runs consultation-app:2"); None otherwise."""
     detail: dict[str, str] = {}
     """For the log: the calls made."""
+
+
+class RetagPlan(BaseModel):
+    """What moving the tag the service follows back to an earlier image would do; `warden rollback --plan` prints
+    it and changes nothing."""
+
+    model_config = ConfigDict(frozen=True)
+
+    repository: str
+    service_name: str
+    service_status: str
+    tracked: Tracked
+    current_digest: str | None
+    current_tag: str | None  # the version the history recorded for the current digest
+    current_label: str
+    target: RollbackTarget
+    deploy: DeployDecision
+    named: bool = False
+    """The operator named the target; otherwise it is the previous deployed version in the history."""
+
+    @property
+    def target_label(self) -> str:
+        return image_label(self.target.digest, self.target.tag)
 
 
 def _minutes(delta: timedelta) -> str:
@@ -744,3 +795,97 @@ class ReleasePlan(BaseModel):
             login_command(self.registry),
             *(push_command(image) for image in self.images()),
         ]
+
+
+# --- what the pipeline did: the facts its notifications are worded from (messages/pipeline.py) -------------
+
+
+class Released(BaseModel):
+    """A release, pushed and on its way to the service."""
+
+    model_config = ConfigDict(frozen=True)
+
+    service_name: str
+    version: str
+    repository: str
+    digest: str
+    images: tuple[str, ...]
+    build_args: tuple[str, ...]  # names only: the values never leave docker's environment
+    tracked: Tracked
+    previous: str | None
+    """What the tracked tag pointed at before, as a label; None: nothing (a first release)."""
+    delivery: Delivered
+    rollback_to: str | None
+    """Where `warden rollback` would go back to now, as a label; None: nothing earlier is on record."""
+    actor: str
+    console_url: str
+
+
+class RolledBack(BaseModel):
+    """A rollback, or with DRY_RUN what it would have done. The move (the target's own, or the re-tag) tells where
+    it went and how to undo it, in its platform's terms."""
+
+    model_config = ConfigDict(frozen=True)
+
+    service_name: str
+    target_label: str
+    subject_target: str
+    before: str
+    chosen_because: str
+    summary: str
+    dry_run: bool
+    actor: str
+    reason: str
+    console_url: str
+    next_steps: tuple[str, ...] = ()
+    undo: tuple[str, ...] = ()
+
+
+class AfterFailure(StrEnum):
+    """What became of the automatic rollback after a failed deployment."""
+
+    NOT_TRIED = "not_tried"  # automatic rollback is off, or not wired in this stack
+    ROLLED_BACK = "rolled_back"
+    WOULD_ROLL_BACK = "would_roll_back"  # DRY_RUN
+    DECLINED = "declined"
+    FAILED = "failed"
+
+
+class AutoRollbackVerdict(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    after: AfterFailure
+    why: str = ""
+    """Why there was no rollback (not tried, declined) or why it failed."""
+    done: str = ""
+    """What the rollback did, or with DRY_RUN would have done."""
+    to: str = ""
+    """Where it went, in a few words (for a subject line)."""
+    undo: tuple[str, ...] = ()
+
+
+class DeploymentEnded(BaseModel):
+    """A deployment (or configuration update) that ended, as on_deployment reports it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    service_name: str
+    platform: str
+    console_url: str
+    event: DeploymentEvent
+    report: DeploymentReport
+    by_rollback: bool = False
+    """Warden's rollback or the platform's own deployed it."""
+    recorded: bool = False
+    """Warden did not make it, and added it to the deployment history."""
+    rollback: AutoRollbackVerdict | None = None
+    """After a failed deployment: what became of the automatic rollback."""
+
+    @property
+    def failure(self) -> str:
+        return failure_reason(self.event, self.platform)
+
+
+def failure_reason(event: DeploymentEvent, platform: str) -> str:
+    """Why a deployment failed: the platform's own words, else the status it reported."""
+    return event.message or f"{platform} reported {event.status}"

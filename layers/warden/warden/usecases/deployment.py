@@ -13,6 +13,7 @@ tells about the deployment each one ended; the report is the same whatever the p
   deployment. A failed configuration update is reported, never rolled back (no image would undo it).
 Pauses and resumes are ignored (Warden's pause claims report every pause), and so is what is no deployment of the
 guarded service, with a logged reason. The same event delivered twice is handled once (its EventBridge id).
+What each report says is a `DeploymentEnded` (returned in the result); messages/pipeline.py words it.
 """
 
 from __future__ import annotations
@@ -20,21 +21,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from warden.domain.alarms import format_duration
 from warden.domain.deployments import DeploymentEvent, DeploymentReport, DeploymentStart, Phase
-from warden.domain.notification import Notification, Severity, render
-from warden.domain.pipeline import OBSERVED_SOURCE, ROLLBACK_SOURCE, RollbackTrigger
+from warden.domain.pipeline import (
+    AUTO_ROLLBACK_OFF,
+    OBSERVED_SOURCE,
+    ROLLBACK_SOURCE,
+    AfterFailure,
+    AutoRollbackVerdict,
+    DeploymentEnded,
+    RollbackTrigger,
+    failure_reason,
+)
 from warden.domain.records import DeploymentRecord
+from warden.domain.target import TargetFacts
 from warden.errors import UnparseableMessage
+from warden.messages.pipeline import deployment_ended, deployment_headline
 from warden.observability import count, logger
 from warden.settings import Settings
-from warden.usecases.deployment_outcome import (
-    DeploymentResult,
-    Outcome,
-    duplicate,
-    failed_notification,
-    rollback_verdict,
-)
+from warden.usecases.deployment_outcome import OUTCOMES, DeploymentResult, Outcome, duplicate, rollback_verdict
 from warden.usecases.once import handle_once
 from warden.usecases.ports import NotifierPort, StatePort
 from warden.usecases.rollback import AutoRollback
@@ -101,7 +105,8 @@ class _Context:
     event: DeploymentEvent
     report: DeploymentReport
     history: list[DeploymentRecord]
-    platform: str
+    service_name: str
+    facts: TargetFacts
     now: datetime  # when Warden handles the event: action records are dated by it, not by the event
 
     @classmethod
@@ -115,7 +120,14 @@ class _Context:
         # Another deployment's start stays: it is still running (or the platform is rolling it back).
         history = deps.state.list_deployments(arn, limit=HISTORY)
         report = deps.target.read_deployment(event, history, started)
-        return cls(event=event, report=report, history=history, platform=deps.target.facts.platform, now=now)
+        return cls(
+            event=event,
+            report=report,
+            history=history,
+            service_name=settings.service.name,
+            facts=deps.target.facts,
+            now=now,
+        )
 
     @property
     def is_rollback(self) -> bool:
@@ -127,96 +139,44 @@ class _Context:
             self.report.by_platform_rollback
         )
 
-    def took(self, word: str = "in") -> str:
-        took = self.report.took
-        return f" {word} {format_duration(took)}" if took is not None else ""
-
-    def happened(self) -> str:
-        event = self.event
-        deployment = f" (deployment {event.deployment_id})" if event.deployment_id else ""
-        return f"{self.platform} reported {event.status}{deployment} at {event.time:%Y-%m-%d %H:%M:%S} UTC."
+    def ended(self, *, recorded: bool = False, rollback: AutoRollbackVerdict | None = None) -> DeploymentEnded:
+        return DeploymentEnded(
+            service_name=self.service_name,
+            platform=self.facts.platform,
+            console_url=self.facts.console_url,
+            event=self.event,
+            report=self.report,
+            by_rollback=self.is_rollback,
+            recorded=recorded,
+            rollback=rollback,
+        )
 
 
 def _succeeded(context: _Context, deps: DeploymentDeps, settings: Settings) -> DeploymentResult:
-    name, arn = settings.service.name, settings.service.arn
+    arn = settings.service.arn
     report, update = context.report, context.event.update
-    recorded = ""
     newest = context.history[0] if context.history else None
-    if not update and report.deployed and (newest is None or newest.digest != report.deployed):
+    recorded = not update and bool(report.deployed) and (newest is None or newest.digest != report.deployed)
+    if recorded and report.deployed:
         # A deployment Warden did not make: the history (rollback targets, the purge's keep list) learns it.
         deps.state.record_deployment(arn, report.deployed, report.version, context.event.time, OBSERVED_SOURCE)
-        recorded = "Recorded it in the deployment history (it was not released through Warden)."
-    kind = "rollback " if context.is_rollback else ""
-    if update:
-        subject = f"[warden] UPDATED {name}{context.took()}"
-        headline = f"{name}: the configuration update finished{context.took()}; it runs {report.label}."
-        outcome, event = Outcome.UPDATED, "deployment.updated"
-    else:
-        subject = f"[warden] DEPLOYED {name} {report.headline}{context.took()}"
-        headline = f"{name}: the {kind}deployment of {report.label} succeeded{context.took()}."
-        outcome, event = Outcome.DEPLOYED, "deployment.succeeded"
-    body = render(
-        [
-            ("What happened", [context.happened(), report.detail]),
-            ("What Warden did", [recorded or "Nothing to do: reported it."]),
-            ("How to undo", [] if update else list(report.manual_rollback)),
-            ("Links", [f"Service: {deps.target.facts.console_url}"]),
-        ],
-        headline=headline,
-    )
-    notification = Notification(subject=subject, body=body, event=event, severity=Severity.INFO)
-    return _send(deps, context, outcome, headline, notification)
+    return _send(deps, context, Outcome.UPDATED if update else Outcome.DEPLOYED, context.ended(recorded=recorded))
 
 
 def _failed(context: _Context, deps: DeploymentDeps, settings: Settings) -> DeploymentResult:
-    name, report = settings.service.name, context.report
-    reason = context.event.message or f"{context.platform} reported {context.event.status}"
-    what_happened = [context.happened(), f"Reason: {reason}", report.explanation]
-    links = [f"Service: {deps.target.facts.console_url}"]
     if context.event.update:
-        headline = f"{name}: a configuration update failed{context.took('after')}."
-        body = render(
-            [("What happened", what_happened), ("What Warden did", [report.update_advice]), ("Links", links)],
-            headline=headline,
-        )
-        notification = Notification(
-            subject=f"[warden] UPDATE FAILED {name}",
-            body=body,
-            event="deployment.update_failed",
-            severity=Severity.WARNING,
-        )
-        return _send(deps, context, Outcome.FAILED, headline, notification)
-    outcome, did, severity, tail, undo = _auto_rollback(context, deps, settings, reason)
-    if context.is_rollback or report.platform_rollback_failed:
-        severity = Severity.CRITICAL
-    what = "rollback " if context.is_rollback else ""
-    headline = f"{name}: the {what}deployment of {report.label} failed{context.took('after')}."
-    body = render(
-        [
-            ("What happened", what_happened),
-            ("What Warden did", did),
-            ("How to roll back by hand", [] if outcome is Outcome.ROLLED_BACK else list(report.manual_rollback)),
-            ("How to undo the rollback", undo),
-            ("Links", links),
-        ],
-        headline=headline,
-    )
-    notification = failed_notification(name, report.short, tail, outcome, severity, body)
-    return _send(deps, context, outcome, headline, notification)
+        # A configuration update is reported, never rolled back: no image would undo it.
+        return _send(deps, context, Outcome.FAILED, context.ended())
+    verdict = _auto_rollback(context, deps, settings)
+    return _send(deps, context, OUTCOMES[verdict.after], context.ended(rollback=verdict))
 
 
-def _auto_rollback(
-    context: _Context, deps: DeploymentDeps, settings: Settings, reason: str
-) -> tuple[Outcome, list[str], Severity, str, list[str]]:
-    """(outcome, what Warden did, severity, subject tail, how to undo what Warden did)."""
+def _auto_rollback(context: _Context, deps: DeploymentDeps, settings: Settings) -> AutoRollbackVerdict:
     rollback = deps.rollback
     if not settings.auto_rollback or rollback is None:
-        why = (
-            "automatic rollback is off (AUTO_ROLLBACK=false, stack parameter AutoRollback)"
-            if rollback is not None
-            else deps.no_rollback
-        )
-        return Outcome.FAILED, [f"No rollback: {why}."], Severity.WARNING, "run warden rollback", []
+        why = AUTO_ROLLBACK_OFF if rollback is not None else deps.no_rollback
+        return AutoRollbackVerdict(after=AfterFailure.NOT_TRIED, why=why)
+    reason = failure_reason(context.event, context.facts.platform)
     verdict = rollback_verdict(
         lambda: rollback.attempt(
             RollbackTrigger.FAILED_DEPLOYMENT,
@@ -229,20 +189,28 @@ def _auto_rollback(
         now=context.now,
         source_event=context.event.delivery_key,
     )
-    if verdict.outcome is Outcome.ROLLED_BACK and verdict.result is not None:
-        move = verdict.result.move
-        return verdict.outcome, verdict.did, verdict.severity, f"rolled back to {move.target_short}", move.undo_lines()
-    return verdict.outcome, verdict.did, verdict.severity, verdict.tail, []
+    result = verdict.result
+    if result is None:
+        return AutoRollbackVerdict(after=verdict.after, why=verdict.why)
+    if verdict.after is AfterFailure.ROLLED_BACK:
+        move = result.move
+        return AutoRollbackVerdict(
+            after=verdict.after, done=result.summary, to=move.target_short, undo=tuple(move.undo_lines())
+        )
+    return AutoRollbackVerdict(after=verdict.after, done=result.summary)
 
 
-def _send(
-    deps: DeploymentDeps, context: _Context, outcome: Outcome, reason: str, notification: Notification
-) -> DeploymentResult:
+def _send(deps: DeploymentDeps, context: _Context, outcome: Outcome, ended: DeploymentEnded) -> DeploymentResult:
+    notification = deployment_ended(ended)
     deps.notifier.publish(notification)
     count("NotificationsSent")
     logger.info("deployment reported", extra={"outcome": outcome.value, "version": context.report.label})
     return DeploymentResult(
-        status=context.event.status, outcome=outcome, reason=reason, notification_event=notification.event
+        status=context.event.status,
+        outcome=outcome,
+        reason=deployment_headline(ended),
+        notification_event=notification.event,
+        ended=ended,
     )
 
 

@@ -1,5 +1,5 @@
 """What on_deployment answers for one event, and what a failed deployment's automatic rollback came to, whatever
-the target (App Runner or ECS)."""
+the target (App Runner or ECS). Facts only: messages/pipeline.py words them."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Generic, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
-from warden.domain.notification import Notification, Severity
+from warden.domain.pipeline import AfterFailure, DeploymentEnded
 from warden.errors import RollbackDeclined, RollbackFailed
 from warden.observability import count
 from warden.usecases.converge import record_action
@@ -43,6 +43,8 @@ class DeploymentResult(BaseModel):
     outcome: Outcome
     reason: str
     notification_event: str | None = None
+    ended: DeploymentEnded | None = Field(default=None, exclude=True)
+    """What the report said, as facts (for the tests and the caller; not part of the Lambda's answer)."""
 
 
 def duplicate(status: str | None, event_id: str) -> DeploymentResult:
@@ -66,22 +68,28 @@ Attempted = TypeVar("Attempted", bound=_Attempted)
 
 @dataclass(frozen=True)
 class RollbackVerdict(Generic[Attempted]):
-    """What the automatic rollback of a failed deployment came to, in the words of its notification."""
+    """What the automatic rollback of a failed deployment came to: the rollback's result, or why there was none."""
 
-    outcome: Outcome
-    did: list[str]
-    severity: Severity
-    tail: str  # the subject's end; the caller words a successful rollback's own
+    after: AfterFailure
+    why: str = ""  # declined or failed: the reason
     result: Attempted | None = None
 
 
+# on_deployment's answer for a failed deployment, by what became of its automatic rollback.
+OUTCOMES = {
+    AfterFailure.NOT_TRIED: Outcome.FAILED,
+    AfterFailure.ROLLED_BACK: Outcome.ROLLED_BACK,
+    AfterFailure.WOULD_ROLL_BACK: Outcome.WOULD_ROLL_BACK,
+    AfterFailure.DECLINED: Outcome.ROLLBACK_DECLINED,
+    AfterFailure.FAILED: Outcome.ROLLBACK_FAILED,
+}
 ACTOR = "on_deployment"
 
 
 def rollback_verdict(
     attempt: Callable[[], Attempted], state: StatePort, service_arn: str, *, now: datetime, source_event: str
 ) -> RollbackVerdict[Attempted]:
-    """Runs the attempt; a refusal or a failure is recorded in the action log and worded, never raised."""
+    """Runs the attempt; a refusal or a failure is recorded in the action log and returned, never raised."""
 
     def record(outcome: str, reason: str) -> None:
         record_action(
@@ -99,41 +107,10 @@ def rollback_verdict(
         result = attempt()
     except RollbackFailed as failed:
         record("failed", failed.reason)
-        return RollbackVerdict(
-            outcome=Outcome.ROLLBACK_FAILED,
-            did=[
-                f"Automatic rollback FAILED: {failed.reason}.",
-                "Warden does not try again for this deployment: roll back by hand (below) and check the service.",
-            ],
-            severity=Severity.CRITICAL,
-            tail="automatic rollback failed",
-        )
+        return RollbackVerdict(AfterFailure.FAILED, why=failed.reason)
     except RollbackDeclined as declined:
         record("skipped", declined.reason)
-        return RollbackVerdict(
-            outcome=Outcome.ROLLBACK_DECLINED,
-            did=[f"No automatic rollback: {declined.reason}."],
-            severity=Severity.WARNING,
-            tail="not rolled back",
-        )
+        return RollbackVerdict(AfterFailure.DECLINED, why=declined.reason)
     if result.outcome is RollbackOutcome.WOULD_ROLL_BACK:
-        return RollbackVerdict(Outcome.WOULD_ROLL_BACK, [result.summary], Severity.WARNING, "dry run", result)
-    return RollbackVerdict(
-        outcome=Outcome.ROLLED_BACK,
-        did=[f"Automatic rollback (AUTO_ROLLBACK=true), once for this deployment: {result.summary}"],
-        severity=Severity.WARNING,
-        tail="rolled back",
-        result=result,
-    )
-
-
-def failed_notification(
-    name: str, short: str, verdict_tail: str, outcome: Outcome, severity: Severity, body: str
-) -> Notification:
-    """The message of a failed deployment, whatever the target: the subject ends in what Warden did about it."""
-    return Notification(
-        subject=f"[warden] DEPLOYMENT FAILED {name} {short}: {verdict_tail}",
-        body=body,
-        event=f"deployment.{outcome.value}" if outcome is not Outcome.FAILED else "deployment.failed",
-        severity=severity,
-    )
+        return RollbackVerdict(AfterFailure.WOULD_ROLL_BACK, result=result)
+    return RollbackVerdict(AfterFailure.ROLLED_BACK, result=result)

@@ -1,23 +1,29 @@
 """What release and rollback share: the app's repository, the tag the service follows, and getting a moved tag
 deployed (now, by App Runner itself, or after a resume through the PENDING_DEPLOY memo the reconcile consumes).
+What happened is a `Delivery`; messages/pipeline.py words it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import assert_never
 
-from pydantic import BaseModel, ConfigDict
-
-from warden.domain.images import short_digest
-from warden.domain.pipeline import DeployAction, DeployDecision, Tracked, decide_deployment, tracked_tag
+from warden.domain.pipeline import (
+    Delivered,
+    DeployAction,
+    Tracked,
+    decide_deployment,
+    defer_after_refusal,
+    tracked_tag,
+)
 from warden.domain.service import ServiceSnapshot
 from warden.errors import InvalidServiceState, SettingsError
+from warden.messages.pipeline import delivery_line
 from warden.observability import count, logger
 from warden.settings import Settings
 from warden.usecases.converge import PENDING_DEPLOY
-from warden.usecases.ports import ServicePort, StatePort
+from warden.usecases.ports import StatePort
+from warden.usecases.target import Target
 
 
 def require_repository(settings: Settings, command: str) -> str:
@@ -39,18 +45,17 @@ def follow(snapshot: ServiceSnapshot, settings: Settings, repository: str) -> Tr
     )
 
 
-class Delivery(BaseModel):
-    """How the moved tag reaches the service: what was decided, what was done, in a sentence."""
+class Delivery(Delivered):
+    """How the moved tag reaches the service: what was decided and what was done."""
 
-    model_config = ConfigDict(frozen=True)
-
-    decision: DeployDecision
-    operation_id: str | None = None
-    line: str
+    @property
+    def line(self) -> str:
+        """The same in a sentence (the terminal's "Deploy" line)."""
+        return delivery_line(self)
 
 
 def deliver(
-    service: ServicePort,
+    service: Target,
     state: StatePort,
     service_arn: str,
     tracked: Tracked,
@@ -70,38 +75,21 @@ def deliver(
             except InvalidServiceState as race:
                 # Someone else started an operation between our describe and our call: deploy once it settles.
                 logger.warning("start deployment refused; deferred", extra={"error": str(race)})
-                decision = DeployDecision(
-                    action=DeployAction.DEFERRED,
-                    reason=f"App Runner refused the deployment just now ({race}), so Warden deploys once the "
-                    "service is RUNNING again",
-                )
                 _remember(state, snapshot, tracked, from_digest, to_digest, now)
-                return Delivery(decision=decision, line=_pending_line(decision))
+                return Delivery(
+                    decision=defer_after_refusal(service.facts.platform, str(race)), remembered=PENDING_DEPLOY
+                )
             count("ActionsTaken")
-            return Delivery(
-                decision=decision,
-                operation_id=operation_id,
-                line=f"Started deployment {operation_id} ({decision.reason}).",
-            )
+            return Delivery(decision=decision, operation_id=operation_id)
         case DeployAction.AUTOMATIC:
-            return Delivery(
-                decision=decision,
-                line=f"No StartDeployment call: {decision.reason}; on_deployment reports how it goes.",
-            )
+            return Delivery(decision=decision)
         case DeployAction.AFTER_RESUME | DeployAction.DEFERRED:
             _remember(state, snapshot, tracked, from_digest, to_digest, now)
-            return Delivery(decision=decision, line=_pending_line(decision))
+            return Delivery(decision=decision, remembered=PENDING_DEPLOY)
         case DeployAction.UNAVAILABLE:
-            return Delivery(decision=decision, line=f"Nothing deployed: {decision.reason}.")
+            return Delivery(decision=decision)
         case _:
             assert_never(decision.action)
-
-
-def _pending_line(decision: DeployDecision) -> str:
-    return (
-        f"Not deployed yet: {decision.reason}. Warden remembers it (the {PENDING_DEPLOY} memo) and its reconcile, "
-        "every 15 minutes, starts the deployment once the service is RUNNING."
-    )
 
 
 def _remember(
@@ -118,16 +106,3 @@ def _remember(
         PENDING_DEPLOY,
         {"image": tracked.identifier, "from": from_digest or "", "to": to_digest, "since": now.isoformat()},
     )
-
-
-def describe_move(tags: Sequence[str], moved: Sequence[str], from_label: str, to_label: str) -> str:
-    names = " and ".join(tags)
-    if not moved:
-        return f"{names} already pointed at {to_label}: nothing to move in ECR."
-    return f"Moved {names} from {from_label} to {to_label} in ECR (the exact manifest and media type)."
-
-
-def label(digest: str | None, tag: str | None) -> str:
-    if not digest:
-        return "no image"
-    return f"{tag} ({short_digest(digest)})" if tag else short_digest(digest)

@@ -8,7 +8,8 @@ and every named build arg has a value. Then: `docker info` (is an engine running
 linux/amd64`, `docker tag` for `latest`, `docker login` with ECR's token on stdin, `docker push` of both tags,
 the pushed digest read back from ECR, and the deployment (started when auto-deploy is off, remembered for after
 the resume when the service is paused). The release is recorded in the deployment history (source `release`),
-which the image purge keeps and `warden rollback` goes back through.
+which the image purge keeps and `warden rollback` goes back through. The release's notification is worded from
+the `Released` facts by messages/pipeline.py.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, SecretStr
 
 from warden.domain.images import RepositoryNotFound, short_digest
-from warden.domain.notification import Notification, Severity, render
 from warden.domain.pipeline import (
     LATEST,
     PLATFORM,
@@ -28,21 +28,24 @@ from warden.domain.pipeline import (
     DeployDecision,
     ImmutableTag,
     PipelineError,
+    Released,
     ReleasePlan,
     Tracked,
     VersionAlreadyReleased,
     choose_rollback_target,
     create_repository_command,
     decide_deployment,
+    image_label,
     require_version,
     resolve_build_args,
     version_label,
 )
 from warden.domain.records import DeploymentRecord
+from warden.messages.pipeline import release_done, release_plan_lines, release_summary
 from warden.observability import count, logger
 from warden.settings import Settings
 from warden.usecases.converge import record_action
-from warden.usecases.pipeline import Delivery, deliver, follow, label, require_repository
+from warden.usecases.pipeline import Delivery, deliver, follow, require_repository
 from warden.usecases.ports import DockerPort, NotifierPort, PipelineRegistryPort, StatePort
 from warden.usecases.target import Target
 
@@ -79,29 +82,38 @@ class PreparedRelease(BaseModel):
     tracked: Tracked
     service_name: str
     previous_digest: str | None  # what the tracked tag points at before the release
-    previous_label: str
+    previous_label: str | None  # None: the tag points at no image yet (a first release)
     deploy: DeployDecision  # as the service is now; decided again after the push
     build_args: dict[str, SecretStr]  # the values: passed to docker's environment, never printed or logged
 
     def lines(self) -> list[str]:
-        names = ", ".join(self.plan.build_args) or "none"
-        return [
-            f"Version:     {self.plan.version} of {self.plan.repository} ({self.plan.repository_uri})",
-            f"Service:     {self.service_name} follows {self.tracked.identifier}, now {self.previous_label}",
-            f"Build args:  {names} (values from the environment or the env file, never shown)",
-            f"Platform:    {PLATFORM} (App Runner runs x86_64)",
-        ]
+        return release_plan_lines(
+            self.plan, service_name=self.service_name, tracked=self.tracked, previous=self.previous_label
+        )
 
 
 class ReleaseResult(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    version: str
-    digest: str
-    images: tuple[str, ...]
+    released: Released
     delivery: Delivery
-    summary: str
     notification_event: str | None = None
+
+    @property
+    def version(self) -> str:
+        return self.released.version
+
+    @property
+    def digest(self) -> str:
+        return self.released.digest
+
+    @property
+    def images(self) -> tuple[str, ...]:
+        return self.released.images
+
+    @property
+    def summary(self) -> str:
+        return release_summary(self.released)
 
 
 def prepare_release(
@@ -153,7 +165,7 @@ def prepare_release(
         tracked=tracked,
         service_name=snapshot.name,
         previous_digest=previous,
-        previous_label=version_label(previous, history) if previous else "no image yet (a first release)",
+        previous_label=version_label(previous, history) if previous else None,
         deploy=decide_deployment(snapshot.status, snapshot.auto_deploy),
         build_args={name: SecretStr(value) for name, value in values.items()},
     )
@@ -196,74 +208,33 @@ def release(
         now=now,
     )
     deps.state.record_deployment(arn, digest, plan.version, now, RELEASE_SOURCE)
-    summary = f"Released {plan.version} ({short_digest(digest)}): pushed {', '.join(plan.images())}. {delivery.line}"
-    record_action(deps.state, arn, now=now, action="release", outcome="done", reason=summary, actor=actor)
-    count("ActionsTaken")
-    logger.info("released", extra={"version": plan.version, "digest": digest, "deploy": delivery.decision.action})
     history = deps.state.list_deployments(arn, limit=20)
-    notification = _notification(
-        prepared, deps.service.facts.console_url, digest, delivery, actor, history_targets(history, digest)
-    )
-    deps.notifier.publish(notification)
-    count("NotificationsSent")
-    return ReleaseResult(
+    released = Released(
+        service_name=prepared.service_name,
         version=plan.version,
+        repository=plan.repository,
         digest=digest,
         images=tuple(plan.images()),
+        build_args=plan.build_args,
+        tracked=prepared.tracked,
+        previous=prepared.previous_label,
         delivery=delivery,
-        summary=summary,
-        notification_event=notification.event,
+        rollback_to=history_targets(history, digest),
+        actor=actor,
+        console_url=deps.service.facts.console_url,
     )
+    record_action(
+        deps.state, arn, now=now, action="release", outcome="done", reason=release_summary(released), actor=actor
+    )
+    count("ActionsTaken")
+    logger.info("released", extra={"version": plan.version, "digest": digest, "deploy": delivery.decision.action})
+    notification = release_done(released)
+    deps.notifier.publish(notification)
+    count("NotificationsSent")
+    return ReleaseResult(released=released, delivery=delivery, notification_event=notification.event)
 
 
 def history_targets(history: Sequence[DeploymentRecord], digest: str) -> str | None:
     """The version `warden rollback` would go back to after this release, as a label."""
     target = choose_rollback_target(history, digest)
-    return label(target.digest, target.tag) if target else None
-
-
-def _notification(
-    prepared: PreparedRelease,
-    console_url: str,
-    digest: str,
-    delivery: Delivery,
-    actor: str,
-    rollback_to: str | None,
-) -> Notification:
-    plan = prepared.plan
-    name = prepared.service_name
-    names = ", ".join(plan.build_args)
-    built = f"docker build --platform {PLATFORM}" + (f" with build args {names} (values not shown)" if names else "")
-    undo = (
-        [f"warden rollback   (moves {' and '.join(prepared.tracked.tags_to_move)} back to {rollback_to} and deploys)"]
-        if rollback_to
-        else ["warden rollback VERSION   (no earlier deployment is on record: name the version to go back to)"]
-    )
-    next_steps = (
-        ["The service runs the previous version until the deployment starts: resume it (warden resume)."]
-        if delivery.decision.pending
-        else ["on_deployment reports how the deployment went."]
-    )
-    body = render(
-        [
-            (
-                "What happened",
-                [
-                    f"{actor} released {plan.version} of {plan.repository}.",
-                    f"Built with {built}; pushed {', '.join(plan.images())}.",
-                    f"Digest: {digest}. Before the release {prepared.tracked.tag} was {prepared.previous_label}.",
-                ],
-            ),
-            ("What Warden did", [delivery.line, "Recorded the release in the deployment history."]),
-            ("What happens next", next_steps),
-            ("How to undo", undo),
-            ("Links", [f"Service: {console_url}"]),
-        ],
-        headline=f"{name}: {plan.version} released ({short_digest(digest)}).",
-    )
-    return Notification(
-        subject=f"[warden] RELEASED {name} {plan.version}",
-        body=body,
-        event="release.done",
-        severity=Severity.WARNING if delivery.decision.pending else Severity.INFO,
-    )
+    return image_label(target.digest, target.tag) if target else None

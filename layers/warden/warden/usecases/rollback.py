@@ -9,7 +9,8 @@ Going back is one of two moves, planned first (`--plan` prints it and changes no
   there); then the deployment, started now, left to the platform (auto-deploy), or remembered for after the
   resume (a paused App Runner service cannot deploy, and its resume brings back the version from before).
 Either way DRY_RUN says what would happen and changes nothing; a rollback is recorded in the action log and the
-deployment history (source `rollback`) and announced with how to undo it.
+deployment history (source `rollback`) and announced with how to undo it (the `RolledBack` facts, worded by
+messages/pipeline.py, as are the re-tag move's own words).
 
 `AutoRollback` is the RollbackPort of on_alarm and on_deployment: the target judges the deployment to blame, the
 domain decides (automatic rollback on, the deployment is not itself a rollback, not against the platform's own
@@ -27,19 +28,15 @@ from typing import Protocol, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from warden.domain.images import short_digest
-from warden.domain.notification import Notification, Severity, render
 from warden.domain.pipeline import (
-    ACCEPTED_MEDIA_TYPES_TEXT,
-    RELEASE_SOURCE,
     ROLLBACK_SOURCE,
-    DeployAction,
-    DeployDecision,
     NoRollbackTarget,
     PipelineError,
     Redeployed,
+    RetagPlan,
     RollbackTarget,
     RollbackTrigger,
-    Tracked,
+    RolledBack,
     choose_rollback_target,
     decide_auto_rollback,
     decide_deployment,
@@ -48,16 +45,28 @@ from warden.domain.pipeline import (
 )
 from warden.domain.records import DeploymentRecord, EventStatus
 from warden.errors import EventInProgress, RollbackDeclined, RollbackFailed
+from warden.messages.pipeline import (
+    retag_before,
+    retag_chosen_because,
+    retag_intent,
+    retag_next_steps,
+    retag_plan_lines,
+    retag_summary,
+    retag_undo_lines,
+    retag_waits,
+    rollback_done,
+    rollback_next_step,
+    rollback_would,
+)
 from warden.observability import count, logger
 from warden.settings import Settings
 from warden.usecases.converge import record_action
 from warden.usecases.deployment_outcome import RollbackOutcome
-from warden.usecases.pipeline import deliver, describe_move, follow, label, require_repository
+from warden.usecases.pipeline import deliver, follow, require_repository
 from warden.usecases.ports import NotifierPort, PipelineRegistryPort, StatePort
 from warden.usecases.target import RollbackMove, Target
 
 HISTORY_DEPTH = 50
-_SOURCES = {RELEASE_SOURCE: "by warden release", ROLLBACK_SOURCE: "by a rollback"}
 
 
 class RollbackReport(BaseModel):
@@ -95,9 +104,13 @@ class RollbackResult:
 
     outcome: RollbackOutcome
     move: RollbackMove
-    summary: str
     redeployed: Redeployed | None = None
     notification_event: str | None = None
+
+    @property
+    def summary(self) -> str:
+        """What it did (the move's words), or what it would have done."""
+        return self.redeployed.summary if self.redeployed is not None else rollback_would(self.move.intent)
 
 
 class _Prepared:
@@ -113,10 +126,7 @@ class _Prepared:
         return RollbackReport(
             summary=result.summary,
             notification_event=result.notification_event,
-            next_step=f"{self.move.service_name} is PAUSED: {waits} when it resumes (warden resume, or when its pause "
-            "claims clear)."
-            if result.outcome is RollbackOutcome.ROLLED_BACK and waits
-            else None,
+            next_step=rollback_next_step(self.move.service_name, waits) if waits else None,
         )
 
 
@@ -142,20 +152,19 @@ def roll_back(
     """Carries the move out (or, with DRY_RUN, says what it would do), records it, notifies."""
     arn = settings.service.arn
     if settings.dry_run:
-        summary = f"[dry run] Would have {move.intent}; nothing was changed."
+        result = RollbackResult(outcome=RollbackOutcome.WOULD_ROLL_BACK, move=move)
         record_action(
             deps.state,
             arn,
             now=now,
             action="rollback",
             outcome="would",
-            reason=f"{reason}: {summary}",
+            reason=f"{reason}: {result.summary}",
             actor=actor,
             dry_run=True,
             source_event=source_event,
         )
-        result = RollbackResult(outcome=RollbackOutcome.WOULD_ROLL_BACK, move=move, summary=summary)
-        return _notify(deps, settings, result, reason=reason, actor=actor) if notify else result
+        return _notify(deps, result, reason=reason, actor=actor) if notify else result
     redeployed = move.carry_out(now)
     deps.state.record_deployment(arn, redeployed.deployed, redeployed.version, now, ROLLBACK_SOURCE)
     record_action(
@@ -170,68 +179,38 @@ def roll_back(
     )
     count("ActionsTaken")
     logger.info("rolled back", extra=redeployed.detail)
-    result = RollbackResult(
-        outcome=RollbackOutcome.ROLLED_BACK, move=move, summary=redeployed.summary, redeployed=redeployed
-    )
-    return _notify(deps, settings, result, reason=reason, actor=actor) if notify else result
+    result = RollbackResult(outcome=RollbackOutcome.ROLLED_BACK, move=move, redeployed=redeployed)
+    return _notify(deps, result, reason=reason, actor=actor) if notify else result
 
 
-def _notify(
-    deps: RollbackDeps, settings: Settings, result: RollbackResult, *, reason: str, actor: str
-) -> RollbackResult:
-    move = result.move
-    name = move.service_name
+def _rolled_back(result: RollbackResult, console_url: str, *, reason: str, actor: str) -> RolledBack:
+    """The facts of the rollback's notification."""
+    move, redeployed = result.move, result.redeployed
     dry = result.outcome is RollbackOutcome.WOULD_ROLL_BACK
-    body = render(
-        [
-            (
-                "What happened",
-                [f"Requested by {actor}: {reason}.", f"Before: {move.before}; the target is {move.chosen_because}."],
-            ),
-            ("What Warden did", [result.summary]),
-            ("What happens next", list(result.redeployed.next_steps) if result.redeployed is not None else []),
-            ("How to undo", [] if dry else move.undo_lines()),
-            ("Links", [f"Service: {deps.target.facts.console_url}"]),
-        ],
-        headline=f"[dry run] Warden would have rolled {name} back to {move.target_label}."
-        if dry
-        else f"Warden rolled {name} back to {move.target_label}.",
+    return RolledBack(
+        service_name=move.service_name,
+        target_label=move.target_label,
+        subject_target=move.subject_target,
+        before=move.before,
+        chosen_because=move.chosen_because,
+        summary=result.summary,
+        dry_run=dry,
+        actor=actor,
+        reason=reason,
+        console_url=console_url,
+        next_steps=redeployed.next_steps if redeployed is not None else (),
+        undo=() if dry else tuple(move.undo_lines()),
     )
-    notification = Notification(
-        subject=f"[warden] DRY RUN would roll back {name} to {move.subject_target}"
-        if dry
-        else f"[warden] ROLLED BACK {name} to {move.subject_target}",
-        body=body,
-        event="rollback.dry_run" if dry else "rollback.done",
-        severity=Severity.WARNING,
-    )
+
+
+def _notify(deps: RollbackDeps, result: RollbackResult, *, reason: str, actor: str) -> RollbackResult:
+    notification = rollback_done(_rolled_back(result, deps.target.facts.console_url, reason=reason, actor=actor))
     deps.notifier.publish(notification)
     count("NotificationsSent")
     return replace(result, notification_event=notification.event)
 
 
 # --- moving the tag back ------------------------------------------------------------------------------------
-
-
-class RetagPlan(BaseModel):
-    """What moving the tag back would do; `warden rollback --plan` prints it and changes nothing."""
-
-    model_config = ConfigDict(frozen=True)
-
-    repository: str
-    service_name: str
-    service_status: str
-    tracked: Tracked
-    current_digest: str | None
-    current_tag: str | None  # the version the history recorded for the current digest
-    current_label: str
-    target: RollbackTarget
-    chosen_because: str
-    deploy: DeployDecision
-
-    @property
-    def target_label(self) -> str:
-        return label(self.target.digest, self.target.tag)
 
 
 class RetagRollback:
@@ -258,28 +237,18 @@ class RetagRollback:
 
     @property
     def chosen_because(self) -> str:
-        return self.plan.chosen_because
+        return retag_chosen_because(self.plan)
 
     @property
     def before(self) -> str:
-        return f"{' and '.join(self.plan.tracked.tags_to_move)} pointed at {self.plan.current_label}"
+        return retag_before(self.plan)
 
     @property
     def intent(self) -> str:
-        plan = self.plan
-        tags = " and ".join(plan.tracked.tags_to_move)
-        return f"moved {tags} from {plan.current_label} to {plan.target_label} and deployed it ({plan.deploy.reason})"
+        return retag_intent(self.plan)
 
     def lines(self) -> list[str]:
-        plan = self.plan
-        tags = " and ".join(plan.tracked.tags_to_move)
-        return [
-            f"Now:     {tags} -> {plan.current_label} (the service follows {plan.tracked.identifier})",
-            f"Target:  {plan.target_label}: {plan.chosen_because}",
-            f"ECR:     batch-get-image {short_digest(plan.target.digest)} (accepting {ACCEPTED_MEDIA_TYPES_TEXT}), "
-            f"then put-image as {tags} with that exact manifest and media type",
-            f"Deploy:  {plan.deploy.reason} (service {plan.service_name} is {plan.service_status})",
-        ]
+        return retag_plan_lines(self.plan)
 
     def carry_out(self, now: datetime) -> Redeployed:
         deps, plan = self._deps, self.plan
@@ -300,42 +269,18 @@ class RetagRollback:
             to_digest=plan.target.digest,
             now=now,
         )
-        move = describe_move(plan.tracked.tags_to_move, moved, plan.current_label, plan.target_label)
-        next_steps: tuple[str, ...] = ()
-        if delivery.decision.pending:
-            next_steps = (
-                "The service runs the old version until it is deployed: resume it (warden resume) and the reconcile "
-                "deploys within 15 minutes.",
-            )
-        elif delivery.decision.action in {DeployAction.START, DeployAction.AUTOMATIC}:
-            next_steps = ("on_deployment reports how the deployment went.",)
         return Redeployed(
-            summary=f"Rolled {plan.service_name} back to {plan.target_label}. {move} {delivery.line}",
+            summary=retag_summary(plan, moved, delivery),
             deployed=plan.target.digest,
             version=plan.target.tag,
-            next_steps=next_steps,
-            waits="the rollback deploys" if delivery.decision.action is DeployAction.AFTER_RESUME else None,
+            next_steps=retag_next_steps(delivery),
+            waits=retag_waits(delivery),
             detail={"target": plan.target.digest, "moved": ",".join(moved), "deploy": delivery.decision.action.value},
         )
 
     def undo_lines(self) -> list[str]:
         """Going forward again is another rollback, to the version the tag pointed at before."""
-        plan = self.plan
-        if not plan.current_digest:
-            return []
-        image = f"--repository-name {plan.repository} --image-ids imageDigest={plan.current_digest}"
-        accepted = ACCEPTED_MEDIA_TYPES_TEXT.replace(", ", " ")
-        return [
-            f"warden rollback {plan.current_tag or plan.current_digest}   (back to {plan.current_label})",
-            "With the AWS CLI (the same re-tag by hand):",
-            f"  aws ecr batch-get-image {image} --accepted-media-types {accepted} "
-            "--query 'images[0].imageManifest' --output text > manifest.json",
-            f"  MEDIA=$(aws ecr batch-get-image {image} --accepted-media-types {accepted} "
-            "--query 'images[0].imageManifestMediaType' --output text)",
-            f"  aws ecr put-image --repository-name {plan.repository} --image-tag {plan.tracked.tag} "
-            '--image-manifest file://manifest.json --image-manifest-media-type "$MEDIA"',
-            f"  {self._deps.target.deploy_command()}",
-        ]
+        return retag_undo_lines(self.plan, self._deps.target.deploy_command())
 
 
 def plan_retag(deps: RollbackDeps, settings: Settings, version: str | None = None) -> RetagRollback:
@@ -346,8 +291,9 @@ def plan_retag(deps: RollbackDeps, settings: Settings, version: str | None = Non
     tracked = follow(snapshot, settings, repository)
     current = registry.resolve_tag(repository, tracked.tag)
     history = deps.state.list_deployments(settings.service.arn, limit=HISTORY_DEPTH)
-    if version and version.strip():
-        target, because = _named_target(registry, repository, version.strip(), history)
+    named = (version or "").strip()
+    if named:
+        target = _named_target(registry, repository, named, history)
     else:
         found = choose_rollback_target(history, current)
         if found is None:
@@ -357,8 +303,6 @@ def plan_retag(deps: RollbackDeps, settings: Settings, version: str | None = Non
                 f"(aws ecr list-images --repository-name {repository} lists the tags)"
             )
         target = found
-        when = f"deployed {found.deployed_at:%Y-%m-%d %H:%M} UTC" if found.deployed_at else "deployed before"
-        because = f"the previous deployed version ({when}, {_SOURCES.get(found.source or '', found.source)})"
     plan = RetagPlan(
         repository=repository,
         service_name=snapshot.name,
@@ -368,8 +312,8 @@ def plan_retag(deps: RollbackDeps, settings: Settings, version: str | None = Non
         current_tag=tag_of(current, history),
         current_label=version_label(current, history),
         target=target,
-        chosen_because=because,
         deploy=decide_deployment(snapshot.status, snapshot.auto_deploy),
+        named=bool(named),
     )
     return RetagRollback(deps, settings, plan)
 
@@ -384,17 +328,17 @@ def _registry(deps: RollbackDeps) -> PipelineRegistryPort:
 
 def _named_target(
     registry: PipelineRegistryPort, repository: str, version: str, history: list[DeploymentRecord]
-) -> tuple[RollbackTarget, str]:
+) -> RollbackTarget:
     if version.startswith("sha256:"):
         known = next((record for record in history if record.digest == version), None)
-        return RollbackTarget(digest=version, tag=known.tag if known else None), "named on the command line"
+        return RollbackTarget(digest=version, tag=known.tag if known else None)
     digest = registry.resolve_tag(repository, version)
     if digest is None:
         raise NoRollbackTarget(
             f"no image tagged {version!r} in {repository} (aws ecr list-images --repository-name {repository} "
             "lists the tags)"
         )
-    return RollbackTarget(digest=digest, tag=version), "named on the command line"
+    return RollbackTarget(digest=digest, tag=version)
 
 
 # --- the automatic rollback (the RollbackPort) -------------------------------------------------------------
@@ -502,6 +446,6 @@ def once_per_deployment(state: StatePort, key: str, now: datetime, attempt: Call
         # (The caller writes the action log entry, with its own context.)
         state.complete_event(key, now, f"failed: {error}")
         count("RollbackFailures")
-        raise RollbackFailed(f"the rollback failed: {error}") from error
+        raise RollbackFailed(str(error)) from error
     state.complete_event(key, now, f"done: {result.summary}")
     return result
