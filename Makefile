@@ -59,8 +59,8 @@ venv: $(DEV_STAMP) $(SAM_STAMP) $(CHECKOV_STAMP) ## Create the virtual environme
 .PHONY: demo
 # TARGET=ecs plays the same month against an ECS Fargate service (moto's ECS and Application Auto Scaling).
 TARGET ?= apprunner
-demo: $(DEV_STAMP) ## Play the local demo against emulated AWS (no account needed); TARGET=ecs for an ECS service, VERBOSE=1 for every message in full
-	$(BIN)/python -m local.demo --target $(TARGET) $(if $(VERBOSE),--verbose)
+demo: $(DEV_STAMP) ## Play the local demo against emulated AWS (no account needed); TARGET=ecs for an ECS service, FLEET=1 for a fleet of App Runner and ECS services, VERBOSE=1 for every message in full
+	$(BIN)/python -m local.demo --target $(TARGET) $(if $(FLEET),--fleet) $(if $(VERBOSE),--verbose)
 
 .PHONY: invoke
 # The Docker-free `sam local invoke -e`: the handler in-process against a fresh local account.

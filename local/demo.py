@@ -13,6 +13,9 @@ lines (what happens, what Warden did, the notification's subject); `--verbose` p
 `--target ecs` (`make demo TARGET=ecs`) plays the month against an ECS Fargate service instead (moto's
 ECS and Application Auto Scaling): the same handlers, only SERVICE_ARN differs.
 
+`--fleet` (`make demo FLEET=1`) plays a fleet instead: one stack guarding App Runner and ECS services found by
+their tags, each with its own settings (`local/demo_fleet.py`).
+
 The story is told in acts (`local/demo_*.py`), each a `play(timeline) -> failures` function, in the
 order of the month.
 """
@@ -33,6 +36,7 @@ from local import (
     demo_ecs_alarms,
     demo_ecs_images,
     demo_ecs_pipeline,
+    demo_fleet,
     demo_images,
     demo_keys,
     demo_pipeline,
@@ -69,12 +73,17 @@ ECS_ACTS: tuple[Callable[[Timeline], int], ...] = (
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    arguments = _parser().parse_args(argv)
+    parser = _parser()
+    arguments = parser.parse_args(argv)
+    if arguments.fleet and arguments.target == "ecs":
+        parser.error("--fleet guards App Runner and ECS services together: leave out --target ecs")
     # Powertools warns on every invocation that publishes no metric (as in Lambda's logs): noise in a story.
     warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
     ecs = arguments.target == "ecs"
     calendar = Calendar(arguments.month or datetime.now(UTC).date().replace(day=1))
     LOG_PATH.parent.mkdir(exist_ok=True)
+    if arguments.fleet:
+        return demo_fleet.main(calendar, LOG_PATH, verbose=arguments.verbose)
     emulated = "moto's ECS + Application Auto Scaling" if ecs else "moto + App Runner emulator"
     print(f"Warden demo: the consultation app's month, against a local AWS ({emulated}).")
     failures = 0
@@ -112,6 +121,11 @@ def _parser() -> argparse.ArgumentParser:
         choices=("apprunner", "ecs"),
         default="apprunner",
         help="the kind of service Warden guards in the demo (default: apprunner)",
+    )
+    parser.add_argument(
+        "--fleet",
+        action="store_true",
+        help="play a fleet: one stack guarding App Runner and ECS services found by their warden:guard tag",
     )
     parser.add_argument(
         "--verbose", action="store_true", help="print every notification, note and command output in full"

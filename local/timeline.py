@@ -30,13 +30,22 @@ INDENT = "      "
 
 class Timeline:
     def __init__(
-        self, account: LocalAccount, log: io.TextIOBase, clock: DemoClock, calendar: Calendar, *, verbose: bool = False
+        self,
+        account: LocalAccount,
+        log: io.TextIOBase,
+        clock: DemoClock,
+        calendar: Calendar,
+        *,
+        verbose: bool = False,
+        working_hours: bool = True,
     ) -> None:
         self.account = account
         self.log = log
         self.clock = clock
         self.calendar = calendar
         self.verbose = verbose
+        # False for a stack deployed without working hours (the fleet's): no schedule runs between the steps.
+        self.working_hours = working_hours
         self.step = 0
         self._scheduled_until = clock.now
         # Powertools' logger keeps the stream it found when it was built: point it at the log file too,
@@ -112,7 +121,8 @@ class Timeline:
         step shows), quietly: the service is paused every working evening and resumed every working morning,
         shown or not. Returns how many ran."""
         runs = 0
-        for fire, job in working_hours_fires(self._scheduled_until, at + timedelta(microseconds=1)):
+        fires = working_hours_fires(self._scheduled_until, at + timedelta(microseconds=1)) if self.working_hours else ()
+        for fire, job in fires:
             if fire == at and job == shown:
                 continue
             self.clock.advance(fire)
