@@ -324,3 +324,20 @@ def test_a_leaving_service_warden_may_no_longer_resume_gets_its_claims_dropped_a
         ExpressionAttributeValues={":pk": {"S": f"SERVICE#{back}"}},
     )["Items"]
     assert [item for item in claims if item["SK"]["S"].startswith("CLAIM#")] == []
+
+
+def test_a_cost_anomaly_in_a_fleet_is_reported_and_pauses_nothing(account: LocalAccount) -> None:
+    from tests.events import load_event
+
+    fleet(account)
+    with time_machine.travel(datetime(2026, 12, 8, 9, 0, tzinfo=UTC), tick=False):
+        reconcile(account)
+    account.inbox()
+    # Given the stack would pause a single service on any anomaly (impact threshold $0)
+    event = load_event("on_budget_alert", "cost-anomaly")
+    # When an anomaly alert arrives for a fleet of three
+    result = invoke("on_budget_alert", event, {**account.env(), "ANOMALY_PAUSE_IMPACT_USD": "0"})
+    # Then it is reported, and no service of the fleet is paused
+    assert [r["outcome"] for r in result["results"]] == ["anomaly"]
+    assert account.emulator.calls("PauseService") == []
+    assert len(account.inbox()) == 1

@@ -87,7 +87,12 @@ def handle_budget_message(
     following = [member for member in members if budget is not None and member.settings.budget_name == budget]
     if len(following) <= 1:
         chosen = following[0] if following else members[0]
-        return [handle_message(message, deps_for(chosen), chosen.settings, now)]
+        settings = chosen.settings
+        if budget is None and len(members) > 1:
+            # A cost anomaly names an AWS service and an account, not one of the fleet's services: it is reported,
+            # never paused on (ANOMALY_PAUSE_IMPACT_USD acts only for a stack guarding one service).
+            settings = settings.model_copy(update={"anomaly_pause_impact_usd": None})
+        return [handle_message(message, deps_for(chosen), settings, now)]
     held: list[tuple[str, Notification]] = []
     results: list[AlertResult] = []
     failure: Exception | None = None
