@@ -148,5 +148,4 @@ def test_the_six_hourly_check_sends_enforcement_off_once_a_day_through_the_real_
     assert second["wiring"].startswith("already_reported")
     (received,) = account.inbox()
     assert received.attributes == {"event": "budget.enforcement_off", "severity": "critical"}
-    assert received.subject.startswith("[warden] budget enforcement is OFF for consultation-app")
     assert f"--subscriber SubscriptionType=SNS,Address={account.budget_topic_arn}" in received.body

@@ -42,7 +42,7 @@ def test_a_confirmed_budget_breach_scales_the_ecs_service_to_zero_and_says_how_t
     assert ecs_state(account) == (0, 0, 0)
     assert [claim["SK"] for claim in account.claims()] == ["CLAIM#budget"]
     (received,) = account.inbox()
-    assert received.subject == "[warden] PAUSED consultation-app: spend $10.42 of $10.00"
+    assert received.attributes == {"event": "budget.paused", "severity": "critical"}
     assert "warden resume --override budget" in received.body
 
 
@@ -58,7 +58,7 @@ def test_a_stuck_rollout_does_not_hold_off_a_budget_pause(ecs_account: LocalAcco
         assert result["results"][0]["outcome"] == "paused"
         assert ecs_state(account) == (0, 0, 0)
     (received,) = account.inbox()
-    assert received.subject == "[warden] PAUSED consultation-app: spend $10.42 of $10.00"
+    assert received.attributes == {"event": "budget.paused", "severity": "critical"}
     assert "App Runner" not in received.body
 
 

@@ -100,11 +100,11 @@ def test_with_the_state_table_deleted_a_person_still_hears_or_the_invocation_fai
     with pytest.raises(Exception, match=r"ResourceNotFound|not found|does not exist"):
         invoke("run_schedule", load_event("run_schedule", "budget-period-check"), account.env())
     # ... and where the notify topic still exists, the "budget enforcement is OFF" message went out first,
-    # saying that the state table could not be read
+    # quoting why the state table could not be read
     if "topic" not in removed:
         (received,) = account.inbox()
         assert received.attributes == {"event": "budget.enforcement_off", "severity": "critical"}
-        assert "Warden's state table" in received.body
+        assert "ResourceNotFound" in received.body
 
 
 def alarm_message(name: str, namespace: str, metric: str) -> str:

@@ -1,4 +1,8 @@
-"""on_budget_alert's use case with in-memory fakes: every branch, no sockets."""
+"""on_budget_alert's use case with in-memory fakes: every branch, no sockets.
+
+What happened is asserted on facts (the outcome, the calls, the claims, the result's facts, the event); the words
+of each notification are tests/golden/test_budget_messages.py's golden files.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +16,14 @@ from hypothesis import strategies as st
 
 from tests.events import budget_message, sns_event
 from tests.fakes import FakeBudgets, FakeNotifier, FakeService, FakeState
-from warden.domain.budget import BudgetSnapshot
+from warden.domain.budget import BudgetSnapshot, Figure
+from warden.domain.notification import Severity
 from warden.domain.service import ServiceStatus
 from warden.errors import ServiceBusy
 from warden.models.money import Money
 from warden.models.sns import parse_sns_event
 from warden.settings import Settings
-from warden.usecases.budget_alert import BudgetAlertDeps, Outcome, handle_message
+from warden.usecases.budget_alert import AlertResult, BudgetAlertDeps, Outcome, handle_message
 
 ARN = "arn:aws:apprunner:us-east-1:123456789012:service/consultation-app/0123456789abcdef0123456789abcdef"
 NOW = datetime(2026, 3, 3, 10, 0, tzinfo=UTC)
@@ -49,8 +54,11 @@ class World:
         self.deps = BudgetAlertDeps(self.service, self.budgets, self.notifier, self.state)
 
     def deliver(self, text: str, message_id: str = "11111111-2222-3333-4444-555555555555") -> Outcome:
+        return self.handle(text, message_id).outcome
+
+    def handle(self, text: str, message_id: str = "11111111-2222-3333-4444-555555555555") -> AlertResult:
         (message,) = parse_sns_event(sns_event(text, message_id=message_id))
-        return handle_message(message, self.deps, self.settings, NOW).outcome
+        return handle_message(message, self.deps, self.settings, NOW)
 
 
 def breach() -> str:
@@ -60,31 +68,34 @@ def breach() -> str:
 def test_an_alert_below_the_enforce_threshold_only_warns() -> None:
     # Given a running service, When an 80 % alert arrives
     world = World()
-    outcome = world.deliver(budget_message(threshold="$8.00", amount="$8.13"))
+    result = world.handle(budget_message(threshold="$8.00", amount="$8.13"))
     # Then the operator is warned, the budget is not even read, and nothing is paused
-    assert outcome is Outcome.WARNED
+    assert result.outcome is Outcome.WARNED
     assert world.budgets.reads == 0
     assert world.service.mutations == []
     (sent,) = world.notifier.sent
     assert sent.event == "budget.warning"
-    assert "81.3%" in sent.subject
+    assert result.assessment is not None
+    assert result.assessment.alert.amount_percent == Decimal("81.3")
 
 
 def test_a_confirmed_breach_records_a_budget_claim_and_pauses() -> None:
     # Given a running service and a Budgets API that confirms $10.42 of $10.00
     world = World()
     # When the 100 % alert arrives
-    outcome = world.deliver(breach())
-    # Then one budget claim, one pause, one critical notification with the undo command
-    assert outcome is Outcome.PAUSED
-    assert [claim.key for claim in world.state.list_claims(ARN)] == ["budget"]
+    result = world.handle(breach())
+    # Then one budget claim for this budget period, one pause, one critical notification with the undo commands
+    assert result.outcome is Outcome.PAUSED
+    (claim,) = world.state.list_claims(ARN)
+    assert claim.key == "budget"
+    assert (claim.details["period_start"], claim.details["period_end"]) == ("2026-03-01", "2026-04-01")
     assert world.service.mutations == ["pause"]
     (sent,) = world.notifier.sent
-    assert sent.subject.startswith("[warden] PAUSED consultation-app")
-    assert sent.severity.value == "critical"
+    assert (sent.event, sent.severity) == ("budget.paused", Severity.CRITICAL)
+    assert result.enforcement is not None
+    assert any("warden resume --override budget" in line for line in result.enforcement.undo)
     assert "warden resume --override budget" in sent.body
     assert "aws apprunner resume-service" in sent.body
-    assert "monthly period 2026-03-01 to 2026-04-01" in sent.body
 
 
 def test_the_same_message_three_times_pauses_once_and_notifies_once() -> None:
@@ -104,11 +115,11 @@ def test_a_second_breach_alert_keeps_the_first_claim_and_says_already_paused() -
     world.deliver(breach(), message_id="first")
     # When a different alert (a new SNS message) reports the breach again
     outcome = world.deliver(budget_message(threshold="$10.00", amount="$11.00"), message_id="second")
-    # Then no second pause, the claim is the first one, and the message says so
+    # Then no second pause, the claim is the first one, and the message says the service stays paused
     assert outcome is Outcome.ALREADY_PAUSED
     assert world.service.mutations == ["pause"]
     assert world.state.get_claim(ARN, "budget").source_event == "first"  # type: ignore[union-attr]
-    assert "already active" in world.notifier.sent[-1].body
+    assert world.notifier.sent[-1].event == "budget.already_paused"
 
 
 def test_an_already_paused_service_gets_the_claim_but_no_pause_call() -> None:
@@ -120,7 +131,7 @@ def test_an_already_paused_service_gets_the_claim_but_no_pause_call() -> None:
     assert outcome is Outcome.ALREADY_PAUSED
     assert world.service.mutations == []
     assert world.state.get_claim(ARN, "budget") is not None
-    assert "already PAUSED" in world.notifier.sent[0].body
+    assert world.notifier.sent[0].event == "budget.already_paused"
 
 
 def test_a_busy_service_defers_with_a_retryable_error_and_loses_nothing() -> None:
@@ -152,15 +163,18 @@ def test_spend_not_confirmed_by_the_budgets_api_does_not_pause() -> None:
     # Given the Budgets API now reports $9.10 (the budget was raised, or the alert was stale)
     world = World(actual="9.10")
     # When the 100 % alert arrives
-    outcome = world.deliver(breach())
-    # Then nothing is paused or claimed and the notification explains the difference
-    assert outcome is Outcome.NOT_CONFIRMED
+    result = world.handle(breach())
+    # Then nothing is paused or claimed, the skipped pause is in the action log, and the operator is told why
+    assert result.outcome is Outcome.NOT_CONFIRMED
     assert world.service.mutations == []
     assert world.state.list_claims(ARN) == []
+    assert [(record.action, record.outcome) for _, record in world.state.actions] == [("pause", "skipped")]
     (sent,) = world.notifier.sent
     assert sent.event == "budget.not_confirmed"
-    assert "$9.10" in sent.body
-    assert "$10.42" in sent.body
+    # And what the notification explains is the difference between the alert's $10.42 and the API's $9.10
+    assert result.verification is not None
+    assert str(result.verification.alert.amount) == "$10.42"
+    assert str(result.verification.confirmation.measured) == "$9.10"
 
 
 def test_a_forecast_alert_never_pauses_by_default() -> None:
@@ -196,8 +210,7 @@ def test_dry_run_changes_nothing_and_says_what_would_have_happened() -> None:
     assert world.state.list_claims(ARN) == []
     assert world.service.mutations == []
     (sent,) = world.notifier.sent
-    assert "DRY RUN" in sent.subject
-    assert "Would have paused" in sent.body
+    assert sent.event == "budget.dry_run"
     assert all(record.dry_run for _, record in world.state.actions)
 
 
@@ -224,11 +237,13 @@ def test_a_cost_anomaly_is_notified_with_impact_and_root_causes_and_pauses_nothi
         "impact": {"totalImpact": 42.1, "totalActualSpend": 50.0, "totalExpectedSpend": 7.9},
         "rootCauses": [{"service": "AWS App Runner", "region": "us-east-1", "usageType": "USE1-Memory"}],
     }
-    outcome = world.deliver(json.dumps(anomaly))
-    assert outcome is Outcome.ANOMALY
+    result = world.handle(json.dumps(anomaly))
+    assert result.outcome is Outcome.ANOMALY
     (sent,) = world.notifier.sent
-    assert "$42.10" in sent.subject
-    assert "USE1-Memory" in sent.body
+    assert sent.event == "anomaly.detected"
+    assert result.anomaly is not None
+    assert result.anomaly.anomaly.impact.total_impact == Decimal("42.1")
+    assert [cause.usage_type for cause in result.anomaly.anomaly.root_causes] == ["USE1-Memory"]
     assert world.service.mutations == []
 
 
@@ -237,7 +252,8 @@ def test_a_cost_anomaly_above_the_configured_impact_pauses() -> None:
     anomaly = {"anomalyId": "a-2", "impact": {"totalImpact": 42.1}}
     assert world.deliver(json.dumps(anomaly)) is Outcome.PAUSED
     assert world.service.mutations == ["pause"]
-    assert "anomaly" in world.state.get_claim(ARN, "budget").evidence  # type: ignore[union-attr]
+    assert world.state.get_claim(ARN, "budget").details == {"anomaly_id": "a-2"}  # type: ignore[union-attr]
+    assert world.notifier.sent[-1].event == "anomaly.paused"
 
 
 def test_a_failed_notification_releases_the_event_so_the_retry_notifies() -> None:
@@ -247,48 +263,54 @@ def test_a_failed_notification_releases_the_event_so_the_retry_notifies() -> Non
     with pytest.raises(RuntimeError):
         world.deliver(breach())
     # When Lambda retries the same message
-    outcome = world.deliver(breach())
-    # Then the service was paused once, and the retry's notification still says "PAUSED"
+    result = world.handle(breach())
+    # Then the service was paused once, and the retry's notification still says "PAUSED", credited to the first try
     assert world.service.mutations == ["pause"]
-    assert outcome is Outcome.PAUSED
-    assert len(world.notifier.sent) == 1
-    assert "Recorded the 'budget' pause claim" in world.notifier.sent[0].body
+    assert result.outcome is Outcome.PAUSED
+    assert result.enforcement is not None
+    assert result.enforcement.credited
+    (sent,) = world.notifier.sent
+    assert sent.event == "budget.paused"
 
 
-# --- the subject names the figure that triggered it -----------------------------------------------------------
+# --- a pause is judged, and titled, by the figure that triggered it --------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("text", "env", "subject"),
+    ("text", "env", "figure"),
     [
-        (
-            budget_message(alert_type="ACTUAL", threshold="$10.00", amount="$10.42"),
-            {},
-            "[warden] PAUSED consultation-app: spend $10.42 of $10.00",
-        ),
+        (budget_message(alert_type="ACTUAL", threshold="$10.00", amount="$10.42"), {}, (Figure.ACTUAL, "$10.42")),
         (
             budget_message(alert_type="FORECASTED", threshold="$10.00", amount="$12.40"),
             {"ENFORCE_ON_FORECAST": "true"},
-            "[warden] PAUSED consultation-app: forecast $12.40 of $10.00",
-        ),
-        (
-            json.dumps({"anomalyId": "a-9", "impact": {"totalImpact": 42.1}}),
-            {"ANOMALY_PAUSE_IMPACT_USD": "25"},
-            "[warden] PAUSED consultation-app: cost anomaly $42.10",
+            (Figure.FORECAST, "$12.40"),
         ),
     ],
-    ids=["actual", "forecast", "anomaly"],
+    ids=["actual", "forecast"],
 )
-def test_a_pause_is_titled_with_the_figure_that_triggered_it(text: str, env: dict[str, str], subject: str) -> None:
-    # Given the Budgets API reports actual spend $8.13 and a forecast of $12.40 of $10.00
+def test_a_pause_is_judged_by_the_figure_that_triggered_it(
+    text: str, env: dict[str, str], figure: tuple[Figure, str]
+) -> None:
+    # Given the Budgets API reports actual spend $8.13 (or $10.42 for the actual alert) and a forecast of $12.40
     world = World(**env)
-    world.budgets.snapshot = snapshot("8.13", forecast="12.40")
-    if "ACTUAL" in text:
-        world.budgets.snapshot = snapshot("10.42", forecast="12.40")
+    world.budgets.snapshot = snapshot("10.42" if "ACTUAL" in text else "8.13", forecast="12.40")
     # When the alert pauses the service
-    assert world.deliver(text) is Outcome.PAUSED
-    # Then the subject names the figure that triggered the pause, not another one
-    assert world.notifier.sent[-1].subject == subject
+    result = world.handle(text)
+    assert result.outcome is Outcome.PAUSED
+    # Then the pause went by the figure of the alert's kind, which its subject names (golden budget.paused_forecast)
+    assert result.verification is not None
+    confirmation = result.verification.confirmation
+    assert (confirmation.figure, str(confirmation.measured)) == figure
+
+
+def test_an_anomaly_pause_is_judged_by_its_impact() -> None:
+    world = World(ANOMALY_PAUSE_IMPACT_USD="25")
+    result = world.handle(json.dumps({"anomalyId": "a-9", "impact": {"totalImpact": 42.1}}))
+    assert result.outcome is Outcome.PAUSED
+    assert result.anomaly is not None
+    assert (result.anomaly.assessment.impact, result.anomaly.assessment.pause_at) == (Decimal("42.1"), Decimal(25))
+    assert result.verification is None
+    assert world.notifier.sent[-1].event == "anomaly.paused"
 
 
 _cents = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("99.99"), places=2)
@@ -296,15 +318,19 @@ _cents = st.decimals(min_value=Decimal("0.01"), max_value=Decimal("99.99"), plac
 
 @settings(max_examples=80, deadline=None)
 @given(actual=_cents, forecast=_cents, alert_type=st.sampled_from(["ACTUAL", "FORECASTED"]))
-def test_a_verified_alert_names_the_figure_it_was_judged_by(
+def test_a_verified_alert_is_judged_by_the_figure_of_its_kind(
     actual: Decimal, forecast: Decimal, alert_type: str
 ) -> None:
     # Given any actual spend and forecast in the Budgets API, and a 100 % alert of either type
     world = World(ENFORCE_ON_FORECAST="true")
     world.budgets.snapshot = snapshot(str(actual), forecast=str(forecast))
     # When it is handled (paused, or not confirmed)
-    world.deliver(budget_message(alert_type=alert_type, threshold="$10.00", amount="$12.00"))
-    # Then the subject names the figure of the alert's kind: the forecast for a forecast alert, else the spend
-    subject = world.notifier.sent[-1].subject
-    measured, label = (forecast, "forecast") if alert_type == "FORECASTED" else (actual, "spend")
-    assert f"{label} ${measured:,.2f} of $10.00" in subject
+    result = world.handle(budget_message(alert_type=alert_type, threshold="$10.00", amount="$12.00"))
+    # Then it was judged by the figure of the alert's kind: the forecast for a forecast alert, else the spend
+    # (tests/golden/test_budget_messages.py proves the subject names exactly that figure)
+    assert result.verification is not None
+    confirmation = result.verification.confirmation
+    measured, figure = (forecast, Figure.FORECAST) if alert_type == "FORECASTED" else (actual, Figure.ACTUAL)
+    assert (confirmation.figure, confirmation.measured and confirmation.measured.amount) == (figure, measured)
+    assert confirmation.confirmed == (measured >= 10)
+    assert result.outcome is (Outcome.PAUSED if measured >= 10 else Outcome.NOT_CONFIRMED)

@@ -1,4 +1,8 @@
-"""Budget enforcement is never silently off: the 6-hourly check finds a broken wiring and a person hears of it."""
+"""Budget enforcement is never silently off: the 6-hourly check finds a broken wiring and a person hears of it.
+
+The words of the warning are tests/golden/test_budget_messages.py's (budget.enforcement_off*, budget.nobody_hears);
+here, what is found and who hears of it when: the checks, the events, the exact commands that fix it.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from warden.domain.service import ServiceStatus
 from warden.domain.wiring import (
     BudgetNotice,
     BudgetSubscriber,
+    Check,
     CheckStatus,
     TopicSubscription,
     WiringUnreadable,
@@ -24,9 +29,10 @@ from warden.domain.wiring import (
     fires_at_enforce_point,
 )
 from warden.errors import AwsUnavailable
+from warden.messages.budget import WIRED
 from warden.models.money import Money
 from warden.settings import Settings
-from warden.usecases.budget_wiring import MEMO, EnforcementOffUnheard, WiringDeps
+from warden.usecases.budget_wiring import MEMO, EnforcementOffUnheard, WiringDeps, check_budget_wiring
 from warden.usecases.schedule import Job, ScheduleDeps, run_job
 
 ACCOUNT = "123456789012"
@@ -112,6 +118,10 @@ class World:
     @property
     def critical(self) -> list[str]:
         return [sent.subject for sent in self.notifier.sent if sent.severity is Severity.CRITICAL]
+
+
+def checks(world: World) -> list[Check]:
+    return check_budget_wiring(WiringDeps(budgets=world.budgets, topics=world.topics), world.settings)
 
 
 # -- the decision: an ACTUAL alert AT the enforce threshold, to Warden's budget topic ---------------------
@@ -220,8 +230,6 @@ def test_a_budget_without_an_alert_to_wardens_topic_gets_one_critical_notificati
     # Then one critical notification says budget enforcement is OFF, with the exact command and the real ARN
     (sent,) = world.notifier.sent
     assert (sent.severity, sent.event) == (Severity.CRITICAL, "budget.enforcement_off")
-    assert sent.subject.startswith("[warden] budget enforcement is OFF for consultation-app")
-    assert sent.body.startswith("Budget enforcement is OFF:")
     assert (
         f"aws budgets create-subscriber --account-id {ACCOUNT} --budget-name {BUDGET} --notification "
         "NotificationType=ACTUAL,ComparisonOperator=GREATER_THAN,Threshold=100,ThresholdType=PERCENTAGE "
@@ -240,7 +248,7 @@ def test_a_budget_without_an_alert_to_wardens_topic_gets_one_critical_notificati
 
 def test_a_wired_budget_sends_nothing() -> None:
     world = World(notices=[notice("80"), notice("100")])
-    assert world.check() == "ok: budget enforcement is wired"
+    assert world.check() == f"ok: {WIRED}"
     assert world.notifier.sent == []
     assert world.state.get_memo(ARN, MEMO) is None
 
@@ -249,8 +257,11 @@ def test_a_missing_budget_is_reported_as_enforcement_off() -> None:
     world = World(BUDGET_NAME="no-such-budget")
     world.check()
     (sent,) = world.notifier.sent
-    assert "no budget named 'no-such-budget'" in sent.body
     assert sent.event == "budget.enforcement_off"
+    # And the problem it reports is the budget's, with the fix naming the missing budget
+    (problem,) = [check for check in checks(world) if check.status is CheckStatus.PROBLEM]
+    assert problem.name == "budget"
+    assert any("no-such-budget" in line for line in problem.fix)
 
 
 def test_budgets_being_unavailable_is_no_verdict_and_sends_nothing() -> None:
@@ -274,10 +285,10 @@ def test_without_the_state_table_it_still_sends_and_says_so() -> None:
     # When the check runs / Then the claim's error is raised (Lambda retries, the errors alarm fires) ...
     with pytest.raises(RuntimeError, match="ResourceNotFoundException"):
         world.check()
-    # ... and the enforcement-off notification went out first, saying that the table could not be read
+    # ... and the enforcement-off notification went out first, quoting why the table could not be read
     (sent,) = world.notifier.sent
     assert sent.event == "budget.enforcement_off"
-    assert "Warden's state table\n  could not be read (RuntimeError: ResourceNotFoundException" in sent.body
+    assert "RuntimeError: ResourceNotFoundException: Requested resource not found" in sent.body
 
 
 def test_when_nobody_is_subscribed_the_invocation_fails_so_that_the_errors_alarm_tells_the_operator() -> None:
@@ -316,7 +327,7 @@ def test_a_notification_that_cannot_be_published_fails_the_invocation_after_the_
 def test_a_notification_that_cannot_be_published_fails_the_invocation() -> None:
     world = World(notices=[])
     world.notifier.fail_times = 1
-    with pytest.raises(EnforcementOffUnheard, match="could not be published"):
+    with pytest.raises(EnforcementOffUnheard, match="SNS is down"):
         world.check()
 
 

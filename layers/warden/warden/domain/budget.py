@@ -4,6 +4,10 @@ Two steps, both pure. `assess_alert` reads only the alert and decides whether it
 pause. `confirm_breach` then compares the alert with what the Budgets API says now: an alert can
 arrive hours after the spend (Budgets refreshes up to three times a day) or after the budget was
 raised, so the API has the last word before anything is paused.
+
+Each decision returns facts (the verdict and the figures it was judged by), and so does the handling of an alert
+(`AlertOutcome`, `Enforcement`, `Recovery`...): warden/messages/budget.py words them, for the notifications, the
+action log, the claims' evidence and the results.
 """
 
 from __future__ import annotations
@@ -11,9 +15,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from enum import StrEnum
+from typing import Final
 
 from pydantic import BaseModel, ConfigDict
 
+from warden.domain.service import ServiceSnapshot
+from warden.domain.target import TargetFacts
 from warden.models.anomaly import CostAnomalyAlert
 from warden.models.budget import AlertType, BudgetAlert
 from warden.models.money import Money
@@ -35,11 +42,32 @@ class Verdict(StrEnum):
     VERIFY = "verify"  # could justify a pause: check the Budgets API first
 
 
+class Figure(StrEnum):
+    """Which figure of the Budgets API a decision went by."""
+
+    ACTUAL = "actual"
+    FORECAST = "forecast"
+
+
 class Assessment(BaseModel):
+    """What `assess_alert` made of a budget alert, and what it judged it against."""
+
     model_config = ConfigDict(frozen=True)
 
     verdict: Verdict
-    reason: str
+    alert: BudgetAlert
+    policy: EnforcePolicy
+
+
+class AnomalyAssessment(BaseModel):
+    """What `assess_anomaly` made of a cost anomaly: WARN or VERIFY, by its impact against the pause setting."""
+
+    model_config = ConfigDict(frozen=True)
+
+    verdict: Verdict
+    impact: Decimal
+    pause_at: Decimal | None
+    """ANOMALY_PAUSE_IMPACT_USD; None when anomalies never pause."""
 
 
 class BudgetSnapshot(BaseModel):
@@ -89,10 +117,21 @@ def _add_months(start: date, months: int) -> date:
 
 
 class Confirmation(BaseModel):
+    """What `confirm_breach` found: the figure the alert is judged by, as the Budgets API reports it now, against
+    the enforce point."""
+
     model_config = ConfigDict(frozen=True)
 
     confirmed: bool
-    reason: str
+    budget_name: str
+    figure: Figure
+    measured: Money | None
+    """None when the Budgets API reports no such figure yet."""
+    measured_percent: Decimal | None
+    limit: Money
+    enforce_point: Money
+    threshold_percent: Decimal
+    alert_amount: Money
 
 
 def percent(part: Decimal, whole: Decimal) -> Decimal:
@@ -103,76 +142,49 @@ def percent(part: Decimal, whole: Decimal) -> Decimal:
         return (part / whole * 100).quantize(Decimal("0.1"))
 
 
-def measured_figure(alert_type: AlertType, snapshot: BudgetSnapshot) -> tuple[str, Money | None]:
-    """The figure of the Budgets API that an alert of `alert_type` is judged by: ("forecast", the forecast) for a
-    forecast alert, ("spend", the actual spend) otherwise. A message names this figure, not another one."""
+def measured_figure(alert_type: AlertType, snapshot: BudgetSnapshot) -> tuple[Figure, Money | None]:
+    """The figure of the Budgets API that an alert of `alert_type` is judged by: the forecast for a forecast alert,
+    the actual spend otherwise. A message names this figure, not another one."""
     if alert_type is AlertType.FORECASTED:
-        return "forecast", snapshot.forecast
-    return "spend", snapshot.actual
+        return Figure.FORECAST, snapshot.forecast
+    return Figure.ACTUAL, snapshot.actual
 
 
 def assess_alert(alert: BudgetAlert, policy: EnforcePolicy) -> Assessment:
-    threshold = policy.threshold_percent
     if alert.budget_name != policy.budget_name:
-        return Assessment(
-            verdict=Verdict.OTHER_BUDGET,
-            reason=f"Warden enforces the budget '{policy.budget_name}', not '{alert.budget_name}': notify only",
-        )
-    spent = f"{alert.alert_type.value.lower()} spend {alert.amount} is {alert.amount_percent}% of {alert.budgeted}"
-    if alert.amount_percent < threshold:
-        return Assessment(verdict=Verdict.WARN, reason=f"{spent}, below the enforce threshold of {threshold}%")
-    if alert.alert_type is AlertType.FORECASTED and not policy.enforce_on_forecast:
-        return Assessment(
-            verdict=Verdict.FORECAST,
-            reason=f"{spent}; forecasts never pause unless ENFORCE_ON_FORECAST is true",
-        )
-    return Assessment(
-        verdict=Verdict.VERIFY,
-        reason=f"{spent}, at or above the enforce threshold of {threshold}%: verifying with the Budgets API",
-    )
+        verdict = Verdict.OTHER_BUDGET
+    elif alert.amount_percent < policy.threshold_percent:
+        verdict = Verdict.WARN
+    elif alert.alert_type is AlertType.FORECASTED and not policy.enforce_on_forecast:
+        verdict = Verdict.FORECAST
+    else:
+        verdict = Verdict.VERIFY
+    return Assessment(verdict=verdict, alert=alert, policy=policy)
 
 
 def confirm_breach(alert: BudgetAlert, snapshot: BudgetSnapshot, policy: EnforcePolicy) -> Confirmation:
     threshold = policy.threshold_percent
     enforce_at = (snapshot.limit.amount * threshold / 100).quantize(Decimal("0.01"))
-    if alert.alert_type is AlertType.FORECASTED:
-        measured, measured_percent, label = snapshot.forecast, snapshot.forecast_percent, "forecast"
-    else:
-        measured, measured_percent, label = snapshot.actual, snapshot.actual_percent, "actual spend"
-    if measured is None or measured_percent is None:
-        return Confirmation(confirmed=False, reason=f"the Budgets API reports no {label} for '{snapshot.name}' yet")
-    limit = Money(amount=enforce_at, unit=snapshot.limit.unit)
-    if measured_percent >= threshold:
-        return Confirmation(
-            confirmed=True,
-            reason=f"the Budgets API confirms {label} {measured} of {snapshot.limit} "
-            f"({measured_percent}%), at or above the enforce point {limit} ({threshold}%)",
-        )
+    figure, measured = measured_figure(alert.alert_type, snapshot)
+    measured_percent = snapshot.forecast_percent if figure is Figure.FORECAST else snapshot.actual_percent
     return Confirmation(
-        confirmed=False,
-        reason=f"the alert said {alert.amount}, but the Budgets API now reports {label} {measured} of "
-        f"{snapshot.limit} ({measured_percent}%), below the enforce point {limit} ({threshold}%)",
+        confirmed=measured_percent is not None and measured_percent >= threshold,
+        budget_name=snapshot.name,
+        figure=figure,
+        measured=measured,
+        measured_percent=measured_percent,
+        limit=snapshot.limit,
+        enforce_point=Money(amount=enforce_at, unit=snapshot.limit.unit),
+        threshold_percent=threshold,
+        alert_amount=alert.amount,
     )
 
 
-def assess_anomaly(alert: CostAnomalyAlert, policy: EnforcePolicy) -> Assessment:
+def assess_anomaly(alert: CostAnomalyAlert, policy: EnforcePolicy) -> AnomalyAssessment:
     impact = alert.impact.total_impact
     pause_at = policy.anomaly_pause_impact_usd
-    if pause_at is None:
-        return Assessment(
-            verdict=Verdict.WARN,
-            reason=f"cost anomaly with ${impact:,.2f} impact; anomalies never pause unless "
-            "ANOMALY_PAUSE_IMPACT_USD is set",
-        )
-    if impact < pause_at:
-        return Assessment(
-            verdict=Verdict.WARN,
-            reason=f"cost anomaly with ${impact:,.2f} impact, below ANOMALY_PAUSE_IMPACT_USD ${pause_at:,.2f}",
-        )
-    return Assessment(
-        verdict=Verdict.VERIFY,
-        reason=f"cost anomaly with ${impact:,.2f} impact, at or above ANOMALY_PAUSE_IMPACT_USD ${pause_at:,.2f}",
-    )
+    verdict = Verdict.WARN if pause_at is None or impact < pause_at else Verdict.VERIFY
+    return AnomalyAssessment(verdict=verdict, impact=impact, pause_at=pause_at)
 
 
 class PeriodCheck(BaseModel):
@@ -206,9 +218,27 @@ def budget_claim_release(
     )
 
 
+class UnrecordedPause(BaseModel):
+    """What `unrecorded_budget_pause` found: whether a PAUSED service that no claim holds is a budget pause the state
+    table did not record, by which figure of the Budgets API, in the period that started on `period_start`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    confirmed: bool
+    cleared_this_period: bool
+    """An operator cleared a budget claim in this period: that decision stands (not confirmed)."""
+    period_start: date
+    figure: Figure
+    """The figure at or above the threshold; the actual spend when none is."""
+    measured: Money
+    measured_percent: Decimal
+    limit: Money
+    threshold_percent: Decimal
+
+
 def unrecorded_budget_pause(
     snapshot: BudgetSnapshot, policy: EnforcePolicy, now: datetime, *, cleared_this_period: bool
-) -> Confirmation:
+) -> UnrecordedPause:
     """Whether a PAUSED service that no claim holds is a budget pause the state table never recorded.
 
     A confirmed breach is paused even when the state table is unavailable, and then no claim exists; once the table
@@ -217,25 +247,128 @@ def unrecorded_budget_pause(
     in the current period. An operator who cleared a budget claim in this period has decided otherwise: that stands.
     """
     start, _ = snapshot.period(now)
-    if cleared_this_period:
-        return Confirmation(
-            confirmed=False,
-            reason=f"a budget claim was cleared since this period started on {start:%Y-%m-%d}; that decision stands",
-        )
     threshold = policy.threshold_percent
-    figures = [("actual spend", snapshot.actual, snapshot.actual_percent)]
+    figures = [(Figure.ACTUAL, snapshot.actual, snapshot.actual_percent)]
     if policy.enforce_on_forecast and snapshot.forecast is not None and snapshot.forecast_percent is not None:
-        figures.append(("forecast", snapshot.forecast, snapshot.forecast_percent))
-    for label, figure, figure_percent in figures:
-        if figure_percent >= threshold:
-            return Confirmation(
-                confirmed=True,
-                reason=f"the service is paused with no claim, and the Budgets API shows {label} {figure} of "
-                f"{snapshot.limit} ({figure_percent}%), at or above {threshold}% in the period that started on "
-                f"{start:%Y-%m-%d}: a budget pause the state table did not record",
-            )
-    return Confirmation(
-        confirmed=False,
-        reason=f"the Budgets API shows actual spend {snapshot.actual} of {snapshot.limit} "
-        f"({snapshot.actual_percent}%), under {threshold}%: no budget breach holds the service",
+        figures.append((Figure.FORECAST, snapshot.forecast, snapshot.forecast_percent))
+    over = [(figure, measured, share) for figure, measured, share in figures if share >= threshold]
+    figure, measured, share = over[0] if over else figures[0]
+    return UnrecordedPause(
+        confirmed=bool(over) and not cleared_this_period,
+        cleared_this_period=cleared_this_period,
+        period_start=start,
+        figure=figure,
+        measured=measured,
+        measured_percent=share,
+        limit=snapshot.limit,
+        threshold_percent=threshold,
     )
+
+
+# --- what handling an alert did: the facts its notification tells ---------------------------------------------
+
+
+class AlertOutcome(StrEnum):
+    """How `on_budget_alert` ended for one message (usecases/budget_alert.py calls it `Outcome`)."""
+
+    WARNED = "warned"
+    FORECAST = "forecast"
+    OTHER_BUDGET = "other_budget"
+    NOT_CONFIRMED = "not_confirmed"
+    UNVERIFIABLE = "unverifiable"
+    PAUSED = "paused"
+    WOULD_PAUSE = "would_pause"
+    ALREADY_PAUSED = "already_paused"
+    UNAVAILABLE = "unavailable"
+    ANOMALY = "anomaly"
+    FORWARDED = "forwarded"
+    DUPLICATE = "duplicate"
+    OVERRIDDEN = "overridden"
+
+
+# The outcomes after which the service is paused, and those after which it is or (in a dry run) would be.
+HELD: Final = frozenset({AlertOutcome.PAUSED, AlertOutcome.ALREADY_PAUSED})
+PAUSES: Final = HELD | {AlertOutcome.WOULD_PAUSE}
+
+
+class BudgetGuard(BaseModel):
+    """One guarded service and how Warden enforces its budget: what every budget notification about it names."""
+
+    model_config = ConfigDict(frozen=True)
+
+    service_name: str
+    service_arn: str
+    target: TargetFacts
+    """The platform's words and links (deps.service.facts)."""
+    policy: EnforcePolicy
+    dry_run: bool = False
+
+
+class Verification(BaseModel):
+    """A budget alert checked against the Budgets API at `now`: what the alert said, what the API says."""
+
+    model_config = ConfigDict(frozen=True)
+
+    alert: BudgetAlert
+    snapshot: BudgetSnapshot
+    confirmation: Confirmation
+    now: datetime
+
+    @property
+    def period(self) -> tuple[date, date]:
+        return self.snapshot.period(self.now)
+
+
+class BudgetBreach(BaseModel):
+    """A breach the Budgets API confirmed, and the SNS message that reported it: the reason for a budget pause."""
+
+    model_config = ConfigDict(frozen=True)
+
+    verification: Verification
+    message_id: str
+    received_at: datetime
+
+
+class AnomalyBreach(BaseModel):
+    """A cost anomaly and what `assess_anomaly` made of it: the reason for an anomaly's pause (or notice)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    anomaly: CostAnomalyAlert
+    assessment: AnomalyAssessment
+
+
+class Enforcement(BaseModel):
+    """What placing the budget claim and converging did.
+
+    `claim_line` and `summary` are the words of usecases/claims.py and usecases/converge.py for the claim and the
+    call; `undo` the commands of usecases/undo.py (they read the state: a platform's remembered scale)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    outcome: AlertOutcome
+    """PAUSED, WOULD_PAUSE, ALREADY_PAUSED, UNAVAILABLE or OVERRIDDEN."""
+    undone_since: bool = False
+    """OVERRIDDEN because an earlier attempt at this alert placed the claim and someone cleared it since: the claim
+    is not placed again (otherwise OVERRIDDEN means the claim was cleared while Warden converged)."""
+    claim_line: str
+    summary: str
+    credited: bool = False
+    """The pause was made by an earlier attempt at this same alert (which failed before it could notify)."""
+    operation_id: str | None = None
+    """The platform's operation of the pause this attempt made, where it has one."""
+    before: ServiceSnapshot
+    refusal: str = ""
+    """UNAVAILABLE: why the platform accepts no pause now."""
+    undo: tuple[str, ...] = ()
+
+
+class Recovery(BaseModel):
+    """A budget pause the state table did not record, recorded (in a dry run: not) once the table is back."""
+
+    model_config = ConfigDict(frozen=True)
+
+    decision: UnrecordedPause
+    budget: BudgetSnapshot
+    service: ServiceSnapshot
+    undo: tuple[str, ...] = ()

@@ -13,6 +13,8 @@ sends, and says so. When that notification can reach nobody (no confirmed subscr
 the publish failing), it returns `escalate`: run_schedule then fails the invocation on purpose, so that its
 `-self-errors-run-schedule` alarm reaches the operator through the alarm topic's own e-mail subscription,
 a path that depends neither on the notify topic nor on the state table.
+
+The words (the notification, the details of the checks this module makes, the reasons) are warden/messages/budget.py's.
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from warden.domain.notification import Notification, Severity, render
 from warden.domain.wiring import (
     Check,
     CheckStatus,
@@ -38,14 +39,14 @@ from warden.domain.wiring import (
     unreadable,
 )
 from warden.errors import AwsUnavailable, BudgetNotFound, WardenError
+from warden.messages import budget as words
 from warden.observability import count, logger
 from warden.settings import Settings
 from warden.usecases.ports import BudgetNoticesPort, NotifierPort, StatePort, TopicsPort
 
 MEMO = "budget.enforcement_off"
-EVENT_OFF = "budget.enforcement_off"
-EVENT_UNHEARD = "notify.unheard"
-BUDGET_CHECKS = frozenset({"budget", "budget alert"})
+BUDGET_CHECK = "budget"
+ALERT_CHECK = "budget alert"
 NOTIFY_CHECK = "notify topic"
 
 
@@ -90,23 +91,22 @@ def _budget_checks(deps: WiringDeps, settings: Settings) -> list[Check]:
     except BudgetNotFound as missing:
         return [missing_budget(account, name, str(missing))]
     except AwsUnavailable as error:
-        return [unknown("budget", str(error))]
+        return [unknown(BUDGET_CHECK, str(error))]
     except Exception as error:  # an AccessDenied (or anything else) means the check cannot vouch for enforcement
-        return [_refused("budget", f"the budget '{name}'", error)]
+        return [_refused(BUDGET_CHECK, error, settings)]
     found = Check(
-        name="budget",
+        name=BUDGET_CHECK,
         status=CheckStatus.OK,
-        detail=f"'{name}': {snapshot.actual} of {snapshot.limit} spent; Warden pauses at "
-        f"{settings.enforce_threshold_percent} %",
+        detail=words.budget_found(name, snapshot.actual, snapshot.limit, settings.enforce_threshold_percent),
     )
     try:
         notices = deps.budgets.budget_notices(account, name)
     except BudgetNotFound as missing:
         return [missing_budget(account, name, str(missing))]
     except AwsUnavailable as error:
-        return [found, unknown("budget alert", str(error))]
+        return [found, unknown(ALERT_CHECK, str(error))]
     except Exception as error:
-        return [found, _refused("budget alert", f"the alerts of '{name}'", error)]
+        return [found, _refused(ALERT_CHECK, error, settings)]
     alerts = assess_budget_alerts(
         notices,
         account_id=account,
@@ -127,14 +127,15 @@ def _notify_check(deps: WiringDeps, settings: Settings) -> Check:
     except AwsUnavailable as error:
         return unknown(NOTIFY_CHECK, str(error))
     except Exception as error:
-        return _refused(NOTIFY_CHECK, f"the subscriptions of {topic}", error)
+        return _refused(NOTIFY_CHECK, error, settings)
 
 
-def _refused(name: str, what: str, error: Exception) -> Check:
+def _refused(name: str, error: Exception, settings: Settings) -> Check:
+    what = words.unreadable_what(name, settings.budget_name, settings.notify_topic_arn)
     if isinstance(error, WiringUnreadable):
         permission = "sns:ListSubscriptionsByTopic" if name == NOTIFY_CHECK else "budgets:ViewBudget"
         return unreadable(name, what, error, permission)
-    return Check(name=name, status=CheckStatus.PROBLEM, detail=f"cannot read {what}: {type(error).__name__}: {error}")
+    return Check(name=name, status=CheckStatus.PROBLEM, detail=words.refused_detail(what, error))
 
 
 def report_if_off(
@@ -151,11 +152,11 @@ def report_if_off(
     if not problems:
         unchecked = [check for check in checks if check.status is CheckStatus.UNKNOWN]
         status = WiringStatus.UNKNOWN if unchecked else WiringStatus.OK
-        reason = "; ".join(f"{check.name}: {check.detail}" for check in unchecked) or "budget enforcement is wired"
+        reason = words.problems_summary(unchecked) or words.WIRED
         logger.info("budget wiring checked", extra={"status": status.value, "reason": reason})
         return WiringOutcome(status=status, reason=reason, checks=list(checks))
     arn, today = settings.service.arn, now.date().isoformat()
-    summary = "; ".join(f"{check.name}: {check.detail}" for check in problems)
+    summary = words.problems_summary(problems)
     logger.warning("budget enforcement is OFF", extra={"problems": summary})
     table_problem: str | None = None
     try:
@@ -163,15 +164,15 @@ def report_if_off(
     except Exception as error:  # the table itself may be what is broken: send all the same
         memo, table_problem = {}, f"{type(error).__name__}: {error}"
     if memo.get("day") == today:
-        reason = f"already reported today at {memo.get('at', '?')} UTC: {summary}"
+        reason = words.already_reported(memo.get("at", "?"), summary)
         return WiringOutcome(status=WiringStatus.ALREADY_REPORTED, reason=reason, checks=list(checks))
-    notification = enforcement_off_notification(settings, problems, table_problem)
+    notification = words.enforcement_off(settings.service.name, problems, table_problem)
     escalate: list[str] = []
     try:
         notifier.publish(notification)
         count("NotificationsSent")
     except Exception as error:
-        escalate.append(f"the notification could not be published ({type(error).__name__}: {error})")
+        escalate.append(words.unpublished(error))
     notify = next((check for check in checks if check.name == NOTIFY_CHECK), None)
     if notify is not None and notify.status is CheckStatus.PROBLEM:
         escalate.append(notify.detail)
@@ -181,53 +182,10 @@ def report_if_off(
         state.put_memo(arn, MEMO, {"day": today, "at": f"{now:%H:%M}", "problems": summary[:1000]})
     except Exception as error:
         logger.warning("budget wiring memo not written", extra={"error": str(error)})
-    why = "; ".join(escalate) or None
     return WiringOutcome(
         status=WiringStatus.REPORTED,
         reason=summary,
         checks=list(checks),
-        escalate=f"{notification.subject}: nobody may have been told, because {why}" if why else None,
+        escalate=words.unheard(notification, escalate) if escalate else None,
         notification_event=notification.event,
-    )
-
-
-def enforcement_off_notification(
-    settings: Settings, problems: Sequence[Check], table_problem: str | None
-) -> Notification:
-    name = settings.service.name
-    budget = [check for check in problems if check.name in BUDGET_CHECKS]
-    if budget:
-        event = EVENT_OFF
-        headline = f"budget enforcement is OFF: {budget[0].detail}."
-        subject = f"[warden] budget enforcement is OFF for {name}: {budget[0].name}"
-    else:
-        event = EVENT_UNHEARD
-        headline = f"Warden's notifications about {name} reach nobody: {problems[0].detail}."
-        subject = f"[warden] NOBODY HEARS Warden for {name}: {problems[0].name}"
-    sections: list[tuple[str, list[str]]] = [
-        ("What is wrong", [f"{check.name}: {check.detail}" for check in problems]),
-        ("How to fix it", [line for check in problems for line in check.fix]),
-        (
-            "Why it matters",
-            [
-                f"Warden pauses {name} only when AWS Budgets sends an alert to Warden's budget topic and the "
-                "Budgets API confirms the spend; whoever must be told reads the notify topic.",
-                "Check again after fixing: warden doctor",
-            ],
-        ),
-        (
-            "Warden's state table",
-            [
-                f"could not be read ({table_problem}), so this message may come at every check (every 6 hours) "
-                "until both are fixed"
-            ]
-            if table_problem
-            else [],
-        ),
-    ]
-    return Notification(
-        subject=subject,
-        body=render(sections, headline=headline[:1].upper() + headline[1:]),
-        event=event,
-        severity=Severity.CRITICAL,
     )

@@ -11,6 +11,7 @@ Once the table is back, the reconcile would find the service PAUSED with no clai
 converges, `recover_budget_claim` asks the Budgets API: while the enforced figure is still at or above the
 threshold in this period (and nobody cleared a budget claim in it), the pause is a budget pause the table did
 not record, and the budget claim is recorded then. The budget-period check later clears it like any other.
+Its notification, and the claim's evidence, are written by warden/messages/budget.py from the facts (`Recovery`).
 """
 
 from __future__ import annotations
@@ -18,13 +19,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from warden.domain.budget import EnforcePolicy, unrecorded_budget_pause
+from warden.domain.budget import BudgetGuard, EnforcePolicy, Recovery, unrecorded_budget_pause
 from warden.domain.claims import Claim, ClaimReason
-from warden.domain.costs import SECTION, paused_cost_lines
-from warden.domain.notification import Notification, Severity, render
 from warden.domain.records import ActionRecord, DeploymentRecord, EventStart, EventStatus
 from warden.domain.service import ServiceStatus
 from warden.errors import BudgetNotFound
+from warden.messages import budget as words
 from warden.observability import count, logger
 from warden.settings import Settings
 from warden.usecases.converge import record_action
@@ -149,13 +149,14 @@ def recover_budget_claim(
         enforce_on_forecast=settings.enforce_on_forecast,
     )
     decision = unrecorded_budget_pause(budget, policy, now, cleared_this_period=cleared)
-    logger.info("unrecorded budget pause check", extra={"recover": decision.confirmed, "reason": decision.reason})
+    reason = words.unrecorded_pause_reason(decision)
+    logger.info("unrecorded budget pause check", extra={"recover": decision.confirmed, "reason": reason})
     if not decision.confirmed:
         return None
     claim = Claim.new(
         ClaimReason.BUDGET,
         owner=actor,
-        evidence=decision.reason,
+        evidence=reason,
         now=now,
         details={
             "actual": str(budget.actual),
@@ -166,39 +167,22 @@ def recover_budget_claim(
         },
     )
     if settings.dry_run:
-        line = "[dry run] Would have recorded the 'budget' pause claim; the service stays paused."
-        record_action(state, arn, now, actor, "claim.add", "would", decision.reason, True)
+        record_action(state, arn, now, actor, "claim.add", "would", reason, True)
     elif state.add_claim(arn, claim):
-        line = "Recorded the 'budget' pause claim; the service stays paused."
-        record_action(state, arn, now, actor, "claim.add", "done", decision.reason, False)
+        record_action(state, arn, now, actor, "claim.add", "done", reason, False)
         count("ClaimsRecovered")
     else:
         # Recorded meanwhile (the alert's retry, say): nothing to tell.
         return state.get_claim(arn, claim.key) or claim
-    name = settings.service.name
-    notifier.publish(
-        Notification(
-            subject=f"[warden] BUDGET CLAIM RECORDED {name}: paused, spend {budget.actual} of {budget.limit}",
-            body=render(
-                [
-                    ("What happened", [f"{name} is PAUSED and no pause claim held it.", decision.reason + "."]),
-                    ("What Warden did", [line]),
-                    (
-                        "What happens next",
-                        [
-                            "Warden resumes the service when the next budget period starts and the Budgets API shows "
-                            f"spend under {settings.enforce_threshold_percent}% of the budget, unless another pause "
-                            "claim holds it."
-                        ],
-                    ),
-                    (SECTION, paused_cost_lines(snapshot)),
-                    ("How to undo", undo_pause_lines(service, settings, ClaimReason.BUDGET, claim.key, state=state)),
-                ],
-                headline=f"Warden recorded the budget pause of {name} that the state table could not record.",
-            ),
-            event="budget.claim_recovered",
-            severity=Severity.WARNING,
-        )
+    guard = BudgetGuard(
+        service_name=settings.service.name,
+        service_arn=arn,
+        target=service.facts,
+        policy=policy,
+        dry_run=settings.dry_run,
     )
+    undo = undo_pause_lines(service, settings, ClaimReason.BUDGET, claim.key, state=state)
+    recovery = Recovery(decision=decision, budget=budget, service=snapshot, undo=tuple(undo))
+    notifier.publish(words.claim_recovered(guard, recovery))
     count("NotificationsSent")
     return claim
