@@ -300,6 +300,16 @@ class FakeAccount:
         return [notification.event for notification in self.notifier.sent]
 
 
+def _real_target_facts() -> Callable[[Any], Any]:
+    from warden.wiring import target_facts
+
+    return target_facts
+
+
+# Bound before any handler runs: FakeBackend patches warden.wiring.target_facts with a factory of its own.
+_REAL_TARGET_FACTS: Final = _real_target_facts()
+
+
 def _fake_deps(account: FakeAccount) -> dict[str, Callable[[Any], Any]]:
     """The wiring functions the handlers call, by name, each building its deps from `account`'s fakes."""
     from warden.usecases.alarm import AlarmDeps
@@ -308,15 +318,13 @@ def _fake_deps(account: FakeAccount) -> dict[str, Callable[[Any], Any]]:
     from warden.usecases.fleet import FleetDeps
     from warden.usecases.purge_images import PurgeImagesDeps, PurgeService, RepositoryPurgeDeps
     from warden.usecases.schedule import ScheduleDeps
-    from warden.wiring import target_facts
-
     a = account
     return {
         # The fleet: the stored record in the fake table, no discovery (the listed SERVICE_ARN is the fleet).
         "fleet_store": lambda stack: a.state,
         "fleet_deps": lambda stack: FleetDeps(store=a.state, notifier=a.notifier),
         "notifier": lambda stack: a.notifier,
-        "target_facts": target_facts,  # pure: the platform's facts of an ARN, no client
+        "target_facts": _REAL_TARGET_FACTS,  # pure: the platform's facts of an ARN, no client
         "repository_purge": lambda stack, group: (
             [PurgeService(settings=settings, service=a.service) for settings in group],
             RepositoryPurgeDeps(a.registry, a.notifier, a.state, sleep=lambda seconds: None),

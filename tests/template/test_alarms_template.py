@@ -17,7 +17,8 @@ import pytest
 from local.events import load_event
 from local.template import resources_of_type
 from tests.template.deployment import APPRUNNER_ARN, Stack
-from warden.domain.alarms import AlarmActionMap, MetricKind, classify, describe, observed_value
+from warden.domain.alarms import AlarmActionMap, MetricKind, classify, observed_value
+from warden.messages.alarm import describe
 from warden.models.alarm import parse_alarm_message
 
 pytestmark = pytest.mark.template

@@ -1,4 +1,6 @@
-"""The alarm domain: plain words per metric, the observed value, the action mapping and the cool-down."""
+"""The alarm domain: which metric and unit, the observed value, the action mapping and the cool-down.
+
+The metric in plain words for each of these alarms is approved in tests/golden/texts/alarm.metrics.txt."""
 
 from __future__ import annotations
 
@@ -13,18 +15,26 @@ from tests.events import load_event
 from warden.domain.alarms import (
     AlarmAction,
     AlarmActionMap,
+    AlarmFacts,
+    AlarmOutcome,
+    Fired,
     Guarded,
     MetricKind,
+    Notified,
+    PauseFailed,
+    Unit,
     Verdict,
     alarm_console_url,
+    anomaly_band_limits,
     classify,
     concerns,
     decide_cooldown,
-    describe,
     format_duration,
+    metric_statistic,
+    metric_unit,
     observed_value,
-    runbook,
 )
+from warden.messages.alarm import runbook
 from warden.models.alarm import AlarmStateChange, parse_alarm_message, parse_direct_alarm
 from warden.models.sns import parse_sns_event
 from warden.settings import ServiceRef
@@ -46,48 +56,40 @@ def change(fixture: str, **edits: Any) -> AlarmStateChange:
     return parse_alarm_message(json.dumps(message))
 
 
-def sentence(fixture: str, **edits: Any) -> str:
-    alarm = change(fixture, **edits)
-    return describe(alarm, observed_value(alarm.reason, alarm.reason_data)).sentence
-
-
-# --- wording ----------------------------------------------------------------------------------------
+# --- which metric, in which unit ----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("fixture", "kind", "expected"),
+    ("fixture", "kind", "unit", "value"),
     [
-        ("sns-5xx-rate-alarm", MetricKind.ERROR_RATE, "The 5xx error rate is 12.5 %, above 5 %."),
-        ("sns-5xx-rate-ok", MetricKind.ERROR_RATE, "The 5xx error rate is 0.4 %, not above 5 %."),
-        ("sns-cpu-alarm", MetricKind.CPU, "CPU utilisation is 96.4 %, above 90 %."),
-        ("sns-latency-p99-alarm", MetricKind.LATENCY, "The p99 response time is 6.21 s, above 5 s."),
-        (
-            "sns-latency-anomaly-alarm",
-            MetricKind.LATENCY,
-            "The average response time is 1.84 s, outside the expected band.",
-        ),
-        ("sns-no-instances-alarm", MetricKind.INSTANCES, "The service has no active instances (0, below 1)."),
-        (
-            "sns-composite-object-children",
-            MetricKind.COMPOSITE,
-            "The composite rule ALARM(warden-5xx-rate) OR ALARM(warden-p99-latency) is true, "
-            "triggered by warden-5xx-rate (ALARM).",
-        ),
+        ("sns-5xx-rate-alarm", MetricKind.ERROR_RATE, Unit.PERCENT, 12.5),
+        ("sns-5xx-rate-ok", MetricKind.ERROR_RATE, Unit.PERCENT, 0.4),
+        ("sns-cpu-alarm", MetricKind.CPU, Unit.PERCENT, 96.4),
+        ("sns-latency-p99-alarm", MetricKind.LATENCY, Unit.MILLISECONDS, 6214.0),
+        ("sns-latency-anomaly-alarm", MetricKind.LATENCY, Unit.MILLISECONDS, 1840.0),
+        ("sns-no-instances-alarm", MetricKind.INSTANCES, Unit.COUNT, 0.0),
+        ("sns-composite-object-children", MetricKind.COMPOSITE, Unit.NONE, None),
     ],
 )
-def test_each_metric_is_explained_in_plain_words(fixture: str, kind: MetricKind, expected: str) -> None:
-    # Given an alarm message / When it is classified and described / Then a person can read what is wrong
+def test_each_metric_is_known_with_its_unit_and_newest_datapoint(
+    fixture: str, kind: MetricKind, unit: Unit, value: float | None
+) -> None:
+    # Given an alarm message / When it is classified and its datapoint read
     alarm = change(fixture)
+    observation = observed_value(alarm.reason, alarm.reason_data)
+    # Then Warden knows the metric, the unit of its numbers and the value that tripped it
     assert classify(alarm) is kind
-    assert describe(alarm, observed_value(alarm.reason, alarm.reason_data)).sentence == expected
+    assert metric_unit(kind, alarm.metric) is unit
+    assert (observation.value if observation else None) == value
 
 
-def test_the_memory_alarm_of_a_direct_invocation_is_explained() -> None:
+def test_the_memory_alarm_of_a_direct_invocation_is_memory() -> None:
     alarm = parse_direct_alarm(load_event("on_alarm", "direct-memory-alarm"))
-    finding = describe(alarm, observed_value(alarm.reason, alarm.reason_data))
-    assert finding.kind is MetricKind.MEMORY
-    assert finding.sentence == "Memory utilisation is 97.6 %, above 95 %."
-    assert finding.subject == "memory utilisation 97.6 % (above 95 %)"
+    assert classify(alarm) is MetricKind.MEMORY
+    assert metric_unit(MetricKind.MEMORY, alarm.metric) is Unit.PERCENT
+    observation = observed_value(alarm.reason, alarm.reason_data)
+    assert observation is not None
+    assert observation.value == 97.6
 
 
 def test_a_billing_alarm_speaks_dollars() -> None:
@@ -103,48 +105,32 @@ def test_a_billing_alarm_speaks_dollars() -> None:
         "Threshold Crossed: 1 datapoint [12.34 (27/11/26 04:00:00)] was greater than the threshold (10.0)."
     )
     alarm = parse_alarm_message(json.dumps(message))
-    finding = describe(alarm, observed_value(alarm.reason))
-    assert finding.kind is MetricKind.BILLING
-    assert finding.sentence == "The estimated AWS charge for this month is $12.34, above $10.00."
-    assert any("Cost Explorer" in line for line in runbook(finding.kind))
+    assert classify(alarm) is MetricKind.BILLING
+    assert metric_unit(MetricKind.BILLING, alarm.metric) is Unit.USD
+    assert any("Cost Explorer" in line for line in runbook(MetricKind.BILLING))
 
 
-def test_the_anomaly_band_is_shown_with_its_bounds() -> None:
+def test_the_anomaly_bands_bounds_are_read_from_the_reason() -> None:
     alarm = change("sns-latency-anomaly-alarm")
-    finding = describe(alarm, observed_value(alarm.reason))
-    assert finding.threshold.startswith("the anomaly detection band ANOMALY_DETECTION_BAND(m1, 2)")
-    assert "(expected 113 ms to 613 ms)" in finding.threshold
+    assert alarm.metric is not None
+    assert alarm.metric.anomaly_band == "ANOMALY_DETECTION_BAND(m1, 2)"
+    assert anomaly_band_limits(alarm) == (112.6, 612.9)
+    assert anomaly_band_limits(change("sns-cpu-alarm")) is None
 
 
-def test_the_threshold_says_how_many_periods_must_breach() -> None:
-    finding = describe(change("sns-5xx-rate-alarm"), None)
-    assert finding.threshold == "> 5 %, in 2 of 3 periods of 5 minutes"
-
-
-def test_without_a_datapoint_the_message_says_so_instead_of_inventing_a_value() -> None:
-    # Given a reason that lists no datapoint
+def test_without_a_datapoint_no_value_is_invented() -> None:
+    # Given a reason that lists no datapoint / When its datapoint is read / Then there is none
     alarm = change("sns-cpu-alarm", NewStateReason="Threshold Crossed: no datapoints were received.")
-    # When it is described / Then the value is said to be missing
-    finding = describe(alarm, observed_value(alarm.reason))
-    assert finding.sentence == "CPU utilisation is above 90 % (the alarm message gave no datapoint value)."
-    assert finding.observed.startswith("not given")
+    assert observed_value(alarm.reason, alarm.reason_data) is None
 
 
-def test_insufficient_data_says_too_little_data() -> None:
-    text = sentence(
-        "sns-cpu-alarm", NewStateValue="INSUFFICIENT_DATA", NewStateReason="Insufficient Data: 1 datapoint was unknown."
-    )
-    assert text == "CloudWatch has too little data to judge CPU utilisation (threshold > 90 %)."
-
-
-def test_an_unknown_metric_is_named_by_namespace_metric_and_statistic() -> None:
+def test_an_unknown_metric_is_other_and_keeps_its_statistic() -> None:
     message = document("sns-cpu-alarm")
     message["Trigger"].update(Namespace="AWS/RDS", MetricName="DatabaseConnections", Statistic="SUM")
     alarm = parse_alarm_message(json.dumps(message))
     assert classify(alarm) is MetricKind.OTHER
-    assert describe(alarm, observed_value(alarm.reason)).sentence == (
-        "AWS/RDS DatabaseConnections (Sum) is 96.4, above 90."
-    )
+    assert metric_unit(MetricKind.OTHER, alarm.metric) is Unit.NONE
+    assert metric_statistic(alarm.metric) == "Sum"
 
 
 # --- the observed value -----------------------------------------------------------------------------
@@ -326,3 +312,25 @@ def test_the_runbook_hints_name_the_first_things_to_check() -> None:
     assert any("leak" in line for line in runbook(MetricKind.MEMORY, APP_RUNNER_ADVICE))
     assert any("Cold starts" in line for line in runbook(MetricKind.LATENCY, APP_RUNNER_ADVICE))
     assert any("paused" in line for line in runbook(MetricKind.INSTANCES, APP_RUNNER_ADVICE))
+
+
+# --- the facts a notification is written from -----------------------------------------------------------------
+
+
+def test_what_warden_did_about_an_alarm_must_match_its_outcome() -> None:
+    # Given the facts of an ALARM Warden only notified about
+    alarm = change("sns-cpu-alarm")
+    facts = AlarmFacts(
+        change=alarm,
+        observation=observed_value(alarm.reason),
+        concern=concerns(alarm, app_runner(SERVICE_ID)),
+        service_name="consultation-app",
+    )
+    # When they are told as a pause, or a pause as a notification / Then the facts refuse to be built
+    with pytest.raises(ValueError, match="Notified cannot end as paused"):
+        Fired(alarm=facts, outcome=AlarmOutcome.PAUSED, did=Notified(permission=None))
+    with pytest.raises(ValueError, match="PauseFailed cannot end as notified"):
+        Fired(alarm=facts, outcome=AlarmOutcome.NOTIFIED, did=PauseFailed(missing="gone"))
+    # And the facts that do match are what they say
+    told = Fired(alarm=facts, outcome=AlarmOutcome.NOTIFIED, did=Notified(permission=None))
+    assert (told.alarm.kind, told.alarm.guarded, told.alarm.unit) == (MetricKind.CPU, True, Unit.PERCENT)

@@ -20,8 +20,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tests.events import load_event
-from warden.domain.alarms import describe, observed_value
+from warden.domain.alarms import observed_value
 from warden.errors import UnparseableMessage
+from warden.messages.alarm import describe
 from warden.models.alarm import AlarmStateChange, parse_alarm_message, parse_eventbridge_alarm
 from warden.models.sns import parse_sns_event
 

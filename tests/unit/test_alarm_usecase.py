@@ -1,4 +1,9 @@
-"""on_alarm's use case with in-memory fakes: every action, the cool-down and idempotency, no sockets."""
+"""on_alarm's use case with in-memory fakes: every action, the cool-down and idempotency, no sockets.
+
+The assertions are on what happened: the outcome, the facts the use case returns (`AlarmResult.told`), the service,
+the claims and the records. The words of each notification are approved once, in tests/golden/texts/alarm.*.txt
+(tests/golden/test_alarm_messages.py, which also runs several of these stories through the use case).
+"""
 
 from __future__ import annotations
 
@@ -11,10 +16,27 @@ import pytest
 from local.alarm_events import alarm_event
 from tests.events import load_event
 from tests.fakes import FakeNotifier, FakeRollback, FakeService, FakeState
+from warden.domain.alarms import (
+    AlarmAction,
+    AlarmTold,
+    ClaimFate,
+    CooledDown,
+    Expected,
+    Fired,
+    MetricKind,
+    NoData,
+    Notified,
+    PauseTaken,
+    Recovered,
+    RollbackTaken,
+    ServiceNow,
+    Verdict,
+)
 from warden.domain.claims import Claim, ClaimReason
 from warden.domain.notification import Notification, Severity
 from warden.domain.service import ServiceStatus
 from warden.errors import ServiceBusy
+from warden.messages import alarm as words
 from warden.settings import Settings
 from warden.usecases.alarm import AlarmDeps, AlarmResult, Outcome, handle_event
 
@@ -55,6 +77,12 @@ class World:
     def last(self) -> Notification:
         return self.notifier.sent[-1]
 
+    def told(self, result: AlarmResult) -> AlarmTold:
+        """The facts the result carries, after checking that the last notification was written from them."""
+        assert result.told is not None
+        assert self.last == words.notification(result.told, self.service.facts)
+        return result.told
+
     def claim_keys(self) -> list[str]:
         return [claim.key for claim in self.state.list_claims(ARN)]
 
@@ -75,19 +103,18 @@ def test_by_default_an_alarm_only_notifies_with_the_whole_story() -> None:
     assert world.service.mutations == []
     assert world.claim_keys() == []
     (sent,) = world.notifier.sent
-    assert sent.subject == "[warden] ALARM consultation-app: 5xx error rate 12.5 % (above 5 %)"
     assert (sent.event, sent.severity) == ("alarm.fired", Severity.CRITICAL)
-    for expected in (
-        "consultation-app: the 5xx error rate is 12.5 %, above 5 %.",
-        "went from OK to ALARM at 2026-11-27 10:05 UTC",
-        "Observed: 12.5 %",
-        "Threshold: > 5 %, in 2 of 3 periods of 5 minutes",
-        "App Runner status now: RUNNING; pause claims: none.",
-        "warden rollback",
-        "#alarmsV2:alarm/warden-5xx-rate",
-        "no ALARM_ACTIONS rule matches this alarm",
-    ):
-        assert expected in sent.body
+    # And it is told from the whole story: the guarded service's 5xx rate at 12.5 %, its status now, and that no
+    # ALARM_ACTIONS rule asked for more (the words: tests/golden/texts/alarm.fired.apprunner.txt)
+    told = world.told(result)
+    assert isinstance(told, Fired)
+    assert (told.alarm.kind, told.alarm.concern.verdict) == (MetricKind.ERROR_RATE, Verdict.GUARDED)
+    assert told.alarm.observation is not None
+    assert told.alarm.observation.value == 12.5
+    assert told.status == ServiceNow(arn=ARN, status=ServiceStatus.RUNNING)
+    assert isinstance(told.did, Notified)
+    assert told.did.permission is not None
+    assert told.did.permission.action is AlarmAction.NOTIFY
 
 
 # --- pause and clear --------------------------------------------------------------------------------
@@ -102,10 +129,13 @@ def test_a_pause_alarm_adds_its_own_claim_and_pauses() -> None:
     assert result.outcome is Outcome.PAUSED
     assert world.claim_keys() == ["alarm#warden-5xx-rate"]
     assert world.service.mutations == ["pause"]
-    assert world.last.subject.startswith("[warden] PAUSED consultation-app: 5xx error rate 12.5 %")
     assert world.last.event == "alarm.paused"
-    assert "warden resume --override alarm" in world.last.body
-    assert '"SK":{"S":"CLAIM#alarm#warden-5xx-rate"}' in world.last.body
+    told = world.told(result)
+    assert isinstance(told, Fired)
+    assert isinstance(told.did, PauseTaken)
+    assert told.did.claim_key == "alarm#warden-5xx-rate"
+    assert "warden resume --override alarm" in " ".join(told.did.undo)
+    assert '"SK":{"S":"CLAIM#alarm#warden-5xx-rate"}' in " ".join(told.did.undo)
 
 
 def test_the_alarms_return_to_ok_clears_its_claim_resumes_and_says_how_long_it_lasted() -> None:
@@ -118,10 +148,12 @@ def test_the_alarms_return_to_ok_clears_its_claim_resumes_and_says_how_long_it_l
     assert result.outcome is Outcome.RECOVERED
     assert world.claim_keys() == []
     assert world.service.mutations == ["pause", "resume"]
-    assert world.last.subject == "[warden] RECOVERED consultation-app: warden-5xx-rate OK after 20 minutes"
     assert (world.last.event, world.last.severity) == ("alarm.recovered", Severity.INFO)
-    assert "The incident lasted 20 minutes (ALARM since 2026-11-27 10:05 UTC)." in world.last.body
-    assert "Cleared the 'alarm#warden-5xx-rate' pause claim" in world.last.body
+    told = world.told(result)
+    assert isinstance(told, Recovered)
+    assert told.opened_at == FIRED
+    assert told.alarm.change.changed_at - told.opened_at == timedelta(minutes=20)
+    assert (told.claim.fate, told.claim.claim_key) == (ClaimFate.CLEARED, "alarm#warden-5xx-rate")
 
 
 def test_clearing_the_alarm_claim_does_not_resume_a_service_another_claim_holds() -> None:
@@ -142,19 +174,23 @@ def test_the_pause_claim_of_alarm_a_is_not_cleared_by_the_ok_of_alarm_b() -> Non
     world = World(ALARM_ACTIONS="*=pause")
     world.fire(name="alarm-a")
     # When alarm B (which never fired) returns to OK
-    world.recover(at=FIRED + timedelta(minutes=3), name="alarm-b")
+    result = world.recover(at=FIRED + timedelta(minutes=3), name="alarm-b")
     # Then A's claim stays and the service stays paused
     assert world.claim_keys() == ["alarm#alarm-a"]
     assert world.service.status is ServiceStatus.PAUSED
-    assert "this alarm held no pause claim" in world.last.body
+    told = world.told(result)
+    assert isinstance(told, Recovered)
+    assert told.claim.fate is ClaimFate.NONE_HELD
 
 
 def test_an_ok_without_a_recorded_alarm_says_duration_unknown() -> None:
     world = World()
     result = world.recover(at=FIRED)
     assert result.outcome is Outcome.RECOVERED
-    assert world.last.subject.endswith("warden-5xx-rate OK (duration unknown)")
-    assert "Duration unknown" in world.last.body
+    told = world.told(result)
+    assert isinstance(told, Recovered)
+    assert told.opened_at is None
+    assert told.after_incident
 
 
 def test_an_ok_after_insufficient_data_with_no_incident_is_a_plain_ok() -> None:
@@ -163,8 +199,12 @@ def test_an_ok_after_insufficient_data_with_no_incident_is_a_plain_ok() -> None:
     event["Records"][0]["Sns"]["Message"] = event["Records"][0]["Sns"]["Message"].replace(
         '"OldStateValue":"ALARM"', '"OldStateValue":"INSUFFICIENT_DATA"'
     )
-    assert world.deliver(event, FIRED).outcome is Outcome.OK
+    result = world.deliver(event, FIRED)
+    assert result.outcome is Outcome.OK
     assert (world.last.event, world.last.severity) == ("alarm.ok", Severity.INFO)
+    told = world.told(result)
+    assert isinstance(told, Recovered)
+    assert not told.after_incident
 
 
 # --- the cool-down ----------------------------------------------------------------------------------
@@ -182,8 +222,11 @@ def test_an_alarm_that_flaps_within_the_cool_down_does_not_pause_again_but_still
     assert world.service.mutations == ["pause", "resume"]
     assert world.claim_keys() == []
     assert world.last.event == "alarm.cooldown"
-    assert "Did not pause" in world.last.body
-    assert "cool-down (ALARM_COOLDOWN_MINUTES) ends at 10:35 UTC" in world.last.body
+    told = world.told(result)
+    assert isinstance(told, Fired)
+    assert isinstance(told.did, CooledDown)
+    assert told.did.action is AlarmAction.PAUSE
+    assert told.did.decision.ends_at == FIRED + timedelta(seconds=5) + timedelta(minutes=30)
     skipped = [record for _, record in world.state.actions if record.outcome == "skipped"]
     assert [record.action for record in skipped] == ["pause"]
     # When it fires again after the cool-down, Then it pauses again
@@ -242,15 +285,21 @@ def test_a_rollback_alarm_without_a_configured_rollback_says_to_run_it_by_hand()
     assert result.outcome is Outcome.ROLLBACK_NOT_CONFIGURED
     assert world.service.mutations == []
     assert world.rollback.requests == []
-    assert "Rollback is not configured in this stack" in world.last.body
-    assert "run `warden rollback` by hand" in world.last.body
     assert world.last.event == "alarm.rollback_unconfigured"
+    told = world.told(result)
+    assert isinstance(told, Fired)
+    assert isinstance(told.did, RollbackTaken)
+    assert told.did.detail is None
 
 
 def test_a_configured_rollback_is_requested_once_per_cool_down() -> None:
     world = World(rollback=True, ALARM_ACTIONS="warden-5xx-rate=rollback")
-    assert world.fire().outcome is Outcome.ROLLBACK
-    assert world.last.subject.startswith("[warden] ROLLING BACK consultation-app")
+    result = world.fire()
+    assert result.outcome is Outcome.ROLLBACK
+    told = world.told(result)
+    assert isinstance(told, Fired)
+    assert isinstance(told.did, RollbackTaken)
+    assert told.did.detail == "Started rolling back to the previous release (request 1)."
     assert world.fire(at=FIRED + timedelta(minutes=10)).outcome is Outcome.COOLDOWN
     assert len(world.rollback.requests) == 1
     assert "warden-5xx-rate" in world.rollback.requests[0]
@@ -270,13 +319,21 @@ def test_no_active_instances_while_a_claim_holds_the_service_paused_is_expected_
     assert world.claim_keys() == ["budget"]
     assert world.service.mutations == []
     assert (world.last.event, world.last.severity) == ("alarm.expected", Severity.INFO)
-    assert "Expected: the service is paused by budget (since 2026-11-27 08:05 UTC)." in world.last.body
+    told = world.told(result)
+    assert isinstance(told, Expected)
+    assert told.paused_by == "paused by budget (since 2026-11-27 08:05 UTC)"
+    assert told.status.claims == ("budget",)
 
 
 def test_no_active_instances_while_the_service_should_run_is_an_alarm() -> None:
     world = World(ALARM_ACTIONS="warden-no-instances=pause")
-    assert world.fire("sns-no-instances-alarm").outcome is Outcome.PAUSED
-    assert "The service has no active instances (0, below 1)." in world.last.body
+    result = world.fire("sns-no-instances-alarm")
+    assert result.outcome is Outcome.PAUSED
+    told = world.told(result)
+    assert isinstance(told, Fired)
+    assert told.alarm.kind is MetricKind.INSTANCES
+    assert told.alarm.observation is not None
+    assert told.alarm.observation.value == 0
 
 
 def test_an_alarm_on_another_app_runner_service_never_acts_on_the_guarded_one() -> None:
@@ -285,9 +342,13 @@ def test_an_alarm_on_another_app_runner_service_never_acts_on_the_guarded_one() 
     result = world.deliver(event, FIRED)
     assert result.outcome is Outcome.OTHER_SERVICE
     assert world.service.mutations == []
-    # And the message is about that other service, not the guarded one
-    assert world.last.subject.startswith("[warden] ALARM App Runner service consultation-app (" + "f" * 32)
-    assert "0123456789abcdef" * 2 in world.last.body  # the guarded service, named as not the one watched
+    # And the message is about that other service, not the guarded one, and tells no status of the guarded one
+    told = world.told(result)
+    assert isinstance(told, Fired)
+    assert told.status is None
+    assert told.alarm.concern.resource == f"App Runner service consultation-app ({'f' * 32})"
+    assert world.last.subject.startswith(f"[warden] ALARM {told.alarm.concern.resource}:")
+    assert "0123456789abcdef" * 2 in told.alarm.concern.reason  # the guarded service, named as not the one watched
 
 
 def test_insufficient_data_is_told_once_as_information_and_never_acted_on() -> None:
@@ -296,33 +357,44 @@ def test_insufficient_data_is_told_once_as_information_and_never_acted_on() -> N
     event["Records"][0]["Sns"]["Message"] = event["Records"][0]["Sns"]["Message"].replace(
         '"NewStateValue":"ALARM"', '"NewStateValue":"INSUFFICIENT_DATA"'
     )
-    results = [world.deliver(event, FIRED).outcome for _ in range(2)]
-    assert results == [Outcome.INSUFFICIENT_DATA, Outcome.DUPLICATE]
+    results = [world.deliver(event, FIRED) for _ in range(2)]
+    assert [result.outcome for result in results] == [Outcome.INSUFFICIENT_DATA, Outcome.DUPLICATE]
     assert world.service.mutations == []
     (sent,) = world.notifier.sent
     assert (sent.event, sent.severity) == ("alarm.insufficient_data", Severity.INFO)
+    assert isinstance(world.told(results[0]), NoData)
+    assert results[1].told is None
 
 
 def test_dry_run_pauses_nothing_and_says_what_would_have_happened() -> None:
     world = World(DRY_RUN="true", ALARM_ACTIONS="warden-5xx-rate=pause")
-    assert world.fire().outcome is Outcome.WOULD_PAUSE
+    result = world.fire()
+    assert result.outcome is Outcome.WOULD_PAUSE
     assert world.service.mutations == []
     assert world.claim_keys() == []
-    assert "DRY RUN would pause" in world.last.subject
-    assert "Would have paused" in world.last.body
+    assert world.last.event == "alarm.dry_run"
+    told = world.told(result)
+    assert isinstance(told, Fired)
+    assert isinstance(told.did, PauseTaken)
+    assert all(line.startswith("[dry run]") for line in told.did.claim_lines)
 
 
 def test_a_direct_alarm_invocation_is_handled_like_an_sns_delivery() -> None:
     world = World()
     result = world.deliver(load_event("on_alarm", "direct-memory-alarm"), FIRED)
     assert result.outcome is Outcome.NOTIFIED
-    assert world.last.subject == "[warden] ALARM consultation-app: memory utilisation 97.6 % (above 95 %)"
+    told = world.told(result)
+    assert (told.alarm.kind, told.alarm.concern.verdict) == (MetricKind.MEMORY, Verdict.GUARDED)
+    assert told.alarm.observation is not None
+    assert told.alarm.observation.value == 97.6
 
 
 def test_a_composite_alarm_names_its_triggering_children() -> None:
     world = World()
-    world.deliver(load_event("on_alarm", "sns-composite-string-children"), FIRED)
-    assert "triggered by warden-5xx-rate" in world.last.body
+    told = world.told(world.deliver(load_event("on_alarm", "sns-composite-string-children"), FIRED))
+    assert told.alarm.kind is MetricKind.COMPOSITE
+    assert [child.name for child in told.alarm.change.triggering_children] == ["warden-5xx-rate"]
+    assert "warden-5xx-rate" in world.last.body
 
 
 # --- what Warden cannot read ------------------------------------------------------------------------
@@ -336,8 +408,7 @@ def test_an_unparseable_message_is_forwarded_verbatim_once() -> None:
     # Then it is forwarded once, verbatim, with the reason
     assert outcomes == [Outcome.FORWARDED, Outcome.DUPLICATE]
     (sent,) = world.notifier.sent
-    assert sent.subject == "[warden] UNPARSED alert forwarded: testing the alarm topic"
-    assert "on the alarm topic" in sent.body
+    assert sent.event == "alert.unparsed"
     assert '{"AlarmName": "warden-5xx-rate", "note": "hand-published test message"}' in sent.body
 
 
@@ -345,5 +416,4 @@ def test_an_invocation_that_is_neither_sns_nor_an_alarm_is_forwarded() -> None:
     world = World()
     (result,) = handle_event({"hello": "world"}, world.deps, world.settings, FIRED)
     assert result.outcome is Outcome.FORWARDED
-    assert "not an SNS event" in result.reason
     assert '"hello": "world"' in world.last.body

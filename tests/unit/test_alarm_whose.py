@@ -5,7 +5,8 @@ account and region, and every metric it reads with the identifying dimensions. A
 only on such alarms; an exact name is the operator naming that alarm, so it may act when Warden cannot tell
 (a composite alarm), never on an alarm provably about another resource. A state change whose actions
 CloudWatch suppressed acts on nothing. A notification about another resource names that resource, not the
-guarded service, and gives no App Runner advice for it.
+guarded service, and gives no App Runner advice for it. The words are approved in tests/golden/texts/alarm.*.txt;
+here the facts the use case returns are checked, and what no wording may ever do (blame the guarded service).
 """
 
 from __future__ import annotations
@@ -22,8 +23,10 @@ from local.alarm_events import alarm_event
 from tests.events import load_event
 from tests.fakes import FakeNotifier, FakeRollback, FakeService, FakeState
 from tests.robustness.strategies import ARMED_PATTERNS, ForeignAlarm, foreign_alarms
+from warden.domain.alarms import AlarmAction, AlarmTold, Fired, Notified, Recovered, Suppressed, Verdict
 from warden.domain.claims import Claim, ClaimReason
 from warden.domain.service import ServiceStatus
+from warden.messages import alarm as words
 from warden.settings import Settings
 from warden.usecases.alarm import AlarmDeps, AlarmResult, Outcome, claim_key, handle_event
 
@@ -70,6 +73,21 @@ class World:
     def claim_keys(self) -> list[str]:
         return [claim.key for claim in self.state.list_claims(ARN)]
 
+    def told(self, result: AlarmResult) -> AlarmTold:
+        """The facts the result carries, after checking that the last notification was written from them."""
+        assert result.told is not None
+        assert self.notifier.sent[-1] == words.notification(result.told, self.service.facts)
+        return result.told
+
+
+def refused(told: AlarmTold, action: AlarmAction) -> Notified:
+    """The "nothing beyond this message" of an ALARM whose action ALARM_ACTIONS asked for and Warden refused."""
+    assert isinstance(told, Fired)
+    assert isinstance(told.did, Notified)
+    assert told.did.permission is not None
+    assert (told.did.permission.action, told.did.permission.refused) == (AlarmAction.NOTIFY, action)
+    return told.did
+
 
 # --- the class: no action for an alarm that is not provably the guarded service's ------------------
 
@@ -110,10 +128,15 @@ def test_the_readmes_cpu_pattern_does_not_pause_the_service_for_an_ec2_alarm_in_
     assert result.outcome is Outcome.OTHER_SERVICE
     assert world.service.targets == []
     assert world.claim_keys() == []
+    told = world.told(result)
+    refused(told, AlarmAction.PAUSE)
+    assert told.alarm.concern.resource == "EC2 instance i-0abc1234def567890 in ap-northeast-2"
+    # And nothing in it speaks of the guarded service: no status, no App Runner advice
     (sent,) = world.notifier.sent
-    assert sent.subject.startswith("[warden] ALARM EC2 instance i-0abc1234def567890 in ap-northeast-2:")
+    assert isinstance(told, Fired)
+    assert told.status is None
     assert "more vCPU" not in sent.body
-    assert "App Runner status now" not in sent.body
+    assert "consultation-app" not in sent.subject
 
 
 def test_the_readmes_cpu_pattern_does_not_pause_the_service_for_an_rds_alarm() -> None:
@@ -121,10 +144,12 @@ def test_the_readmes_cpu_pattern_does_not_pause_the_service_for_an_rds_alarm() -
     result = world.deliver(load_event("on_alarm", "sns-rds-cpu-alarm"))
     assert result.outcome is Outcome.OTHER_SERVICE
     assert world.service.targets == []
-    (sent,) = world.notifier.sent
-    assert sent.subject.startswith("[warden] ALARM RDS orders-db:")
-    # And ALARM_ACTIONS' pattern is named as refused, with the reason
-    assert "ALARM_ACTIONS pattern '*-cpu' maps it to pause, but the alarm watches RDS orders-db" in sent.body
+    told = world.told(result)
+    assert told.alarm.concern.resource == "RDS orders-db"
+    # And ALARM_ACTIONS' pattern is refused, with the reason
+    did = refused(told, AlarmAction.PAUSE)
+    assert did.permission is not None
+    assert did.permission.reason.startswith("ALARM_ACTIONS pattern '*-cpu' maps it to pause, but the alarm watches")
 
 
 def test_a_suppressed_composite_alarm_is_reported_as_suppressed_and_never_pauses() -> None:
@@ -137,12 +162,12 @@ def test_a_suppressed_composite_alarm_is_reported_as_suppressed_and_never_pauses
     assert world.service.targets == []
     assert world.claim_keys() == []
     (sent,) = world.notifier.sent
-    assert (
-        sent.subject
-        == "[warden] SUPPRESSED composite alarm consultation-app-unhealthy: consultation-app-unhealthy ALARM"
-    )
     assert (sent.event, sent.severity.value) == ("alarm.suppressed", "info")
-    assert "actionsSuppressedBy WaitPeriod" in sent.body
+    told = world.told(result)
+    assert isinstance(told, Suppressed)
+    assert told.alarm.change.actions_suppressed_by == "WaitPeriod"
+    assert told.alarm.concern.verdict is Verdict.UNKNOWN
+    assert told.claim_key is None
 
 
 def test_a_suppressed_ok_leaves_the_alarms_own_claim_and_does_not_resume() -> None:
@@ -163,7 +188,10 @@ def test_a_suppressed_ok_leaves_the_alarms_own_claim_and_does_not_resume() -> No
     assert result.outcome is Outcome.SUPPRESSED
     assert world.claim_keys() == ["alarm#warden-5xx-rate"]
     assert world.service.targets == [("pause", ARN)]
-    assert "warden resume --override alarm" in world.notifier.sent[-1].body
+    told = world.told(result)
+    assert isinstance(told, Suppressed)
+    assert told.claim_key == "alarm#warden-5xx-rate"
+    assert "warden resume --override alarm" in " ".join(told.undo)
 
 
 def test_the_ok_of_another_resources_alarm_is_not_announced_as_the_service_recovering() -> None:
@@ -174,9 +202,12 @@ def test_the_ok_of_another_resources_alarm_is_not_announced_as_the_service_recov
     event["Records"][0]["Sns"]["Message"] = json.dumps(message)
     result = world.deliver(event)
     assert result.outcome is Outcome.OK
+    told = world.told(result)
+    assert isinstance(told, Recovered)
+    assert told.alarm.concern.resource == "EC2 instance i-0abc1234def567890 in ap-northeast-2"
     (sent,) = world.notifier.sent
-    assert sent.subject.startswith("[warden] OK EC2 instance i-0abc1234def567890 in ap-northeast-2: bastion-cpu")
     assert "RECOVERED" not in sent.subject
+    assert "consultation-app" not in sent.subject
 
 
 def test_another_app_runner_services_alarm_is_about_that_service_with_no_app_runner_advice() -> None:
@@ -184,8 +215,10 @@ def test_another_app_runner_services_alarm_is_about_that_service_with_no_app_run
     other = ARN.replace("0123456789abcdef" * 2, "f" * 32).replace("consultation-app", "billing-api")
     result = world.deliver(alarm_event("sns-cpu-alarm", service_arn=other))
     assert result.outcome is Outcome.OTHER_SERVICE
+    told = world.told(result)
+    refused(told, AlarmAction.PAUSE)
+    assert told.alarm.concern.resource == f"App Runner service billing-api ({'f' * 32})"
     (sent,) = world.notifier.sent
-    assert sent.subject.startswith(f"[warden] ALARM App Runner service billing-api ({'f' * 32}):")
     assert not [advice for advice in APP_RUNNER_ADVICE if advice in sent.body]
 
 
@@ -194,9 +227,10 @@ def test_an_exact_name_acts_on_a_composite_alarm_and_a_pattern_does_not() -> Non
     fixture = "sns-composite-object-children"
     # When only a pattern matches it, Then it only notifies and says how to let it act
     by_pattern = World(ALARM_ACTIONS="consultation-app-*=pause")
-    assert by_pattern.deliver(load_event("on_alarm", fixture)).outcome is Outcome.NOTIFIED
+    result = by_pattern.deliver(load_event("on_alarm", fixture))
+    assert result.outcome is Outcome.NOTIFIED
     assert by_pattern.service.targets == []
-    assert "name the alarm exactly in ALARM_ACTIONS" in by_pattern.notifier.sent[-1].body
+    refused(by_pattern.told(result), AlarmAction.PAUSE)
     # When the operator names it exactly, Then it pauses
     by_name = World(ALARM_ACTIONS="consultation-app-unhealthy=pause")
     assert by_name.deliver(load_event("on_alarm", fixture)).outcome is Outcome.PAUSED
@@ -237,4 +271,8 @@ def test_an_alarm_on_warden_itself_keeps_its_notify_only_message_under_the_servi
     # Then it only notifies, told as before: Warden failing is the guarded service's business
     assert result.outcome is Outcome.NOTIFIED
     assert world.service.targets == []
-    assert world.notifier.sent[-1].subject.startswith("[warden] ALARM consultation-app: Warden itself failed")
+    told = world.told(result)
+    assert told.alarm.self_watching
+    assert told.alarm.told_as_the_services
+    assert isinstance(told, Fired)
+    assert told.did == Notified(permission=None)

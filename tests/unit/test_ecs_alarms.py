@@ -1,4 +1,7 @@
-"""Alarms on an ECS service and its load balancer: the metric in words and units, whose service, what to check."""
+"""Alarms on an ECS service and its load balancer: the metric and its unit, whose service, what to check.
+
+The words (the metric in its unit, the ECS status, the runbook) are approved in tests/golden/texts/alarm.*.txt:
+alarm.metrics for every metric and unit, alarm.fired.ecs, alarm.paused.ecs, alarm.expected.ecs for the messages."""
 
 from __future__ import annotations
 
@@ -12,13 +15,30 @@ import pytest
 from local.alarm_events import alarm_event
 from tests.events import load_event
 from tests.fakes import FakeNotifier, FakeRollback, FakeService, FakeState
-from warden.domain.alarms import Guarded, MetricKind, Verdict, classify, concerns, describe, observed_value, runbook
+from warden.domain.alarms import (
+    AlarmOutcome,
+    Expected,
+    Fired,
+    Guarded,
+    MetricKind,
+    PauseTaken,
+    ServiceNow,
+    Unit,
+    Verdict,
+    classify,
+    concerns,
+    is_below_alarm,
+    metric_statistic,
+    metric_unit,
+)
 from warden.domain.claims import Claim, ClaimReason
 from warden.domain.service import ServiceStatus
+from warden.messages import alarm as words
+from warden.messages.alarm import runbook
 from warden.models.alarm import AlarmStateChange, parse_alarm_message
 from warden.models.sns import parse_sns_event
 from warden.settings import Settings
-from warden.usecases.alarm import AlarmDeps, Outcome, guarded_of, handle_event
+from warden.usecases.alarm import AlarmDeps, AlarmResult, Outcome, guarded_of, handle_event
 from warden.wiring import target_facts
 
 ECS_ARN = "arn:aws:ecs:us-east-1:123456789012:service/prod/consultation-app"
@@ -86,69 +106,44 @@ def retargeted(
     return parse_alarm_message(json.dumps(message))
 
 
-def explained(alarm: AlarmStateChange) -> tuple[str, str]:
-    finding = describe(alarm, observed_value(alarm.reason, alarm.reason_data))
-    return finding.sentence, finding.subject
+def unit(alarm: AlarmStateChange) -> Unit:
+    return metric_unit(classify(alarm), alarm.metric)
 
 
 def reason(value: str, word: str = "greater", threshold: str = "5.0") -> str:
     return f"Threshold Crossed: 1 datapoint [{value} (27/11/26 10:00:00)] was {word} than the threshold ({threshold})."
 
 
-# --- which metric, in words and the right unit ------------------------------------------------------
+# --- which metric, in which unit ---------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("fixture", "kind", "sentence", "subject"),
+    ("fixture", "kind", "expected_unit"),
     [
-        (
-            "sns-ecs-cpu-alarm",
-            MetricKind.CPU,
-            "CPU utilisation is 97.3 %, above 90 %.",
-            "CPU utilisation 97.3 % (above 90 %)",
-        ),
-        (
-            "sns-alb-5xx-rate-alarm",
-            MetricKind.ERROR_RATE,
-            "The 5xx error rate is 8.6 %, above 5 %.",
-            "5xx error rate 8.6 % (above 5 %)",
-        ),
-        (
-            "sns-alb-p99-latency-alarm",
-            MetricKind.LATENCY,
-            "The p99 response time is 7.2 s, above 5 s.",
-            "p99 response time 7.2 s (above 5 s)",
-        ),
+        ("sns-ecs-cpu-alarm", MetricKind.CPU, Unit.PERCENT),
+        ("sns-alb-5xx-rate-alarm", MetricKind.ERROR_RATE, Unit.PERCENT),
+        ("sns-alb-p99-latency-alarm", MetricKind.LATENCY, Unit.MILLISECONDS),
     ],
 )
-def test_the_stacks_ecs_alarms_are_explained_in_plain_words(
-    fixture: str, kind: MetricKind, sentence: str, subject: str
-) -> None:
-    # Given one of the alarms the stack creates for an ECS service / When it is classified and described
+def test_the_stacks_ecs_alarms_are_known_in_their_units(fixture: str, kind: MetricKind, expected_unit: Unit) -> None:
+    # Given one of the alarms the stack creates for an ECS service / When it is classified
     alarm = change(fixture)
-    # Then a person reads what is wrong, in the metric's own unit
+    # Then Warden knows the metric and the unit its numbers are in
     assert classify(alarm) is kind
-    assert explained(alarm) == (sentence, subject)
+    assert unit(alarm) is expected_unit
 
 
-def test_the_metric_math_latency_alarm_is_read_in_milliseconds_and_names_the_metric_it_reads() -> None:
+def test_the_metric_math_latency_alarm_is_read_in_milliseconds_with_the_statistic_it_reads() -> None:
     # Given the stack's latency alarm (1000 * the load balancer's p99 TargetResponseTime, threshold in ms)
     alarm = change("sns-alb-p99-latency-alarm")
-    # When it is described / Then its threshold and observed value are in ms, shown as seconds when large
-    finding = describe(alarm, observed_value(alarm.reason))
-    assert finding.threshold == "> 5 s, in 3 of 3 periods of 5 minutes"
-    assert finding.observed.startswith("7.2 s")
-    assert finding.metric == "metric math 1000 * seconds where seconds = AWS/ApplicationELB TargetResponseTime (p99)"
+    # Then its threshold and datapoints are milliseconds, of the p99 its one metric reads
+    assert unit(alarm) is Unit.MILLISECONDS
+    assert metric_statistic(alarm.metric) == "p99"
+    assert alarm.threshold == 5000.0
 
 
-@pytest.mark.parametrize(
-    ("value", "threshold", "sentence"),
-    [
-        ("7.2", 5.0, "The p99 response time is 7.2 s, above 5 s."),
-        ("0.35", 0.25, "The p99 response time is 350 ms, above 250 ms."),
-    ],
-)
-def test_a_plain_target_response_time_alarm_is_in_seconds(value: str, threshold: float, sentence: str) -> None:
+@pytest.mark.parametrize(("value", "threshold"), [("7.2", 5.0), ("0.35", 0.25)])
+def test_a_plain_target_response_time_alarm_is_in_seconds(value: str, threshold: float) -> None:
     # Given an alarm someone set on TargetResponseTime itself (CloudWatch reports it in seconds)
     alarm = retargeted(
         "sns-ecs-cpu-alarm",
@@ -160,9 +155,9 @@ def test_a_plain_target_response_time_alarm_is_in_seconds(value: str, threshold:
         ExtendedStatistic="p99",
         Dimensions=TARGET_GROUP,
     )
-    # When it is described / Then the seconds are not mistaken for milliseconds
+    # When it is classified / Then the seconds are not mistaken for milliseconds
     assert classify(alarm) is MetricKind.LATENCY
-    assert explained(alarm)[0] == sentence
+    assert unit(alarm) is Unit.SECONDS
 
 
 def test_metric_math_over_target_response_time_without_the_factor_1000_stays_in_seconds() -> None:
@@ -171,7 +166,7 @@ def test_metric_math_over_target_response_time_without_the_factor_1000_stays_in_
     message["Trigger"]["Threshold"] = 5.0
     message["NewStateReason"] = reason("7.2")
     alarm = parse_alarm_message(json.dumps(message))
-    assert explained(alarm)[0] == "The p99 response time is 7.2 s, above 5 s."
+    assert unit(alarm) is Unit.SECONDS
 
 
 def test_the_ecs_memory_alarm_is_memory() -> None:
@@ -180,7 +175,7 @@ def test_the_ecs_memory_alarm_is_memory() -> None:
     message["NewStateReason"] = reason("97.6", threshold="95.0")
     alarm = parse_alarm_message(json.dumps(message))
     assert classify(alarm) is MetricKind.MEMORY
-    assert explained(alarm)[0] == "Memory utilisation is 97.6 %, above 95 %."
+    assert unit(alarm) is Unit.PERCENT
 
 
 @pytest.mark.parametrize("metric", ["HTTPCode_Target_5XX_Count", "HTTPCode_ELB_5XX_Count"])
@@ -194,7 +189,7 @@ def test_the_load_balancers_5xx_counts_are_5xx_responses(metric: str) -> None:
         Dimensions=TARGET_GROUP,
     )
     assert classify(alarm) is MetricKind.ERRORS_5XX
-    assert explained(alarm)[0] == "The number of 5xx responses is 42, above 10."
+    assert unit(alarm) is Unit.COUNT
 
 
 def test_metric_math_over_the_load_balancers_own_5xx_and_requests_is_an_error_rate() -> None:
@@ -204,15 +199,9 @@ def test_metric_math_over_the_load_balancers_own_5xx_and_requests_is_an_error_ra
 
 
 @pytest.mark.parametrize(
-    ("namespace", "metric", "sentence"),
-    [
-        ("ECS/ContainerInsights", "RunningTaskCount", "The service has no running tasks (0, below 1)."),
-        (ALB, "HealthyHostCount", "The service has no healthy targets (0, below 1)."),
-    ],
+    ("namespace", "metric"), [("ECS/ContainerInsights", "RunningTaskCount"), (ALB, "HealthyHostCount")]
 )
-def test_no_running_tasks_or_no_healthy_targets_read_like_no_instances(
-    namespace: str, metric: str, sentence: str
-) -> None:
+def test_no_running_tasks_or_no_healthy_targets_are_no_instances(namespace: str, metric: str) -> None:
     alarm = retargeted(
         "sns-ecs-cpu-alarm",
         reason("0.0", word="less", threshold="1.0"),
@@ -223,7 +212,7 @@ def test_no_running_tasks_or_no_healthy_targets_read_like_no_instances(
         Statistic="MINIMUM",
     )
     assert classify(alarm) is MetricKind.INSTANCES
-    assert explained(alarm)[0] == sentence
+    assert is_below_alarm(alarm)
 
 
 # --- whose alarm ------------------------------------------------------------------------------------
@@ -326,21 +315,30 @@ class EcsWorld:
         self.deps = AlarmDeps(self.service, self.notifier, self.state, FakeRollback(configured=False))
 
     def fire(self, event: dict[str, Any]) -> Outcome:
+        return self.deliver(event).outcome
+
+    def deliver(self, event: dict[str, Any]) -> AlarmResult:
         (result,) = handle_event(event, self.deps, self.settings, FIRED + timedelta(seconds=5))
-        return result.outcome
+        # What was published is what warden.messages.alarm writes from the facts the result carries
+        assert result.told is not None
+        assert self.notifier.sent[-1] == words.notification(result.told, self.service.facts)
+        return result
 
 
 def test_an_ecs_alarm_notification_speaks_of_ecs_not_app_runner() -> None:
     # Given Warden guards an ECS service and the CPU alarm only notifies
     world = EcsWorld()
     # When the ECS CPU alarm fires
-    outcome = world.fire(alarm_event("sns-ecs-cpu-alarm", changed_at=FIRED, message_id=str(uuid.uuid4())))
-    # Then the message tells the ECS status and what to check in ECS terms
-    assert outcome is Outcome.NOTIFIED
+    result = world.deliver(alarm_event("sns-ecs-cpu-alarm", changed_at=FIRED, message_id=str(uuid.uuid4())))
+    # Then it tells the ECS service's status and what to check, from the ECS target's facts, never App Runner's
+    assert result.outcome is Outcome.NOTIFIED
+    told = result.told
+    assert isinstance(told, Fired)
+    assert told.status == ServiceNow(arn=ECS_ARN, status=ServiceStatus.RUNNING)
+    assert told.alarm.concern.verdict is Verdict.GUARDED
     (sent,) = world.notifier.sent
-    assert sent.subject == "[warden] ALARM consultation-app: CPU utilisation 97.3 % (above 90 %)"
-    assert "ECS status now: RUNNING (desired count above 0); pause claims: none." in sent.body
-    assert "task definition" in sent.body
+    assert world.service.facts.platform == "ECS"
+    assert all(line in sent.body for line in world.service.facts.runbook[MetricKind.CPU])
     assert "App Runner" not in sent.body
 
 
@@ -360,30 +358,32 @@ def test_no_running_tasks_while_paused_is_expected_on_ecs() -> None:
     message["NewStateReason"] = reason("0.0", word="less", threshold="1.0")
     event["Records"][0]["Sns"]["Message"] = json.dumps(message)
     # When the running-tasks alarm fires
-    outcome = world.fire(event)
-    # Then it is expected, nothing runs, and the message speaks of tasks
-    assert outcome is Outcome.EXPECTED
+    result = world.deliver(event)
+    # Then it is expected, nothing runs, and the message speaks of ECS's tasks, not App Runner's instances
+    assert result.outcome is Outcome.EXPECTED
     assert world.service.mutations == []
+    told = result.told
+    assert isinstance(told, Expected)
+    assert told.paused_by.startswith("paused by budget")
     (sent,) = world.notifier.sent
-    assert sent.subject == "[warden] EXPECTED consultation-app: no running tasks while paused"
-    assert "a paused service has no tasks" in sent.body
+    assert world.service.facts.runs_on == "tasks"
+    assert "instances" not in sent.body
 
 
-@pytest.mark.parametrize(
-    ("dry_run", "outcome", "line"),
-    [
-        ("false", Outcome.PAUSED, "On ECS this means no task runs now: the desired count is 0"),
-        ("true", Outcome.WOULD_PAUSE, "[dry run] On ECS the pause would set the desired count to 0"),
-    ],
-)
-def test_a_pause_on_ecs_says_what_it_means_for_the_tasks(dry_run: str, outcome: Outcome, line: str) -> None:
+@pytest.mark.parametrize(("dry_run", "outcome"), [("false", Outcome.PAUSED), ("true", Outcome.WOULD_PAUSE)])
+def test_a_pause_on_ecs_says_what_it_means_for_the_tasks(dry_run: str, outcome: Outcome) -> None:
     # Given the CPU alarms mapped to pause on an ECS service
     world = EcsWorld(ALARM_ACTIONS="*-cpu=pause", DRY_RUN=dry_run)
     # When the ECS CPU alarm fires
-    result = world.fire(alarm_event("sns-ecs-cpu-alarm", changed_at=FIRED, message_id=str(uuid.uuid4())))
-    # Then the message says, in ECS's terms, what the pause does (or would do) to the tasks
-    assert result is outcome
-    assert line in world.notifier.sent[-1].body
+    result = world.deliver(alarm_event("sns-ecs-cpu-alarm", changed_at=FIRED, message_id=str(uuid.uuid4())))
+    # Then the message says, in the ECS target's words, what the pause does (or would do) to the tasks
+    assert result.outcome is outcome
+    assert isinstance(result.told, Fired)
+    assert isinstance(result.told.did, PauseTaken)
+    facts = world.service.facts
+    means = facts.pause_means if outcome is AlarmOutcome.PAUSED else facts.would_pause_means
+    assert means
+    assert means in world.notifier.sent[-1].body
 
 
 def test_no_healthy_target_while_paused_is_expected_and_acts_on_nothing() -> None:
@@ -401,5 +401,4 @@ def test_no_healthy_target_while_paused_is_expected_and_acts_on_nothing() -> Non
     assert outcome is Outcome.EXPECTED
     assert world.service.mutations == []
     assert [claim.key for claim in world.state.list_claims(ECS_ARN)] == ["budget"]
-    (sent,) = world.notifier.sent
-    assert sent.subject == "[warden] EXPECTED consultation-app: no healthy targets while paused"
+    assert world.notifier.sent[-1].event == "alarm.expected"

@@ -1,37 +1,39 @@
-"""Health alarms in plain words, and what to do about them: pure decisions, `now` passed in.
+"""Health alarms as facts, and what may be done about them: pure decisions, `now` passed in.
 
 - `AlarmActionMap`: the operator's mapping from alarm name (or glob pattern) to an action, parsed and
   validated from ALARM_ACTIONS ("warden-5xx-rate=rollback,*-cpu=pause").
-- `classify` / `describe`: which metric an alarm watches and a sentence a person reads on a phone
-  ("The 5xx error rate is 12.5 %, above 5 %."). The service's metrics are App Runner's (AWS/AppRunner), or
-  ECS's (AWS/ECS CPU and memory, ECS/ContainerInsights tasks) and its load balancer's (AWS/ApplicationELB).
-  Units follow the metric: App Runner's RequestLatency is in ms, the load balancer's TargetResponseTime in
-  seconds, and the stack's metric-math latency alarm (`1000 * m` over TargetResponseTime) in ms again.
+- `classify`: which metric an alarm watches. The service's metrics are App Runner's (AWS/AppRunner), or ECS's
+  (AWS/ECS CPU and memory, ECS/ContainerInsights tasks) and its load balancer's (AWS/ApplicationELB).
+  `metric_unit`: the unit its numbers are in. App Runner's RequestLatency is in ms, the load balancer's
+  TargetResponseTime in seconds, and the stack's metric-math latency alarm (`1000 * m` over TargetResponseTime)
+  in ms again.
 - `observed_value`: the datapoint that tripped the alarm, read from CloudWatch's reason text.
 - `decide_cooldown`: whether an alarm may act again so soon.
-- `runbook`: what to check first, per metric; for the guarded service's own metrics, the lines its target gives.
 - `concerns` / `permitted`: whether the alarm provably concerns the guarded service (its account, region and
   every metric's identifying dimensions), and so which action may run: a pattern acts only on the guarded
   service's alarms, an exact name also on an alarm whose resource cannot be told, nothing on another resource's.
 - `alarm_key`: the alarm's name as it goes into state-table keys, hashed when too long for DynamoDB.
 - Warden's own alarms (template.yaml: `<stack>-self-errors-<function>` on AWS/Lambda Errors and
-  `<stack>-self-failed-events` on the failed-events queue) read "Warden itself failed", with the function or
-  the queue and where to look; `is_self_watching` tells them apart from other Lambda or SQS alarms.
+  `<stack>-self-failed-events` on the failed-events queue): `is_self_watching` tells them apart from other
+  Lambda or SQS alarms (SELF_WATCHING kinds).
+- What on_alarm did, as facts (`Fired`, `Expected`, `Recovered`, `NoData`, `Suppressed`): warden/messages/alarm.py
+  writes every notification from them, with the metric in plain words ("The 5xx error rate is 12.5 %, above
+  5 %.") and what to check first. The decisions here keep their `reason`, a clause a person can read.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 from fnmatch import fnmatchcase
 from typing import Any, Final, assert_never
 from urllib.parse import quote
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
+from warden.domain.service import ServiceSnapshot, ServiceStatus
 from warden.models.alarm import AlarmMetric, AlarmState, AlarmStateChange
 from warden.models.parsing import finite_or_none
 
@@ -44,7 +46,6 @@ LAMBDA: Final = "AWS/Lambda"
 SQS: Final = "AWS/SQS"
 # The names template.yaml gives Warden's alarms on itself: <stack>-self-errors-<function>, <stack>-self-failed-events.
 _SELF_WATCHING_NAME: Final = re.compile(r"-self-(?:errors-[A-Za-z0-9_-]+|failed-events)$")
-COST_EXPLORER: Final = "https://console.aws.amazon.com/cost-management/home#/cost-explorer"
 _GLOB: Final = re.compile(r"[*?\[]")
 # The datapoints CloudWatch lists in its reason, newest first: "[12.5 (27/11/26 10:00:00), 8.3 (...)]".
 _BRACKETS: Final = re.compile(r"\[([^\[\]]*)\]")
@@ -144,7 +145,7 @@ class AlarmActionMap(BaseModel):
         return ", ".join(f"{rule.pattern}={rule.action}" for rule in self.rules) or "(none: every alarm notifies)"
 
 
-# --- which metric, in words ------------------------------------------------------------------------
+# --- which metric ----------------------------------------------------------------------------------
 
 
 class MetricKind(StrEnum):
@@ -265,201 +266,49 @@ def observed_value(reason: str, reason_data: dict[str, Any] | None = None) -> Ob
     return None
 
 
-class Finding(BaseModel):
-    """What is wrong, in words: one sentence for the body, a short phrase for the subject."""
+class Unit(StrEnum):
+    """The unit of an alarm's numbers (its threshold, its datapoints), as CloudWatch reports the metric."""
 
-    model_config = ConfigDict(frozen=True)
-
-    kind: MetricKind
-    sentence: str
-    subject: str
-    observed: str
-    threshold: str
-    metric: str
+    PERCENT = "%"
+    MILLISECONDS = "ms"
+    SECONDS = "s"
+    COUNT = "count"
+    USD = "USD"
+    NONE = ""
 
 
-_COMPARISONS: Final = {
-    # operator: (symbol, words when breaching, words when not)
-    "GreaterThanThreshold": (">", "above", "not above"),
-    "GreaterThanOrEqualToThreshold": (">=", "at or above", "below"),
-    "LessThanThreshold": ("<", "below", "not below"),
-    "LessThanOrEqualToThreshold": ("<=", "at or below", "above"),
-    "LessThanLowerOrGreaterThanUpperThreshold": ("outside", "outside the expected band", "inside the expected band"),
-    "GreaterThanUpperThreshold": ("above", "above the expected band", "not above the expected band"),
-    "LessThanLowerThreshold": ("below", "below the expected band", "not below the expected band"),
-}
-
-
-def describe(change: AlarmStateChange, observation: Observation | None) -> Finding:
-    """The alarm's meaning for this service, worded for its new state."""
-    kind = classify(change)
-    if kind is MetricKind.COMPOSITE:
-        return _describe_composite(change)
-    label, unit = _label(kind, change.metric)
-    symbol, breaching, calm = _COMPARISONS.get(change.comparison or "", ("vs", "beyond", "within"))
-    words = calm if change.new_state is AlarmState.OK else breaching
-    limit = _limit(change, unit)
-    observed = _format(observation.value, unit) if observation else None
-
-    if change.metric is not None and change.metric.anomaly_band is not None:
-        threshold = f"the anomaly detection band {change.metric.anomaly_band}"
-        band = _BAND.search(change.reason)
-        lower, upper = (finite_or_none(band["lower"]), finite_or_none(band["upper"])) if band else (None, None)
-        if lower is not None and upper is not None:
-            threshold += f" (expected {_format(lower, unit)} to {_format(upper, unit)})"
-    elif change.threshold is None:
-        threshold = "not given in the alarm message"
-    else:
-        threshold = f"{symbol} {limit}"
-    if kind is MetricKind.INSTANCES and is_below_alarm(change) and change.new_state is AlarmState.ALARM:
-        count = f" ({observed}, {words} {limit})" if observed is not None else f" ({words} {limit})"
-        noun = _instances_noun(change.metric)
-        sentence = f"The service has no {noun}{count}."
-        subject = f"no {noun}"
-    elif kind in _FAILURE_KINDS and change.new_state is not AlarmState.INSUFFICIENT_DATA:
-        sentence, subject = _failure_words(kind, change, observation, f"{words} {limit}".strip())
-    elif change.new_state is AlarmState.INSUFFICIENT_DATA:
-        sentence = f"CloudWatch has too little data to judge {label} (threshold {threshold})."
-        subject = f"{_short(label)}: insufficient data"
-    else:
-        against = limit if change.metric is None or change.metric.anomaly_band is None else ""
-        against = f" {against}" if against else ""
-        if observed is not None:
-            sentence = f"{_capital(label)} is {observed}, {words}{against}."
-            subject = f"{_short(label)} {observed} ({words}{against})"
-        else:
-            sentence = f"{_capital(label)} is {words}{against} (the alarm message gave no datapoint value)."
-            subject = f"{_short(label)} {words}{against}"
-    if observation is None:
-        observed_text = "not given: CloudWatch's reason lists no datapoint value"
-    else:
-        # CloudWatch prints the datapoints of its reason in UTC ("27/11/26 10:00:00").
-        zone = " UTC" if observation.source == "reason" else ""
-        at = f" (datapoint of {observation.at}{zone})" if observation.at else ""
-        observed_text = f"{observed}{at}"
-    return Finding(
-        kind=kind,
-        sentence=sentence,
-        subject=subject,
-        observed=observed_text,
-        threshold=threshold + _evaluation(change),
-        metric=_metric_text(change.metric),
-    )
-
-
-_FAILURE_KINDS: Final = frozenset(
-    {MetricKind.LAMBDA_ERRORS, MetricKind.QUEUE_DEPTH, MetricKind.WARDEN_ERRORS, MetricKind.WARDEN_FAILED_EVENTS}
-)
-
-
-def _failure_words(
-    kind: MetricKind, change: AlarmStateChange, observation: Observation | None, versus: str
-) -> tuple[str, str]:
-    """A failing function or a filling queue, counted in words: ("Warden itself failed: 3 errors in function
-    X, above 0.", "Warden itself failed: 3 errors in X")."""
-    dimensions = change.metric.dimensions if change.metric is not None else {}
-    whole = observation is not None and observation.value.is_integer() and abs(observation.value) < _PLAIN_BELOW
-    how_many = int(observation.value) if observation is not None and whole else None
-    if kind in (MetricKind.LAMBDA_ERRORS, MetricKind.WARDEN_ERRORS):
-        where = dimensions.get("FunctionName", "(the alarm names no FunctionName)")
-        counted = "errors" if how_many is None else _plural(how_many, "error")
-        failing = change.new_state is AlarmState.ALARM
-        if kind is MetricKind.WARDEN_ERRORS:
-            if failing:
-                return (
-                    f"Warden itself failed: {counted} in its function {where}, {versus}.",
-                    f"Warden itself failed: {counted} in {where}",
-                )
-            return f"Warden's function {where} had {counted}, {versus}.", f"{where}: {counted}"
-        return f"Lambda function {where} had {counted}, {versus}.", f"{where}: {counted}"
-    queue = dimensions.get("QueueName", "(the alarm names no QueueName)")
-    waiting = "messages" if how_many is None else _plural(how_many, "message")
-    if kind is MetricKind.WARDEN_FAILED_EVENTS:
-        if change.new_state is AlarmState.ALARM:
-            return (
-                f"Warden itself failed: {waiting} wait in its failed-events queue {queue}, {versus}: events that "
-                "failed every retry.",
-                f"Warden itself failed: {waiting} in the failed-events queue",
-            )
-        return f"Warden's failed-events queue {queue} holds {waiting}, {versus}.", f"failed-events queue: {waiting}"
-    return f"SQS queue {queue} holds {waiting} waiting, {versus}.", f"{queue}: {waiting} waiting"
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}" + ("" if count == 1 else "s")
-
-
-def _describe_composite(change: AlarmStateChange) -> Finding:
-    names = ", ".join(
-        child.name + (f" ({child.state.value})" if child.state else "") for child in change.triggering_children
-    )
-    rule = change.composite_rule or ""
-    match change.new_state:
-        case AlarmState.ALARM:
-            sentence = f"The composite rule {rule} is true" + (f", triggered by {names}." if names else ".")
-            subject = f"composite alarm: {names or rule}"
-        case AlarmState.OK:
-            sentence = f"The composite rule {rule} is no longer true."
-            subject = "composite alarm back to OK"
-        case AlarmState.INSUFFICIENT_DATA:
-            sentence = f"The composite rule {rule} cannot be judged: its children lack data."
-            subject = "composite alarm: insufficient data"
-        case _:
-            assert_never(change.new_state)
-    return Finding(
-        kind=MetricKind.COMPOSITE,
-        sentence=sentence,
-        subject=subject,
-        observed=f"triggering children: {names or 'none listed'}",
-        threshold=f"rule {rule}",
-        metric="composite alarm over other alarms",
-    )
-
-
-def _label(kind: MetricKind, metric: AlarmMetric | None) -> tuple[str, str]:
-    """The metric's name in words, and its unit: "%", "ms", "USD", "count" or ""."""
-    statistic = _statistic(metric)
+def metric_unit(kind: MetricKind, metric: AlarmMetric | None) -> Unit:
+    """App Runner's RequestLatency is in ms; the load balancer's TargetResponseTime in seconds, unless metric math
+    multiplies it by 1000 (the stack's ECS latency alarm does, so that its threshold stays in ms)."""
     match kind:
-        case MetricKind.ERROR_RATE:
-            return "the 5xx error rate", "%"
-        case MetricKind.ERRORS_5XX:
-            return "the number of 5xx responses", "count"
-        case MetricKind.ERRORS_4XX:
-            return "the number of 4xx responses", "count"
+        case MetricKind.ERROR_RATE | MetricKind.CPU | MetricKind.MEMORY:
+            return Unit.PERCENT
         case MetricKind.LATENCY:
-            unit = _latency_unit(metric)
-            if statistic is None:
-                return "the response time", unit
-            # p99 stays p99; Average reads "the average response time".
-            return f"the {statistic if statistic[0].islower() else statistic.lower()} response time", unit
-        case MetricKind.CPU:
-            return "CPU utilisation", "%"
-        case MetricKind.MEMORY:
-            return "memory utilisation", "%"
-        case MetricKind.INSTANCES:
-            return f"the number of {_instances_noun(metric)}", "count"
-        case MetricKind.REQUESTS:
-            return "the number of requests", "count"
+            if metric is None or (ALB, "TargetResponseTime") not in {(ns, name) for ns, name, _ in metric.metrics()}:
+                return Unit.MILLISECONDS
+            if metric.shape == "math" and _TIMES_1000.search(metric.expression or "") is not None:
+                return Unit.MILLISECONDS
+            return Unit.SECONDS
+        case (
+            MetricKind.ERRORS_5XX
+            | MetricKind.ERRORS_4XX
+            | MetricKind.INSTANCES
+            | MetricKind.REQUESTS
+            | MetricKind.LAMBDA_ERRORS
+            | MetricKind.WARDEN_ERRORS
+            | MetricKind.QUEUE_DEPTH
+            | MetricKind.WARDEN_FAILED_EVENTS
+        ):
+            return Unit.COUNT
         case MetricKind.BILLING:
-            return "the estimated AWS charge for this month", "USD"
-        case MetricKind.LAMBDA_ERRORS | MetricKind.WARDEN_ERRORS:
-            function = metric.dimensions.get("FunctionName", "?") if metric is not None else "?"
-            return f"the errors of function {function}", "count"
-        case MetricKind.QUEUE_DEPTH | MetricKind.WARDEN_FAILED_EVENTS:
-            queue = metric.dimensions.get("QueueName", "?") if metric is not None else "?"
-            return f"the messages waiting in queue {queue}", "count"
+            return Unit.USD
         case MetricKind.COMPOSITE | MetricKind.OTHER:
-            if metric is None:
-                return "the alarm's metric", ""
-            if metric.shape == "math":
-                return f"the expression {metric.label or metric.expression}", ""
-            name = f"{metric.namespace} {metric.metric_name}" if metric.namespace else str(metric.metric_name)
-            return (f"{name} ({statistic})" if statistic else name), ""
+            return Unit.NONE
         case _:
             assert_never(kind)
 
 
-def _statistic(metric: AlarmMetric | None) -> str | None:
+def metric_statistic(metric: AlarmMetric | None) -> str | None:
     """The metric's statistic; for metric math, the one statistic all its metrics use (p99 of a `1000 * m`)."""
     if metric is None:
         return None
@@ -471,97 +320,14 @@ def _statistic(metric: AlarmMetric | None) -> str | None:
     return used.pop() if len(used) == 1 else None
 
 
-def _latency_unit(metric: AlarmMetric | None) -> str:
-    """App Runner's RequestLatency is in ms; the load balancer's TargetResponseTime in seconds, unless metric
-    math multiplies it by 1000 (the stack's ECS latency alarm does, so that its threshold stays in ms)."""
-    if metric is None or (ALB, "TargetResponseTime") not in {(ns, name) for ns, name, _ in metric.metrics()}:
-        return "ms"
-    if metric.shape == "math" and _TIMES_1000.search(metric.expression or "") is not None:
-        return "ms"
-    return "s"
-
-
-def _instances_noun(metric: AlarmMetric | None) -> str:
-    """What an "instances" alarm counts: App Runner's active instances, ECS's running tasks or the load
-    balancer's healthy targets."""
-    read = {namespace for namespace, _, _ in metric.metrics()} if metric is not None else set()
-    if CONTAINER_INSIGHTS in read:
-        return "running tasks"
-    if ALB in read:
-        return "healthy targets"
-    return "active instances"
-
-
-def _limit(change: AlarmStateChange, unit: str) -> str:
-    return "" if change.threshold is None else _format(change.threshold, unit)
-
-
-def _format(value: float, unit: str) -> str:
-    if unit == "USD":
-        return f"${value:,.2f}" if abs(value) < _PLAIN_BELOW else f"${_number(value)}"
-    if unit == "s":
-        # Rounded so that 7.2 s reads "7.2 s", not the float noise of 7.2 * 1000.
-        return _format(round(value * 1000, 6), "ms")
-    if unit == "ms":
-        return f"{_number(value / 1000)} s" if abs(value) >= 1000 else f"{_number(value)} ms"
-    if unit == "%":
-        return f"{_number(value)} %"
-    return _number(value)
-
-
-# Beyond this a number reads in exponent form: a message may carry any double (1e308 has 309 digits).
-_PLAIN_BELOW: Final = 1e15
-
-
-def _number(value: float) -> str:
-    if not abs(value) < _PLAIN_BELOW:  # NaN and infinities too
-        return f"{value:.6g}"
-    if value == int(value):
-        return f"{int(value):,}"
-    if abs(value) >= 100:
-        return f"{value:,.0f}"
-    return f"{value:.2f}".rstrip("0").rstrip(".")
-
-
-def _short(label: str) -> str:
-    """A label for a subject line: "the 5xx error rate" -> "5xx error rate"."""
-    return label.removeprefix("the ")
-
-
-def _capital(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def _evaluation(change: AlarmStateChange) -> str:
-    if not change.period or not change.evaluation_periods:
-        return ""
-    minutes = change.period / 60
-    if change.period >= 60:
-        size = f"{_number(minutes)} minute" + ("" if minutes == 1 else "s")
-    else:
-        size = f"{change.period} seconds"
-    of = change.datapoints_to_alarm or change.evaluation_periods
-    return f", in {of} of {change.evaluation_periods} periods of {size}"
-
-
-def _metric_text(metric: AlarmMetric | None) -> str:
-    if metric is None:
-        return "none given in the alarm message"
-    dims = ", ".join(f"{name}={value}" for name, value in sorted(metric.dimensions.items()))
-    base = f"{metric.namespace} {metric.metric_name}" + (f" ({metric.statistic})" if metric.statistic else "")
-    base += f" [{dims}]" if dims else ""
-    match metric.shape:
-        case "anomaly":
-            return f"{base}, anomaly band {metric.anomaly_band}"
-        case "math":
-            read = "; ".join(
-                f"{query.id} = {query.namespace} {query.metric_name} ({query.statistic})"
-                for query in metric.queries
-                if query.metric_name
-            )
-            return f"metric math {metric.expression}" + (f" where {read}" if read else "")
-        case _:
-            return base
+def anomaly_band_limits(change: AlarmStateChange) -> tuple[float, float] | None:
+    """An anomaly-detection alarm's expected band, read from CloudWatch's reason ("... lower thresholds [112.6]
+    or greater than the upper thresholds [612.9]"); None when the reason gives no finite pair."""
+    band = _BAND.search(change.reason)
+    if band is None:
+        return None
+    lower, upper = finite_or_none(band["lower"]), finite_or_none(band["upper"])
+    return (lower, upper) if lower is not None and upper is not None else None
 
 
 # --- whose alarm -----------------------------------------------------------------------------------
@@ -903,7 +669,7 @@ def alarm_key(alarm_name: str) -> str:
     return f"{readable}~sha256:{hashlib.sha256(encoded).hexdigest()}"
 
 
-# --- cool-down, durations, links, runbooks ---------------------------------------------------------
+# --- cool-down, durations, links --------------------------------------------------------------------
 
 
 class CooldownDecision(BaseModel):
@@ -954,7 +720,8 @@ def alarm_console_url(region: str, alarm_name: str) -> str:
 
 
 # The guarded service's own metrics: what to check there is the platform's (its console, its scaling), so the
-# target gives those lines (TargetFacts.runbook); without them this one line stands.
+# target gives those lines (TargetFacts.runbook; warden/messages/alarm.py `runbook` has one line for a target
+# without them).
 SERVICE_METRICS: Final = frozenset(
     {
         MetricKind.ERROR_RATE,
@@ -967,61 +734,262 @@ SERVICE_METRICS: Final = frozenset(
 )
 
 
-def runbook(kind: MetricKind, service_advice: Mapping[MetricKind, Sequence[str]] | None = None) -> list[str]:
-    """What to check first, per metric; `service_advice` is the guarded service's target's lines for its own
-    metrics (its console, task definition or instance configuration)."""
-    advice = (service_advice or {}).get(kind) if kind in SERVICE_METRICS else None
-    if advice:
-        return list(advice)
-    match kind:
-        case (
-            MetricKind.ERROR_RATE
-            | MetricKind.ERRORS_5XX
-            | MetricKind.LATENCY
-            | MetricKind.CPU
-            | MetricKind.MEMORY
-            | MetricKind.INSTANCES
-        ):
-            return [
-                "Open the alarm in the CloudWatch console (link below) and the service in its console: the metric's "
-                "graph and the service's recent events and deployments."
-            ]
-        case MetricKind.ERRORS_4XX:
-            return [
-                "4xx are client errors: look for a broken client release, a changed route or expired auth tokens.",
-                "A spike from one address can be a scan; check the request logs.",
-            ]
-        case MetricKind.REQUESTS:
-            return ["A traffic change: check the app's traffic sources and, for a drop, the health check and DNS."]
-        case MetricKind.BILLING:
-            return [f"Open Cost Explorer to see which service is spending: {COST_EXPLORER}"]
-        case MetricKind.WARDEN_ERRORS:
-            return [
-                "Read the function's logs (CloudWatch Logs group /aws/lambda/<the function named above>): the error "
-                "and its traceback are there.",
-                "Lambda retries a failed event twice; an event that fails every retry goes to Warden's failed-events "
-                "queue (stack output FailedEventsQueueUrl) with the error, and its own alarm tells you.",
-                "Common causes: a setting the stack passes (the error names it), a missing IAM permission "
-                "(AccessDenied), AWS throttling that outlasted the retries.",
-                "Until it is fixed Warden may miss budget alerts, alarms or schedules: `warden status` shows what it "
-                "holds.",
-            ]
-        case MetricKind.WARDEN_FAILED_EVENTS:
-            return [
-                "Each message is an event a Warden function gave up on after its retries: `aws sqs receive-message "
-                "--queue-url <FailedEventsQueueUrl>` shows the original event (requestPayload), the function "
-                "(requestContext.functionArn) and the error (responsePayload).",
-                "Read that function's logs for the cause and fix it.",
-                "Then invoke the function again with the requestPayload (`aws lambda invoke --payload ...`) and "
-                "delete the message; the alarm returns to OK once the queue is empty.",
-            ]
-        case MetricKind.LAMBDA_ERRORS:
-            return ["Read the function's logs (CloudWatch Logs group /aws/lambda/<function>) for the error."]
-        case MetricKind.QUEUE_DEPTH:
-            return ["Messages are waiting: check that the queue's consumer runs, and read one to see what it holds."]
-        case MetricKind.COMPOSITE:
-            return ["Open the triggering child alarms (listed above) to see which metric is off."]
-        case MetricKind.OTHER:
-            return ["Open the alarm in the CloudWatch console (link below) to see the metric's graph."]
-        case _:
-            assert_never(kind)
+# --- what on_alarm did: the facts its notifications are written from (warden/messages/alarm.py) ------------
+
+
+class AlarmOutcome(StrEnum):
+    """What became of one delivery of an alarm state change (usecases/alarm.py names it `Outcome`)."""
+
+    NOTIFIED = "notified"
+    PAUSED = "paused"
+    WOULD_PAUSE = "would_pause"
+    ALREADY_PAUSED = "already_paused"
+    ROLLBACK = "rollback"
+    WOULD_ROLLBACK = "would_rollback"
+    ROLLBACK_NOT_CONFIGURED = "rollback_not_configured"
+    ROLLBACK_DECLINED = "rollback_declined"
+    ROLLBACK_FAILED = "rollback_failed"
+    COOLDOWN = "cooldown"
+    EXPECTED = "expected"
+    OTHER_SERVICE = "other_service"
+    UNAVAILABLE = "unavailable"
+    RECOVERED = "recovered"
+    OK = "ok"
+    INSUFFICIENT_DATA = "insufficient_data"
+    FORWARDED = "forwarded"
+    DUPLICATE = "duplicate"
+    STALE = "stale"
+    SUPPRESSED = "suppressed"
+
+
+PAUSE_OUTCOMES: Final = frozenset(
+    {AlarmOutcome.PAUSED, AlarmOutcome.WOULD_PAUSE, AlarmOutcome.ALREADY_PAUSED, AlarmOutcome.UNAVAILABLE}
+)
+ROLLBACK_OUTCOMES: Final = frozenset(
+    {
+        AlarmOutcome.ROLLBACK,
+        AlarmOutcome.WOULD_ROLLBACK,
+        AlarmOutcome.ROLLBACK_NOT_CONFIGURED,
+        AlarmOutcome.ROLLBACK_DECLINED,
+        AlarmOutcome.ROLLBACK_FAILED,
+    }
+)
+
+
+class AlarmFacts(BaseModel):
+    """One state change as Warden read it: CloudWatch's message, its newest datapoint, whose alarm it is, and the
+    name of the service Warden guards."""
+
+    model_config = ConfigDict(frozen=True)
+
+    change: AlarmStateChange
+    observation: Observation | None
+    concern: Concern
+    service_name: str
+
+    @property
+    def kind(self) -> MetricKind:
+        return classify(self.change)
+
+    @property
+    def unit(self) -> Unit:
+        return metric_unit(self.kind, self.change.metric)
+
+    @property
+    def self_watching(self) -> bool:
+        """One of Warden's alarms on itself: told under the guarded service's name, and only ever notified."""
+        return self.kind in SELF_WATCHING
+
+    @property
+    def guarded(self) -> bool:
+        return self.concern.verdict is Verdict.GUARDED
+
+    @property
+    def told_as_the_services(self) -> bool:
+        """The guarded service's alarm, or one of Warden's alarms on itself (Warden failing is the guarded service's
+        business): told under the service's name; any other alarm under the name of what it watches."""
+        return self.guarded or self.self_watching
+
+
+class ServiceNow(BaseModel):
+    """The guarded service as its platform and the claims see it when the alarm is told."""
+
+    model_config = ConfigDict(frozen=True)
+
+    arn: str
+    status: ServiceStatus | None
+    """None: the platform does not know the service (SERVICE_ARN names no service)."""
+    claims: tuple[str, ...] = ()
+    """The keys of the pause claims that hold it."""
+
+
+class Notified(BaseModel):
+    """Nothing beyond the message: ALARM_ACTIONS says notify, or the action was refused (`permission.refused`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    permission: ActionPermission | None
+    """None for one of Warden's own alarms, which only notify whatever ALARM_ACTIONS says."""
+
+
+class PauseTaken(BaseModel):
+    """The alarm's pause claim placed (or found already placed), and what converging did to the service."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reason: str
+    """Why the action is pause (ActionPermission.reason)."""
+    claim_key: str
+    claim_lines: tuple[str, ...]
+    """What placing the claim and converging did, as usecases/claims.py and converge tell it."""
+    undo: tuple[str, ...] = ()
+    """The commands that undo the pause (usecases/undo.py); none when no claim of this alarm holds it."""
+    before: ServiceSnapshot | None = None
+    """The service as the pause found it (what keeps billing while paused); None when it could not be paused."""
+
+
+class PauseFailed(BaseModel):
+    """The pause could not even start: the platform does not know the service."""
+
+    model_config = ConfigDict(frozen=True)
+
+    missing: str
+
+
+class CooledDown(BaseModel):
+    """The alarm acted too recently: its action waits for the end of the cool-down."""
+
+    model_config = ConfigDict(frozen=True)
+
+    action: AlarmAction
+    decision: CooldownDecision
+
+
+class RollbackTaken(BaseModel):
+    """What became of the rollback the alarm asked for (the outcome says which; `detail` is the rollback's own
+    words: what it started, why it declined or failed)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    reason: str
+    """Why the action is rollback (ActionPermission.reason)."""
+    detail: str | None = None
+
+
+class Fired(BaseModel):
+    """An alarm in ALARM, and what Warden did about it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    alarm: AlarmFacts
+    outcome: AlarmOutcome
+    did: Notified | PauseTaken | PauseFailed | CooledDown | RollbackTaken
+    status: ServiceNow | None = None
+    """None for an alarm about another resource: nothing in the message may blame the guarded service."""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Fired:
+        expected: dict[type[BaseModel], frozenset[AlarmOutcome]] = {
+            Notified: frozenset({AlarmOutcome.NOTIFIED, AlarmOutcome.OTHER_SERVICE}),
+            PauseTaken: PAUSE_OUTCOMES,
+            PauseFailed: frozenset({AlarmOutcome.UNAVAILABLE}),
+            CooledDown: frozenset({AlarmOutcome.COOLDOWN}),
+            RollbackTaken: ROLLBACK_OUTCOMES,
+        }
+        if self.outcome not in expected[type(self.did)]:
+            raise ValueError(f"{type(self.did).__name__} cannot end as {self.outcome.value}")
+        return self
+
+
+class Expected(BaseModel):
+    """A "no instances" alarm while pause claims hold the service: expected, and not acted on."""
+
+    model_config = ConfigDict(frozen=True)
+
+    alarm: AlarmFacts
+    status: ServiceNow
+    paused_by: str
+    """Who holds the pause (domain/claims `desired_state`'s reason: "paused by budget (since ...)")."""
+
+    @property
+    def outcome(self) -> AlarmOutcome:
+        return AlarmOutcome.EXPECTED
+
+
+class ClaimFate(StrEnum):
+    """What an OK did about the pause claim of its alarm."""
+
+    CLEARED = "cleared"
+    NONE_HELD = "none_held"
+    KEPT_OTHER_RESOURCE = "kept_other_resource"
+    """Kept: the OK is about another resource, and says nothing about the guarded service."""
+    KEPT_OTHER_ALARM = "kept_other_alarm"
+    """Kept: an alarm of the same name in another account or region placed it."""
+    SERVICE_MISSING = "service_missing"
+
+
+class OkClaim(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    fate: ClaimFate
+    claim_key: str
+    lines: tuple[str, ...] = ()
+    """CLEARED: what clearing the claim and converging did, as usecases/claims.py and converge tell it."""
+    placed_by: str | None = None
+    """KEPT_OTHER_ALARM: the ARN of the alarm that placed the claim."""
+    missing: str | None = None
+    """SERVICE_MISSING: what the platform said."""
+
+
+class Recovered(BaseModel):
+    """An alarm back to OK: the incident's length, when Warden recorded its start, and what became of its claim."""
+
+    model_config = ConfigDict(frozen=True)
+
+    alarm: AlarmFacts
+    outcome: AlarmOutcome
+    """RECOVERED for the guarded service's alarm after an incident; OK otherwise."""
+    opened_at: datetime | None
+    """When Warden recorded the alarm going to ALARM; None when it has no record."""
+    claim: OkClaim
+
+    @property
+    def after_incident(self) -> bool:
+        """Back to OK from an ALARM (known or not), rather than from missing data with no incident on record."""
+        return self.opened_at is not None or self.alarm.change.old_state is AlarmState.ALARM
+
+
+class NoData(BaseModel):
+    """An alarm with insufficient data: told, never acted on."""
+
+    model_config = ConfigDict(frozen=True)
+
+    alarm: AlarmFacts
+    claim_key: str | None = None
+    """The alarm's own pause claim, when it still holds one (it stays until the alarm returns to OK)."""
+    paused_by: str | None = None
+    """Who holds the guarded service paused, when they do: a paused service publishes no metrics."""
+
+    @property
+    def outcome(self) -> AlarmOutcome:
+        return AlarmOutcome.INSUFFICIENT_DATA
+
+
+class Suppressed(BaseModel):
+    """A state change whose actions CloudWatch suppressed: told, never acted on (no claim, rollback or resume)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    alarm: AlarmFacts
+    claim_key: str | None = None
+    """The pause claim this alarm placed earlier, still held."""
+    undo: tuple[str, ...] = ()
+    """How to resume by hand, when that claim holds the service."""
+
+    @property
+    def outcome(self) -> AlarmOutcome:
+        return AlarmOutcome.SUPPRESSED
+
+
+AlarmTold = Fired | Expected | Recovered | NoData | Suppressed
+"""Every state change Warden tells the operator about, as facts."""

@@ -28,7 +28,7 @@ class TargetFacts(BaseModel):
     runs_on: str
     """What a paused service has none of: "instances", "tasks"."""
     runbook: dict[MetricKind, tuple[str, ...]] = {}
-    """What to check first for the service's own metrics (domain/alarms.runbook has the rest)."""
+    """What to check first for the service's own metrics (warden/messages/alarm.py `runbook` has the rest)."""
     alarm_metrics: tuple[ServiceDimensions, ...] = ()
     """The namespaces and dimensions that name the service in CloudWatch (domain/alarms.concerns)."""
     behind_load_balancer: bool = False
