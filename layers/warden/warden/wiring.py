@@ -77,17 +77,8 @@ def schedule_deps(settings: Settings) -> ScheduleDeps:
 
 def usage_facts(settings: Settings) -> UsageFactsPort:
     """What the guarded service bills for (the spend guard): App Runner's instance size and MinSize, or the ECS task
-    size and desired count. Read-only: the ECS controller's memos are never written through this port."""
-    from warden.settings import ServiceKind
-
-    if settings.service.kind is ServiceKind.ECS:
-        from warden.adapters.ecs import EcsServices
-
-        state = state_table(settings)
-        return EcsServices(state, repository=settings.ecr_repository)
-    from warden.adapters.apprunner import AppRunnerServices
-
-    return AppRunnerServices()
+    size and desired count, as its platform reads them."""
+    return platform(settings.service).usage(settings)
 
 
 def doctor_deps(settings: Settings) -> DoctorDeps:
@@ -130,6 +121,7 @@ def fleet_deps(stack: StackSettings) -> FleetDeps:
         discovery=(AppRunnerDiscovery(), EcsDiscovery()),
         load_balancers=TargetGroups(),
         alarms=CloudWatchAlarms() if stack.alarm_topic_arn else None,
+        alarm_owner=lambda settings, *, complete: platform(settings.service).alarm_owner(settings, complete=complete),
     )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol, TypeVar
 
@@ -30,7 +30,7 @@ from warden.domain.fleet import (
     MembershipChange,
     next_membership,
 )
-from warden.domain.managed_alarms import AlarmOwner, Platform
+from warden.domain.managed_alarms import AlarmOwner
 from warden.domain.schedule import last_boundary
 from warden.errors import ServiceNotFound, StateUnavailable
 from warden.messages import fleet as words
@@ -62,14 +62,20 @@ class LoadBalancerPort(Protocol):
         ...
 
 
+def _no_owner(settings: Settings, *, complete: bool) -> AlarmOwner:
+    raise NotImplementedError("FleetDeps.alarm_owner is not wired")
+
+
 @dataclass(frozen=True)
 class FleetDeps:
     store: FleetStorePort
     notifier: NotifierPort
     discovery: Sequence[DiscoveryPort] = ()
     load_balancers: LoadBalancerPort | None = None
-    # CloudWatch, for the standard alarms of every fleet service (None: the stack keeps no managed alarms).
+    # CloudWatch, for the standard alarms of every fleet service (None: the stack keeps no managed alarms), and
+    # how each service's platform describes it to them (the target's `alarm_owner`).
     alarms: AlarmsPort | None = None
+    alarm_owner: Callable[..., AlarmOwner] = field(default=_no_owner)
 
 
 @dataclass(frozen=True)
@@ -349,7 +355,11 @@ def keep_alarms(
     if deps.alarms is None or stack.alarm_topic_arn is None:
         return None
     kept = set(change.kept_unseen)
-    owners = [_alarm_owner(member, kept) for member in members if member.settings.service.arn != stack.primary_arn]
+    owners = [
+        deps.alarm_owner(member.settings, complete=member.settings.service.arn not in kept)
+        for member in members
+        if member.settings.service.arn != stack.primary_arn
+    ]
     known = all(discovery.complete and not discovery.unreadable for discovery in seen) and len(seen) > 0
     report = reconcile_alarms(
         owners, stack.alarm_thresholds, stack.alarm_topic_arn, deps.alarms, membership_known=known
@@ -358,21 +368,6 @@ def keep_alarms(
         logger.warning("managed alarms: not everything could be kept", extra={"failures": list(report.failures)})
         count("ManagedAlarmProblems", len(report.failures) + len(report.conflicts))
     return report.summary()
-
-
-def _alarm_owner(member: Member, kept: set[str]) -> AlarmOwner:
-    settings, ref = member.settings, member.settings.service
-    unknown_balancer = settings.target_group_arn is not None and settings.load_balancer_arn is None
-    return AlarmOwner(
-        service_arn=ref.arn,
-        name=ref.name,
-        platform=Platform(ref.kind.value),
-        service_id=ref.service_id or None,
-        cluster=ref.cluster or None,
-        target_group_arn=settings.target_group_arn,
-        load_balancer_arn=settings.load_balancer_arn,
-        complete=ref.arn not in kept and not unknown_balancer,
-    )
 
 
 # --- the jobs, per service ------------------------------------------------------------------------------------

@@ -12,10 +12,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from warden.domain.deployments import DeploymentEvent, DeploymentReport, DeploymentStart
+from warden.domain.managed_alarms import AlarmOwner
 from warden.domain.pipeline import JudgedDeployment, Redeployed, RollbackTrigger
 from warden.domain.records import DeploymentRecord
 from warden.domain.target import TargetFacts
-from warden.usecases.ports import ServicePort, StatePort, TaskDefinitionsPort
+from warden.usecases.ports import ServicePort, StatePort, TaskDefinitionsPort, UsageFactsPort
 
 if TYPE_CHECKING:
     from warden.settings import ServiceRef, Settings
@@ -139,3 +140,11 @@ class TargetPlatform(Protocol):
     def facts(self, service: ServiceRef) -> TargetFacts: ...
 
     def build(self, settings: Settings, *, pipeline: bool = False) -> Target: ...
+
+    def alarm_owner(self, settings: Settings, *, complete: bool) -> AlarmOwner:
+        """The service as the alarms Warden keeps for a fleet service read it (domain/managed_alarms.py)."""
+        ...
+
+    def usage(self, settings: Settings) -> UsageFactsPort:
+        """What the service bills for (the spend guard), read-only."""
+        ...

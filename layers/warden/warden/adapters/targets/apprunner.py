@@ -26,6 +26,7 @@ from warden.domain.deployments import (
     read_operation_status,
 )
 from warden.domain.images import short_digest
+from warden.domain.managed_alarms import AlarmOwner, Platform
 from warden.domain.pipeline import (
     JudgedDeployment,
     PipelineError,
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
         ServicePort,
         StatePort,
         TaskDefinitionsPort,
+        UsageFactsPort,
     )
     from warden.usecases.target import RollbackMove
 
@@ -120,6 +122,24 @@ def build(settings: Settings, *, pipeline: bool = False) -> AppRunnerTarget:
         registry=EcrImages(),
         repository=settings.ecr_repository,
     )
+
+
+def alarm_owner(settings: Settings, *, complete: bool) -> AlarmOwner:
+    service = settings.service
+    return AlarmOwner(
+        service_arn=service.arn,
+        name=service.name,
+        platform=Platform.APPRUNNER,
+        service_id=service.service_id,
+        complete=complete,
+    )
+
+
+def usage(settings: Settings) -> UsageFactsPort:
+    """App Runner's instance size and MinSize, for the spend guard."""
+    from warden.adapters.apprunner import AppRunnerServices
+
+    return AppRunnerServices()
 
 
 def resume_commands(service: ServiceRef) -> list[str]:

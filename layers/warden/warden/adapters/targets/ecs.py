@@ -32,6 +32,7 @@ from warden.domain.deployments import (
     ecs_failure_explanation,
     ecs_rolling_back_to,
 )
+from warden.domain.managed_alarms import AlarmOwner, Platform
 from warden.domain.pipeline import (
     JudgedDeployment,
     NoRollbackTarget,
@@ -62,6 +63,7 @@ if TYPE_CHECKING:
         ServicePort,
         StatePort,
         TaskDefinitionsPort,
+        UsageFactsPort,
     )
 
 SEARCH_DEPTH = 50  # the newest revisions a version, or the previous revision, is looked for in
@@ -168,6 +170,31 @@ def build(settings: Settings, *, pipeline: bool = False) -> EcsTarget:
         registry=registry,
         repository=repository,
     )
+
+
+def alarm_owner(settings: Settings, *, complete: bool) -> AlarmOwner:
+    """A target group without a known load balancer gets the CPU and memory alarms only, and keeps whatever
+    load-balancer alarms it had (`complete` False): the load balancer's dimension cannot be written."""
+    service = settings.service
+    unknown_balancer = settings.target_group_arn is not None and settings.load_balancer_arn is None
+    return AlarmOwner(
+        service_arn=service.arn,
+        name=service.name,
+        platform=Platform.ECS,
+        cluster=service.cluster,
+        target_group_arn=settings.target_group_arn,
+        load_balancer_arn=settings.load_balancer_arn,
+        complete=complete and not unknown_balancer,
+    )
+
+
+def usage(settings: Settings) -> UsageFactsPort:
+    """The task size and desired count, for the spend guard. Read-only: no memo is written through this port."""
+    from warden.adapters.dynamodb import StateTable
+    from warden.adapters.ecs import EcsServices
+
+    state = StateTable(settings.state_table, history_retention_days=settings.history_retention_days)
+    return EcsServices(state, repository=settings.ecr_repository)
 
 
 def resume_commands(service: ServiceRef, remembered: Mapping[str, str] | None, state_table: str) -> list[str]:
