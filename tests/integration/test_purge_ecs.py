@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -10,10 +11,14 @@ import pytest
 from local.account import LocalAccount
 from local.demo_images import REGISTRY, SeededRepository
 from local.ecs import register_revision, run_revision, seed_ecs_service
-from local.invoke import invoke
+from local.invoke import fresh_container, invoke
 from tests.events import load_event
 from warden.adapters.dynamodb import StateTable
 from warden.adapters.ecs import EcsServices
+from warden.domain.retention import HoldKind
+from warden.settings import Settings
+from warden.usecases.purge_images import PreparedPlan, prepare_plan
+from warden.wiring import purge_images_deps
 
 pytestmark = pytest.mark.integration
 
@@ -75,6 +80,13 @@ def purge(account: LocalAccount, **env: str) -> dict[str, Any]:
     return outcome
 
 
+def plan(account: LocalAccount, **env: str) -> PreparedPlan:
+    """The plan a run would make now, read through the adapters Warden's wiring builds (`warden purge-images`)."""
+    with fresh_container({**account.env(), **env}):
+        settings = Settings.from_env()
+        return prepare_plan(purge_images_deps(settings), settings, datetime.now(UTC))
+
+
 def short(arn: str) -> str:
     return arn.rsplit("/", 1)[-1]
 
@@ -85,7 +97,8 @@ def test_a_delete_run_keeps_what_the_task_definitions_name_and_deletes_exactly_t
     # Given the ECS service on r-v1.3.0, K = 2 previous revisions, and no semver rule to blur the picture
     account, images = ecs_account, seeded.images
 
-    # When the daily run happens in delete mode
+    # When the daily run happens in delete mode (planned first, as `warden purge-images --plan` would)
+    planned = plan(account, IMAGE_PURGE_MODE="delete", IMAGE_KEEP_DEPLOYED="2", IMAGE_KEEP_SEMVER="0")
     result = purge(account, IMAGE_PURGE_MODE="delete", IMAGE_KEEP_DEPLOYED="2", IMAGE_KEEP_SEMVER="0")
 
     # Then exactly the unprotected old images are gone: the revision beyond K, the deregistered one, the strays
@@ -93,16 +106,22 @@ def test_a_delete_run_keeps_what_the_task_definitions_name_and_deletes_exactly_t
     assert gone == {"v0.9.0", "v1.0.0", "v1.1.0", "feature-x", "stray"}
     assert (result["outcome"], result["deleted"]) == ("purged", 5)
 
-    # And the notification names why each old image stays: the task definition that holds it
+    # And the notification goes out, from a plan that names why each old image stays: the task definition that
+    # holds it (images.ecs.txt has the words), with the sidecar seen as another registry's
     (message,) = account.inbox()
     assert message.attributes == {"event": "images.purged", "severity": "info"}
     current, pinned, v120 = short(seeded.current), short(seeded.revisions["pinned"]), short(seeded.revisions["v1.2.0"])
-    body = message.body
-    assert f"kept: deployed now (task definition {current}, container web)" in body
-    assert f"kept: in task definition {pinned} (rollback target)" in body
-    assert f"kept: in task definition {v120} (rollback target)" in body
-    assert f"Rollback target {pinned}: web: consultation-app@{images['pinned'][:19]}" in body
-    assert f"Ignored, not in consultation-app (images of other registries are not this purge's): {SIDECAR}" in body
+    reasons = {decision.image.digest: decision.reason for decision in planned.plan.kept}
+    assert reasons[images["v1.3.0"]] == f"kept: deployed now (task definition {current}, container web)"
+    assert reasons[images["pinned"]] == f"kept: in task definition {pinned} (rollback target)"
+    assert reasons[images["v1.2.0"]] == f"kept: in task definition {v120} (rollback target)"
+    assert {decision.image.digest for decision in planned.plan.deletions} == {images[label] for label in gone}
+    definitions = {d.task_definition: d for d in planned.seen.task_definitions}
+    assert [(c.container, c.digest) for c in definitions[pinned].containers] == [("web", images["pinned"])]
+    assert [(c.image, c.inside) for c in definitions[current].containers] == [
+        (ours(":v1.3.0"), True),
+        (SIDECAR, False),
+    ]
 
     # And the purge records no deployment (a tag pointing at an image is not one), and a second run finds
     # nothing more to delete
@@ -114,14 +133,20 @@ def test_a_delete_run_keeps_what_the_task_definitions_name_and_deletes_exactly_t
 
 def test_a_current_tag_that_points_at_nothing_holds_the_run(ecs_account: LocalAccount, seeded: Seeded) -> None:
     # Given the service moved to a revision whose tag no image carries
-    run_revision(register_revision(ecs_account, ours(":v9.9.9")))
+    moved = register_revision(ecs_account, ours(":v9.9.9"))
+    run_revision(moved)
     before = seeded.repository.digests()
     # When a delete run happens
     result = purge(ecs_account, IMAGE_PURGE_MODE="delete")
-    # Then nothing is deleted and the operator reads why
+    # Then nothing is deleted and the operator reads why (images.ecs.held.txt): that tag of that revision
     assert result["outcome"] == "held"
     assert seeded.repository.digests() == before
-    assert "the tag 'v9.9.9' of container web" in ecs_account.inbox()[0].body
+    assert ecs_account.inbox()[0].attributes == {"event": "images.purged", "severity": "warning"}
+    seen = plan(ecs_account).seen
+    assert seen.hold is HoldKind.TASK_DEFINITION_UNKNOWN
+    current = seen.task_definitions[0]
+    assert (current.task_definition, current.current) == (short(moved), True)
+    assert [(c.container, c.tag, c.dangling) for c in current.containers] == [("web", "v9.9.9", True)]
 
 
 def test_the_adapter_reads_the_current_revision_and_the_active_ones_below_it(

@@ -24,14 +24,17 @@ from warden.adapters.dynamodb import StateTable
 from warden.adapters.ecr import EcrImages
 from warden.adapters.sns import SnsNotifier
 from warden.adapters.targets.apprunner import AppRunnerTarget
-from warden.domain.images import PurgeTrigger
+from warden.domain.images import PurgeTrigger, SharingService
 from warden.domain.pipeline import OBSERVED_SOURCE
+from warden.domain.retention import Rule
+from warden.messages.images import purge_blocked
 from warden.settings import Settings
 from warden.usecases.purge_images import (
     Outcome,
     PurgeImagesDeps,
     PurgeService,
     RepositoryPurgeDeps,
+    plan_repository,
     prepare_plan,
     purge_repository,
 )
@@ -102,19 +105,23 @@ def test_two_services_on_one_repository_keep_both_running_images_and_only_strays
         PurgeService(settings=shared.settings(arn), service=target(shared.settings(arn)))
         for arn in (shared.staging, shared.production)
     ]
+    planned = plan_repository(REPOSITORY, services, shared.deps(), datetime.now(UTC))
     result = purge_repository(REPOSITORY, services, shared.deps(), datetime.now(UTC), trigger=PurgeTrigger.SCHEDULE)
     # Then both running digests (latest and prod) and production's rollback target survive; the strays are gone
     assert result.outcome is Outcome.PURGED
     assert shared.repository.digests() == {shared.staging_runs, shared.production_runs, shared.production_ran}
     assert result.deleted == 3
     assert result.services == (shared.staging, shared.production)
-    # and one notification lists both services
+    # and one notification goes out, from a plan that names both services and keeps each one's image for it
     (message,) = shared.account.inbox()
     assert message.attributes == {"event": "images.purged", "severity": "info"}
-    assert message.subject.startswith("[warden] PURGED consultation-app: 3 images")
-    assert f"consultation-app ({shared.staging}): " in message.body
-    assert f"consultation-prod ({shared.production}): " in message.body
-    assert "(prod): kept: deployed now (for consultation-prod)" in message.body
+    assert [(service.label, service.settings.service.arn) for service in planned.services] == [
+        ("consultation-app", shared.staging),
+        ("consultation-prod", shared.production),
+    ]
+    kept = {decision.image.digest: (decision.rule, decision.kept_for) for decision in planned.plan.kept}
+    assert kept[shared.production_runs] == (Rule.DEPLOYED_NOW, "consultation-prod")
+    assert kept[shared.staging_runs] == (Rule.DEPLOYED_NOW, "consultation-app")
 
 
 def one_attempt_client(account: LocalAccount) -> Any:
@@ -150,11 +157,15 @@ def test_a_failing_describe_of_one_sharing_service_blocks_the_purge_and_is_repor
     assert shared.repository.digests() == before
     (message,) = account.inbox()
     assert message.attributes == {"event": "images.unavailable", "severity": "warning"}
-    assert (
-        message.subject
-        == "[warden] PURGE BLOCKED consultation-app: nothing deleted, consultation-prod could not be read"
+    error = "apprunner DescribeService failed after botocore's retries: InternalServiceErrorException"
+    expected = purge_blocked(
+        REPOSITORY,
+        [
+            SharingService(label="consultation-prod", arn=shared.production, unreadable=error),
+            SharingService(label="consultation-app", arn=shared.staging),
+        ],
     )
-    assert "apprunner DescribeService failed after botocore's retries: InternalServiceErrorException" in message.body
+    assert (message.subject, message.body) == (expected.subject, expected.body)
     # and the next run, with App Runner answering again, purges the strays only
     retried = purge_repository(REPOSITORY, services, shared.deps(), datetime.now(UTC), trigger=PurgeTrigger.SCHEDULE)
     assert retried.outcome is Outcome.PURGED

@@ -94,7 +94,7 @@ def test_the_plan_deletes_nothing_and_the_delete_run_deletes_exactly_what_it_lis
     assert gone == listed
     assert {seeded.running, seeded.pulled, seeded.index, *seeded.children} <= after
     assert purge_message.attributes == {"event": "images.purged", "severity": "info"}
-    assert purge_message.subject.startswith("[warden] PURGED consultation-app: 34 images, up to 6.94 GB")
+    assert 6.935e9 <= done["bytes_deleted"] < 6.945e9  # "up to 6.94 GB", in the words of images.purged.txt
 
     # And a third run finds nothing more to delete
     assert purge(account, IMAGE_PURGE_MODE="delete")["outcome"] == "nothing"
@@ -122,7 +122,6 @@ def test_a_service_running_the_oldest_image_in_the_repository_keeps_it(account: 
     assert repository.digests() == {oldest}
     assert not set(newer) & repository.digests()
     assert history(account) == []
-    assert "kept: deployed now" in account.inbox()[0].body
 
 
 def test_an_untagged_child_of_a_kept_index_survives_while_an_unreferenced_one_goes(account: LocalAccount) -> None:
@@ -137,7 +136,6 @@ def test_an_untagged_child_of_a_kept_index_survives_while_an_unreferenced_one_go
     # Then the child stays because its index is kept, and the stray untagged image goes
     assert child in repository.digests()
     assert stray not in repository.digests()
-    assert "children of kept indexes: 1" in account.inbox()[0].body
 
 
 def test_an_image_pulled_recently_stays(account: LocalAccount) -> None:
@@ -232,9 +230,7 @@ def test_per_item_failures_are_retried_or_reported_and_never_fail_the_run(
     # Then the run completes: the throttled image was deleted on retry, the raced one counted as already gone
     assert result["outcome"] == "purged"
     assert (result["deleted"], result["already_gone"], result["failed"]) == (33, 1, 0)
-    body = account.inbox()[0].body
-    assert "already gone (ImageNotFound)" in body
-    assert "Retried per-item failures 1 time(s)" in body
+    assert account.inbox()[0].attributes == {"event": "images.purged", "severity": "info"}
 
 
 def test_a_batch_with_permanent_failures_is_reported_not_fatal(
@@ -252,7 +248,7 @@ def test_a_batch_with_permanent_failures_is_reported_not_fatal(
     assert (result["outcome"], result["deleted"], result["failed"]) == ("partial", 33, 1)
     (message,) = account.inbox()
     assert message.attributes["severity"] == "warning"
-    assert "1 x ImageReferencedByManifestList: in use" in message.body
+    assert "ImageReferencedByManifestList" in message.body  # AWS's code, in the words of images.partial.txt
 
 
 def test_an_ecr_push_to_the_apps_repository_runs_the_purge_and_other_pushes_are_ignored(

@@ -11,10 +11,18 @@ from tests.fakes import FakeNotifier, FakeService, FakeState
 from tests.unit.test_purge_images_usecase import NOW, REGISTRY, REPOSITORY, FakeRegistry, digest, image
 from warden.adapters.ecs import EcsServices
 from warden.domain.images import PurgeTrigger
-from warden.domain.retention import ContainerImage, Rule, TaskDefinitionImages
-from warden.domain.service import ServiceStatus
+from warden.domain.retention import (
+    ContainerImage,
+    ContainerSeen,
+    HoldKind,
+    Rule,
+    RunningKind,
+    TaskDefinitionImages,
+    TaskDefinitionSeen,
+)
+from warden.domain.service import ECS, ServiceSnapshot, ServiceStatus
 from warden.settings import Settings
-from warden.usecases.purge_images import Outcome, PurgeImagesDeps, prepare_plan, purge_images
+from warden.usecases.purge_images import Outcome, PreparedPlan, PurgeImagesDeps, prepare_plan, purge_images
 
 ARN = "arn:aws:ecs:us-east-1:123456789012:service/prod/consultation-app"
 ENV = {
@@ -59,10 +67,18 @@ class FakeTaskDefinitions:
 
 
 @dataclass
+class EcsService(FakeService):
+    """FakeService, describing itself as ECS does (the platform's name is the Target's fact messages use)."""
+
+    def describe(self, service_arn: str) -> ServiceSnapshot:
+        return super().describe(service_arn).model_copy(update={"platform": ECS})
+
+
+@dataclass
 class Ecs:
     registry: FakeRegistry = field(default_factory=FakeRegistry)
     service: FakeService = field(
-        default_factory=lambda: FakeService(arn=ARN, status=ServiceStatus.RUNNING, image=ours(":v1.4.0"))
+        default_factory=lambda: EcsService(arn=ARN, status=ServiceStatus.RUNNING, image=ours(":v1.4.0"))
     )
     tasks: FakeTaskDefinitions = field(default_factory=FakeTaskDefinitions)
     notifier: FakeNotifier = field(default_factory=FakeNotifier)
@@ -82,10 +98,12 @@ class Ecs:
     def purge(self, **env: str) -> Any:
         return purge_images(self.deps, Settings.from_env({**ENV, **env}), NOW, trigger=PurgeTrigger.SCHEDULE)
 
-    @property
-    def body(self) -> str:
-        (sent,) = self.notifier.sent
-        return sent.body
+    def plan(self, **env: str) -> PreparedPlan:
+        return prepare_plan(self.deps, Settings.from_env({**ENV, **env}), NOW)
+
+    def reasons(self, **env: str) -> dict[str, str]:
+        """Why the plan keeps or deletes each image now, by digest (the notification lists these reasons)."""
+        return {decision.image.digest: decision.reason for decision in self.plan(**env).plan.decisions}
 
 
 @pytest.fixture
@@ -105,19 +123,23 @@ def test_the_current_and_the_previous_k_task_definitions_are_kept_and_the_rest_i
         revision(39, ours(":v1.2.0")),
         revision(38, ours(":v1.1.0")),
     ]
-    # When a delete run happens
+    # When a delete run happens (planned first, as `warden purge-images --plan` would)
+    plan = ecs.plan()
     result = ecs.purge()
-    # Then the port was asked for the last 2 revisions, and their images and the running one stay
-    assert ecs.tasks.asked == [2]
+    # Then the port was asked for the last 2 revisions each time, and their images and the running one stay
+    assert ecs.tasks.asked == [2, 2]
     assert result.outcome is Outcome.PURGED
     assert set(ecs.registry.images) == {digest("v1.4.0"), digest("pinned"), digest("v1.2.0")}
-    # and the notification names each reason with its task definition
-    body = ecs.body
-    assert "kept: deployed now (task definition consultation-app:41, container web)" in body
-    assert "kept: in task definition consultation-app:40 (rollback target)" in body
-    assert "kept: in task definition consultation-app:39 (rollback target)" in body
-    assert "in the last 2 task definitions before the current one (rollback targets): 2" in body
-    assert "Rollback target consultation-app:40" in body
+    # and each reason names its task definition (the notification lists them: images.ecs.txt)
+    reasons = {decision.image.digest: decision.reason for decision in plan.plan.decisions}
+    assert reasons[digest("v1.4.0")] == "kept: deployed now (task definition consultation-app:41, container web)"
+    assert reasons[digest("pinned")] == "kept: in task definition consultation-app:40 (rollback target)"
+    assert reasons[digest("v1.2.0")] == "kept: in task definition consultation-app:39 (rollback target)"
+    assert plan.plan.counts()[Rule.TASK_DEFINITION] == 2
+    assert [d.task_definition for d in plan.seen.task_definitions if not d.current] == [
+        "consultation-app:40",
+        "consultation-app:39",
+    ]
     # and the purge records no deployment: a tag pointing at an image is not one (and an ECS service's history
     # holds the task-definition revisions its rollback deploys, not image digests)
     assert ecs.state.deployments == []
@@ -147,7 +169,10 @@ def test_every_container_of_the_repository_in_the_current_task_definition_runs_n
     ecs.purge()
     # Then both stay as deployed now, each naming its container
     assert {digest("v1.4.0"), digest("pinned")} <= set(ecs.registry.images)
-    assert "kept: deployed now (task definition consultation-app:41, container sidecar1)" in ecs.body
+    assert (
+        ecs.reasons()[digest("pinned")]
+        == "kept: deployed now (task definition consultation-app:41, container sidecar1)"
+    )
 
 
 def test_a_sidecar_from_another_registry_is_ignored_with_a_note_and_does_not_hold_the_run(ecs: Ecs) -> None:
@@ -158,14 +183,17 @@ def test_a_sidecar_from_another_registry_is_ignored_with_a_note_and_does_not_hol
     ]
     # When a delete run happens
     result = ecs.purge()
-    # Then the app's images are handled as usual and the sidecars are named once in a note
+    # Then the app's images are handled as usual and the sidecars are seen as not the repository's (a note names
+    # them: images.ecs.txt)
     assert result.outcome is Outcome.PURGED
     assert set(ecs.registry.images) == {digest("v1.4.0"), digest("v1.3.0")}
-    assert (
-        f"Ignored, not in consultation-app (images of other registries are not this purge's): nginx:1.27 "
-        f"(sidecar2 in consultation-app:41); {SIDECAR} (sidecar1 in consultation-app:41, sidecar1 in "
-        "consultation-app:40)."
-    ) in ecs.body
+    seen = ecs.plan().seen
+    assert seen.hold is None
+    assert [(c.container, c.image) for d in seen.task_definitions for c in d.containers if not c.inside] == [
+        ("sidecar1", SIDECAR),
+        ("sidecar2", "nginx:1.27"),
+        ("sidecar1", SIDECAR),
+    ]
 
 
 def test_a_current_tag_that_points_at_nothing_holds_every_deletion(ecs: Ecs) -> None:
@@ -173,15 +201,18 @@ def test_a_current_tag_that_points_at_nothing_holds_every_deletion(ecs: Ecs) -> 
     ecs.tasks.revisions = [revision(41, ours(":v9.9.9"), current=True), revision(40, ours(":v1.3.0"))]
     # When a delete run happens
     result = ecs.purge()
-    # Then nothing is deleted and the notification says why
-    assert result.outcome is Outcome.HELD
+    # Then nothing is deleted and the notification says why (images.ecs.held.txt)
+    assert (result.outcome, result.images) == (Outcome.HELD, 9)
     assert ecs.registry.delete_calls == []
     (sent,) = ecs.notifier.sent
-    assert sent.subject == "[warden] PURGE HELD consultation-app: nothing deleted, 9 images kept"
-    assert (
-        "the tag 'v9.9.9' of container web in task definition consultation-app:41 points at no image in "
-        "consultation-app, so Warden cannot tell which images run"
-    ) in sent.body
+    assert (sent.event, sent.severity.value) == ("images.purged", "warning")
+    seen = ecs.plan().seen
+    assert seen.hold is HoldKind.TASK_DEFINITION_UNKNOWN
+    assert seen.task_definitions[0] == TaskDefinitionSeen(
+        task_definition="consultation-app:41",
+        current=True,
+        containers=(ContainerSeen(container="web", image=ours(":v9.9.9"), inside=True, tag="v9.9.9"),),
+    )
 
 
 def test_an_older_tag_that_points_at_nothing_is_a_note_not_a_hold(ecs: Ecs) -> None:
@@ -189,28 +220,36 @@ def test_an_older_tag_that_points_at_nothing_is_a_note_not_a_hold(ecs: Ecs) -> N
     ecs.tasks.revisions = [revision(41, ours(":v1.4.0"), current=True), revision(40, ours(":v0.9.0"))]
     # When a delete run happens
     result = ecs.purge()
-    # Then the purge goes on and says that a rollback to 40 could not pull its image
+    # Then the purge goes on, and notes that a rollback to 40 could not pull its image
     assert result.outcome is Outcome.PURGED
     assert set(ecs.registry.images) == {digest("v1.4.0")}
-    assert (
-        "Task definition consultation-app:40 names consultation-app:v0.9.0 (container web), which points at no "
-        "image now: a rollback to consultation-app:40 could not pull it."
-    ) in ecs.body
+    seen = ecs.plan().seen
+    assert seen.hold is None
+    assert [(d.task_definition, d.current, [c.dangling for c in d.containers]) for d in seen.task_definitions] == [
+        ("consultation-app:41", True, [False]),
+        ("consultation-app:40", False, [True]),
+    ]
 
 
 def test_an_unreadable_current_task_definition_holds_and_an_unreadable_older_one_is_a_note(ecs: Ecs) -> None:
     # Given the current revision ECS cannot describe
     ecs.tasks.revisions = [revision(41, current=True, unreadable="ClientException: gone")]
-    # When a delete run happens / Then it holds
+    # When a delete run happens / Then it holds, for that reason
     assert ecs.purge().outcome is Outcome.HELD
-    assert "task definition consultation-app:41 could not be read (ClientException: gone)" in ecs.body
+    seen = ecs.plan().seen
+    assert seen.hold is HoldKind.TASK_DEFINITION_UNKNOWN
+    assert seen.task_definitions[0].unreadable == "ClientException: gone"
 
     # Given instead an older revision ECS cannot describe
     ecs.notifier.sent.clear()
     ecs.tasks.revisions = [revision(41, ours(":v1.4.0"), current=True), revision(40, unreadable="ClientException")]
-    # When a delete run happens / Then it deletes and notes what it could not protect
+    # When a delete run happens / Then it deletes, and notes what it could not protect
     assert ecs.purge().outcome is Outcome.PURGED
-    assert "Task definition consultation-app:40 could not be read (ClientException)" in ecs.body
+    seen = ecs.plan().seen
+    assert seen.hold is None
+    assert [(d.task_definition, d.unreadable) for d in seen.task_definitions if not d.current] == [
+        ("consultation-app:40", "ClientException")
+    ]
 
 
 def test_while_an_ecs_deployment_rolls_out_nothing_is_deleted(ecs: Ecs) -> None:
@@ -222,7 +261,7 @@ def test_while_an_ecs_deployment_rolls_out_nothing_is_deleted(ecs: Ecs) -> None:
     # Then it holds, and both deployments' images are deployed now
     assert result.outcome is Outcome.HELD
     assert ecs.registry.delete_calls == []
-    assert "OPERATION_IN_PROGRESS (a deployment may still roll back)" in ecs.body
+    assert ecs.plan().seen.hold is HoldKind.IN_PROGRESS
     kept = {d.image.digest for d in prepare_plan(ecs.deps, Settings.from_env(ENV), NOW).plan.kept}
     assert {digest("v1.5.0"), digest("v1.4.0")} <= kept
 
@@ -230,7 +269,22 @@ def test_while_an_ecs_deployment_rolls_out_nothing_is_deleted(ecs: Ecs) -> None:
 def test_a_service_that_is_gone_holds_the_run(ecs: Ecs) -> None:
     ecs.service.arn = "arn:aws:ecs:us-east-1:123456789012:service/prod/other"
     assert ecs.purge().outcome is Outcome.HELD
-    assert "the guarded service consultation-app was not found" in ecs.body
+    seen = ecs.plan().seen
+    assert (seen.hold, seen.running.kind, seen.service) == (
+        HoldKind.SERVICE_NOT_FOUND,
+        RunningKind.NOT_FOUND,
+        "consultation-app",
+    )
+
+
+def test_with_no_current_task_definition_the_run_holds(ecs: Ecs) -> None:
+    # Given ECS listing no task definition the service runs
+    ecs.tasks.revisions = [revision(40, ours(":v1.3.0"))]
+    # When a delete run happens / Then nothing is deleted, and the platform's own name says who lists none
+    assert ecs.purge().outcome is Outcome.HELD
+    assert ecs.registry.delete_calls == []
+    seen = ecs.plan().seen
+    assert (seen.hold, seen.platform, seen.task_definitions) == (HoldKind.NO_TASK_DEFINITION, ECS, ())
 
 
 # --- the adapter's choice of revisions, against a scripted ECS client ---------------------------------------

@@ -26,11 +26,21 @@ from tests.unit.test_purge_ecs import FakeTaskDefinitions, ours, revision
 from tests.unit.test_purge_history_properties import World, histories
 from tests.unit.test_purge_images_usecase import REGISTRY, FakeRegistry, image
 from warden.domain.claims import Claim, ClaimReason
-from warden.domain.images import DOCKER_MANIFEST, BatchResult, DeleteFailure, ImageInfo, PurgeTrigger
+from warden.domain.images import (
+    DOCKER_MANIFEST,
+    BatchResult,
+    DeleteFailure,
+    ImageInfo,
+    PlanOnly,
+    PurgeTrigger,
+    SharingService,
+)
 from warden.domain.pipeline import OBSERVED_SOURCE, ImageManifest, NoRollbackTarget, RegistryLogin, RepositoryInfo
 from warden.domain.records import DeploymentRecord
+from warden.domain.retention import NAMED_RULES, HeldBack, HoldKind, NextUp, Rule, RunningKind
 from warden.domain.service import ServiceSnapshot, ServiceStatus
 from warden.errors import AwsUnavailable, InvalidServiceState, SettingsError, StateUnavailable
+from warden.messages.images import blocked_reason, purge_blocked, purge_summary, repository_missing
 from warden.settings import ImagePurgeMode, Settings
 from warden.usecases.claims import ClaimDeps, place_claim, release_claim
 from warden.usecases.converge import PAUSED_IMAGE, PENDING_DEPLOY
@@ -40,7 +50,9 @@ from warden.usecases.purge_images import (
     PurgeImagesDeps,
     PurgeResult,
     PurgeService,
+    RepositoryPlan,
     RepositoryPurgeDeps,
+    plan_repository,
     prepare_plan,
     purge_images,
     purge_repository,
@@ -128,15 +140,19 @@ class Fleet:
     def purge(self, trigger: PurgeTrigger = PurgeTrigger.SCHEDULE, **env: str) -> Any:
         return purge_repository(REPOSITORY, self.services(**env), self.deps, NOW, trigger=trigger)
 
+    def plan(self, services: Sequence[PurgeService] | None = None, **env: str) -> RepositoryPlan:
+        """The plan of the repository now, for `services` (both, by default): what the purge decides from."""
+        return plan_repository(REPOSITORY, services or self.services(**env), self.deps, NOW)
+
     def alone(self, arn: str, service: Any) -> set[str]:
         """What a purge for this one service would delete (today's purge, before issue 15)."""
         deps = PurgeImagesDeps(service=service, registry=self.registry, notifier=self.notifier, state=self.state)
         return {decision.image.digest for decision in prepare_plan(deps, settings_of(arn), NOW).plan.deletions}
 
     @property
-    def body(self) -> str:
+    def sent(self) -> Any:
         (sent,) = self.notifier.sent
-        return sent.body
+        return sent
 
 
 @pytest.fixture
@@ -179,19 +195,27 @@ def test_a_repository_shared_by_staging_and_production_keeps_what_either_runs_or
 
 
 def test_the_one_notification_lists_the_services_it_kept_images_for_and_each_logs_the_run(fleet: Fleet) -> None:
+    # Given the plan of the shared repository (what its one notification renders: images.fleet.txt)
+    planned = fleet.plan()
     # When the fleet purges the shared repository
     fleet.purge()
-    # Then one notification names both services and what each needs
-    (sent,) = fleet.notifier.sent
-    assert sent.subject.startswith("[warden] PURGED consultation-app: 3 images")
-    assert "an image goes only when none of them needs it" in sent.body
-    assert "Kept for (2)" in sent.body
-    assert f"consultation-staging ({STAGING}): 2 images it needs" in sent.body
-    assert f"consultation-prod ({PRODUCTION}): 3 images it needs" in sent.body  # its plan keeps latest too
-    assert "consultation-prod: " + digest("prod-now")[:19] in sent.body
-    assert "(prod): kept: deployed now (for consultation-prod)" in sent.body
-    assert "(latest): kept: deployed now (for consultation-staging; also kept for consultation-prod)" in sent.body
-    assert "which a rollback would pick (for consultation-prod)" in sent.body
+    # Then one notification goes out, from a plan that names both services and what each needs
+    assert (fleet.sent.event, fleet.sent.severity.value) == ("images.purged", "info")
+    assert [(service.label, service.settings.service.arn) for service in planned.services] == [
+        ("consultation-staging", STAGING),
+        ("consultation-prod", PRODUCTION),
+    ]
+    named = [sum(d.rule in NAMED_RULES for d in s.prepared.plan.decisions) for s in planned.services]
+    assert named == [2, 3]  # production's own plan keeps latest too
+    assert planned.services[1].prepared.running.digest == digest("prod-now")
+    # and each image kept names the services that need it
+    kept = {d.image.digest: (d.rule, d.kept_for, d.also_kept_for) for d in planned.plan.kept}
+    assert kept == {
+        digest("prod-now"): (Rule.DEPLOYED_NOW, "consultation-prod", ()),
+        digest("prod-before"): (Rule.ROLLBACK_TARGET, "consultation-prod", ()),
+        digest("staging-now"): (Rule.DEPLOYED_NOW, "consultation-staging", ("consultation-prod",)),
+        digest("staging-before"): (Rule.ROLLBACK_TARGET, "consultation-staging", ()),
+    }
     # and the action log of each service records the run
     logged = sorted((arn, record.action, record.outcome) for arn, record in fleet.state.actions)
     assert logged == sorted([(STAGING, "images.purge", "done"), (PRODUCTION, "images.purge", "done")])
@@ -207,9 +231,9 @@ def test_each_service_is_read_under_its_own_arn_a_paused_production_keeps_what_i
     fleet.purge()
     # Then both memos' images stay, each kept for the service whose memo names it
     assert {digest("prod-resumes-to"), digest("staging-next")} <= set(fleet.registry.images)
-    assert "kept: the paused service resumes to it (the version deployed before the pause) (for consultation-prod)" in (
-        fleet.body
-    )
+    kept = {d.image.digest: (d.rule, d.reason, d.kept_for) for d in fleet.plan().plan.kept}
+    assert kept[digest("prod-resumes-to")] == (Rule.NEXT_UP, f"kept: {NextUp.RESUMES_TO}", "consultation-prod")
+    assert kept[digest("staging-next")] == (Rule.NEXT_UP, f"kept: {NextUp.PENDING}", "consultation-staging")
     assert set(fleet.registry.images) & STRAYS == set()
 
 
@@ -226,12 +250,14 @@ def test_when_the_state_of_one_service_cannot_be_read_the_repository_is_not_purg
     assert fleet.registry.delete_calls == []
     assert set(fleet.registry.images) == NEEDED | STRAYS
     (sent,) = fleet.notifier.sent
-    assert (
-        sent.subject == "[warden] PURGE BLOCKED consultation-app: nothing deleted, consultation-prod could not be read"
-    )
     assert (sent.event, sent.severity.value) == ("images.unavailable", "warning")
-    assert f"consultation-prod ({PRODUCTION}): dynamodb Query failed" in sent.body
-    assert "consultation-staging" in sent.body
+    error = "dynamodb Query failed after botocore's retries: ProvisionedThroughputExceeded"
+    sharing = [
+        SharingService(label="consultation-staging", arn=STAGING),
+        SharingService(label="consultation-prod", arn=PRODUCTION, unreadable=error),
+    ]
+    assert sent == purge_blocked(REPOSITORY, sharing)
+    assert result.reason == blocked_reason(REPOSITORY, sharing)
     assert {record.outcome for _, record in fleet.state.actions} == {"skipped"}
     assert fleet.state.events == {}, "the run's lock is released"
 
@@ -241,8 +267,14 @@ def test_when_one_service_cannot_be_described_the_repository_is_not_purged(fleet
     result = fleet.purge()
     assert (result.outcome, result.blocked_by) == (Outcome.BLOCKED, (STAGING,))
     assert set(fleet.registry.images) == NEEDED | STRAYS
-    assert "consultation-staging could not be read" in fleet.notifier.sent[0].subject
-    assert "InternalServiceErrorException" in fleet.body
+    error = "apprunner DescribeService failed after botocore's retries: InternalServiceErrorException"
+    assert fleet.sent == purge_blocked(
+        REPOSITORY,
+        [
+            SharingService(label="consultation-staging", arn=STAGING, unreadable=error),
+            SharingService(label="consultation-prod", arn=PRODUCTION),
+        ],
+    )
 
 
 def test_when_one_service_is_not_found_every_deletion_is_held_and_the_report_names_it(fleet: Fleet) -> None:
@@ -250,28 +282,30 @@ def test_when_one_service_is_not_found_every_deletion_is_held_and_the_report_nam
     fleet.production.arn = "arn:aws:apprunner:us-east-1:123456789012:service/other/" + "f" * 32
     # When the fleet purges
     result = fleet.purge()
-    # Then nothing is deleted, and the hold says which service it is
+    # Then nothing is deleted, and the hold says which service it is (images.fleet.held.txt)
     assert (result.outcome, result.held_by) == (Outcome.HELD, (PRODUCTION,))
     assert fleet.registry.delete_calls == []
-    assert "consultation-prod: Nothing is deleted: the guarded service consultation-prod was not found" in fleet.body
+    planned = fleet.plan()
+    assert [service.prepared.seen.hold for service in planned.services] == [None, HoldKind.SERVICE_NOT_FOUND]
+    assert planned.plan.held_back == (HeldBack(hold=HoldKind.SERVICE_NOT_FOUND.value),)
+    assert fleet.sent == purge_summary(planned, None, None)
 
 
 @pytest.mark.parametrize(
-    ("env", "why"),
-    [({"DRY_RUN": "true"}, "DRY_RUN is on"), ({"IMAGE_PURGE_MODE": "plan"}, "IMAGE_PURGE_MODE is plan")],
+    ("env", "why"), [({"DRY_RUN": "true"}, PlanOnly.DRY_RUN), ({"IMAGE_PURGE_MODE": "plan"}, PlanOnly.MODE)]
 )
 def test_the_repository_is_only_planned_when_any_of_its_services_only_plans(
-    fleet: Fleet, env: dict[str, str], why: str
+    fleet: Fleet, env: dict[str, str], why: PlanOnly
 ) -> None:
     # Given production in delete mode and staging only planning
     services = fleet.services()
     services[0] = PurgeService(settings=settings_of(STAGING, **env), service=fleet.staging)
     # When the fleet purges
     result = purge_repository(REPOSITORY, services, fleet.deps, NOW, trigger=PurgeTrigger.SCHEDULE)
-    # Then it plans the three strays and deletes nothing
+    # Then it plans the three strays and deletes nothing, and its notification says why staging's setting
     assert (result.outcome, result.planned, result.deleted) == (Outcome.PLANNED, 3, 0)
     assert fleet.registry.delete_calls == []
-    assert f"Nothing was deleted, because {why}." in fleet.body
+    assert fleet.sent == purge_summary(fleet.plan(services), why, None)
 
 
 def test_an_explicit_plan_request_deletes_nothing(fleet: Fleet) -> None:
@@ -295,7 +329,12 @@ def test_an_ecs_service_and_an_app_runner_service_on_one_repository_keep_their_t
     # Then the worker's images stay with the others; the strays go
     assert set(fleet.registry.images) == NEEDED | {digest("worker-now"), digest("worker-before")}
     assert result.deleted == 3
-    assert "consultation-worker: task definition consultation-app:7" in fleet.body
+    worker_plan = fleet.plan(services).services[2]
+    assert worker_plan.label == "consultation-worker"
+    assert (worker_plan.prepared.running.kind, worker_plan.prepared.running.digest) == (
+        RunningKind.TASK_DEFINITIONS,
+        digest("worker-now"),
+    )
 
 
 def test_a_fleet_run_and_a_single_service_run_of_one_repository_never_overlap(fleet: Fleet) -> None:
@@ -310,9 +349,8 @@ def test_a_missing_repository_is_reported_once_for_every_service_using_it(fleet:
     fleet.registry.missing = True
     result = fleet.purge()
     assert result.outcome is Outcome.NO_REPOSITORY
-    (sent,) = fleet.notifier.sent
-    assert sent.event == "images.unavailable"
-    assert "warden:repository of consultation-staging, consultation-prod" in sent.body
+    why = "ECR repository 'consultation-app' does not exist (check ECR_REPOSITORY)"
+    assert fleet.sent == repository_missing(REPOSITORY, why, ["consultation-staging", "consultation-prod"])
     assert sorted(arn for arn, _ in fleet.state.actions) == sorted([STAGING, PRODUCTION])
 
 
@@ -340,8 +378,8 @@ def test_services_with_the_same_name_are_told_apart_by_their_arn(fleet: Fleet) -
     # When the fleet purges
     purge_repository(REPOSITORY, services, fleet.deps, NOW, trigger=PurgeTrigger.SCHEDULE)
     # Then the notification names each by its ARN
-    assert f"{web} ({web}): " in fleet.body
-    assert f"{ecs} ({ecs}): " in fleet.body
+    assert [service.label for service in fleet.plan(services).services] == [web, ecs]
+    assert fleet.sent.event == "images.purged"
     assert {digest("staging-now"), digest("prod-now")} <= set(fleet.registry.images)
 
 

@@ -17,17 +17,19 @@ from warden.domain.images import (
     BatchResult,
     DeleteFailure,
     ImageInfo,
+    PlanOnly,
     PurgeTrigger,
     RepositoryNotFound,
 )
 from warden.domain.pipeline import OBSERVED_SOURCE, RELEASE_SOURCE, ROLLBACK_SOURCE
-from warden.domain.retention import Rule
+from warden.domain.retention import HoldKind, Rule, RunningKind
 from warden.domain.service import ServiceSnapshot, ServiceStatus
 from warden.errors import AwsUnavailable, SettingsError
+from warden.messages.images import busy_reason
 from warden.settings import ImagePurgeMode, Settings
 from warden.usecases.claims import ClaimDeps, place_claim
 from warden.usecases.converge import PAUSED_IMAGE, PENDING_DEPLOY
-from warden.usecases.purge_images import LISTED_DELETIONS, Outcome, PurgeImagesDeps, prepare_plan, purge_images
+from warden.usecases.purge_images import Outcome, PurgeImagesDeps, effective_mode, prepare_plan, purge_images
 
 NOW = datetime(2026, 11, 20, 3, 30, tzinfo=UTC)
 ARN = "arn:aws:apprunner:us-east-1:123456789012:service/consultation-app/0123456789abcdef0123456789abcdef"
@@ -144,23 +146,28 @@ def old_untagged(count: int, prefix: str = "old") -> list[ImageInfo]:
     return [image(f"{prefix}{n}", days=30 + n % 50) for n in range(count)]
 
 
+def rules(run: Run, **env: str) -> dict[str, Rule]:
+    """What the plan decides for each image now, by digest (the notification's reasons are its words for these)."""
+    return {
+        decision.image.digest: decision.rule for decision in prepare_plan(run.deps, settings(**env), NOW).plan.decisions
+    }
+
+
 def test_plan_mode_deletes_nothing_and_its_one_notification_lists_exactly_what_a_real_run_deletes(run: Run) -> None:
     # Given the default settings (IMAGE_PURGE_MODE=plan) and three expired images
     run.registry.add(*old_untagged(3))
     # When the daily run happens
     result = purge_images(run.deps, settings(), NOW, trigger=PurgeTrigger.SCHEDULE)
-    # Then nothing was deleted, and one images.plan notification lists the three images with their reasons
+    # Then nothing was deleted, and one images.plan notification lists the three images (its words:
+    # tests/golden/texts/images.plan.txt, which the same run renders)
     assert result.outcome is Outcome.PLANNED
     assert (result.planned, result.deleted) == (3, 0)
     assert run.registry.delete_calls == []
     (sent,) = run.notifier.sent
-    assert sent.event == "images.plan"
-    assert sent.subject == "[warden] PURGE PLAN consultation-app: would delete 3 of 4 images, up to 150.0 MB"
-    assert "Nothing was deleted, because IMAGE_PURGE_MODE is plan." in sent.body
+    assert (sent.event, sent.severity.value) == ("images.plan", "info")
+    assert effective_mode(settings()) == (ImagePurgeMode.PLAN, PlanOnly.MODE)
     for n in range(3):
-        assert f"{digest(f'old{n}')[:19]}  (untagged)" in sent.body
-    assert "warden purge-images --apply" in sent.body
-    assert "ImagePurgeMode=delete" in sent.body
+        assert digest(f"old{n}")[:19] in sent.body
     (_, record) = run.state.actions[-1]
     assert (record.action, record.outcome, record.actor) == ("images.purge", "would", "purge_images")
 
@@ -176,10 +183,7 @@ def test_a_delete_run_of_250_images_takes_three_batches_and_reports_bytes_and_th
     assert (result.deleted, result.failed, result.bytes_deleted) == (250, 0, 12_500_000_000)
     assert list(run.registry.images) == [digest("current")]
     (sent,) = run.notifier.sent
-    assert sent.event == "images.purged"
-    assert sent.subject == "[warden] PURGED consultation-app: 250 images, up to 12.50 GB (up to $1.25/month)"
-    assert "imageSizeInBytes" in sent.body
-    assert f"... and {250 - LISTED_DELETIONS} more" in sent.body
+    assert (sent.event, sent.severity.value) == ("images.purged", "info")
     assert run.state.actions[-1][1].outcome == "done"
 
 
@@ -205,11 +209,9 @@ def test_retryable_failures_are_tried_twice_more_then_reported_and_the_run_goes_
     assert (result.deleted, result.already_gone, result.failed) == (117, 1, 2)
     assert set(run.registry.images) == {digest("current"), stuck, referenced}
     (sent,) = run.notifier.sent
-    assert sent.subject == "[warden] PURGED consultation-app with 2 failures: 117 of 120 images deleted"
-    assert sent.severity.value == "warning"
-    assert "1 x ImageReferencedByManifestList" in sent.body
-    assert "1 x UpstreamUnavailable" in sent.body
-    assert "already gone (ImageNotFound)" in sent.body
+    assert (sent.event, sent.severity.value) == ("images.purged", "warning")
+    # and names AWS's code of each image not deleted (images.partial.txt has the words)
+    assert all(code in sent.body for code in ("ImageReferencedByManifestList", "UpstreamUnavailable"))
     assert run.state.actions[-1][1].outcome == "partial"
 
 
@@ -218,8 +220,8 @@ def test_when_ecr_itself_fails_mid_run_the_rest_is_reported_not_attempted_and_no
     run.registry.unavailable_on_call = 2
     result = purge_images(run.deps, settings(IMAGE_PURGE_MODE="delete"), NOW, trigger=PurgeTrigger.SCHEDULE)
     assert len(run.registry.delete_calls) == 2
-    assert (result.deleted, result.failed) == (100, 150)
-    assert "Stopped early" in run.notifier.sent[0].body
+    assert (result.outcome, result.deleted, result.failed) == (Outcome.PARTIAL, 100, 150)
+    assert run.notifier.sent[0].severity.value == "warning"
     assert run.state.events == {}, "the run's lock is released"
 
 
@@ -236,7 +238,11 @@ def test_dry_run_always_plans_even_in_delete_mode(run: Run) -> None:
     )
     assert result.outcome is Outcome.PLANNED
     assert run.registry.delete_calls == []
-    assert "Nothing was deleted, because DRY_RUN is on." in run.notifier.sent[0].body
+    assert effective_mode(settings(IMAGE_PURGE_MODE="delete", DRY_RUN="true")) == (
+        ImagePurgeMode.PLAN,
+        PlanOnly.DRY_RUN,
+    )
+    assert run.notifier.sent[0].event == "images.plan"
     assert run.state.actions[-1][1].dry_run is True
 
 
@@ -257,10 +263,10 @@ def test_the_image_the_last_deployment_deployed_is_protected_and_the_purge_recor
         purge_images(
             run.deps, settings(IMAGE_PURGE_MODE="delete", IMAGE_KEEP_SEMVER="0"), NOW, trigger=PurgeTrigger.SCHEDULE
         )
-    # Then the running image survives, and the history is as on_deployment left it
+    # Then the running image survives, kept as deployed now, and the history is as on_deployment left it
     assert digest("oldest") in run.registry.images
     assert [r.digest for _, r in run.state.deployments] == [digest("current"), digest("oldest")]
-    assert "kept: deployed now" in run.notifier.sent[0].body
+    assert rules(run, IMAGE_KEEP_SEMVER="0")[digest("oldest")] is Rule.DEPLOYED_NOW
 
 
 def test_a_rollback_target_from_the_history_survives(run: Run) -> None:
@@ -268,8 +274,12 @@ def test_a_rollback_target_from_the_history_survives(run: Run) -> None:
     run.state.record_deployment(ARN, digest("previous"), "v1.3.0", NOW - timedelta(days=10), "warden release")
     purge_images(run.deps, settings(IMAGE_PURGE_MODE="delete"), NOW, trigger=PurgeTrigger.SCHEDULE)
     assert digest("previous") in run.registry.images
-    assert (
-        f"kept: deployed {NOW - timedelta(days=10):%Y-%m-%d}, which a rollback would pick" in run.notifier.sent[0].body
+    (kept,) = [
+        d for d in prepare_plan(run.deps, settings(), NOW).plan.decisions if d.image.digest == digest("previous")
+    ]
+    assert (kept.rule, kept.reason) == (
+        Rule.ROLLBACK_TARGET,
+        f"kept: deployed {NOW - timedelta(days=10):%Y-%m-%d}, which a rollback would pick",
     )
 
 
@@ -289,11 +299,16 @@ def test_when_the_services_tag_points_at_nothing_the_run_holds_every_deletion(ru
     run.registry.add(*old_untagged(4))
     run.image_identifier = f"{REGISTRY}/{REPOSITORY}:v9.9.9"
     result = purge_images(run.deps, settings(IMAGE_PURGE_MODE="delete"), NOW, trigger=PurgeTrigger.SCHEDULE)
-    assert result.outcome is Outcome.HELD
+    assert (result.outcome, result.images, result.planned) == (Outcome.HELD, 5, 0)
     assert run.registry.delete_calls == []
     (sent,) = run.notifier.sent
-    assert sent.subject == "[warden] PURGE HELD consultation-app: nothing deleted, 5 images kept"
-    assert "the service's tag 'v9.9.9' points at no image in consultation-app" in sent.body
+    assert (sent.event, sent.severity.value) == ("images.purged", "warning")
+    seen = prepare_plan(run.deps, settings(), NOW).seen
+    assert (seen.hold, seen.running.kind, seen.running.tag) == (
+        HoldKind.TAG_POINTS_AT_NOTHING,
+        RunningKind.TAG_POINTS_AT_NOTHING,
+        "v9.9.9",
+    )
 
 
 def test_when_the_service_is_missing_the_run_holds_every_deletion(run: Run) -> None:
@@ -302,6 +317,7 @@ def test_when_the_service_is_missing_the_run_holds_every_deletion(run: Run) -> N
     result = purge_images(run.deps, settings(IMAGE_PURGE_MODE="delete"), NOW, trigger=PurgeTrigger.SCHEDULE)
     assert result.outcome is Outcome.HELD
     assert run.registry.delete_calls == []
+    assert prepare_plan(run.deps, settings(), NOW).seen.hold is HoldKind.SERVICE_NOT_FOUND
 
 
 def test_while_app_runner_is_mid_operation_the_run_deletes_nothing(run: Run) -> None:
@@ -313,7 +329,8 @@ def test_while_app_runner_is_mid_operation_the_run_deletes_nothing(run: Run) -> 
     # Then it holds every deletion and says why
     assert result.outcome is Outcome.HELD
     assert run.registry.delete_calls == []
-    assert "OPERATION_IN_PROGRESS (a deployment may still roll back)" in run.notifier.sent[0].body
+    assert run.notifier.sent[0].severity.value == "warning"
+    assert prepare_plan(run.deps, settings(), NOW).seen.hold is HoldKind.IN_PROGRESS
 
 
 def test_a_service_running_an_image_from_another_repository_does_not_hold_the_purge(run: Run) -> None:
@@ -321,7 +338,11 @@ def test_a_service_running_an_image_from_another_repository_does_not_hold_the_pu
     run.image_identifier = f"{REGISTRY}/another-app:latest"
     plan = prepare_plan(run.deps, settings(), NOW)
     assert len(plan.plan.deletions) == 2
-    assert "which is not in consultation-app" in plan.running.description
+    assert (plan.running.kind, plan.running.in_repository, plan.seen.hold) == (
+        RunningKind.OTHER_REPOSITORY,
+        False,
+        None,
+    )
 
 
 def test_a_second_run_while_one_is_running_is_skipped(run: Run) -> None:
@@ -329,7 +350,7 @@ def test_a_second_run_while_one_is_running_is_skipped(run: Run) -> None:
     run.state.events["purge-images#consultation-app"] = ("busy", None, None)
     result = purge_images(run.deps, settings(IMAGE_PURGE_MODE="delete"), NOW, trigger=PurgeTrigger.PUSH)
     assert result.outcome is Outcome.BUSY
-    assert result.reason == "ignored, because another purge of consultation-app is running"
+    assert result.reason == busy_reason(REPOSITORY)
     assert run.registry.delete_calls == []
     assert run.notifier.sent == []
 
@@ -339,8 +360,9 @@ def test_a_push_that_leaves_nothing_to_purge_stays_quiet(run: Run) -> None:
     assert result.outcome is Outcome.NOTHING
     assert run.notifier.sent == []
     # while the daily run says so
-    purge_images(run.deps, settings(), NOW, trigger=PurgeTrigger.SCHEDULE)
-    assert run.notifier.sent[0].subject == "[warden] NOTHING TO PURGE consultation-app: all 1 images kept"
+    daily = purge_images(run.deps, settings(), NOW, trigger=PurgeTrigger.SCHEDULE)
+    assert (daily.outcome, daily.images, daily.notification_event) == (Outcome.NOTHING, 1, "images.plan")
+    assert run.notifier.sent[0].severity.value == "info"
 
 
 def test_a_missing_repository_is_reported_once_per_run_not_retried(run: Run) -> None:
@@ -430,12 +452,12 @@ def test_with_no_deployment_on_record_a_service_following_a_tag_holds_every_dele
     run.registry.add(*old_untagged(3))
     # When a delete run happens
     result = purge_images(run.deps, settings(IMAGE_PURGE_MODE="delete"), NOW, trigger=PurgeTrigger.SCHEDULE)
-    # Then nothing is deleted, and the notification says why and how that ends
+    # Then nothing is deleted, and the notification says why and how that ends (images.held.not_deployed_yet.txt)
     assert result.outcome is Outcome.HELD
     assert run.registry.delete_calls == []
-    body = run.notifier.sent[0].body
-    assert "no deployment of consultation-app is on record yet" in body
-    assert "warden release" in body
+    assert run.notifier.sent[0].severity.value == "warning"
+    seen = prepare_plan(run.deps, settings(), NOW).seen
+    assert (seen.hold, seen.running.points_at) == (HoldKind.NOT_DEPLOYED_YET, digest("current"))
 
 
 def test_a_service_pinned_to_a_digest_runs_that_digest_without_any_history(run: Run) -> None:
@@ -457,10 +479,11 @@ def test_the_images_a_pending_deployment_names_stay(run: Run) -> None:
     # When a delete run happens with K = 1
     env = {"IMAGE_PURGE_MODE": "delete", "IMAGE_KEEP_DEPLOYED": "1"}
     result = purge_images(run.deps, settings(**env), NOW, trigger=PurgeTrigger.SCHEDULE)
-    # Then only the two strays go
+    # Then only the two strays go, the three kept as deployed next
     assert result.deleted == 2
     assert {digest("target"), digest("resumed"), digest("earlier")} <= set(run.registry.images)
-    assert "kept: a deployment Warden has pending deploys it" in run.notifier.sent[0].body
+    found = rules(run, IMAGE_KEEP_DEPLOYED="1")
+    assert {found[digest(name)] for name in ("target", "resumed", "earlier")} == {Rule.NEXT_UP}
 
 
 def test_while_a_rollback_waits_to_deploy_the_image_before_it_is_the_one_that_runs(run: Run) -> None:

@@ -21,7 +21,7 @@ from warden.domain.images import (
     parse_semver,
 )
 from warden.domain.records import DeploymentRecord
-from warden.domain.retention import Protected, Protection, RetentionPolicy, Rule, plan_retention
+from warden.domain.retention import HeldBack, Protected, Protection, RetentionPolicy, Rule, plan_retention
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 POLICY = RetentionPolicy()
@@ -195,10 +195,10 @@ def test_the_children_of_a_deleted_index_go_with_it_and_an_unreadable_kept_index
     assert plan.missing_children == ()
     # When the index runs but its manifest cannot be read
     held = plan_retention(images, Protection(running_digest=digest("index")), POLICY, NOW, unreadable={digest("index")})
-    # Then nothing but indexes could be deleted, and a note says why
+    # Then nothing but indexes could be deleted, and the plan says which index held them back
     assert held.deletions == ()
     assert {d.rule for d in held.decisions} == {Rule.DEPLOYED_NOW, Rule.CHILDREN_UNKNOWN}
-    assert "could not be read" in held.notes[0]
+    assert held.held_back == (HeldBack(unknown_indexes=(digest("index"),)),)
 
 
 def test_a_hold_keeps_everything_and_says_why() -> None:
@@ -206,7 +206,7 @@ def test_a_hold_keeps_everything_and_says_why() -> None:
     plan = plan_retention(images, Protection(hold="the service was not found"), POLICY, NOW)
     assert plan.deletions == ()
     assert {d.reason for d in plan.decisions} == {"kept: the service was not found"}
-    assert plan.notes == ("Nothing is deleted: the service was not found.",)
+    assert plan.held_back == (HeldBack(hold="the service was not found"),)
 
 
 def test_the_first_rule_that_applies_gives_the_reason_and_the_plan_counts_per_rule() -> None:

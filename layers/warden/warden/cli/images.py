@@ -10,6 +10,7 @@ from warden.cli.selection import add_service_option, chosen_settings
 from warden.domain.images import PurgeTrigger, format_size, format_usd, monthly_storage_cost
 from warden.domain.retention import DELETE_RULES, Decision
 from warden.domain.table import table
+from warden.messages.images import plan_notes, running_line, task_definition_lines
 from warden.observability import logger
 from warden.settings import ImagePurgeMode
 from warden.usecases.purge_images import Outcome, prepare_plan, purge_images
@@ -74,8 +75,8 @@ def _purge_images(args: argparse.Namespace) -> int:
     )
     size = plan.bytes_to_delete
     print(f"\nRepository  {prepared.repository}: {len(plan.decisions)} images")
-    print(f"Running     {prepared.running.description}")
-    for line in prepared.task_definition_lines:
+    print(f"Running     {running_line(prepared.seen)}")
+    for line in task_definition_lines(prepared.seen, prepared.policy.keep_deployed):
         print(f"            {line}")
     print(
         f"Plan        delete {len(plan.deletions)}, up to {format_size(size)} "
@@ -86,7 +87,7 @@ def _purge_images(args: argparse.Namespace) -> int:
     gone = [f"{rule.value} {n}" for rule, n in counts.items() if rule in DELETE_RULES]
     print("Kept as     " + ("; ".join(kept) or "-"))
     print("Deleted as  " + ("; ".join(gone) or "-"))
-    for note in (*plan.notes, *prepared.notes):
+    for note in plan_notes(prepared):
         print(f"Note        {note}")
     mode = "DRY_RUN is on: no run deletes" if settings.dry_run else f"IMAGE_PURGE_MODE={settings.image_purge_mode}"
     print(f"Mode        {mode}; `warden purge-images --apply` deletes exactly the images marked delete")

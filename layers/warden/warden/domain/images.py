@@ -180,6 +180,24 @@ class PurgeTrigger(StrEnum):
     MANUAL = "manual"
 
 
+class PlanOnly(StrEnum):
+    """Why a purge run only plans: it deletes nothing, and its notification says so."""
+
+    DRY_RUN = "dry run"  # DRY_RUN is on (for one service of the repository at least)
+    MODE = "plan mode"  # IMAGE_PURGE_MODE is plan
+    REQUESTED = "requested"  # the caller asked this run to plan
+
+
+class SharingService(BaseModel):
+    """A guarded service whose images are in the repository a purge cleans, as its report names it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    label: str  # its name, or its ARN where another service of the repository has the same name
+    arn: str
+    unreadable: str | None = None  # what failed reading what it needs (then nothing is purged)
+
+
 class Invocation(BaseModel):
     """What started a purge, or why an event is ignored (`trigger` None)."""
 

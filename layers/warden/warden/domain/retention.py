@@ -28,7 +28,12 @@ stays, whatever the age rules said. Deletion is by digest, which removes all of 
 one tag that a rule protects keeps the whole image.
 
 Two safety holds turn every deletion into a keep: `Protection.hold` (the use case could not tell which
-image runs), and a kept index whose manifest could not be read (its children are unknown).
+image runs), and a kept index whose manifest could not be read (its children are unknown). The plan says which
+in `held_back`, as facts: warden/messages/images.py writes the sentences.
+
+A repository several guarded services share is planned once per service, and `shared_plan` deletes only what
+every one of those plans deletes. `WhatRuns` is what the purge found one service runs (and, on ECS, may roll
+back to), and the hold that follows from it.
 """
 
 from __future__ import annotations
@@ -36,12 +41,14 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import assert_never
 
 from pydantic import BaseModel, ConfigDict
 
 from warden.domain.images import ImageInfo, best_semver, short_digest
 from warden.domain.pipeline import choose_rollback_target
 from warden.domain.records import DeploymentRecord
+from warden.domain.service import ServiceStatus
 
 LATEST = "latest"
 _DAY = timedelta(days=1)
@@ -68,6 +75,15 @@ class Protected(BaseModel):
     why: str  # e.g. "deployed now (task definition consultation-app:41, container web)"
 
 
+class NextUp(StrEnum):
+    """What a memo of converge.py says of an image, as its keep-reason reads ("kept: <value>")."""
+
+    RESUMES_TO = "the paused service resumes to it (the version deployed before the pause)"
+    PENDING = "a deployment Warden has pending deploys it"
+    RUNS_UNTIL_PENDING = "the service runs it until Warden's pending deployment starts"
+    DECIDED_FROM = "the tag pointed at it when Warden's pending deployment was decided"
+
+
 class Protection(BaseModel):
     """What must never go, as far as the run could tell."""
 
@@ -85,7 +101,7 @@ class Protection(BaseModel):
     # Every digest a rollback could pick from the history (`rollback_picks`), whatever K is.
     rollback_targets: tuple[Protected, ...] = ()
     deployments: tuple[DeploymentRecord, ...] = ()  # any order; the newest K distinct digests are kept
-    hold: str | None = None  # set: nothing is deleted, and this says why
+    hold: str | None = None  # set: nothing is deleted, and this says why (a short label: HoldKind)
 
 
 class ContainerImage(BaseModel):
@@ -108,6 +124,149 @@ class TaskDefinitionImages(BaseModel):
     unreadable: str | None = None  # why ECS could not describe it (then `containers` is empty)
 
 
+class HoldKind(StrEnum):
+    """Why a purge deletes nothing this run, as the short label Protection.hold takes (warden/messages/images.py
+    writes the sentence, from WhatRuns)."""
+
+    SERVICE_NOT_FOUND = "the service was not found"
+    IMAGE_UNREADABLE = "the service's image reference could not be read"
+    TAG_POINTS_AT_NOTHING = "the service's tag points at no image"
+    NOT_DEPLOYED_YET = "no deployment of the service is on record yet"
+    NO_TASK_DEFINITION = "the service lists no task definition"
+    TASK_DEFINITION_UNKNOWN = "the images of a current task definition are unknown"
+    IN_PROGRESS = "a deployment of the service is in progress"
+
+
+class RunningKind(StrEnum):
+    """How the purge told what the service runs, or why it could not."""
+
+    NOT_FOUND = "not found"
+    NO_IMAGE_REPOSITORY = "no image repository"  # built from source code: no image of any repository runs
+    IMAGE_UNREADABLE = "image reference unreadable"
+    PINNED = "pinned to a digest"
+    OTHER_REPOSITORY = "a tag of another repository"
+    TAG_POINTS_AT_NOTHING = "its tag points at no image"
+    NOT_DEPLOYED_YET = "no deployment on record yet"
+    DEPLOYED = "the newest deployment on record"
+    NO_TASK_DEFINITION = "no task definition"
+    TASK_DEFINITIONS = "its task definitions"
+
+
+class RunningImage(BaseModel):
+    """What the service runs, as far as its platform and ECR tell. On ECS: its first container in the repository
+    (WhatRuns.task_definitions has every container)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: RunningKind
+    identifier: str | None = None
+    digest: str | None = None
+    tag: str | None = None
+    in_repository: bool = False
+    problem: str | None = None  # IMAGE_UNREADABLE: why the reference could not be read
+    points_at: str | None = None  # NOT_DEPLOYED_YET, DEPLOYED: the digest the service's tag points at now
+    deployed: DeploymentRecord | None = None  # DEPLOYED: the newest deployment on record
+
+
+class ContainerSeen(BaseModel):
+    """One container of a task definition, its image resolved against the repository."""
+
+    model_config = ConfigDict(frozen=True)
+
+    container: str
+    image: str
+    inside: bool  # an image of the repository; any other (another registry, another repository) is ignored
+    digest: str | None = None  # inside and None: its tag points at no image
+    tag: str | None = None
+
+    @property
+    def dangling(self) -> bool:
+        return self.inside and self.digest is None
+
+
+class TaskDefinitionSeen(BaseModel):
+    """One task-definition revision of an ECS service, its containers resolved (none when it was unreadable)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    task_definition: str
+    current: bool = False
+    containers: tuple[ContainerSeen, ...] = ()
+    unreadable: str | None = None
+
+
+class WhatRuns(BaseModel):
+    """What one purge run found a guarded service runs (and, on ECS, may roll back to): what its plan keeps by
+    name, and whether every deletion must wait (`hold`)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    repository: str
+    service: str  # its name, as its platform describes it (as its settings name it when it was not found)
+    platform: str | None = None  # how messages name its platform (ServiceSnapshot.platform); None: not found
+    status: ServiceStatus | None = None
+    running: RunningImage
+    task_definitions: tuple[TaskDefinitionSeen, ...] = ()  # ECS: the current revisions, then the K before them
+
+    @property
+    def hold(self) -> HoldKind | None:
+        """Why nothing may be deleted: what runs cannot be told, or a deployment in flight may still roll back
+        to the image that ran before it, which may no longer carry a tag."""
+        match self.running.kind:
+            case RunningKind.NOT_FOUND:
+                return HoldKind.SERVICE_NOT_FOUND
+            case RunningKind.IMAGE_UNREADABLE:
+                return HoldKind.IMAGE_UNREADABLE
+            case RunningKind.TAG_POINTS_AT_NOTHING:
+                return HoldKind.TAG_POINTS_AT_NOTHING
+            case RunningKind.NOT_DEPLOYED_YET:
+                return HoldKind.NOT_DEPLOYED_YET
+            case RunningKind.NO_TASK_DEFINITION:
+                return HoldKind.NO_TASK_DEFINITION
+            case RunningKind.TASK_DEFINITIONS:
+                if any(
+                    definition.unreadable or any(container.dangling for container in definition.containers)
+                    for definition in self.task_definitions
+                    if definition.current
+                ):
+                    return HoldKind.TASK_DEFINITION_UNKNOWN
+            case (
+                RunningKind.NO_IMAGE_REPOSITORY
+                | RunningKind.PINNED
+                | RunningKind.OTHER_REPOSITORY
+                | RunningKind.DEPLOYED
+            ):
+                pass
+            case unreachable:
+                assert_never(unreachable)
+        return HoldKind.IN_PROGRESS if self.status is ServiceStatus.OPERATION_IN_PROGRESS else None
+
+    @property
+    def also_running(self) -> tuple[Protected, ...]:
+        """ECS: every image of the repository that a current task definition names, with where it runs."""
+        return tuple(
+            Protected(
+                digest=container.digest,
+                why=f"deployed now (task definition {definition.task_definition}, container {container.container})",
+            )
+            for definition in self.task_definitions
+            if definition.current
+            for container in definition.containers
+            if container.inside and container.digest
+        )
+
+    @property
+    def rollback_revisions(self) -> tuple[Protected, ...]:
+        """ECS: the images of the revisions before the current one, which a rollback of the service goes back to."""
+        return tuple(
+            Protected(digest=container.digest, why=f"in task definition {definition.task_definition} (rollback target)")
+            for definition in self.task_definitions
+            if not definition.current
+            for container in definition.containers
+            if container.inside and container.digest
+        )
+
+
 class Rule(StrEnum):
     """Why an image stays or goes; the notification counts images per rule, in this order."""
 
@@ -127,6 +286,10 @@ class Rule(StrEnum):
 
 
 DELETE_RULES = frozenset({Rule.UNTAGGED_EXPIRED, Rule.TAGGED_EXPIRED})
+# The rules that keep an image by name: what the service runs, resumes to, deploys next or may roll back to.
+NAMED_RULES = (Rule.DEPLOYED_NOW, Rule.NEXT_UP, Rule.TRACKED_TAG, Rule.TASK_DEFINITION, Rule.ROLLBACK_TARGET)
+# The rules that keep an image for one service's own reasons (in a shared repository, its decision names it).
+SERVICE_RULES = frozenset({*NAMED_RULES, Rule.HOLD})
 
 
 class Decision(BaseModel):
@@ -135,10 +298,24 @@ class Decision(BaseModel):
     image: ImageInfo
     rule: Rule
     reason: str  # "kept: deployed now", "deleted: untagged, 41 days", ...
+    # In the plan of a repository several services share (`shared_plan`): the service whose own reason keeps the
+    # image (a rule of SERVICE_RULES), and the other services that keep it for their own reasons too.
+    kept_for: str | None = None
+    also_kept_for: tuple[str, ...] = ()
 
     @property
     def delete(self) -> bool:
         return self.rule in DELETE_RULES
+
+
+class HeldBack(BaseModel):
+    """Why a plan keeps images its rules would delete: the caller's hold (nothing goes), or kept indexes whose
+    manifest could not be read (nothing but indexes goes)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    hold: str | None = None  # Protection.hold
+    unknown_indexes: tuple[str, ...] = ()  # sorted digests
 
 
 class RetentionPlan(BaseModel):
@@ -147,7 +324,8 @@ class RetentionPlan(BaseModel):
     decisions: tuple[Decision, ...]  # newest push first, then by digest
     # Kept indexes whose children the caller has not looked up yet: look them up and plan again.
     missing_children: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
+    # Empty, or why the plan keeps what it would delete; a shared plan has each service's, in service order.
+    held_back: tuple[HeldBack, ...] = ()
 
     @property
     def deletions(self) -> tuple[Decision, ...]:
@@ -238,20 +416,16 @@ def plan_retention(
                     decided[child] = (Rule.INDEX_CHILD, f"kept: child of kept index {short_digest(image.digest)}")
                     changed = True
 
-    notes: list[str] = []
+    held_back: list[HeldBack] = []
     unknown = sorted(digest for digest in expanded if digest not in lookup and decided[digest][0] not in DELETE_RULES)
     if protection.hold:
-        notes.append(f"Nothing is deleted: {protection.hold}.")
+        held_back.append(HeldBack(hold=protection.hold))
         for digest, (rule, _) in list(decided.items()):
             if rule in DELETE_RULES:
                 decided[digest] = (Rule.HOLD, f"kept: {protection.hold}")
     elif unknown:
         first = short_digest(unknown[0])
-        more = f" (and {len(unknown) - 1} more)" if len(unknown) > 1 else ""
-        notes.append(
-            f"The manifest of kept index {first}{more} could not be read, so its children are unknown: "
-            "no image other than an index is deleted this time."
-        )
+        held_back.append(HeldBack(unknown_indexes=tuple(unknown)))
         for image in ordered:
             if decided[image.digest][0] in DELETE_RULES and not image.is_index:
                 decided[image.digest] = (Rule.CHILDREN_UNKNOWN, f"kept: children of kept index {first} unknown")
@@ -259,7 +433,33 @@ def plan_retention(
     decisions = tuple(
         Decision(image=image, rule=decided[image.digest][0], reason=decided[image.digest][1]) for image in ordered
     )
-    return RetentionPlan(decisions=decisions, missing_children=tuple(sorted(missing)), notes=tuple(notes))
+    return RetentionPlan(decisions=decisions, missing_children=tuple(sorted(missing)), held_back=tuple(held_back))
+
+
+_RULE_ORDER = {rule: position for position, rule in enumerate(Rule)}
+
+
+def shared_plan(plans: Sequence[tuple[str, RetentionPlan]]) -> RetentionPlan:
+    """The plan of a repository several services share, from each one's own plan of the same images (label, plan):
+    an image is deleted when every plan deletes it, else kept by the first rule (in the order of Rule) of the
+    plans that keep it, naming the services that keep it for their own reasons (what they run, resume to, deploy
+    next, roll back to, their tag, a hold). One plan is its own shared plan."""
+    if len(plans) == 1:
+        return plans[0][1]
+    by_service = [(label, {decision.image.digest: decision for decision in plan.decisions}) for label, plan in plans]
+    decisions = []
+    for decision in plans[0][1].decisions:
+        digest = decision.image.digest
+        keeping = [(label, decided[digest]) for label, decided in by_service if not decided[digest].delete]
+        if not keeping:
+            decisions.append(decision)
+            continue
+        label, kept = min(keeping, key=lambda found: _RULE_ORDER[found[1].rule])
+        also = tuple(name for name, found in keeping if found.rule in SERVICE_RULES and name != label)
+        kept_for = label if kept.rule in SERVICE_RULES else None
+        decisions.append(kept.model_copy(update={"kept_for": kept_for, "also_kept_for": also}))
+    held_back = tuple(held for _, plan in plans for held in plan.held_back)
+    return RetentionPlan(decisions=tuple(decisions), held_back=held_back)
 
 
 def rollback_picks(history: Sequence[DeploymentRecord]) -> tuple[Protected, ...]:

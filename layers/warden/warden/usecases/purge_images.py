@@ -37,13 +37,16 @@ Safety first:
   run is ignored, not run twice;
 - indexes are deleted before other images, so ECR never refuses a child as still referenced by an
   index that this same run deletes.
+
+This module decides and acts and returns facts (`WhatRuns`, the plans, `DeletionReport`, the outcome); every
+sentence a person reads, in the notification, the action log or the result's `reason`, is written by
+warden/messages/images.py, called only where a text leaves the use case.
 """
 
 from __future__ import annotations
 
 import time
-from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -55,29 +58,33 @@ from warden.domain.images import (
     RETRYABLE_FAILURES,
     DeleteFailure,
     ImageInfo,
+    PlanOnly,
     PurgeTrigger,
     RepositoryNotFound,
-    format_size,
-    format_usd,
-    monthly_storage_cost,
+    SharingService,
     parse_image_identifier,
-    short_digest,
 )
-from warden.domain.notification import Notification, Severity, render
 from warden.domain.records import DeploymentRecord, newest_deployed
 from warden.domain.retention import (
-    Decision,
+    ContainerSeen,
+    NextUp,
     Protected,
     Protection,
     RetentionPlan,
     RetentionPolicy,
     Rule,
+    RunningImage,
+    RunningKind,
     TaskDefinitionImages,
+    TaskDefinitionSeen,
+    WhatRuns,
     plan_retention,
     rollback_picks,
+    shared_plan,
 )
-from warden.domain.service import ServiceSnapshot, ServiceStatus
+from warden.domain.service import ServiceSnapshot
 from warden.errors import AwsUnavailable, EventInProgress, ServiceNotFound, SettingsError
+from warden.messages import images as words
 from warden.observability import count, logger
 from warden.settings import ImagePurgeMode, Settings
 from warden.usecases.converge import PAUSED_IMAGE, PENDING_DEPLOY, record_action
@@ -89,7 +96,6 @@ BATCH_LIMIT = 100
 LOCK_SECONDS = 300  # the function's timeout: a lock left by a crashed run expires with it
 MAX_RETRIES = 2  # per-item failures with a retryable code are tried at most twice more
 RETRY_BACKOFF_SECONDS = (1.0, 3.0)
-LISTED_DELETIONS = 40  # a notification lists this many deletions, then counts the rest
 CHILD_LOOKUP_ROUNDS = 5  # nested indexes: each round reads the manifests of newly kept indexes
 
 
@@ -126,42 +132,21 @@ class RepositoryPurgeDeps:
     sleep: Callable[[float], None] = time.sleep
 
 
-class RunningImage(BaseModel):
-    """What the service runs, as far as App Runner (or ECS) and ECR tell. On ECS: its first container in
-    the repository, with `description` naming every container."""
-
-    model_config = ConfigDict(frozen=True)
-
-    description: str
-    identifier: str | None = None
-    digest: str | None = None
-    tag: str | None = None
-    in_repository: bool = False
-
-
-class Seen(BaseModel):
-    """What the run found the service runs and may roll back to, before planning."""
-
-    model_config = ConfigDict(frozen=True)
-
-    running: RunningImage
-    hold: str | None = None
-    also_running: tuple[Protected, ...] = ()  # ECS: every container image of the current task definitions
-    task_definitions: tuple[Protected, ...] = ()  # ECS: the images of the previous K revisions
-    lines: tuple[str, ...] = ()  # ECS: the task definitions and their images, for "What runs now"
-    notes: tuple[str, ...] = ()  # worth knowing, never a reason to hold (a sidecar ignored, a dangling old tag)
-
-
 class PreparedPlan(BaseModel):
+    """One service's plan: what it runs (`seen`), the policy, the plan and the history it was made from.
+    warden.messages.images writes its lines (`running_line`, `task_definition_lines`, `plan_notes`)."""
+
     model_config = ConfigDict(frozen=True)
 
     repository: str
-    running: RunningImage
-    task_definition_lines: tuple[str, ...] = ()
-    notes: tuple[str, ...] = ()
+    seen: WhatRuns
     policy: RetentionPolicy
     plan: RetentionPlan
     deployments: tuple[DeploymentRecord, ...]
+
+    @property
+    def running(self) -> RunningImage:
+        return self.seen.running
 
 
 class ServicePlan(BaseModel):
@@ -186,6 +171,9 @@ class RepositoryPlan(BaseModel):
 
 
 class DeletionReport(BaseModel):
+    """What the deletions of one run did: deleted, already gone, refused (with AWS's code), never attempted because
+    ECR itself failed (`aborted` says how), and how many calls and retries it took."""
+
     model_config = ConfigDict(frozen=True)
 
     deleted: tuple[ImageInfo, ...] = ()
@@ -248,14 +236,16 @@ def require_repository(settings: Settings) -> str:
     return settings.ecr_repository
 
 
-def effective_mode(settings: Settings, requested: ImagePurgeMode | None = None) -> tuple[ImagePurgeMode, str]:
+def effective_mode(
+    settings: Settings, requested: ImagePurgeMode | None = None
+) -> tuple[ImagePurgeMode, PlanOnly | None]:
     """The mode this run acts in, and why it will not delete when it will not. DRY_RUN always plans."""
     mode = requested or settings.image_purge_mode
     if settings.dry_run:
-        return ImagePurgeMode.PLAN, "DRY_RUN is on"
+        return ImagePurgeMode.PLAN, PlanOnly.DRY_RUN
     if mode is ImagePurgeMode.PLAN:
-        return mode, "IMAGE_PURGE_MODE is plan" if requested is None else "this run only plans"
-    return mode, ""
+        return mode, PlanOnly.MODE if requested is None else PlanOnly.REQUESTED
+    return mode, None
 
 
 def policy_of(settings: Settings) -> RetentionPolicy:
@@ -295,7 +285,7 @@ class _Facts(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     settings: Settings
-    seen: Seen
+    seen: WhatRuns
     protection: Protection
     history: tuple[DeploymentRecord, ...]
 
@@ -311,18 +301,18 @@ def _read_facts(member: PurgeService, deps: RepositoryPurgeDeps, repository: str
     # Release and rollback record their deployment before it happens: while it is pending, the one before runs.
     deployed = newest_deployed(history, pending.get("to"))
     seen = _running_image(member, deps.registry, repository, policy.keep_deployed, deployed)
-    running = seen.running
+    running, hold = seen.running, seen.hold
     protection = Protection(
         # On ECS every container's image is named in also_running, each with its task definition.
         running_digest=None if member.task_definitions is not None else running.digest,
         next_up=_next_up(deps.state, arn),
         also_running=seen.also_running,
         tracked_tag=running.tag if running.in_repository else None,
-        task_definitions=seen.task_definitions,
+        task_definitions=seen.rollback_revisions,
         # The rollback reads the newest HISTORY_DEPTH records: its pick is one of these, however small K is.
         rollback_targets=rollback_picks(history[:HISTORY_DEPTH]),
         deployments=tuple(history),
-        hold=seen.hold,
+        hold=None if hold is None else hold.value,
     )
     return _Facts(settings=settings, seen=seen, protection=protection, history=tuple(history))
 
@@ -356,9 +346,7 @@ def _plan_service(
     policy = policy_of(facts.settings)
     return PreparedPlan(
         repository=manifests.repository,
-        running=facts.seen.running,
-        task_definition_lines=facts.seen.lines,
-        notes=facts.seen.notes,
+        seen=facts.seen,
         policy=policy,
         plan=manifests.plan(images, facts.protection, policy, now),
         deployments=facts.history,
@@ -378,37 +366,8 @@ def _plan_repository(
         ServicePlan(label=label, settings=found.settings, prepared=_plan_service(found, images, manifests, now))
         for label, found in zip(labels, facts, strict=True)
     )
-    return RepositoryPlan(repository=repository, services=services, plan=_union(services))
-
-
-_RULE_ORDER = {rule: position for position, rule in enumerate(Rule)}
-
-
-def _union(services: Sequence[ServicePlan]) -> RetentionPlan:
-    """One decision per image: deleted when every service's own plan deletes it, else kept by the first rule (in
-    the order of Rule) of the plans that keep it, its reason naming the services that keep it for their own
-    reasons (what they run, resume to, deploy next, roll back to, their tag, a hold)."""
-    if len(services) == 1:
-        return services[0].prepared.plan
-    plans = [(service.label, service.prepared.plan) for service in services]
-    by_service = [(label, {decision.image.digest: decision for decision in plan.decisions}) for label, plan in plans]
-    decisions = []
-    for decision in plans[0][1].decisions:
-        digest = decision.image.digest
-        keeping = [(label, decided[digest]) for label, decided in by_service if not decided[digest].delete]
-        if not keeping:
-            decisions.append(decision)
-            continue
-        label, kept = min(keeping, key=lambda found: _RULE_ORDER[found[1].rule])
-        others = ", ".join(name for name, found in keeping if found.rule in _SERVICE_RULES and name != label)
-        also = f"also kept for {others}" if others else ""
-        if kept.rule in _SERVICE_RULES:
-            kept = kept.model_copy(update={"reason": f"{kept.reason} (for {label}{'; ' + also if also else ''})"})
-        elif also:
-            kept = kept.model_copy(update={"reason": f"{kept.reason} ({also})"})
-        decisions.append(kept)
-    notes = tuple(f"{label}: {note}" for label, plan in plans for note in plan.notes)
-    return RetentionPlan(decisions=tuple(decisions), notes=notes)
+    plan = shared_plan([(service.label, service.prepared.plan) for service in services])
+    return RepositoryPlan(repository=repository, services=services, plan=plan)
 
 
 def _next_up(state: StatePort, service_arn: str) -> tuple[Protected, ...]:
@@ -416,15 +375,12 @@ def _next_up(state: StatePort, service_arn: str) -> tuple[Protected, ...]:
     paused = state.get_memo(service_arn, PAUSED_IMAGE) or {}
     pending = state.get_memo(service_arn, PENDING_DEPLOY) or {}
     named = [
-        (
-            paused.get("digest"),
-            "the paused service resumes to it (the version deployed before the pause)",
-        ),
-        (pending.get("to"), "a deployment Warden has pending deploys it"),
-        (pending.get("resumed"), "the service runs it until Warden's pending deployment starts"),
-        (pending.get("from"), "the tag pointed at it when Warden's pending deployment was decided"),
+        (paused.get("digest"), NextUp.RESUMES_TO),
+        (pending.get("to"), NextUp.PENDING),
+        (pending.get("resumed"), NextUp.RUNS_UNTIL_PENDING),
+        (pending.get("from"), NextUp.DECIDED_FROM),
     ]
-    return tuple(Protected(digest=digest, why=why) for digest, why in named if digest)
+    return tuple(Protected(digest=digest, why=why.value) for digest, why in named if digest)
 
 
 def purge_images(
@@ -496,7 +452,9 @@ def _labels(services: Sequence[PurgeService]) -> list[str]:
     ]
 
 
-def _mode_of(services: Sequence[PurgeService], requested: ImagePurgeMode | None) -> tuple[ImagePurgeMode, str]:
+def _mode_of(
+    services: Sequence[PurgeService], requested: ImagePurgeMode | None
+) -> tuple[ImagePurgeMode, PlanOnly | None]:
     """The repository is deleted from only when every service using it would delete (a dry run of one plans)."""
     modes = [effective_mode(member.settings, requested) for member in services]
     return next((found for found in modes if found[0] is ImagePurgeMode.PLAN), modes[0])
@@ -512,20 +470,20 @@ def _purge(
     *,
     blocking: bool,
 ) -> RepositoryPurgeResult:
-    acting, why_not = _mode_of(services, mode)
+    acting, plan_only = _mode_of(services, mode)
     arns = tuple(member.settings.service.arn for member in services)
     lock = f"purge-images#{repository}"
     try:
         deps.state.begin_event(lock, now, lock_seconds=LOCK_SECONDS)
     except EventInProgress:
-        reason = f"ignored, because another purge of {repository} is running"
-        logger.info(reason, extra={"repository": repository, "trigger": trigger.value})
+        reason = words.busy_reason(repository)
+        logger.info("image purge skipped: another run holds the lock", extra={"repository": repository})
         count("PurgeRunsSkipped")
         return RepositoryPurgeResult(
             outcome=Outcome.BUSY, reason=reason, mode=acting, trigger=trigger, repository=repository, services=arns
         )
     try:
-        return _run(repository, services, deps, now, trigger, acting, why_not, blocking=blocking)
+        return _run(repository, services, deps, now, trigger, acting, plan_only, blocking=blocking)
     finally:
         deps.state.release_event(lock)
 
@@ -537,23 +495,27 @@ def _run(
     now: datetime,
     trigger: PurgeTrigger,
     mode: ImagePurgeMode,
-    why_not: str,
+    plan_only: PlanOnly | None,
     *,
     blocking: bool,
 ) -> RepositoryPurgeResult:
     labels = _labels(services)
     facts: list[_Facts] = []
-    blocked: list[tuple[str, PurgeService, str]] = []
-    for label, member in zip(labels, services, strict=True):
+    unreadable: dict[str, str] = {}  # ARN -> the error reading what that service needs
+    for member in services:
         try:
             facts.append(_read_facts(member, deps, repository))
         except AwsUnavailable as error:
             if not blocking:
                 raise
             # Never a partial keep set: without this service's facts, any deletion could be what it runs.
-            blocked.append((label, member, str(error)))
-    if blocked:
-        return _blocked(deps, services, labels, blocked, now, repository, trigger, mode)
+            unreadable[member.settings.service.arn] = str(error)
+    if unreadable:
+        sharing = [
+            SharingService(label=label, arn=arn, unreadable=unreadable.get(arn))
+            for label, arn in zip(labels, (member.settings.service.arn for member in services), strict=True)
+        ]
+        return _blocked(deps, services, sharing, now, repository, trigger, mode)
     arns = tuple(member.settings.service.arn for member in services)
     held_by = tuple(found.settings.service.arn for found in facts if found.seen.hold)
     try:
@@ -564,7 +526,7 @@ def _run(
     planned = _plan_repository(repository, labels, facts, images, deps.registry, now)
     plan = planned.plan
     report = _delete(deps, repository, plan) if mode is ImagePurgeMode.DELETE and plan.deletions else None
-    outcome, reason = _summary(repository, plan, mode, why_not, report)
+    outcome, reason = _summary(planned, plan_only, report)
     logger.info(
         "image purge planned" if report is None else "image purge done",
         extra={
@@ -597,11 +559,11 @@ def _run(
             source_event=trigger.value,
         )
     event: str | None = None
-    quiet = trigger is PurgeTrigger.PUSH and not plan.deletions and not plan.notes
+    quiet = trigger is PurgeTrigger.PUSH and not plan.deletions and not plan.held_back
     if quiet:
         logger.info("nothing to purge after the push; no notification", extra={"repository": repository})
     else:
-        notification = _notification(planned, mode, why_not, report)
+        notification = words.purge_summary(planned, plan_only, report)
         deps.notifier.publish(notification)
         count("NotificationsSent")
         event = notification.event
@@ -626,26 +588,17 @@ def _run(
 def _blocked(
     deps: RepositoryPurgeDeps,
     services: Sequence[PurgeService],
-    labels: Sequence[str],
-    blocked: Sequence[tuple[str, PurgeService, str]],
+    sharing: Sequence[SharingService],
     now: datetime,
     repository: str,
     trigger: PurgeTrigger,
     mode: ImagePurgeMode,
 ) -> RepositoryPurgeResult:
     """What a service needs could not be read: the repository is neither planned nor purged this run."""
-    who = ", ".join(label for label, _, _ in blocked)
-    reason = (
-        f"nothing purged from {repository}: what {who} needs could not be read "
-        f"({'; '.join(f'{label}: {error}' for label, _, error in blocked)})"
-    )
+    reason = words.blocked_reason(repository, sharing)
+    blocked_by = tuple(service.arn for service in sharing if service.unreadable is not None)
     logger.warning(
-        "image purge blocked",
-        extra={
-            "repository": repository,
-            "trigger": trigger.value,
-            "blocked_by": [m.settings.service.arn for _, m, _ in blocked],
-        },
+        "image purge blocked", extra={"repository": repository, "trigger": trigger.value, "blocked_by": blocked_by}
     )
     count("PurgeRunsBlocked")
     for member in services:
@@ -664,36 +617,7 @@ def _blocked(
         except AwsUnavailable as error:
             # The state table may be what failed: the notification still goes out.
             logger.warning("the purge's action log entry could not be written", extra={"error": str(error)})
-    shared = len(services)
-    notification = Notification(
-        subject=f"[warden] PURGE BLOCKED {repository}: nothing deleted, {who} could not be read",
-        body=render(
-            [
-                (
-                    "What happened",
-                    [f"{label} ({member.settings.service.arn}): {error}" for label, member, error in blocked],
-                ),
-                (
-                    f"Services using {repository} ({shared})",
-                    [f"{label}: {member.settings.service.arn}" for label, member in zip(labels, services, strict=True)],
-                ),
-                (
-                    "What next",
-                    [
-                        "Nothing to do if the error was passing: the next run (the daily one, or the next push) plans "
-                        "again. If it repeats, check the service named above (warden doctor) and the state table.",
-                    ],
-                ),
-            ],
-            headline=(
-                f"Warden deleted nothing from {repository}: it keeps the images of {shared} guarded "
-                f"service{'s' if shared != 1 else ''}, and what {who} runs or may roll back to could not be read. "
-                "An image is deleted only when Warden knows that no service using the repository needs it."
-            ),
-        ),
-        event="images.unavailable",
-        severity=Severity.WARNING,
-    )
+    notification = words.purge_blocked(repository, sharing)
     deps.notifier.publish(notification)
     count("NotificationsSent")
     return RepositoryPurgeResult(
@@ -704,57 +628,50 @@ def _blocked(
         notification_event=notification.event,
         repository=repository,
         services=tuple(member.settings.service.arn for member in services),
-        blocked_by=tuple(member.settings.service.arn for _, member, _ in blocked),
+        blocked_by=blocked_by,
     )
 
 
 def _running_image(
     member: PurgeService, registry: RegistryPort, repository: str, keep: int, deployed: DeploymentRecord | None
-) -> Seen:
-    """What the service runs (and, on ECS, may roll back to), with a hold reason when what runs cannot be told
-    (then nothing is deleted)."""
+) -> WhatRuns:
+    """What the service runs (and, on ECS, may roll back to); its `hold` says when what runs cannot be told or
+    may still change (then nothing is deleted)."""
     settings = member.settings
-    gone = f"the guarded service {settings.service.name} was not found, so Warden cannot tell which image it runs"
     try:
         snapshot = member.service.describe(settings.service.arn)
         if member.task_definitions is not None:
             history = member.task_definitions.task_definition_history(settings.service.arn, previous=keep)
-            seen = _task_definition_images(history, registry, settings, repository, keep)
+            running, definitions = _task_definition_images(history, registry, settings, repository, keep)
         else:
-            running, hold = _image_of(snapshot, registry, settings, repository, deployed)
-            seen = Seen(running=running, hold=hold)
+            running, definitions = _image_of(snapshot, registry, settings, repository, deployed), ()
     except ServiceNotFound:
-        return Seen(running=RunningImage(description="unknown: the service was not found"), hold=gone)
-    if seen.hold is None and snapshot.status is ServiceStatus.OPERATION_IN_PROGRESS:
-        # A deployment in flight can still roll back to the image that ran before it, which may no longer
-        # carry a tag (a push just moved it): delete nothing until the service has settled.
-        hold = f"{snapshot.name} is in OPERATION_IN_PROGRESS (a deployment may still roll back), so this run waits"
-        return seen.model_copy(update={"hold": hold})
-    return seen
+        not_found = RunningImage(kind=RunningKind.NOT_FOUND)
+        return WhatRuns(repository=repository, service=settings.service.name, running=not_found)
+    return WhatRuns(
+        repository=repository,
+        service=snapshot.name,
+        platform=snapshot.platform,
+        status=snapshot.status,
+        running=running,
+        task_definitions=definitions,
+    )
 
 
-class _Resolved(BaseModel):
+def _resolve(container: str, image: str, registry: RegistryPort, settings: Settings, repository: str) -> ContainerSeen:
     """One container image reference, resolved against the repository."""
-
-    model_config = ConfigDict(frozen=True)
-
-    inside: bool
-    digest: str | None = None
-    tag: str | None = None
-
-
-def _resolve(image: str, registry: RegistryPort, settings: Settings, repository: str) -> _Resolved:
     try:
         reference = parse_image_identifier(image)
     except ValueError:
         # No registry host (`nginx:1.27`): Docker Hub, never this account's ECR.
-        return _Resolved(inside=False)
+        return ContainerSeen(container=container, image=image, inside=False)
     if not reference.is_in(settings.service.account_id, settings.service.region, repository):
-        return _Resolved(inside=False)
+        return ContainerSeen(container=container, image=image, inside=False)
     if reference.digest:
-        return _Resolved(inside=True, digest=reference.digest, tag=reference.tag)
+        return ContainerSeen(container=container, image=image, inside=True, digest=reference.digest, tag=reference.tag)
     tag = reference.tag or "latest"
-    return _Resolved(inside=True, digest=registry.resolve_tag(repository, tag), tag=tag)
+    digest = registry.resolve_tag(repository, tag)
+    return ContainerSeen(container=container, image=image, inside=True, digest=digest, tag=tag)
 
 
 def _task_definition_images(
@@ -763,94 +680,36 @@ def _task_definition_images(
     settings: Settings,
     repository: str,
     keep: int,
-) -> Seen:
+) -> tuple[RunningImage, tuple[TaskDefinitionSeen, ...]]:
     """ECS: every image of the repository in a current task definition runs now; those of the `keep` revisions
     before it are rollback targets. A current tag that points at nothing holds the run; an older one is a note."""
     current = [definition for definition in history if definition.current]
     previous = [definition for definition in history if not definition.current][:keep]
     if not current:
-        hold = "ECS lists no task definition for the service, so Warden cannot tell which images it runs"
-        return Seen(running=RunningImage(description="unknown: the service has no task definition"), hold=hold)
+        return RunningImage(kind=RunningKind.NO_TASK_DEFINITION), ()
     running: RunningImage | None = None
-    holds: list[str] = []
-    also_running: list[Protected] = []
-    targets: list[Protected] = []
-    described: list[str] = []
-    lines: list[str] = []
-    notes: list[str] = []
-    foreign: dict[str, list[str]] = {}
+    seen: list[TaskDefinitionSeen] = []
     for definition in [*current, *previous]:
         name = definition.task_definition
         if definition.unreadable:
-            if definition.current:
-                holds.append(f"task definition {name} could not be read ({definition.unreadable})")
-            else:
-                notes.append(
-                    f"Task definition {name} could not be read ({definition.unreadable}): "
-                    "its images are not kept as a rollback target."
-                )
+            seen.append(
+                TaskDefinitionSeen(task_definition=name, current=definition.current, unreadable=definition.unreadable)
+            )
             continue
-        parts: list[str] = []
+        containers = []
         for container in definition.containers:
-            found = _resolve(container.image, registry, settings, repository)
-            if not found.inside:
-                foreign.setdefault(container.image, []).append(f"{container.container} in {name}")
-                parts.append(f"{container.container}: {container.image} (not in {repository}, ignored)")
-                continue
-            if found.digest is None:
-                parts.append(f"{container.container}: {repository}:{found.tag}, which points at no image")
-                if definition.current:
-                    holds.append(
-                        f"the tag '{found.tag}' of container {container.container} in task definition {name} "
-                        f"points at no image in {repository}"
-                    )
-                else:
-                    notes.append(
-                        f"Task definition {name} names {repository}:{found.tag} (container {container.container}), "
-                        f"which points at no image now: a rollback to {name} could not pull it."
-                    )
-                continue
-            shown = f"{repository}:{found.tag} = " if found.tag else f"{repository}@"
-            parts.append(f"{container.container}: {shown}{short_digest(found.digest)}")
-            if definition.current:
-                why = f"deployed now (task definition {name}, container {container.container})"
-                also_running.append(Protected(digest=found.digest, why=why))
-                if running is None:
-                    running = RunningImage(
-                        description="",
-                        identifier=container.image,
-                        digest=found.digest,
-                        tag=found.tag,
-                        in_repository=True,
-                    )
-            else:
-                targets.append(Protected(digest=found.digest, why=f"in task definition {name} (rollback target)"))
-        text = f"{name}: {'; '.join(parts) or 'no container image'}"
-        if definition.current:
-            described.append(text)
-        else:
-            lines.append(f"Rollback target {text}")
-    description = "task definition " + " | ".join(described) if described else "unknown"
-    if running is None:
-        running = RunningImage(description=f"{description} (no image of {repository} runs)")
-    else:
-        running = running.model_copy(update={"description": description})
-    lines.append(
-        f"Task definitions: the current one and the {keep} revision{'s' if keep != 1 else ''} before it are kept "
-        f"(ECS rolls back to an earlier revision); {len(previous)} earlier revision"
-        f"{'s' if len(previous) != 1 else ''} found."
-    )
-    if foreign:
-        listed = "; ".join(f"{image} ({', '.join(where)})" for image, where in sorted(foreign.items()))
-        notes.append(f"Ignored, not in {repository} (images of other registries are not this purge's): {listed}.")
-    return Seen(
-        running=running,
-        hold="; ".join(holds) + ", so Warden cannot tell which images run" if holds else None,
-        also_running=tuple(also_running),
-        task_definitions=tuple(targets),
-        lines=tuple(lines),
-        notes=tuple(notes),
-    )
+            found = _resolve(container.container, container.image, registry, settings, repository)
+            containers.append(found)
+            if definition.current and running is None and found.inside and found.digest is not None:
+                running = RunningImage(
+                    kind=RunningKind.TASK_DEFINITIONS,
+                    identifier=found.image,
+                    digest=found.digest,
+                    tag=found.tag,
+                    in_repository=True,
+                )
+        seen.append(TaskDefinitionSeen(task_definition=name, current=definition.current, containers=tuple(containers)))
+    return running or RunningImage(kind=RunningKind.TASK_DEFINITIONS), tuple(seen)
 
 
 def _image_of(
@@ -859,67 +718,45 @@ def _image_of(
     settings: Settings,
     repository: str,
     deployed: DeploymentRecord | None,
-) -> tuple[RunningImage, str | None]:
+) -> RunningImage:
     """App Runner: the digest the ImageIdentifier pins, else the newest deployment on record (the tag is shown,
     and kept by its own rule, but a push to it deploys nothing with auto-deploy off or while paused)."""
     identifier = snapshot.image_identifier
     if identifier is None:
-        return RunningImage(description="no ECR image (the service does not run an image repository)"), None
+        return RunningImage(kind=RunningKind.NO_IMAGE_REPOSITORY)
     try:
         reference = parse_image_identifier(identifier)
     except ValueError as error:
-        hold = f"App Runner's ImageIdentifier could not be understood ({error})"
-        return RunningImage(description=f"unknown: {identifier}", identifier=identifier), hold
+        return RunningImage(kind=RunningKind.IMAGE_UNREADABLE, identifier=identifier, problem=str(error))
     inside = reference.is_in(settings.service.account_id, settings.service.region, repository)
     if reference.digest:
-        where = "" if inside else f" (not in {repository})"
         return RunningImage(
-            description=f"{identifier}{where}",
-            identifier=identifier,
-            digest=reference.digest,
-            in_repository=inside,
-        ), None
+            kind=RunningKind.PINNED, identifier=identifier, digest=reference.digest, in_repository=inside
+        )
     if not inside:
-        return RunningImage(
-            description=f"{identifier}, which is not in {repository}: no image there is protected as running",
-            identifier=identifier,
-            tag=reference.tag,
-        ), None
+        return RunningImage(kind=RunningKind.OTHER_REPOSITORY, identifier=identifier, tag=reference.tag)
     tag = reference.tag or "latest"
     digest = registry.resolve_tag(repository, tag)
     if digest is None:
-        hold = f"the service's tag '{tag}' points at no image in {repository}, so Warden cannot tell which image runs"
-        return RunningImage(
-            description=f"{repository}:{tag}, which points at no image",
-            identifier=identifier,
-            tag=tag,
-            in_repository=True,
-        ), hold
+        return RunningImage(kind=RunningKind.TAG_POINTS_AT_NOTHING, identifier=identifier, tag=tag, in_repository=True)
     if deployed is None:
-        hold = (
-            f"no deployment of {snapshot.name} is on record yet, so Warden cannot tell which image it runs "
-            f"({repository}:{tag} points at {short_digest(digest)}, but a push deploys nothing with auto-deploy off, "
-            "and a failed deployment leaves the image before it running); the purge deletes nothing until one is "
-            "recorded: any App Runner deployment (on_deployment records it), `warden release` or `warden rollback`"
-        )
         return RunningImage(
-            description=f"{repository}:{tag} = {digest} (no deployment on record yet)",
+            kind=RunningKind.NOT_DEPLOYED_YET,
             identifier=identifier,
             digest=digest,
             tag=tag,
             in_repository=True,
-        ), hold
+            points_at=digest,
+        )
     return RunningImage(
-        description=(
-            f"{short_digest(deployed.digest)}{f' ({deployed.tag})' if deployed.tag else ''}: the newest deployment "
-            f"on record ({deployed.at:%Y-%m-%d %H:%M} UTC, {deployed.source}); "
-            f"{repository}:{tag} = {short_digest(digest)}"
-        ),
+        kind=RunningKind.DEPLOYED,
         identifier=identifier,
         digest=deployed.digest,
         tag=tag,
         in_repository=True,
-    ), None
+        points_at=digest,
+        deployed=deployed,
+    )
 
 
 def _delete(deps: RepositoryPurgeDeps, repository: str, plan: RetentionPlan) -> DeletionReport:
@@ -976,268 +813,20 @@ def _delete(deps: RepositoryPurgeDeps, repository: str, plan: RetentionPlan) -> 
     )
 
 
-def _summary(
-    repository: str, plan: RetentionPlan, mode: ImagePurgeMode, why_not: str, report: DeletionReport | None
-) -> tuple[Outcome, str]:
-    total = len(plan.decisions)
-    planned = len(plan.deletions)
+def _summary(planned: RepositoryPlan, plan_only: PlanOnly | None, report: DeletionReport | None) -> tuple[Outcome, str]:
+    """The run's outcome, and its reason in words (the action log's and the result's)."""
+    plan = planned.plan
+    deletions = len(plan.deletions)
     if report is None:
-        if any(decision.rule is Rule.HOLD for decision in plan.decisions) or (plan.notes and not planned):
-            return Outcome.HELD, f"nothing deleted from {repository}: {'; '.join(plan.notes)}"
-        if not planned:
-            return Outcome.NOTHING, f"nothing to purge in {repository}: all {total} images are kept"
-        if mode is ImagePurgeMode.PLAN:
-            return Outcome.PLANNED, (
-                f"plan for {repository}: a real run would delete {planned} of {total} images "
-                f"(up to {format_size(plan.bytes_to_delete)}); nothing deleted, because {why_not}"
-            )
+        if any(decision.rule is Rule.HOLD for decision in plan.decisions) or (plan.held_back and not deletions):
+            return Outcome.HELD, words.held_reason(planned)
+        if not deletions:
+            return Outcome.NOTHING, words.nothing_reason(planned)
+        if plan_only is not None:
+            return Outcome.PLANNED, words.planned_reason(planned, plan_only)
     assert report is not None
     problems = len(report.failed) + len(report.not_attempted)
-    reason = (
-        f"deleted {len(report.deleted)} of {total} images from {repository} "
-        f"(up to {format_size(report.bytes_deleted)}, up to {format_usd(monthly_storage_cost(report.bytes_deleted))}"
-        " a month)"
-    )
-    if report.already_gone:
-        reason += f"; {len(report.already_gone)} already gone"
-    if problems:
-        reason += f"; {problems} not deleted"
-        return Outcome.PARTIAL, reason
-    return Outcome.PURGED, reason
-
-
-_KEEP_LABELS = {
-    Rule.DEPLOYED_NOW: "deployed now",
-    Rule.NEXT_UP: "resumed to after the pause, or deployed next",
-    Rule.TRACKED_TAG: "behind the service's tag or latest",
-    Rule.TASK_DEFINITION: "in the last {keep_deployed} task definitions before the current one (rollback targets)",
-    Rule.ROLLBACK_TARGET: "rollback targets (what a rollback would pick, and the last {keep_deployed} deployments)",
-    Rule.SEMVER: "newest {keep_semver} semver releases",
-    Rule.PULLED: "pulled within {keep_pulled_days} days",
-    Rule.INDEX_CHILD: "children of kept indexes",
-    Rule.TOO_RECENT: "too recent (untagged under {untagged_days} days, tagged under {tagged_days} days)",
-    Rule.CHILDREN_UNKNOWN: "held: a kept index's children are unknown",
-    Rule.HOLD: "held: the running image is unknown",
-}
-_NAMED_RULES = (Rule.DEPLOYED_NOW, Rule.NEXT_UP, Rule.TRACKED_TAG, Rule.TASK_DEFINITION, Rule.ROLLBACK_TARGET)
-# The rules that keep an image for one service's own reasons (in a shared repository, the reason names it).
-_SERVICE_RULES = frozenset({*_NAMED_RULES, Rule.HOLD})
-
-
-def _notification(
-    planned_run: RepositoryPlan,
-    mode: ImagePurgeMode,
-    why_not: str,
-    report: DeletionReport | None,
-) -> Notification:
-    plan = planned_run.plan
-    repository = planned_run.repository
-    services = planned_run.services
-    first = services[0]
-    total = len(plan.decisions)
-    planned = plan.deletions
-    held = any(decision.rule in {Rule.HOLD, Rule.CHILDREN_UNKNOWN} for decision in plan.decisions)
-    if report is None:
-        size = format_size(plan.bytes_to_delete)
-        saving = format_usd(monthly_storage_cost(plan.bytes_to_delete))
-        event = "images.plan" if mode is ImagePurgeMode.PLAN else "images.purged"
-        if planned:
-            subject = f"[warden] PURGE PLAN {repository}: would delete {len(planned)} of {total} images, up to {size}"
-            headline = (
-                f"Plan for {repository}: a real run would delete {len(planned)} of {total} images, "
-                f"up to {size} (up to {saving} a month). Nothing was deleted, because {why_not}."
-            )
-        elif held:
-            subject = f"[warden] PURGE HELD {repository}: nothing deleted, {total} images kept"
-            headline = f"Warden deleted nothing from {repository}: {' '.join(plan.notes)}"
-        else:
-            subject = f"[warden] NOTHING TO PURGE {repository}: all {total} images kept"
-            headline = f"Nothing to purge in {repository}: every one of its {total} images is kept."
-        deletion_title = f"Would delete ({len(planned)}, up to {size})"
-        deletion_lines = _listed(planned)
-        severity = Severity.WARNING if held else Severity.INFO
-    else:
-        deleted = {image.digest for image in report.deleted}
-        size = format_size(report.bytes_deleted)
-        saving = format_usd(monthly_storage_cost(report.bytes_deleted))
-        problems = len(report.failed) + len(report.not_attempted)
-        event = "images.purged"
-        if problems:
-            subject = (
-                f"[warden] PURGED {repository} with {problems} failures: "
-                f"{len(report.deleted)} of {len(planned)} images deleted"
-            )
-        else:
-            subject = f"[warden] PURGED {repository}: {len(report.deleted)} images, up to {size} (up to {saving}/month)"
-        headline = (
-            f"Warden deleted {len(report.deleted)} of {total} images from {repository}, "
-            f"up to {size} (up to {saving} a month)."
-        )
-        deletion_title = f"Deleted ({len(report.deleted)}, up to {size})"
-        deletion_lines = _listed([decision for decision in planned if decision.image.digest in deleted])
-        severity = Severity.WARNING if problems else Severity.INFO
-    sections: list[tuple[str, Iterable[str]]] = []
-    if len(services) > 1:
-        headline += (
-            f" The repository holds the images of {len(services)} guarded services: an image goes only when none "
-            "of them needs it."
-        )
-        sections.append((f"Kept for ({len(services)})", [_service_line(service) for service in services]))
-    sections += [
-        ("What runs now", _runs_now_lines(services)),
-        (deletion_title, deletion_lines),
-        (f"Kept ({len(plan.kept)})", _kept_lines(plan, first.prepared.policy)),
-    ]
-    if report is not None:
-        sections.append(("Not deleted", _failure_lines(report)))
-    notes = [
-        f"{service.label}: {note}" if len(services) > 1 else note
-        for service in services
-        for note in service.prepared.notes
-    ]
-    sections.append(("Notes", [*plan.notes, *notes, _size_note(plan, report)]))
-    by_task_definitions = any(service.prepared.task_definition_lines for service in services)
-    dry_run = any(service.settings.dry_run for service in services)
-    sections.append(("What next", _next_lines(dry_run, mode, report, bool(planned), by_task_definitions)))
-    sections.append(("Links", [_console_url(first.settings, repository)]))
-    return Notification(subject=subject, body=render(sections, headline=headline), event=event, severity=severity)
-
-
-def _listed(decisions: Sequence[Decision]) -> list[str]:
-    lines = [_image_line(decision) for decision in decisions[:LISTED_DELETIONS]]
-    rest = decisions[LISTED_DELETIONS:]
-    if rest:
-        rest_size = format_size(sum(decision.image.size_bytes for decision in rest))
-        lines.append(f"... and {len(rest)} more ({rest_size}); `warden purge-images --plan` lists every image.")
-    return lines
-
-
-def _image_line(decision: Decision) -> str:
-    image = decision.image
-    tags = ", ".join(image.tags[:3]) + (" ..." if len(image.tags) > 3 else "") if image.tags else "(untagged)"
-    return (
-        f"{image.short_digest}  {tags}  pushed {image.pushed_at:%Y-%m-%d}  {format_size(image.size_bytes)}  "
-        f"{decision.reason}"
-    )
-
-
-def _runs_now_lines(services: Sequence[ServicePlan]) -> list[str]:
-    if len(services) == 1:
-        prepared = services[0].prepared
-        return [prepared.running.description, *prepared.task_definition_lines, *_history_lines(prepared)]
-    lines = []
-    for service in services:
-        prepared = service.prepared
-        known = len(prepared.deployments)
-        lines += [
-            f"{service.label}: {prepared.running.description}",
-            *(f"{service.label}: {line}" for line in prepared.task_definition_lines),
-            f"{service.label}: {known} deployment{'s' if known != 1 else ''} on record",
-        ]
-    policy = services[0].prepared.policy
-    return [
-        *lines,
-        "Each service's deployment history is its own: every image a rollback of any of them could pick, and the "
-        f"last {policy.keep_deployed} distinct images each one deployed, are kept as rollback targets.",
-    ]
-
-
-def _service_line(service: ServicePlan) -> str:
-    """A service sharing the repository, and how many images its own plan keeps by name (what it runs, resumes
-    to, deploys next or may roll back to, and its tag)."""
-    named = sum(1 for decision in service.prepared.plan.decisions if decision.rule in _NAMED_RULES)
-    held = (
-        " (holds every deletion: see Notes)"
-        if any(decision.rule is Rule.HOLD for decision in service.prepared.plan.decisions)
-        else ""
-    )
-    return f"{service.label} ({service.settings.service.arn}): {named} image{'s' if named != 1 else ''} it needs{held}"
-
-
-def _history_lines(prepared: PreparedPlan) -> list[str]:
-    known = len(prepared.deployments)
-    return [
-        f"Deployment history: {known} deployment{'s' if known != 1 else ''} on record (deployments "
-        "on_deployment saw, and Warden's releases and rollbacks; a push that deployed nothing is not "
-        f"one). Every image a rollback could pick, and the last {prepared.policy.keep_deployed} distinct "
-        "images deployed, are kept as rollback targets."
-    ]
-
-
-def _kept_lines(plan: RetentionPlan, policy: RetentionPolicy) -> list[str]:
-    lines = []
-    for rule, number in plan.counts().items():
-        label = _KEEP_LABELS.get(rule)
-        if label is not None:
-            lines.append(f"{label.format(**policy.model_dump())}: {number}")
-    for decision in plan.kept:
-        if decision.rule in _NAMED_RULES:
-            tags = ", ".join(decision.image.tags) or "untagged"
-            lines.append(f"{decision.image.short_digest} ({tags}): {decision.reason}")
-    return lines
-
-
-def _failure_lines(report: DeletionReport) -> list[str]:
-    lines = []
-    by_code = Counter(failure.code for failure in report.failed)
-    for code, number in sorted(by_code.items()):
-        example = next(failure for failure in report.failed if failure.code == code)
-        lines.append(f"{number} x {code}: {example.reason or 'no reason given'} (e.g. {short_digest(example.digest)})")
-    if report.retries:
-        lines.append(f"Retried per-item failures {report.retries} time(s) (throttling, upstream, KMS).")
-    if report.already_gone:
-        lines.append(f"{len(report.already_gone)} image(s) were already gone (ImageNotFound): nothing to do.")
-    if report.aborted:
-        lines.append(
-            f"Stopped early: {report.aborted}. {len(report.not_attempted)} image(s) were not attempted; "
-            "the next run plans again and deletes them."
-        )
-    return lines
-
-
-def _size_note(plan: RetentionPlan, report: DeletionReport | None) -> str:
-    return (
-        "Sizes are ECR's imageSizeInBytes, which counts a layer shared by several images once per image: "
-        "the storage freed is up to the figure shown, at $0.10 per GB-month."
-        if plan.deletions or report
-        else ""
-    )
-
-
-def _next_lines(
-    dry_run: bool,
-    mode: ImagePurgeMode,
-    report: DeletionReport | None,
-    planned: bool,
-    by_task_definitions: bool,
-) -> list[str]:
-    """`by_task_definitions`: the run also kept the images of the service's last task definitions."""
-    if dry_run:
-        return ["DRY_RUN is on: no purge deletes anything until it is off (stack parameter DryRun=false)."]
-    if mode is ImagePurgeMode.PLAN and planned:
-        return [
-            "Check the list above. To let the daily run delete what its plan lists, deploy with "
-            "ImagePurgeMode=delete: sam deploy --parameter-overrides ImagePurgeMode=delete "
-            "(repeat your other overrides).",
-            "To delete it once now, from your shell: warden purge-images --apply",
-        ]
-    if report is not None:
-        return [
-            "Deleted images cannot be restored; rebuild and push one from source if you need it again.",
-            "An image stays while it runs (or a paused service resumes to it), a pending deployment names it, a "
-            "rollback would pick it or it is among the last deployments"
-            + (" or in one of the last task definitions" if by_task_definitions else "")
-            + ", carries latest or one of the newest semver tags, or was pulled recently.",
-        ]
-    return []
-
-
-def _console_url(settings: Settings, repository: str) -> str:
-    region = settings.service.region
-    return (
-        f"https://{region}.console.aws.amazon.com/ecr/repositories/private/"
-        f"{settings.service.account_id}/{repository}?region={region}"
-    )
+    return Outcome.PARTIAL if problems else Outcome.PURGED, words.deleted_reason(planned, report)
 
 
 def _repository_missing(
@@ -1250,7 +839,7 @@ def _repository_missing(
     why: str,
 ) -> RepositoryPurgeResult:
     # A retry cannot make the repository appear: say so once per run instead of failing.
-    reason = f"nothing purged: {why}"
+    reason = words.missing_reason(why)
     for member in services:
         record_action(
             deps.state,
@@ -1261,25 +850,7 @@ def _repository_missing(
             outcome="skipped",
             reason=reason,
         )
-    what_next = "Set the stack parameter EcrRepository to the name of the app's ECR repository."
-    if len(services) > 1:
-        names = ", ".join(_labels(services))
-        what_next = (
-            f"Set the stack parameter EcrRepository, or the tag warden:repository of {names}, to the name of "
-            "their ECR repository."
-        )
-    notification = Notification(
-        subject=f"[warden] CANNOT PURGE {repository}: repository not found",
-        body=render(
-            [
-                ("What happened", [why]),
-                ("What next", [what_next]),
-            ],
-            headline=f"Warden could not purge images: ECR repository {repository!r} does not exist.",
-        ),
-        event="images.unavailable",
-        severity=Severity.WARNING,
-    )
+    notification = words.repository_missing(repository, why, _labels(services))
     deps.notifier.publish(notification)
     count("NotificationsSent")
     return RepositoryPurgeResult(
