@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from local.account import LocalAccount
+from warden.domain.costs import SECTION, CostItem, CostLine
+from warden.messages.service import cost_line
 
 pytestmark = pytest.mark.integration
 
@@ -12,8 +16,8 @@ pytestmark = pytest.mark.integration
 def test_the_operators_pause_prints_what_keeps_billing(account: LocalAccount) -> None:
     # Given a RUNNING App Runner service, When the operator pauses it from the CLI
     paused = account.warden("pause", "--reason", "investigating")
-    # Then the output says the compute stops and what does not, with the figures
+    # Then the output says the compute stops and what does not, with the figures, as the messages word them
     assert paused.returncode == 0, paused.stderr
-    assert "Still billed while paused:" in paused.stdout
-    assert "App Runner compute: $0.00 a month" in paused.stdout
-    assert "monthly figure unknown" in paused.stdout
+    assert f"{SECTION}:" in paused.stdout
+    assert cost_line(CostLine(item=CostItem.APP_RUNNER_COMPUTE, monthly_usd=Decimal(0))) in paused.stdout
+    assert cost_line(CostLine(item=CostItem.SHARED, monthly_usd=None)) in paused.stdout

@@ -28,7 +28,7 @@ from warden.models.money import Money
 from warden.models.sns import parse_sns_event
 from warden.settings import Settings
 from warden.usecases.budget_alert import BudgetAlertDeps, Outcome, handle_message
-from warden.usecases.converge import ConvergeResult, EarlierRound, converge
+from warden.usecases.converge import ConvergeResult, DeployNote, DeployNoteKind, EarlierRound, converge
 from warden.usecases.operator import OperatorDeps, manual_pause, manual_resume
 from warden.usecases.schedule import Job, ScheduleDeps, run_job
 
@@ -206,7 +206,17 @@ def test_every_converge_summary_and_error_about_an_ecs_service_speaks_of_ecs(
     desired=st.sampled_from(DesiredState),
     called=st.none() | st.sampled_from(["pause", "resume"]),
     dry_run=st.booleans(),
-    deploy_pending=st.none() | st.just("The image changed while paused."),
+    deploy_pending=st.none()
+    | st.builds(
+        DeployNote,
+        kind=st.sampled_from(DeployNoteKind),
+        image=st.just("123456789012.dkr.ecr.us-east-1.amazonaws.com/consultation-app:latest"),
+        platform=st.just(ECS),
+        to=st.just("sha256:" + "2" * 64),
+        at_pause=st.just("sha256:" + "1" * 64),
+        moved_to=st.just("sha256:" + "3" * 64),
+        resumed=st.sampled_from(["", "sha256:" + "1" * 64]),
+    ),
     earlier=st.lists(st.sampled_from(["pause", "resume"]), max_size=2),
 )
 def test_every_converge_result_summary_for_an_ecs_snapshot_speaks_of_ecs(
@@ -215,7 +225,7 @@ def test_every_converge_result_summary_for_an_ecs_snapshot_speaks_of_ecs(
     desired: DesiredState,
     called: str | None,
     dry_run: bool,
-    deploy_pending: str | None,
+    deploy_pending: DeployNote | None,
     earlier: list[str],
 ) -> None:
     # Given any result of converging an ECS service

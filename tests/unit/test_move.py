@@ -8,11 +8,15 @@ import pytest
 
 from tests.fakes import FakeBudgets, FakeNotifier, FakeService, FakeState
 from warden.domain.claims import Claim, ClaimReason
+from warden.domain.notification import Severity
 from warden.domain.service import ServiceStatus
 from warden.errors import SettingsError
-from warden.settings import Settings
+from warden.messages.service import carried_evidence
+from warden.settings import ServiceRef, Settings
+from warden.usecases.claims import ClaimStep
 from warden.usecases.move import SameService, move_from
 from warden.usecases.operator import OperatorDeps
+from warden.usecases.undo import undo_pause_lines
 from warden.wiring import target_facts
 
 OLD = "arn:aws:apprunner:us-east-1:123456789012:service/consultation-app/0123456789abcdef0123456789abcdef"
@@ -56,14 +60,17 @@ def test_a_budget_pause_of_the_old_service_carries_over_and_pauses_the_new_one()
     # Then the ECS service holds the budget claim, with its owner and time, and is paused by it
     (claim,) = world.state.list_claims(NEW)
     assert (claim.key, claim.owner, claim.created_at) == ("budget", "on_budget_alert", NOW - timedelta(days=2))
-    assert "carried over from App Runner service consultation-app" in claim.evidence
+    # And its evidence is the old one, saying where it came from (the old service's platform, from its facts)
+    old_noun = target_facts(ServiceRef.parse(OLD)).service_noun
+    assert claim.evidence == carried_evidence("spend $10.42 of $10.00", old_noun, "consultation-app")
     assert world.service.mutations == ["pause"]
     # And the history moved too, so the purge keeps those images as rollback targets
     assert [record.tag for record in world.state.list_deployments(NEW, 10)] == ["v1.2.0", "v1.1.0"]
-    # And one notification says so, with the commands that undo the pause
+    # And one notification says so, with the commands that undo the pause (golden operator.move.paused words it)
     (sent,) = world.notifier.sent
-    assert sent.subject == "[warden] MOVED consultation-app -> consultation-app (paused: a claim carried over)"
-    assert "warden resume --override budget" in sent.body
+    assert (sent.event, sent.severity) == ("service.moved", Severity.WARNING)
+    undo = undo_pause_lines(world.service, world.settings, ClaimReason.BUDGET, "budget", state=world.state)
+    assert [line for line in undo if line not in sent.body] == []
     # And the old service's records stay as its history
     assert [claim.key for claim in world.state.list_claims(OLD)] == ["budget"]
 
@@ -88,12 +95,12 @@ def test_a_move_with_no_claim_leaves_the_new_service_running() -> None:
     world = World()
     # When Warden moves
     result = move_from(world.deps, world.settings, old_arn=OLD, who="alice", now=NOW, facts_of=target_facts)
-    # Then the new service is not touched and the notification says nothing holds it
+    # Then the new service is not touched and the notification says nothing holds it (golden operator.move.running)
     assert world.service.mutations == []
     assert result.claims == ()
+    assert world.state.list_claims(NEW) == []
     (sent,) = world.notifier.sent
-    assert sent.subject == "[warden] MOVED consultation-app -> consultation-app"
-    assert "No pause claim" in sent.body
+    assert (sent.event, sent.severity) == ("service.moved", Severity.INFO)
 
 
 def test_a_dry_run_move_copies_nothing_and_changes_nothing() -> None:
@@ -106,7 +113,8 @@ def test_a_dry_run_move_copies_nothing_and_changes_nothing() -> None:
     assert world.state.list_claims(NEW) == []
     assert world.state.list_deployments(NEW, 10) == []
     assert world.service.mutations == []
-    assert "would carry over 1 pause claim and 2 deployment records" in result.summary
+    assert (result.dry_run, len(result.claims), result.deployments_copied) == (True, 1, 2)
+    assert result.claims[0].step is ClaimStep.WOULD_RECORD
 
 
 @pytest.mark.parametrize(

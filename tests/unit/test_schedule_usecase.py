@@ -13,6 +13,7 @@ from warden.domain.claims import Claim, ClaimReason
 from warden.domain.service import ServiceStatus
 from warden.models.money import Money
 from warden.settings import Settings
+from warden.usecases.claims import ClaimStep
 from warden.usecases.converge import PENDING_DEPLOY
 from warden.usecases.operator import OperatorDeps, manual_pause, manual_resume
 from warden.usecases.schedule import Job, ScheduleDeps, run_job
@@ -67,10 +68,9 @@ def test_the_0800_resume_leaves_a_budget_paused_service_paused_and_says_who_hold
     # Then the schedule claim is gone, the budget claim stays, and App Runner is not called
     assert [claim.key for claim in world.state.list_claims(ARN)] == ["budget"]
     assert world.service.mutations == []
+    # And the one notification says the service stays paused (its words: golden schedule.working_hours.held)
     (sent,) = world.notifier.sent
     assert sent.event == "schedule.held"
-    assert "STAYS PAUSED" in sent.subject
-    assert "budget" in sent.body
 
 
 def test_the_evening_pause_and_the_morning_resume_call_app_runner_once_each() -> None:
@@ -148,9 +148,9 @@ def test_a_resume_after_an_image_push_starts_a_deployment_once_the_service_runs(
     # When a new image is pushed to the tracked tag while paused, and the day starts
     world.images.digest = "sha256:" + "2" * 64
     world.run(Job.WORKDAY_START, MONDAY_0800 + timedelta(days=1))
-    # Then the resume notification says a deployment follows, and one is pending
-    assert "changed while paused" in world.notifier.sent[-1].body
-    assert world.state.get_memo(ARN, PENDING_DEPLOY) is not None
+    # Then a deployment of the pushed image is pending (the resume's words: golden schedule.working_hours.resumed_*)
+    assert world.notifier.sent[-1].event == "schedule.resumed"
+    assert world.state.get_memo(ARN, PENDING_DEPLOY)["to"] == world.images.digest
     # When the reconcile runs with the service RUNNING
     assert world.run(Job.RECONCILE, MONDAY_0800 + timedelta(days=1, minutes=15)) == "deployed"
     # Then exactly one deployment started and nothing is pending any more
@@ -187,10 +187,14 @@ def test_manual_resume_clears_only_the_manual_claim() -> None:
     world = World(status=ServiceStatus.PAUSED)
     world.claim(ClaimReason.BUDGET)
     world.claim(ClaimReason.MANUAL)
-    manual_resume(world.operator, world.settings, who="alice", reason="done", override=None, now=MONDAY_0800)
+    changes = manual_resume(world.operator, world.settings, who="alice", reason="done", override=None, now=MONDAY_0800)
     assert [claim.key for claim in world.state.list_claims(ARN)] == ["budget"]
     assert world.service.mutations == []
-    assert "stays paused" in world.notifier.sent[0].body
+    # The manual claim was cleared, and no resume was called (golden operator.resume.held words it)
+    assert [(change.claim_key, change.step, change.called) for change in changes] == [
+        ("manual", ClaimStep.CLEARED, None)
+    ]
+    assert world.notifier.sent[0].event == "manual.resumed"
 
 
 def test_an_override_clears_the_named_claim_and_records_who_and_why() -> None:
@@ -216,8 +220,9 @@ def test_dry_run_manual_pause_changes_nothing() -> None:
     change = manual_pause(world.operator, world.settings, who="alice", reason="test", now=MONDAY_0800)
     assert world.state.list_claims(ARN) == []
     assert world.service.mutations == []
-    assert "Would have" in change.line
-    assert world.notifier.sent[0].subject.startswith("[warden] WOULD PAUSE")
+    # What it would have done is told (golden operator.pause.dry_run words it)
+    assert (change.step, change.result.dry_run) == (ClaimStep.WOULD_RECORD, True)
+    assert world.notifier.sent[0].event == "manual.paused"
 
 
 def test_the_budget_period_check_runs_every_six_hours_with_the_wiring_check_wired_in() -> None:

@@ -13,10 +13,14 @@ from warden.domain.spend import (
     CARRY_LIMIT,
     UNKNOWN_FIGURE_AGE,
     Architecture,
+    BaselineKind,
     CannotEstimate,
+    Comparison,
     FigureRecord,
+    GapKind,
     GuardAction,
     GuardMode,
+    GuardWhy,
     MetricPoints,
     MetricSpec,
     PriceTable,
@@ -36,6 +40,7 @@ from warden.domain.spend import (
     records_to_memo,
     usage_between,
 )
+from warden.messages.spend import accuracy_line
 
 NOW = datetime(2026, 3, 14, 10, 0, tzinfo=UTC)
 MARCH = date(2026, 3, 1)
@@ -150,12 +155,11 @@ def test_the_estimate_is_budgets_figure_plus_the_usage_since_its_refresh() -> No
     assert guess.usage.cost == Decimal("3.90")
     assert guess.total == Decimal("12.03")
     assert guess.burn_rate == Decimal("1.95")
-    # And its parts name Budgets' figure, its age, the usage since and the prices
-    parts = "\n".join(guess.parts())
-    assert "$8.13" in parts
-    assert "$3.90" in parts
-    assert "2.0 h" in parts
-    assert "$0.064/vCPU-hour" in parts
+    # And its evidence holds Budgets' figure, its age, how it was dated, and the prices (golden spend.parts words it)
+    assert guess.base.reported == Decimal("8.13")
+    assert guess.base.kind is BaselineKind.REFRESHED
+    assert guess.figure_age_hours == 2
+    assert guess.rates == PRICES.regions["us-east-1"].apprunner
 
 
 def test_a_figure_warden_has_not_seen_change_is_taken_as_a_day_old() -> None:
@@ -212,7 +216,7 @@ def test_an_app_runner_service_without_data_counts_its_warm_instances_and_says_s
     guess = estimate(app_runner("0.25", "0.5", warm=1), PRICES, record, points(), [], NOW)
     # Then the warm instance's memory is counted for the day (24 h x 0.5 GB x 0.007) and the note says why
     assert guess.usage.cost == Decimal("0.084")
-    assert any("No ActiveInstances data" in note for note in guess.notes)
+    assert [(gap.kind, gap.metric) for gap in guess.gaps] == [(GapKind.NO_DATA_WARM_ONLY, "ActiveInstances")]
 
 
 def test_an_ecs_service_without_container_insights_is_counted_from_wardens_records() -> None:
@@ -253,7 +257,7 @@ def test_a_paused_service_has_no_usage_and_no_projection() -> None:
     # Then nothing is added, nothing burns, and the guard has nothing to say
     assert guess.usage.cost == 0
     assert guess.burn_rate == 0
-    assert guess.notes == ()
+    assert guess.gaps == ()
     decision = guard_decision(
         guess, Decimal("10.00"), period_end=NOW + timedelta(days=17), horizon_hours=24, mode=GuardMode.PAUSE
     )
@@ -311,7 +315,7 @@ def test_the_estimate_at_the_threshold_is_a_breach_whatever_the_rate() -> None:
         mode=GuardMode.PAUSE,
     )
     assert decision.action is GuardAction.BREACH
-    assert "not yet confirmed by AWS Budgets" in decision.reason
+    assert decision.why is GuardWhy.REACHED
 
 
 def test_the_enforce_amount_is_the_limit_times_the_threshold_percent() -> None:
@@ -409,3 +413,17 @@ def test_usage_above_zero_is_never_priced_at_zero(values: list[int]) -> None:
     series = MetricPoints(points=tuple((start + timedelta(minutes=i), Decimal(v)) for i, v in enumerate(values)))
     for facts in (app_runner("0.25", "0.5", warm=1), fargate("0.25", "0.5")):
         assert usage_between(facts, PRICES, series, [], start, NOW).cost > 0
+
+
+@given(
+    estimated=st.decimals(min_value=0, max_value=100_000, places=4),
+    reported=st.decimals(min_value=0, max_value=100_000, places=2),
+    limit=st.decimals(min_value=0, max_value=10_000, places=2),
+)
+def test_the_accuracy_line_the_cli_still_reads_from_the_domain_says_what_the_messages_say(
+    estimated: Decimal, reported: Decimal, limit: Decimal
+) -> None:
+    # Given any comparison, When `Comparison.line` (kept for cli/service.py) and the renderer tell it
+    comparison = Comparison(estimated_at=NOW, estimated=estimated, reported=reported, limit=limit)
+    # Then they say the same: warden/messages/spend.py is the source of these words
+    assert comparison.line() == accuracy_line(comparison)

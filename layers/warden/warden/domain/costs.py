@@ -12,6 +12,7 @@ Warden cannot see them, so it says so rather than guessing a figure.
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from enum import StrEnum
 from typing import Final
 
 from pydantic import BaseModel, ConfigDict
@@ -28,23 +29,27 @@ ECR_GB_MONTH_USD: Final = Decimal("0.10")
 EXPRESS_SERVICES_PER_ALB: Final = 25  # AWS-FACTS §9.7 [third-party]
 
 
+class CostItem(StrEnum):
+    """What may bill while the service is paused; warden/messages/service.py names each."""
+
+    APP_RUNNER_COMPUTE = "app_runner_compute"
+    APP_RUNNER_AUTO_DEPLOY = "app_runner_auto_deploy"
+    FARGATE_TASKS = "fargate_tasks"
+    EXPRESS_LOAD_BALANCER = "express_load_balancer"  # an Express service's ALB, which may be shared
+    LOAD_BALANCER = "load_balancer"  # the load balancer in front of the service
+    MAYBE_LOAD_BALANCER = "maybe_load_balancer"  # Warden could not tell whether there is one
+    SHARED = "shared"  # NAT gateways, logs, image storage...: Warden cannot see them
+
+
 class CostLine(BaseModel):
     """One thing that bills while the service is paused; `monthly_usd` None when Warden cannot know the figure."""
 
     model_config = ConfigDict(frozen=True)
 
-    item: str
+    item: CostItem
     monthly_usd: Decimal | None
-    note: str = ""
-
-    def render(self) -> str:
-        if self.monthly_usd is None:
-            figure = "monthly figure unknown"
-        elif self.monthly_usd.is_zero():
-            figure = "$0.00 a month"
-        else:
-            figure = f"about ${self.monthly_usd:,.2f} a month"
-        return f"{self.item}: {figure}" + (f" ({self.note})" if self.note else "") + "."
+    certain: bool = True
+    """False when Warden does not know whether the item applies (App Runner's automatic deployment, unreported)."""
 
 
 def monthly(hourly: Decimal) -> Decimal:
@@ -62,20 +67,13 @@ def costs_while_paused(service: ServiceSnapshot) -> list[CostLine]:
 
 
 def _app_runner(service: ServiceSnapshot) -> list[CostLine]:
-    lines = [
-        CostLine(
-            item="App Runner compute",
-            monthly_usd=Decimal(0),
-            note="a paused service has no provisioned or active instances",
-        )
-    ]
+    lines = [CostLine(item=CostItem.APP_RUNNER_COMPUTE, monthly_usd=Decimal(0))]
     if service.auto_deploy is not False:
         lines.append(
             CostLine(
-                item="App Runner automatic deployment",
+                item=CostItem.APP_RUNNER_AUTO_DEPLOY,
                 monthly_usd=APPRUNNER_AUTO_DEPLOY_MONTHLY_USD,
-                note="per application, paused or not"
-                + ("" if service.auto_deploy else "; only if automatic deployment is on"),
+                certain=bool(service.auto_deploy),
             )
         )
     lines.append(_shared_costs())
@@ -83,43 +81,19 @@ def _app_runner(service: ServiceSnapshot) -> list[CostLine]:
 
 
 def _ecs(service: ServiceSnapshot) -> list[CostLine]:
-    lines = [CostLine(item="Fargate tasks", monthly_usd=Decimal(0), note="no task runs while paused")]
-    lcu = f"plus ${ALB_LCU_HOURLY_USD} per LCU-hour of traffic, at ${ALB_HOURLY_USD} an hour list price"
+    lines = [CostLine(item=CostItem.FARGATE_TASKS, monthly_usd=Decimal(0))]
     if service.express:
-        lines.append(
-            CostLine(
-                item="The Express service's Application Load Balancer",
-                monthly_usd=ALB_MONTHLY_USD,
-                note=f"{lcu}; Express Mode keeps it, and it may be shared by up to {EXPRESS_SERVICES_PER_ALB} "
-                "Express services",
-            )
-        )
+        lines.append(CostLine(item=CostItem.EXPRESS_LOAD_BALANCER, monthly_usd=ALB_MONTHLY_USD))
     elif service.load_balanced:
-        lines.append(
-            CostLine(
-                item="The load balancer in front of the service",
-                monthly_usd=ALB_MONTHLY_USD,
-                note=f"if it is an Application Load Balancer: {lcu}; it bills whatever runs behind it",
-            )
-        )
+        lines.append(CostLine(item=CostItem.LOAD_BALANCER, monthly_usd=ALB_MONTHLY_USD))
     elif service.load_balanced is None:
-        lines.append(
-            CostLine(
-                item="A load balancer, if one is in front of the service",
-                monthly_usd=ALB_MONTHLY_USD,
-                note=f"Warden could not tell whether there is one; an Application Load Balancer costs this, {lcu}",
-            )
-        )
+        lines.append(CostLine(item=CostItem.MAYBE_LOAD_BALANCER, monthly_usd=ALB_MONTHLY_USD, certain=False))
     lines.append(_shared_costs())
     return lines
 
 
 def _shared_costs() -> CostLine:
-    return CostLine(
-        item="NAT gateways, logs, image storage and anything else the app uses that the service does not own",
-        monthly_usd=None,
-        note=f"the pause does not stop them; ECR storage is ${ECR_GB_MONTH_USD} per GB-month",
-    )
+    return CostLine(item=CostItem.SHARED, monthly_usd=None)
 
 
 def still_billed_monthly(lines: list[CostLine]) -> Decimal:
@@ -127,24 +101,62 @@ def still_billed_monthly(lines: list[CostLine]) -> Decimal:
     return sum((line.monthly_usd for line in lines if line.monthly_usd is not None), Decimal(0))
 
 
+# --- the words, until budget_alert, alarm, unrecorded and messages/budget import them from messages/service.py ----
+# The domain may not import the messages (tests/unit/test_architecture.py), so these three are a copy of
+# warden.messages.service's, which is their source: tests/unit/test_pause_costs.py checks that both say the same
+# for every service. Remove them once nothing imports them from here.
+
+_LCU: Final = f"plus ${ALB_LCU_HOURLY_USD} per LCU-hour of traffic, at ${ALB_HOURLY_USD} an hour list price"
+_WORDS: Final = {
+    CostItem.APP_RUNNER_COMPUTE: ("App Runner compute", "a paused service has no provisioned or active instances"),
+    CostItem.APP_RUNNER_AUTO_DEPLOY: ("App Runner automatic deployment", "per application, paused or not"),
+    CostItem.FARGATE_TASKS: ("Fargate tasks", "no task runs while paused"),
+    CostItem.EXPRESS_LOAD_BALANCER: (
+        "The Express service's Application Load Balancer",
+        f"{_LCU}; Express Mode keeps it, and it may be shared by up to {EXPRESS_SERVICES_PER_ALB} Express services",
+    ),
+    CostItem.LOAD_BALANCER: (
+        "The load balancer in front of the service",
+        f"if it is an Application Load Balancer: {_LCU}; it bills whatever runs behind it",
+    ),
+    CostItem.MAYBE_LOAD_BALANCER: (
+        "A load balancer, if one is in front of the service",
+        f"Warden could not tell whether there is one; an Application Load Balancer costs this, {_LCU}",
+    ),
+    CostItem.SHARED: (
+        "NAT gateways, logs, image storage and anything else the app uses that the service does not own",
+        f"the pause does not stop them; ECR storage is ${ECR_GB_MONTH_USD} per GB-month",
+    ),
+}
+
+
+def _render(line: CostLine) -> str:
+    item, note = _WORDS[line.item]
+    if line.item is CostItem.APP_RUNNER_AUTO_DEPLOY and not line.certain:
+        note += "; only if automatic deployment is on"
+    if line.monthly_usd is None:
+        figure = "monthly figure unknown"
+    elif line.monthly_usd.is_zero():
+        figure = "$0.00 a month"
+    else:
+        figure = f"about ${line.monthly_usd:,.2f} a month"
+    return f"{item}: {figure} ({note})."
+
+
 def paused_cost_lines(service: ServiceSnapshot) -> list[str]:
-    """The section `SECTION` of a pause message: one sentence per line of `costs_while_paused`."""
-    return [line.render() for line in costs_while_paused(service)]
+    """Deprecated here: warden.messages.service.paused_cost_lines."""
+    return [_render(line) for line in costs_while_paused(service)]
 
 
 def pause_effect(service: ServiceSnapshot) -> str:
-    """One sentence for a pause message's headline: what the pause stops, and what it does not."""
+    """Deprecated here: warden.messages.service.pause_effect."""
     lines = costs_while_paused(service)
-    stopped, kept = lines[0], lines[1:]
-    known = still_billed_monthly(kept)
+    stopped, known = _WORDS[lines[0].item][0], still_billed_monthly(lines[1:])
     if known.is_zero():
-        return f"Billing for {stopped.item} stops; see '{SECTION}' for what the pause does not stop."
-    return (
-        f"Billing for {stopped.item} stops, but about ${known:,.2f} a month keeps billing while paused "
-        f"(see '{SECTION}')."
-    )
+        return f"Billing for {stopped} stops; see '{SECTION}' for what the pause does not stop."
+    return f"Billing for {stopped} stops, but about ${known:,.2f} a month keeps billing while paused (see '{SECTION}')."
 
 
 def paused_cost_note(service: ServiceSnapshot) -> list[str]:
-    """The same lines under a heading, for a message that has no section of its own for them."""
+    """Deprecated here: warden.messages.service.paused_cost_note."""
     return [f"{SECTION}:", *(f"- {line}" for line in paused_cost_lines(service))]

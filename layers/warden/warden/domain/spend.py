@@ -389,6 +389,25 @@ class CannotEstimate(ValueError):
     """The guard cannot price this service: an unknown region or configuration. Never answered with zero."""
 
 
+class CannotKind(StrEnum):
+    """Why the guard has no estimate."""
+
+    BUDGET_UNREADABLE = "budget_unreadable"
+    NOT_USD = "not_usd"  # the budget counts another unit: the prices are in USD
+    NOT_PRICED = "not_priced"  # CannotEstimate: no prices for the region or configuration (its text says which)
+    SERVICE_UNREADABLE = "service_unreadable"
+    NO_ANSWER = "no_answer"  # AWS has not answered for a while
+
+
+class CannotReason(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: CannotKind
+    detail: str  # the error's text, or the budget's unit (NOT_USD)
+    since: datetime | None = None
+    """NO_ANSWER: when the guard made its last estimate (None: never)."""
+
+
 def _rates_for(facts: UsageFacts, prices: PriceTable) -> AppRunnerRates | FargateRates:
     if facts.unsupported:
         raise CannotEstimate(facts.unsupported)
@@ -408,21 +427,6 @@ def _rates_for(facts: UsageFacts, prices: PriceTable) -> AppRunnerRates | Fargat
             "parameter (SPEND_PRICES)"
         )
     return rates
-
-
-def prices_line(facts: UsageFacts, prices: PriceTable) -> str:
-    """The prices an estimate used and where they come from, in one line. Raises CannotEstimate."""
-    rates = _rates_for(facts, prices)
-    source = prices.regions[facts.region].source
-    if isinstance(rates, AppRunnerRates):
-        return (
-            f"App Runner {facts.region}: active ${rates.vcpu_hour}/vCPU-hour + ${rates.gb_hour}/GB-hour, warm "
-            f"${rates.provisioned_gb_hour}/GB-hour ({source})"
-        )
-    return (
-        f"Fargate {facts.architecture.value} {facts.region}: ${rates.vcpu_hour}/vCPU-hour + ${rates.gb_hour}/GB-hour "
-        f"({source})"
-    )
 
 
 # --- Budgets' figure and when it was refreshed ------------------------------------------------------------------
@@ -502,6 +506,14 @@ def observe_figure(record: FigureRecord | None, figure: Decimal, period_start: d
     )
 
 
+class BaselineKind(StrEnum):
+    """Where the estimate's base comes from."""
+
+    CARRIED_OVER = "carried_over"  # Budgets still shows the previous period's figure: this one counts from zero
+    REFRESHED = "refreshed"  # Warden saw the figure change between two checks
+    ASSUMED = "assumed"  # Warden has not seen it change: taken as UNKNOWN_FIGURE_AGE old when first seen
+
+
 class Baseline(BaseModel):
     """Budgets' figure as the estimate's base: the amount and the time up to which it is taken to cover usage."""
 
@@ -510,7 +522,9 @@ class Baseline(BaseModel):
     amount: Decimal
     reported: Decimal
     covered_until: datetime
-    basis: str
+    kind: BaselineKind
+    first_seen: datetime
+    """When Warden first saw this figure."""
 
 
 def baseline(record: FigureRecord, now: datetime) -> Baseline:
@@ -520,25 +534,23 @@ def baseline(record: FigureRecord, now: datetime) -> Baseline:
             amount=Decimal(0),
             reported=record.figure,
             covered_until=start,
-            basis=f"Budgets still shows ${_cents(record.figure)}, unchanged since the previous period: this period "
-            "is counted from its start",
+            kind=BaselineKind.CARRIED_OVER,
+            first_seen=record.first_seen,
         )
     if record.refreshed_after is not None:
-        covered = max(record.refreshed_after, start)
         return Baseline(
             amount=record.figure,
             reported=record.figure,
-            covered_until=covered,
-            basis=f"Budgets refreshed between {covered:%Y-%m-%d %H:%M} and {record.first_seen:%H:%M} UTC "
-            f"(seen by Warden; counted from {covered:%H:%M})",
+            covered_until=max(record.refreshed_after, start),
+            kind=BaselineKind.REFRESHED,
+            first_seen=record.first_seen,
         )
-    covered = max(record.first_seen - UNKNOWN_FIGURE_AGE, start)
     return Baseline(
         amount=record.figure,
         reported=record.figure,
-        covered_until=covered,
-        basis=f"Warden has not seen this figure change (first seen {record.first_seen:%Y-%m-%d %H:%M} UTC): "
-        f"assumed to cover usage up to {covered:%Y-%m-%d %H:%M} UTC at most",
+        covered_until=max(record.first_seen - UNKNOWN_FIGURE_AGE, start),
+        kind=BaselineKind.ASSUMED,
+        first_seen=record.first_seen,
     )
 
 
@@ -547,6 +559,32 @@ def _midnight(day: date) -> datetime:
 
 
 # --- the estimate and the projection ----------------------------------------------------------------------------
+
+
+class BilledUnit(StrEnum):
+    """What the usage metric counts: App Runner's active instances, or ECS tasks."""
+
+    ACTIVE_INSTANCE = "active_instance"
+    TASK = "task"
+
+
+class GapKind(StrEnum):
+    """Minutes the usage metric has no data for, and how the estimate counted them: never a silent zero."""
+
+    NO_DATA_WARM_ONLY = "no_data_warm_only"  # App Runner, no data at all: the warm instances only
+    NO_DATA_FROM_RECORDS = "no_data_from_records"  # ECS, no data at all (Container Insights off?): the desired count
+    COUNTED_AS_NONE = "counted_as_none"  # App Runner: minutes without data counted as no active instance
+    COUNTED_FROM_RECORDS = "counted_from_records"  # ECS: minutes without data counted from the desired count
+    CARRIED = "carried"  # minutes that took the last value seen before them
+
+
+class Gap(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: GapKind
+    metric: str  # the metric's name, "ActiveInstances"
+    minutes: int = 0
+    since: datetime | None = None  # NO_DATA_*: the start of the window without data
 
 
 class Estimate(BaseModel):
@@ -559,10 +597,15 @@ class Estimate(BaseModel):
     usage: Usage
     burn_rate: Decimal
     """USD per hour over the last hour."""
-    prices: str
+    pricing: Pricing
+    region: str
+    architecture: Architecture = Architecture.X86_64
+    rates: AppRunnerRates | FargateRates
+    price_source: str
+    """Where the prices come from (RegionPrices.source)."""
     described: str
-    unit_noun: str = "instance-hours"
-    notes: tuple[str, ...] = ()
+    unit: BilledUnit = BilledUnit.ACTIVE_INSTANCE
+    gaps: tuple[Gap, ...] = ()
 
     @property
     def total(self) -> Decimal:
@@ -571,23 +614,6 @@ class Estimate(BaseModel):
     @property
     def figure_age_hours(self) -> Decimal:
         return Decimal((self.at - self.base.covered_until).total_seconds()) / HOUR
-
-    def parts(self) -> list[str]:
-        """The estimate's evidence, one line each: Budgets' figure and its age, usage since, prices, gaps."""
-        usage = self.usage
-        units = f"{_one(usage.unit_hours)} {self.unit_noun}"
-        if usage.warm_hours:
-            units += f" and {_one(usage.warm_hours)} idle warm instance-hours"
-        return [
-            f"Estimate ${_cents(self.total)} at {self.at:%Y-%m-%d %H:%M} UTC = Budgets' figure "
-            f"${_cents(self.base.amount)} + ${_cents(usage.cost)} used since "
-            f"{self.base.covered_until:%Y-%m-%d %H:%M} UTC ({_one(self.figure_age_hours)} h).",
-            f"Budgets' figure: {self.base.basis}.",
-            f"Usage since: {units} ({self.described}).",
-            f"Prices: {self.prices}.",
-            f"Burn rate over the last hour: ${_cents(self.burn_rate, places='0.0001')}/hour.",
-            *self.notes,
-        ]
 
 
 def estimate(
@@ -607,29 +633,27 @@ def estimate(
         base=base,
         usage=usage,
         burn_rate=last_hour.cost / (Decimal(BURN_WINDOW.total_seconds()) / HOUR),
-        prices=prices_line(facts, prices),
+        pricing=facts.pricing,
+        region=facts.region,
+        architecture=facts.architecture,
+        rates=_rates_for(facts, prices),
+        price_source=prices.regions[facts.region].source,
         described=facts.described,
-        unit_noun="active instance-hours" if facts.pricing is Pricing.APP_RUNNER else "task-hours",
-        notes=tuple(_notes(facts, usage, metric)),
+        unit=BilledUnit.ACTIVE_INSTANCE if facts.pricing is Pricing.APP_RUNNER else BilledUnit.TASK,
+        gaps=tuple(_gaps(facts, usage, metric)),
     )
 
 
-def _notes(facts: UsageFacts, usage: Usage, metric: MetricPoints) -> Iterable[str]:
-    name = facts.metric.name
+def _gaps(facts: UsageFacts, usage: Usage, metric: MetricPoints) -> Iterable[Gap]:
+    name, fargate = facts.metric.name, facts.pricing is Pricing.FARGATE
     if not metric.points and facts.running:
-        if facts.pricing is Pricing.FARGATE:
-            yield (
-                f"No {name} data (Container Insights off?): tasks are counted from the desired count Warden records "
-                "at every check."
-            )
-        else:
-            since = f"{usage.start:%Y-%m-%d %H:%M} UTC"
-            yield f"No {name} data since {since}: no active instance is counted, only the warm ones."
+        kind = GapKind.NO_DATA_FROM_RECORDS if fargate else GapKind.NO_DATA_WARM_ONLY
+        yield Gap(kind=kind, metric=name, since=usage.start)
     elif usage.no_data_minutes and metric.points:
-        counted = "Warden's records of the desired count" if facts.pricing is Pricing.FARGATE else "no active instance"
-        yield f"{usage.no_data_minutes} minutes without {name} data were counted as {counted}."
+        kind = GapKind.COUNTED_FROM_RECORDS if fargate else GapKind.COUNTED_AS_NONE
+        yield Gap(kind=kind, metric=name, minutes=usage.no_data_minutes)
     if usage.carried_minutes > 15:
-        yield f"{usage.carried_minutes} minutes without {name} data took the last value seen before them."
+        yield Gap(kind=GapKind.CARRIED, metric=name, minutes=usage.carried_minutes)
 
 
 class Projection(BaseModel):
@@ -640,13 +664,6 @@ class Projection(BaseModel):
     reach_at: datetime | None
     """When the estimate reaches the threshold at the current burn rate; None when it does not rise."""
     reached: bool
-
-    def describe(self) -> str:
-        if self.reached:
-            return f"the estimate is at or above the enforce threshold ${_cents(self.threshold)}"
-        if self.reach_at is None:
-            return f"not rising: the enforce threshold ${_cents(self.threshold)} is not reached at this rate"
-        return f"the enforce threshold ${_cents(self.threshold)} is reached about {self.reach_at:%Y-%m-%d %H:%M} UTC"
 
 
 def project(estimate: Estimate, threshold: Decimal) -> Projection:
@@ -674,12 +691,26 @@ class GuardAction(StrEnum):
     BREACH = "breach"  # the estimate reached the threshold: act per SPEND_GUARD
 
 
+class GuardWhy(StrEnum):
+    """The decision's ground."""
+
+    REACHED = "reached"  # BREACH: the estimate is at or above the threshold
+    SOON = "soon"  # WARN: reached within the horizon, before the period ends
+    NOT_RISING = "not_rising"  # OK: the estimate does not rise
+    BEYOND_HORIZON = "beyond_horizon"  # OK
+    AFTER_PERIOD = "after_period"  # OK: the next period starts from zero
+
+
 class GuardDecision(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     action: GuardAction
-    reason: str
+    why: GuardWhy
     projection: Projection
+    total: Decimal
+    burn_rate: Decimal
+    horizon_hours: int
+    mode: GuardMode
 
 
 def guard_decision(
@@ -688,32 +719,23 @@ def guard_decision(
     """OK, WARN (projected to reach the threshold within the horizon and before the period ends; after it the
     next period starts from zero) or BREACH (the estimate itself is at or above the threshold)."""
     projection = project(estimate, threshold)
-    total = f"${_cents(estimate.total)}"
-    if projection.reached:
-        act = "pause the service" if mode is GuardMode.PAUSE else "notify (SPEND_GUARD=notify)"
-        return GuardDecision(
-            action=GuardAction.BREACH,
-            reason=f"estimated spend {total} is at or above the enforce threshold ${_cents(threshold)}, not yet "
-            f"confirmed by AWS Budgets: {act}",
-            projection=projection,
-        )
-    reach = projection.reach_at
-    horizon = estimate.at + timedelta(hours=horizon_hours)
-    if reach is None:
-        return GuardDecision(
-            action=GuardAction.OK, reason=f"estimated spend {total}; {projection.describe()}", projection=projection
-        )
-    if reach <= horizon and reach < period_end:
-        return GuardDecision(
-            action=GuardAction.WARN,
-            reason=f"estimated spend {total} rises ${_cents(estimate.burn_rate, places='0.0001')}/hour: "
-            f"{projection.describe()}, within {horizon_hours} h and before the period ends",
-            projection=projection,
-        )
-    why = "after the period ends" if reach >= period_end else f"beyond the {horizon_hours} h horizon"
-    return GuardDecision(
-        action=GuardAction.OK, reason=f"estimated spend {total}; {projection.describe()}, {why}", projection=projection
+    decided = GuardDecision(
+        action=GuardAction.OK,
+        why=GuardWhy.NOT_RISING,
+        projection=projection,
+        total=estimate.total,
+        burn_rate=estimate.burn_rate,
+        horizon_hours=horizon_hours,
+        mode=mode,
     )
+    if projection.reached:
+        return decided.model_copy(update={"action": GuardAction.BREACH, "why": GuardWhy.REACHED})
+    reach = projection.reach_at
+    if reach is None:
+        return decided
+    if reach <= estimate.at + timedelta(hours=horizon_hours) and reach < period_end:
+        return decided.model_copy(update={"action": GuardAction.WARN, "why": GuardWhy.SOON})
+    return decided.model_copy(update={"why": GuardWhy.AFTER_PERIOD if reach >= period_end else GuardWhy.BEYOND_HORIZON})
 
 
 def warning_day(now: datetime) -> int:
@@ -777,6 +799,8 @@ class Comparison(BaseModel):
         return (self.error / self.limit * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
     def line(self) -> str:
+        """Deprecated here (cli/service.py still calls it): warden.messages.spend.accuracy_line is the source of
+        these words, and tests/unit/test_spend_domain.py checks that both say the same."""
         sign = "+" if self.error >= 0 else "-"
         return (
             f"{self.estimated_at:%Y-%m-%d %H:%M} UTC: estimated ${_cents(self.estimated)}, Budgets reported "
@@ -804,7 +828,3 @@ def compare(record: FigureRecord, estimates: Sequence[tuple[datetime, Decimal]],
 
 def _cents(value: Decimal, *, places: str = "0.01") -> str:
     return f"{value.quantize(Decimal(places), rounding=ROUND_HALF_UP):,}"
-
-
-def _one(value: Decimal) -> str:
-    return f"{value.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP):,}"

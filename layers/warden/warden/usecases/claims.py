@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
@@ -29,6 +30,28 @@ class ClaimDeps:
     images: ImagePort | None = None  # lets a resume notice an image pushed while paused
 
 
+class ClaimStep(StrEnum):
+    """What happened to the claim itself."""
+
+    RECORDED = "recorded"
+    WOULD_RECORD = "would_record"  # a dry run
+    ALREADY_ACTIVE = "already_active"  # it stays as it was
+    NOT_AGAIN = "not_again"  # an earlier attempt at this same event recorded it, and it was cleared since
+    CLEARED = "cleared"
+    WOULD_CLEAR = "would_clear"
+    NONE_ACTIVE = "none_active"  # nothing to clear
+
+
+class Cleared(BaseModel):
+    """Who cleared a claim by hand, when, and why, as the action log says (`actor` None: no record says)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    actor: str | None = None
+    at: datetime | None = None
+    why: str = ""
+
+
 class ClaimChange(BaseModel):
     """What happened to one claim, and what converging did about it."""
 
@@ -36,16 +59,24 @@ class ClaimChange(BaseModel):
 
     claim_key: str
     changed: bool  # this call added or cleared the claim (in a dry run: would have)
-    line: str  # the claim's story in one sentence, for notifications
+    step: ClaimStep
+    reason: str = ""  # why it was cleared (CLEARED, WOULD_CLEAR)
     result: ConvergeResult
     existing: Claim | None = None  # the claim that was already active, when placing found one
     # When an earlier attempt at this same event placed the claim and someone cleared it since (an operator's
     # override, say): who and when. The claim is then not placed again.
-    cleared: str | None = None
+    cleared: Cleared | None = None
 
     @property
     def called(self) -> str | None:
         return self.result.called
+
+    @property
+    def line(self) -> str:
+        """The claim's story in one sentence, for notifications; warden/messages/service.py writes it."""
+        from warden.messages.service import claim_line  # imported when used: the messages import these facts
+
+        return claim_line(self)
 
 
 def place_claim(
@@ -61,15 +92,13 @@ def place_claim(
     """Adds `claim` unless one with its key is active, then converges (raises ServiceBusy when deferred)."""
     state = deps.state
     existing = state.get_claim(service_arn, claim.key)
-    cleared: str | None = None
+    cleared: Cleared | None = None
     if dry_run:
         claims = state.list_claims(service_arn)
         changed = existing is None
+        step = ClaimStep.WOULD_RECORD if changed else ClaimStep.ALREADY_ACTIVE
         if changed:
             claims = [*claims, claim]
-            line = f"[dry run] Would have recorded the '{claim.key}' pause claim."
-        else:
-            line = _already_active(claim.key, existing)
         record_action(
             state,
             service_arn,
@@ -84,19 +113,15 @@ def place_claim(
     else:
         cleared = _cleared_since(state, service_arn, claim.key, source_event) if existing is None else None
         if cleared is not None:
-            changed = False
-            line = (
-                f"Did not record the '{claim.key}' pause claim again: an earlier attempt at this same event "
-                f"recorded it, and it was cleared since ({cleared})."
-            )
+            changed, step = False, ClaimStep.NOT_AGAIN
         elif existing is None and state.add_claim(service_arn, claim):
-            changed, line = True, f"Recorded the '{claim.key}' pause claim."
+            changed, step = True, ClaimStep.RECORDED
         else:
             existing = existing or state.get_claim(service_arn, claim.key)
             # A retry of the event that placed the claim is that same placement, not a second one.
             mine = existing is not None and source_event is not None and existing.source_event == source_event
             changed = mine or existing is None
-            line = f"Recorded the '{claim.key}' pause claim." if changed else _already_active(claim.key, existing)
+            step = ClaimStep.RECORDED if changed else ClaimStep.ALREADY_ACTIVE
         record_action(
             state,
             service_arn,
@@ -123,7 +148,7 @@ def place_claim(
     return ClaimChange(
         claim_key=claim.key,
         changed=changed,
-        line=line,
+        step=step,
         result=_credit_earlier_attempt(state, service_arn, result, source_event),
         existing=existing,
         cleared=cleared,
@@ -146,12 +171,12 @@ def release_claim(
     existing = state.get_claim(service_arn, key)
     claims = [claim for claim in state.list_claims(service_arn) if claim.key != key]
     if existing is None:
-        changed, line = False, f"No '{key}' pause claim was active."
+        changed, step = False, ClaimStep.NONE_ACTIVE
     elif dry_run:
-        changed, line = True, f"[dry run] Would have cleared the '{key}' pause claim ({reason})."
+        changed, step = True, ClaimStep.WOULD_CLEAR
     else:
         changed = state.remove_claim(service_arn, key)
-        line = f"Cleared the '{key}' pause claim ({reason})." if changed else f"No '{key}' pause claim was active."
+        step = ClaimStep.CLEARED if changed else ClaimStep.NONE_ACTIVE
     if changed:
         outcome = "would" if dry_run else "done"
         record_action(state, service_arn, now, actor, "claim.clear", outcome, f"{key}: {reason}", dry_run, source_event)
@@ -169,33 +194,24 @@ def release_claim(
     return ClaimChange(
         claim_key=key,
         changed=changed,
-        line=line,
+        step=step,
+        reason=reason,
         result=_credit_earlier_attempt(state, service_arn, result, source_event),
         existing=existing,
     )
 
 
-def _already_active(key: str, existing: Claim | None) -> str:
-    if existing is None:
-        return f"The '{key}' pause claim was already active; it stays as it was."
-    return (
-        f"The '{key}' pause claim was already active (since {existing.created_at:%Y-%m-%d %H:%M} UTC, "
-        f"from {existing.owner}); it stays as it was."
-    )
-
-
-def _cleared_since(state: StatePort, service_arn: str, key: str, source_event: str | None) -> str | None:
+def _cleared_since(state: StatePort, service_arn: str, key: str, source_event: str | None) -> Cleared | None:
     """Who cleared, and when, the claim `key` that an earlier attempt at `source_event` recorded; None when no
     attempt at that event recorded it (Lambda retries an event that failed after pausing, minutes later)."""
     if source_event is None:
         return None
-    cleared: str | None = None
+    cleared: Cleared | None = None
     for record in state.list_actions(service_arn, limit=50):  # newest first
         if record.action == "claim.clear" and record.outcome == "done" and record.reason.startswith(f"{key}: "):
-            why = record.reason.removeprefix(f"{key}: ")
-            cleared = cleared or f"by {record.actor} at {record.at:%Y-%m-%d %H:%M} UTC: {why}"
+            cleared = cleared or Cleared(actor=record.actor, at=record.at, why=record.reason.removeprefix(f"{key}: "))
         if record.action == "claim.add" and record.outcome == "done" and record.source_event == source_event:
-            return cleared or "no record says by whom"
+            return cleared or Cleared()
     return None
 
 

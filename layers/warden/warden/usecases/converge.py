@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
 from typing import assert_never
 
 from pydantic import BaseModel, ConfigDict
@@ -28,6 +29,30 @@ class EarlierRound(BaseModel):
     called: str  # "pause" or "resume"
 
 
+class DeployNoteKind(StrEnum):
+    """What a resume means for the version the service runs, where the resume brings back the version from before
+    the pause (App Runner, AWS-FACTS §4.4)."""
+
+    PUSH_FOLLOWS = "push_follows"  # the tag moved while paused: a deployment of it follows the resume
+    PUSH_KEPT = "push_kept"  # the tag moved while paused, but automatic deployments are off: none follows
+    RELEASE_FOLLOWS = "release_follows"  # a release or rollback is pending: it follows the resume
+    RELEASE_BLOCKED = "release_blocked"  # ... but the tag has moved on from it, with auto-deploy off: it will not
+
+
+class DeployNote(BaseModel):
+    """The tracked image at a resume: what moved while the service was paused, and what follows."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: DeployNoteKind
+    image: str  # the tracked image identifier (repository:tag)
+    platform: str
+    to: str = ""  # the pending deployment's digest, or where the tag points now
+    at_pause: str = ""  # where the tag pointed at the pause (PUSH_*)
+    moved_to: str = ""  # where the tag points now, moved on from the pending deployment (RELEASE_BLOCKED)
+    resumed: str = ""  # what the service runs after the resume, where Warden knows it (PUSH_KEPT)
+
+
 class ConvergeResult(BaseModel):
     model_config = ConfigDict(frozen=True)
 
@@ -41,8 +66,8 @@ class ConvergeResult(BaseModel):
     operation_id: str | None = None
     # The tracked image changed while the service was paused: App Runner resumes the old version, so a
     # deployment follows once the resume completes (AWS-FACTS §4.4; the reconcile starts it), or, with
-    # auto-deploy off, none does. The sentence says which.
-    deploy_pending: str | None = None
+    # auto-deploy off, none does. The note says which.
+    deploy_pending: DeployNote | None = None
     # Calls this converge made before its last round, oldest first: the claims changed while it ran (another
     # source placed or cleared one), so it converged again. The fields above are the last round's: `desire` is
     # what the claims want as they stood at its end, and the service is left as that round decided.
@@ -50,34 +75,10 @@ class ConvergeResult(BaseModel):
 
     @property
     def summary(self) -> str:
-        return _story(self.before.name, self.earlier) + self._last_round()
+        """What converging did, in a sentence or two; warden/messages/service.py writes it."""
+        from warden.messages.service import converge_summary  # imported when used: the messages import these facts
 
-    def _last_round(self) -> str:
-        name, status = self.before.name, self.before.status.value
-        match self.decision.action:
-            case ConvergeAction.PAUSE | ConvergeAction.RESUME:
-                verb = "Paused" if self.decision.action is ConvergeAction.PAUSE else "Resumed"
-                if self.dry_run:
-                    return f"[dry run] Would have {verb.lower()} {name} (it is {status}); nothing was changed."
-                if self.deploy_pending:
-                    return f"{verb} {name} (it was {status}). {self.deploy_pending}"
-                return f"{verb} {name} (it was {status})."
-            case ConvergeAction.NOTHING:
-                return f"Left as it is: {self.decision.reason}."
-            case ConvergeAction.DEFER:
-                return f"Deferred: {self.decision.reason}."
-            case ConvergeAction.UNAVAILABLE:
-                return f"Not changed: {self.decision.reason}."
-            case _:
-                assert_never(self.decision.action)
-
-
-def _story(name: str, earlier: Sequence[EarlierRound]) -> str:
-    return "".join(
-        f"{'Paused' if past.called == 'pause' else 'Resumed'} {name} (it was {past.status.value}) as the pause "
-        f"claims then wanted ({past.desire.reason}), but they changed meanwhile, so Warden converged again. "
-        for past in earlier
-    )
+        return converge_summary(self)
 
 
 # A race with another change is answered by reading again: the service (someone else paused it between our
@@ -120,7 +121,7 @@ def converge(
         }
         called: str | None = None
         operation_id: str | None = None
-        pending: str | None = None
+        pending: DeployNote | None = None
         match decision.action:
             case ConvergeAction.NOTHING | ConvergeAction.UNAVAILABLE:
                 logger.info("converge: no call", extra={**log, "reason": decision.reason})
@@ -137,7 +138,7 @@ def converge(
                     source_event,
                 )
                 logger.warning("converge: deferred", extra={**log, "reason": decision.reason})
-                raise ServiceBusy(f"{snapshot.name}: {_story(snapshot.name, earlier)}{decision.reason}")
+                raise ServiceBusy(_busy(snapshot.name, earlier, decision.reason))
             case ConvergeAction.PAUSE | ConvergeAction.RESUME:
                 verb = decision.action.value
                 reason = f"{decision.reason}; {desire.reason}"
@@ -195,6 +196,13 @@ def converge(
     )
 
 
+def _busy(name: str, earlier: Sequence[EarlierRound], reason: str) -> str:
+    """ServiceBusy's text: the calls this converge made before the platform turned busy, then why it is."""
+    from warden.messages.service import earlier_rounds  # imported when used: the messages import these facts
+
+    return f"{name}: {earlier_rounds(name, earlier)}{reason}"
+
+
 PAUSED_IMAGE = "paused_image"
 PENDING_DEPLOY = "pending_deploy"
 # The `source` of a pending deployment a resume left (a push while paused, with auto-deploy on).
@@ -206,25 +214,56 @@ KEPT_SOURCE = "kept running"
 _WARDEN = "converge"  # the actor of a decision converge makes on its own: not deploying after a resume
 
 
+class PendingOutcome(StrEnum):
+    STARTED = "started"
+    WOULD_START = "would_start"  # a dry run
+    SKIPPED = "skipped"  # with auto-deploy off, Warden deploys only what a person released or rolled back to
+    WOULD_SKIP = "would_skip"
+
+
+class Refusal(StrEnum):
+    """Why the reconcile does not start a pending deployment, with automatic deployments off."""
+
+    PUSHED_WHILE_PAUSED = "pushed_while_paused"  # a resume's: a push nobody released
+    TAG_MOVED_ON = "tag_moved_on"  # a release's or rollback's, but its tag has moved on to a push since
+
+
 class PendingDeploy(BaseModel):
     """What the reconcile did about the deployment a resume, release or rollback left pending."""
 
     model_config = ConfigDict(frozen=True)
 
-    deployed: bool  # a deployment was started (in a dry run: would have been); False: Warden decided against it
-    line: str  # what was done and why, in a sentence or two
+    outcome: PendingOutcome
+    image: str  # the tracked image identifier
+    to: str  # the digest pending
+    from_resume: bool  # a push while paused, noticed at the resume (else a release or rollback)
+    operation_id: str | None = None  # STARTED: the platform's deployment
+    refusal: Refusal | None = None  # SKIPPED, WOULD_SKIP
+    now_at: str | None = None  # TAG_MOVED_ON: where the tag points now (None: no image)
+
+    @property
+    def deployed(self) -> bool:
+        """A deployment was started (in a dry run: would have been); False: Warden decided against it."""
+        return self.outcome in {PendingOutcome.STARTED, PendingOutcome.WOULD_START}
+
+    @property
+    def line(self) -> str:
+        """What was done and why, in a sentence or two; warden/messages/service.py writes it."""
+        from warden.messages.service import pending_deploy_line  # imported when used: the messages import these
+
+        return pending_deploy_line(self)
 
 
 def _track_image(
     images: ImagePort | None, state: StatePort, snapshot: ServiceSnapshot, action: ConvergeAction, now: datetime
-) -> str | None:
+) -> DeployNote | None:
     """At pause, remembers what the service runs (the version a resume brings back, AWS-FACTS §4.4) and what its
     tag points at; at resume, when the tag moved meanwhile, leaves a deployment of it pending for the reconcile,
     but only with auto-deploy on: with it off, Warden deploys only what a person released or rolled back to.
 
     The memos: `paused_image` {image, digest: what the service runs, tag_digest: what the tag pointed at};
     `pending_deploy` {image, from, to, since, and from a resume: source, resumed: what the service runs until the
-    deployment starts}. Returns a sentence for the notification when the tag moved while paused.
+    deployment starts}. Returns the note for the notification when the tag moved while paused.
     """
     if images is None or not snapshot.image_identifier:
         return None
@@ -247,6 +286,7 @@ def _track_image(
     resumed = before.get("digest", "")
     at_pause = before.get("tag_digest") or resumed  # a memo written before tag_digest existed: its digest was that
     pending = state.get_memo(arn, PENDING_DEPLOY)
+    note = DeployNote(kind=DeployNoteKind.PUSH_FOLLOWS, image=identifier, platform=snapshot.platform)
     if pending is not None:
         # A release or rollback made while paused (or deferred before): it deploys once the service runs, which
         # until then runs what it resumed to.
@@ -255,28 +295,17 @@ def _track_image(
         to = pending.get("to", "")
         if snapshot.auto_deploy is False and tag_digest and tag_digest != to:
             # settle_pending_deploy will not start it: a deployment now would deploy the push, not the release.
-            return (
-                f"Warden's pending deployment of {to[:19]} (a release or rollback) will not start: {identifier} has "
-                f"moved on to {tag_digest[:19]}, which nobody released, and automatic deployments are off. "
-                f"{snapshot.platform} resumes the version deployed before the pause. To deploy another version: "
-                "warden release VERSION, or warden rollback VERSION."
-            )
-        return (
-            f"A deployment of {to[:19]} that Warden has pending (a release or rollback) follows: "
-            f"{snapshot.platform} resumes the version deployed before the pause, so Warden starts it once the "
-            "resume completes."
-        )
+            return note.model_copy(update={"kind": DeployNoteKind.RELEASE_BLOCKED, "to": to, "moved_to": tag_digest})
+        return note.model_copy(update={"kind": DeployNoteKind.RELEASE_FOLLOWS, "to": to})
     if not at_pause or not tag_digest or tag_digest == at_pause:
         return None
-    moved = f"The image {identifier} changed while paused ({at_pause[:19]} -> {tag_digest[:19]})"
+    note = note.model_copy(update={"to": tag_digest, "at_pause": at_pause, "resumed": resumed})
     if snapshot.auto_deploy is False:
-        reason = (
-            f"{moved}, but automatic deployments are off: {snapshot.platform} resumes the version deployed before "
-            f"the pause{f' ({resumed[:19]})' if resumed else ''}, and Warden deploys only what a person releases or "
-            "rolls back to"
-        )
-        record_action(state, arn, now, _WARDEN, "deploy", "skipped", reason)
-        return f"{reason}. To deploy another version: warden release VERSION, or warden rollback VERSION."
+        note = note.model_copy(update={"kind": DeployNoteKind.PUSH_KEPT})
+        from warden.messages.service import kept_reason  # imported when used: the messages import these facts
+
+        record_action(state, arn, now, _WARDEN, "deploy", "skipped", kept_reason(note))
+        return note
     state.put_memo(
         arn,
         PENDING_DEPLOY,
@@ -289,10 +318,7 @@ def _track_image(
             "resumed": resumed,
         },
     )
-    return (
-        f"{moved}. {snapshot.platform} resumes the version deployed before the pause, so Warden starts a "
-        "deployment once the resume completes."
-    )
+    return note
 
 
 def _runs(state: StatePort, snapshot: ServiceSnapshot, tag_digest: str | None) -> str | None:
@@ -333,46 +359,44 @@ def settle_pending_deploy(
     if snapshot.status is not ServiceStatus.RUNNING:
         logger.info("pending deployment waits", extra={"status": snapshot.status.value})
         return None
-    to = pending.get("to", "")
+    facts = PendingDeploy(
+        outcome=PendingOutcome.WOULD_START if dry_run else PendingOutcome.STARTED,
+        image=pending.get("image", ""),
+        to=pending.get("to", ""),
+        from_resume=pending.get("source") == RESUME_SOURCE,
+    )
     if snapshot.auto_deploy is False:
         try:
-            refusal = _unreleased(pending, images)
+            refusal = _unreleased(facts, images)
         except WardenError as error:
             # Whether the tag still points at the released image is unknown: the next reconcile asks again.
             logger.warning("pending deployment waits: tag unreadable", extra={"error": str(error)})
             return None
         if refusal is not None:
             return _skip(state, service_arn, pending, refusal, now=now, actor=actor, dry_run=dry_run)
-    reason = f"the tracked image {pending['image']} changed while the service was paused ({to[:19]})"
-    if pending.get("source") != RESUME_SOURCE:
-        reason = f"Warden's pending deployment of {to[:19]} ({pending['image']})"
+    from warden.messages.service import pending_deploy_reason  # imported when used: the messages import these facts
+
     if dry_run:
-        record_action(state, service_arn, now, actor, "deploy", "would", reason, True, None)
-        return PendingDeploy(deployed=True, line=f"[dry run] Would have started a deployment: {reason}.")
-    operation_id = service.start_deployment(service_arn)
+        record_action(state, service_arn, now, actor, "deploy", "would", pending_deploy_reason(facts), True)
+        return facts
+    facts = facts.model_copy(update={"operation_id": service.start_deployment(service_arn)})
     state.delete_memo(service_arn, PENDING_DEPLOY)
-    record_action(state, service_arn, now, actor, "deploy", "done", reason, False, None)
+    record_action(state, service_arn, now, actor, "deploy", "done", pending_deploy_reason(facts), False)
     count("ActionsTaken")
-    return PendingDeploy(deployed=True, line=f"Started deployment {operation_id}: {reason}.")
+    return facts
 
 
-def _unreleased(pending: dict[str, str], images: ImagePort | None) -> str | None:
-    """Why the pending deployment would deploy what no person released, with auto-deploy off; None if it would not."""
-    to = pending.get("to", "")
-    if pending.get("source") == RESUME_SOURCE:
-        return (
-            f"automatic deployments are off, and {to[:19]} is a push to {pending['image']} made while the service "
-            "was paused, which nobody released"
-        )
+def _unreleased(facts: PendingDeploy, images: ImagePort | None) -> PendingDeploy | None:
+    """The pending deployment refused, when it would deploy what no person released with auto-deploy off; None
+    when it would not."""
+    outcome = PendingOutcome.WOULD_SKIP if facts.outcome is PendingOutcome.WOULD_START else PendingOutcome.SKIPPED
+    if facts.from_resume:
+        return facts.model_copy(update={"outcome": outcome, "refusal": Refusal.PUSHED_WHILE_PAUSED})
     if images is None:
         return None
-    now_at = images.resolve(pending["image"])
-    if now_at != to:
-        return (
-            f"automatic deployments are off, and {pending['image']} has moved on to "
-            f"{(now_at or 'no image')[:19]} since {to[:19]} was released or rolled back to, so a deployment now "
-            "would deploy a push nobody released"
-        )
+    now_at = images.resolve(facts.image)
+    if now_at != facts.to:
+        return facts.model_copy(update={"outcome": outcome, "refusal": Refusal.TAG_MOVED_ON, "now_at": now_at})
     return None
 
 
@@ -380,17 +404,18 @@ def _skip(
     state: StatePort,
     service_arn: str,
     pending: dict[str, str],
-    refusal: str,
+    refused: PendingDeploy,
     *,
     now: datetime,
     actor: str,
     dry_run: bool,
 ) -> PendingDeploy:
-    reason = f"not deployed: {refusal}"
-    advice = "To deploy another version: warden release VERSION, or warden rollback VERSION."
+    from warden.messages.service import pending_deploy_reason  # imported when used: the messages import these facts
+
+    reason = pending_deploy_reason(refused)
     if dry_run:
         record_action(state, service_arn, now, actor, "deploy", "skipped", reason, True, None)
-        return PendingDeploy(deployed=False, line=f"[dry run] Would not deploy: {refusal}. {advice}")
+        return refused
     history = state.list_deployments(service_arn, limit=5)
     before = newest_deployed(history, pending.get("to"))
     runs = pending.get("resumed") or (before.digest if before is not None else None)
@@ -402,7 +427,7 @@ def _skip(
     state.delete_memo(service_arn, PENDING_DEPLOY)
     record_action(state, service_arn, now, actor, "deploy", "skipped", reason, False, None)
     logger.info("pending deployment not started", extra={"reason": reason})
-    return PendingDeploy(deployed=False, line=f"Not deployed: {refusal}. {advice}")
+    return refused
 
 
 def record_action(

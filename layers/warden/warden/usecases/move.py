@@ -9,6 +9,7 @@ The move carries over:
   budget claim that held the old service pauses the new one, and the new month's check lifts it as before);
 - the deployment history (the purge keeps the last deployments' images; rollback reads the history).
 The old service's records stay where they are, as its history. Running the move twice changes nothing more.
+Its notification and its sentences are written by warden/messages/service.py from the facts (`MoveResult`, `Moved`).
 """
 
 from __future__ import annotations
@@ -18,16 +19,16 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from warden.domain.claims import desired_state
-from warden.domain.notification import Notification, Severity, render
+from warden.domain.claims import Claim
 from warden.domain.target import TargetFacts
 from warden.errors import SettingsError, WardenError
+from warden.messages import service as words
 from warden.observability import count
 from warden.settings import ServiceRef, Settings
 from warden.usecases.claims import ClaimChange, place_claim
-from warden.usecases.converge import converge, record_action
+from warden.usecases.converge import ConvergeResult, converge, record_action
 from warden.usecases.operator import OperatorDeps
-from warden.usecases.undo import undo_pause_lines
+from warden.usecases.undo import UndoFacts, undo_facts
 
 HISTORY_LIMIT = 200  # more than any retention setting keeps (IMAGE_KEEP_DEPLOYED is small)
 
@@ -38,7 +39,30 @@ class MoveResult(BaseModel):
     claims: tuple[ClaimChange, ...]
     deployments_copied: int
     deployments_known: int
-    summary: str
+    who: str
+    old_name: str
+    old_noun: str  # the old service's platform noun ("App Runner service")
+    new_name: str
+    new_noun: str
+    dry_run: bool = False
+
+    @property
+    def summary(self) -> str:
+        """What was carried over, in one sentence (for the CLI, the action log and the notification)."""
+        return words.move_summary(self)
+
+
+class Moved(BaseModel):
+    """The move's notification: what was carried over, and what holds the new service now."""
+
+    model_config = ConfigDict(frozen=True)
+
+    result: MoveResult
+    old_arn: str
+    converged: ConvergeResult  # the new service's last converge
+    holding: tuple[Claim, ...]  # the claims that hold the new service now
+    undo: tuple[UndoFacts, ...]  # for each of them
+    console_url: str
 
 
 class SameService(WardenError):
@@ -63,35 +87,61 @@ def move_from(
     if old.arn == new.arn:
         raise SameService(f"{old_arn} is the service Warden guards already (SERVICE_ARN): nothing to move")
     dry = settings.dry_run
-    was, now_is = facts_of(old).service_noun, deps.service.facts.service_noun
+    was = facts_of(old).service_noun
     copied, known = _copy_history(deps, old.arn, new.arn, dry_run=dry)
     changes: list[ClaimChange] = []
     for claim in sorted(deps.state.list_claims(old.arn), key=lambda held: held.created_at):
         carried = claim.model_copy(
-            update={"evidence": f"{claim.evidence} (carried over from {was} {old.name})", "source_event": None}
+            update={"evidence": words.carried_evidence(claim.evidence, was, old.name), "source_event": None}
         )
         changes.append(place_claim(deps.claims, new.arn, carried, now=now, actor=who, dry_run=dry))
-    if not changes:
+    if changes:
+        converged = changes[-1].result
+    else:
         # No claim moved: the new service still gets converged to its own claims (say, one placed before the move).
-        result = converge(
+        converged = converge(
             deps.service, deps.state, new.arn, deps.state.list_claims(new.arn), now=now, actor=who, dry_run=dry
         )
-        service_line = result.summary
-    else:
-        service_line = changes[-1].result.summary
-    verb = "would carry" if dry else "carried"
-    summary = (
-        f"{who} moved Warden from {was} {old.name} to {now_is} {new.name}: {verb} over "
-        f"{len(changes)} pause claim{'s' if len(changes) != 1 else ''} and {copied} deployment record"
-        f"{'s' if copied != 1 else ''} ({known} were already there)"
+    result = MoveResult(
+        claims=tuple(changes),
+        deployments_copied=copied,
+        deployments_known=known,
+        who=who,
+        old_name=old.name,
+        old_noun=was,
+        new_name=new.name,
+        new_noun=deps.service.facts.service_noun,
+        dry_run=dry,
     )
     record_action(
-        deps.state, new.arn, now, who, "move", "would" if dry else "done", f"{summary}; from {old.arn}", dry, None
+        deps.state,
+        new.arn,
+        now,
+        who,
+        "move",
+        "would" if dry else "done",
+        words.move_action_reason(result, old.arn),
+        dry,
     )
     if not dry:
         count("ActionsTaken")
-    _notify(deps, settings, old, changes, copied, summary, service_line)
-    return MoveResult(claims=tuple(changes), deployments_copied=copied, deployments_known=known, summary=summary)
+    holding = tuple(deps.state.list_claims(new.arn))
+    deps.notifier.publish(
+        words.moved(
+            Moved(
+                result=result,
+                old_arn=old.arn,
+                converged=converged,
+                holding=holding,
+                # Read after the pause: a platform that remembers what to restore (ECS) quotes it.
+                undo=tuple(
+                    undo_facts(deps.service, settings, claim.reason, claim.key, state=deps.state) for claim in holding
+                ),
+                console_url=deps.service.facts.console_url,
+            )
+        )
+    )
+    return result
 
 
 def _copy_history(deps: OperatorDeps, old_arn: str, new_arn: str, *, dry_run: bool) -> tuple[int, int]:
@@ -102,53 +152,3 @@ def _copy_history(deps: OperatorDeps, old_arn: str, new_arn: str, *, dry_run: bo
         for record in reversed(missing):  # oldest first, as they happened
             deps.state.record_deployment(new_arn, record.digest, record.tag, record.at, record.source)
     return len(missing), len(history) - len(missing)
-
-
-def _notify(
-    deps: OperatorDeps,
-    settings: Settings,
-    old: ServiceRef,
-    changes: list[ClaimChange],
-    copied: int,
-    summary: str,
-    service_line: str,
-) -> None:
-    new = settings.service
-    claims = deps.state.list_claims(new.arn)
-    desire = desired_state(claims)
-    paused = bool(claims)
-    held = [f"{claim.key}: {claim.evidence} (by {claim.owner})" for claim in claims]
-    undo = (
-        [
-            line
-            for claim in claims
-            for line in undo_pause_lines(deps.service, settings, claim.reason, claim.key, state=deps.state)
-        ][:6]
-        if paused
-        else ["Nothing to undo on the service: no claim holds it."]
-    )
-    deps.notifier.publish(
-        Notification(
-            subject=f"[warden] MOVED {old.name} -> {new.name}" + (" (paused: a claim carried over)" if paused else ""),
-            body=render(
-                [
-                    ("What happened", [summary + "."]),
-                    ("What Warden did", [*(change.line for change in changes), service_line]),
-                    ("Holding the service now", held or [f"No pause claim: {desire.reason}."]),
-                    (
-                        "What happens next",
-                        [
-                            f"Warden guards {deps.service.facts.service_noun} {new.name} from now on; the old "
-                            f"service's records stay as its history (`warden history` with SERVICE_ARN={old.arn}).",
-                        ],
-                    ),
-                    ("How to undo", undo),
-                    ("Links", [f"Service: {deps.service.facts.console_url}"]),
-                ],
-                headline=f"Warden now guards {new.name} ({deps.service.facts.service_noun}) with what it knew about "
-                f"{old.name}.",
-            ),
-            event="service.moved",
-            severity=Severity.WARNING if paused else Severity.INFO,
-        )
-    )

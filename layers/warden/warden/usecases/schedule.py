@@ -10,7 +10,8 @@
   compared with Budgets' later figures.
 
 Each job decides from `now`, so a late or repeated delivery does the right thing; none touches another
-source's claim, so the 08:00 resume can never undo a budget pause.
+source's claim, so the 08:00 resume can never undo a budget pause. The notifications are written by
+warden/messages/schedule.py from the facts (`HoursChange`, `PeriodRelease`, `Reconciled`).
 """
 
 from __future__ import annotations
@@ -18,25 +19,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from warden.domain.budget import EnforcePolicy, budget_claim_release
-from warden.domain.claims import Claim, ClaimReason, desired_state
-from warden.domain.converge import ConvergeAction
-from warden.domain.costs import SECTION, paused_cost_lines
-from warden.domain.notification import Notification, Severity, render
-from warden.domain.schedule import working_hours_decision
+from warden.domain.claims import Claim, ClaimReason
+from warden.domain.notification import Notification
+from warden.domain.schedule import ScheduleDecision, WorkingHours, working_hours_decision
+from warden.domain.target import TargetFacts
 from warden.errors import BudgetNotFound, ServiceBusy
+from warden.messages import schedule as words
+from warden.messages.spend import accuracy_line
 from warden.observability import count, logger
 from warden.settings import Settings
 from warden.usecases.budget_wiring import EnforcementOffUnheard, WiringDeps, check_budget_wiring, report_if_off
-from warden.usecases.claims import ClaimDeps, place_claim, release_claim
-from warden.usecases.converge import converge, settle_pending_deploy
+from warden.usecases.claims import ClaimChange, ClaimDeps, place_claim, release_claim
+from warden.usecases.converge import ConvergeResult, PendingDeploy, converge, settle_pending_deploy
 from warden.usecases.ports import BudgetPort, ImagePort, MetricsPort, NotifierPort, StatePort, UsageFactsPort
 from warden.usecases.spend_guard import SpendDeps, record_accuracy, run_spend_checks
 from warden.usecases.target import Target
-from warden.usecases.undo import undo_pause_lines
+from warden.usecases.undo import UndoFacts, undo_facts
 from warden.usecases.unrecorded import recover_budget_claim
 
 ACTOR = "run_schedule"
@@ -81,6 +84,54 @@ class JobResult(BaseModel):
     accuracy: str | None = None
 
 
+class HoursChange(BaseModel):
+    """What `workday-start` or `workday-end` did: the schedule claim and the converge, and who else holds it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    service: str
+    target: TargetFacts
+    decision: ScheduleDecision
+    change: ClaimChange
+    held: tuple[Claim, ...]  # the other sources' claims, which keep the service paused
+    now: datetime
+    hours: WorkingHours | None
+    hours_from_tag: bool = False  # the service's `warden:hours` tag set them, not the stack's parameters
+
+
+class PeriodRelease(BaseModel):
+    """What `budget-period-check` did with the budget claim of a period that ended."""
+
+    model_config = ConfigDict(frozen=True)
+
+    service: str
+    reason: str  # why the claim goes (domain/budget.py's reason)
+    change: ClaimChange
+    held: tuple[Claim, ...]
+    now: datetime
+
+
+# What a reconcile that told somebody did: the outcome of its JobResult, and its notification.
+ReconcileOutcome = Literal["deployed", "not_deployed", "paused", "resumed"]
+
+
+class Reconciled(BaseModel):
+    """A reconcile that found the service out of step with its claims, or a deployment a resume left pending."""
+
+    model_config = ConfigDict(frozen=True)
+
+    service: str
+    result: ConvergeResult
+    pending: PendingDeploy | None
+    undo: UndoFacts | None  # after a pause: how to undo the first claim's
+
+    @property
+    def outcome(self) -> ReconcileOutcome:
+        if self.pending is not None and self.result.called is None:
+            return "deployed" if self.pending.deployed else "not_deployed"
+        return "paused" if self.result.called == "pause" else "resumed"
+
+
 def run_job(job: Job, deps: ScheduleDeps, settings: Settings, now: datetime) -> JobResult:
     match job:
         case Job.WORKDAY_START | Job.WORKDAY_END:
@@ -96,12 +147,12 @@ def run_job(job: Job, deps: ScheduleDeps, settings: Settings, now: datetime) -> 
 def _working_hours(job: Job, deps: ScheduleDeps, settings: Settings, now: datetime) -> JobResult:
     hours = settings.working_hours
     if hours is None:
-        reason = "ignored, because working hours are off (WORKING_HOURS_ENABLED is not true)"
+        reason = words.WORKING_HOURS_OFF
         logger.info(reason, extra={"job": job.value})
         count("JobsIgnored")
         return JobResult(job=job.value, outcome="ignored", reason=reason)
     decision = working_hours_decision(hours, now)
-    arn, name = settings.service.arn, settings.service.name
+    arn = settings.service.arn
     if decision.working:
         change = release_claim(
             deps.claims,
@@ -117,28 +168,22 @@ def _working_hours(job: Job, deps: ScheduleDeps, settings: Settings, now: dateti
         change = place_claim(deps.claims, arn, claim, now=now, actor=ACTOR, dry_run=settings.dry_run)
     if not change.changed and change.called is None:
         return JobResult(job=job.value, outcome="unchanged", reason=decision.reason)
-    held = _held_by_others(deps, settings, ClaimReason.SCHEDULE)
-    if change.called == "resume":
-        tag, event, severity = "RESUMED", "schedule.resumed", Severity.INFO
-        headline = f"Working hours started: Warden resumed {name}."
-    elif change.called == "pause":
-        tag, event, severity = "PAUSED", "schedule.paused", Severity.INFO
-        headline = f"Working hours ended: Warden paused {name} until the next working day."
-    elif decision.working and held:
-        tag, event, severity = "STAYS PAUSED", "schedule.held", Severity.WARNING
-        headline = f"Working hours started, but {name} stays paused: {_holders(held)} still holds it."
-    else:
-        tag, event, severity = "SCHEDULE", "schedule.claim", Severity.INFO
-        headline = f"Working-hours claim updated for {name}; no {deps.service.facts.platform} call was needed."
-    sections = [
-        ("Why", [decision.reason]),
-        ("What Warden did", [change.line, change.result.summary]),
-        ("Still holding the service", [_claim_line(claim, now) for claim in held] if held else []),
-        (SECTION, paused_cost_lines(change.result.before) if change.called == "pause" else []),
-        ("How to change it", _schedule_help(settings, decision.working)),
-    ]
-    _publish(deps, f"[warden] {tag} {name}: {decision.reason.split(' (')[0]}", headline, sections, event, severity)
-    return JobResult(job=job.value, outcome=change.called or "claim", reason=decision.reason, notification_event=event)
+    told = words.working_hours(
+        HoursChange(
+            service=settings.service.name,
+            target=deps.service.facts,
+            decision=decision,
+            change=change,
+            held=_held_by_others(deps, settings, ClaimReason.SCHEDULE),
+            now=now,
+            hours=hours,
+            hours_from_tag=settings.hours_from_tag,
+        )
+    )
+    _publish(deps, told)
+    return JobResult(
+        job=job.value, outcome=change.called or "claim", reason=decision.reason, notification_event=told.event
+    )
 
 
 def _budget_period(deps: ScheduleDeps, settings: Settings, now: datetime) -> JobResult:
@@ -168,14 +213,14 @@ def _budget_period(deps: ScheduleDeps, settings: Settings, now: datetime) -> Job
 
 def _budget_claim(deps: ScheduleDeps, settings: Settings, now: datetime) -> JobResult:
     job = Job.BUDGET_PERIOD_CHECK.value
-    arn, name = settings.service.arn, settings.service.name
+    arn = settings.service.arn
     claim = deps.state.get_claim(arn, ClaimReason.BUDGET.value)
     if claim is None:
-        return JobResult(job=job, outcome="unchanged", reason="no budget claim is active")
+        return JobResult(job=job, outcome="unchanged", reason=words.NO_BUDGET_CLAIM)
     try:
         snapshot = deps.budgets.read_budget(settings.service.account_id, settings.budget_name)
     except BudgetNotFound as missing:
-        reason = f"kept the budget claim: cannot read the budget ({missing})"
+        reason = words.budget_unreadable(missing)
         logger.warning(reason)
         return JobResult(job=job, outcome="kept", reason=reason)
     policy = EnforcePolicy(budget_name=settings.budget_name, threshold_percent=settings.enforce_threshold_percent)
@@ -186,26 +231,22 @@ def _budget_claim(deps: ScheduleDeps, settings: Settings, now: datetime) -> JobR
     change = release_claim(
         deps.claims, arn, ClaimReason.BUDGET.value, now=now, actor=ACTOR, reason=check.reason, dry_run=settings.dry_run
     )
-    held = _held_by_others(deps, settings, ClaimReason.BUDGET)
-    if change.called == "resume" or (settings.dry_run and change.result.decision.action is ConvergeAction.RESUME):
-        tag, event, severity = "RESUMED", "budget.period_resumed", Severity.INFO
-        headline = f"A new budget period started: Warden resumed {name}."
-    else:
-        tag, event, severity = "BUDGET CLEARED", "budget.period_held", Severity.WARNING
-        headline = f"A new budget period started; {name} stays paused by {_holders(held) or 'its current state'}."
-    sections = [
-        ("Why", [check.reason]),
-        ("What Warden did", [change.line, change.result.summary]),
-        ("Still holding the service", [_claim_line(other, now) for other in held] if held else []),
-        ("How to undo", ['warden pause --reason "<why>"   (pauses again with a manual claim)']),
-    ]
-    _publish(deps, f"[warden] {tag} {name}: new budget period", headline, sections, event, severity)
-    return JobResult(job=job, outcome=change.called or "cleared", reason=check.reason, notification_event=event)
+    told = words.period_release(
+        PeriodRelease(
+            service=settings.service.name,
+            reason=check.reason,
+            change=change,
+            held=_held_by_others(deps, settings, ClaimReason.BUDGET),
+            now=now,
+        )
+    )
+    _publish(deps, told)
+    return JobResult(job=job, outcome=change.called or "cleared", reason=check.reason, notification_event=told.event)
 
 
 def _reconcile(deps: ScheduleDeps, settings: Settings, now: datetime) -> JobResult:
     job = Job.RECONCILE.value
-    arn, name = settings.service.arn, settings.service.name
+    arn = settings.service.arn
     claims = deps.state.list_claims(arn)
     if not claims:
         # A budget pause made while the state table was unavailable has no claim: record it, never resume it.
@@ -223,39 +264,26 @@ def _reconcile(deps: ScheduleDeps, settings: Settings, now: datetime) -> JobResu
     pending = settle_pending_deploy(
         deps.service, deps.state, arn, now=now, actor=ACTOR, dry_run=settings.dry_run, images=deps.images
     )
-    deployed = pending.line if pending is not None else None
     if result.called is None and pending is None:
         return JobResult(job=job, outcome="converged", reason=result.decision.reason)
-    if pending is not None and pending.deployed and result.called is None:
-        tag, event = "DEPLOYED", "service.deploy_after_resume"
-        headline = f"Warden started the deployment {name} missed while paused."
-    elif pending is not None and result.called is None:
-        # With auto-deploy off, Warden deploys only what a person released or rolled back to.
-        tag, event = "NOT DEPLOYED", "service.deploy_skipped"
-        headline = f"Warden did not deploy {name}'s pending image: automatic deployments are off."
-    else:
-        tag, event = ("PAUSED" if result.called == "pause" else "RESUMED"), "service.reconciled"
-        headline = f"Warden found {name} out of step with its pause claims and corrected it."
-    sections = [
-        ("Why", [result.desire.reason]),
-        ("What Warden did", [result.summary if result.called or result.dry_run else "", deployed or ""]),
-        (SECTION, paused_cost_lines(result.before) if result.called == "pause" else []),
-        (
-            "How to undo",
-            undo_pause_lines(deps.service, settings, claims[0].reason, claims[0].key, state=deps.state)
-            if claims and result.called == "pause"
-            else [],
-        ),
-    ]
-    _publish(deps, f"[warden] {tag} {name}: reconcile", headline, sections, event, Severity.WARNING)
-    outcome = tag.lower().replace(" ", "_")
-    return JobResult(job=job, outcome=outcome, reason=result.desire.reason, notification_event=event)
+    reconciled = Reconciled(
+        service=settings.service.name,
+        result=result,
+        pending=pending,
+        # Read after the pause: a platform that remembers what to restore (ECS) quotes it.
+        undo=undo_facts(deps.service, settings, claims[0].reason, claims[0].key, state=deps.state)
+        if claims and result.called == "pause"
+        else None,
+    )
+    told = words.reconciled(reconciled)
+    _publish(deps, told)
+    return JobResult(job=job, outcome=reconciled.outcome, reason=result.desire.reason, notification_event=told.event)
 
 
 def _spend_check(deps: ScheduleDeps, settings: Settings, now: datetime) -> JobResult:
     job = Job.SPEND_CHECK.value
     if deps.usage is None or deps.metrics is None:
-        reason = "ignored, because the spend guard is not wired (no usage facts or metrics port)"
+        reason = words.SPEND_GUARD_NOT_WIRED
         logger.warning(reason)
         count("JobsIgnored")
         return JobResult(job=job, outcome="ignored", reason=reason)
@@ -285,21 +313,11 @@ def _spend_accuracy(deps: ScheduleDeps, settings: Settings) -> str | None:
     except Exception:
         logger.exception("spend accuracy not recorded")
         return None
-    return comparison.line() if comparison is not None else None
+    return accuracy_line(comparison) if comparison is not None else None
 
 
-def _held_by_others(deps: ScheduleDeps, settings: Settings, mine: ClaimReason) -> list[Claim]:
-    return [claim for claim in deps.state.list_claims(settings.service.arn) if claim.reason is not mine]
-
-
-def _holders(claims: list[Claim]) -> str:
-    return desired_state(claims).reason.removeprefix("paused by ") if claims else ""
-
-
-def _claim_line(claim: Claim, now: datetime) -> str:
-    hours = max(0, int((now - claim.created_at).total_seconds() // 3600))
-    age = f"{hours // 24}d {hours % 24}h" if hours >= 24 else f"{hours}h"
-    return f"{claim.key}: {claim.evidence} (by {claim.owner}, {age} ago)"
+def _held_by_others(deps: ScheduleDeps, settings: Settings, mine: ClaimReason) -> tuple[Claim, ...]:
+    return tuple(claim for claim in deps.state.list_claims(settings.service.arn) if claim.reason is not mine)
 
 
 def _claim_period_start(claim: Claim) -> date:
@@ -311,23 +329,6 @@ def _claim_period_start(claim: Claim) -> date:
         return claim.created_at.date()
 
 
-def _schedule_help(settings: Settings, working: bool) -> list[str]:
-    hours = settings.working_hours
-    lines = [f"Working hours: {hours.describe()} (stack parameters WorkingHours*, ScheduleTimezone)."] if hours else []
-    if not working:
-        lines.append('Work late: warden resume --override schedule --reason "<why>"')
-    return lines
-
-
-def _publish(
-    deps: ScheduleDeps,
-    subject: str,
-    headline: str,
-    sections: list[tuple[str, list[str]]],
-    event: str,
-    severity: Severity,
-) -> None:
-    deps.notifier.publish(
-        Notification(subject=subject, body=render(sections, headline=headline), event=event, severity=severity)
-    )
+def _publish(deps: ScheduleDeps, notification: Notification) -> None:
+    deps.notifier.publish(notification)
     count("NotificationsSent")

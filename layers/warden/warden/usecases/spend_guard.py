@@ -18,6 +18,10 @@ Memos in the state table (per service): `spend.budgets` (Budgets' figure and whe
 without Container Insights), `spend.estimates` (a day of estimates, for the accuracy report), `spend.last` (the
 last estimate and projection, for `warden status`), `spend.accuracy` (the estimate against Budgets' later figure,
 recorded by the budget-period check), and the once-a-day markers.
+
+The notifications, the claim's evidence and the sentences `warden status` shows are written by
+warden/messages/spend.py from the facts (`SpendFacts`, `SpendPause`, domain/spend.py's `Estimate`,
+`GuardDecision` and `CannotReason`).
 """
 
 from __future__ import annotations
@@ -32,12 +36,12 @@ from pydantic import BaseModel, ConfigDict
 
 from warden.domain.budget import BudgetSnapshot
 from warden.domain.claims import Claim, ClaimReason
-from warden.domain.costs import SECTION, paused_cost_lines
-from warden.domain.notification import Notification, Severity, render
-from warden.domain.service import ServiceSnapshot
+from warden.domain.notification import Notification
 from warden.domain.spend import (
     BURN_WINDOW,
     CannotEstimate,
+    CannotKind,
+    CannotReason,
     Comparison,
     Estimate,
     FigureRecord,
@@ -55,13 +59,16 @@ from warden.domain.spend import (
     records_to_memo,
     warning_day,
 )
+from warden.domain.target import TargetFacts
 from warden.errors import AwsUnavailable, BudgetNotFound, ServiceBusy, ServiceNotFound
+from warden.messages import spend as words
+from warden.models.money import Money
 from warden.observability import count, logger
 from warden.settings import ServiceRef, Settings
-from warden.usecases.claims import ClaimDeps, place_claim
+from warden.usecases.claims import ClaimChange, ClaimDeps, Cleared, place_claim
 from warden.usecases.ports import BudgetPort, ImagePort, MetricsPort, NotifierPort, StatePort, UsageFactsPort
 from warden.usecases.target import Target
-from warden.usecases.undo import undo_pause_lines
+from warden.usecases.undo import UndoFacts, undo_facts
 
 ACTOR = "spend_guard"
 USAGE_QUERY = "usage"
@@ -83,7 +90,6 @@ OLDEST_WINDOW = timedelta(days=62)
 # A failed check (CloudWatch or the platform not answering) is retried by the next one a quarter of an hour later;
 # only when the guard has had no estimate for this long does it tell a person it cannot estimate.
 SILENT_FOR = timedelta(hours=2)
-BUDGETS_CONSOLE = "https://console.aws.amazon.com/costmanagement/home#/budgets"
 # The budget-period check clears the previous period's budget claim: that clear is no override (schedule.ACTOR).
 PERIOD_CHECK_ACTOR = "run_schedule"
 
@@ -154,9 +160,9 @@ def check_service(deps: SpendDeps, settings: Settings, service: ServiceRef, now:
     try:
         budget = deps.budgets.read_budget(service.account_id, settings.budget_name)
     except BudgetNotFound as missing:
-        return _cannot(deps, service, now, f"cannot read the budget: {missing}")
+        return _cannot(deps, service, now, CannotReason(kind=CannotKind.BUDGET_UNREADABLE, detail=str(missing)))
     if not budget.limit.is_usd or not budget.actual.is_usd:
-        return _cannot(deps, service, now, f"the budget counts {budget.limit.unit}, not USD: the prices are in USD")
+        return _cannot(deps, service, now, CannotReason(kind=CannotKind.NOT_USD, detail=budget.limit.unit))
     period_start, period_end = budget.period(now)
     record = observe_figure(
         FigureRecord.from_memo(deps.state.get_memo(arn, FIGURE_MEMO)), budget.actual.amount, period_start, now
@@ -172,9 +178,9 @@ def check_service(deps: SpendDeps, settings: Settings, service: ServiceRef, now:
         metric = deps.metrics.metric_data({USAGE_QUERY: facts.metric}, start, now, period)[USAGE_QUERY]
         guess = estimate(facts, settings.spend_prices, record, metric, records, now)
     except CannotEstimate as reason:
-        return _cannot(deps, service, now, str(reason))
+        return _cannot(deps, service, now, CannotReason(kind=CannotKind.NOT_PRICED, detail=str(reason)))
     except ServiceNotFound as missing:
-        return _cannot(deps, service, now, f"the service cannot be read: {missing}")
+        return _cannot(deps, service, now, CannotReason(kind=CannotKind.SERVICE_UNREADABLE, detail=str(missing)))
     except AwsUnavailable as unavailable:
         return _deferred(deps, service, now, str(unavailable))
     threshold = enforce_amount(budget.limit.amount, settings.enforce_threshold_percent)
@@ -186,22 +192,21 @@ def check_service(deps: SpendDeps, settings: Settings, service: ServiceRef, now:
         mode=settings.spend_guard,
     )
     _remember(deps.state, arn, guess, decision, budget, settings.spend_guard, now)
+    why = words.decision_reason(decision)
     logger.info(
         "spend check",
-        extra={"service_arn": arn, "estimate": str(guess.total), "action": decision.action, "reason": decision.reason},
+        extra={"service_arn": arn, "estimate": str(guess.total), "action": decision.action, "reason": why},
     )
     count("SpendChecks")
     result = SpendResult(
         service_arn=arn,
         outcome=SpendOutcome.OK,
-        reason=decision.reason,
+        reason=why,
         estimate=guess.total,
         reach_at=decision.projection.reach_at,
     )
     if decision.action is not GuardAction.OK and deps.state.get_claim(arn, ClaimReason.BUDGET.value) is not None:
-        return result.model_copy(
-            update={"outcome": SpendOutcome.HELD, "reason": f"{decision.reason}; a budget claim holds the service"}
-        )
+        return result.model_copy(update={"outcome": SpendOutcome.HELD, "reason": words.held_reason(decision)})
     match decision.action:
         case GuardAction.OK:
             return result
@@ -209,6 +214,31 @@ def check_service(deps: SpendDeps, settings: Settings, service: ServiceRef, now:
             return _warn(_Check(deps, settings, service, guess, decision, budget, now), result)
         case GuardAction.BREACH:
             return _breach(_Check(deps, settings, service, guess, decision, budget, now), result)
+
+
+class SpendFacts(BaseModel):
+    """One check of one service, as every notification of the guard tells it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    service: str
+    target: TargetFacts
+    estimate: Estimate
+    decision: GuardDecision
+    limit: Money  # the budget's
+    threshold_percent: Decimal  # ENFORCE_THRESHOLD_PERCENT
+
+
+class SpendPause(BaseModel):
+    """The guard's pause (or, in a dry run, the pause it would make): the budget claim and what converging did."""
+
+    model_config = ConfigDict(frozen=True)
+
+    check: SpendFacts
+    dry_run: bool
+    change: ClaimChange | None  # None: the claim is recorded, but the platform was busy (`busy` says why)
+    busy: str = ""
+    undo: UndoFacts
 
 
 @dataclass(frozen=True)
@@ -222,56 +252,25 @@ class _Check:
     now: datetime
 
     @property
-    def threshold(self) -> str:
-        return f"${_cents(self.decision.projection.threshold)}"
-
-    def links(self) -> tuple[str, list[str]]:
-        return ("Links", [f"Service: {self.deps.service.facts.console_url}", f"Budgets: {BUDGETS_CONSOLE}"])
+    def facts(self) -> SpendFacts:
+        return SpendFacts(
+            service=self.service.name,
+            target=self.deps.service.facts,
+            estimate=self.guess,
+            decision=self.decision,
+            limit=self.budget.limit,
+            threshold_percent=self.settings.enforce_threshold_percent,
+        )
 
 
 # --- acting ----------------------------------------------------------------------------------------------------
 
 
 def _warn(check: _Check, result: SpendResult) -> SpendResult:
-    deps, service, decision = check.deps, check.service, check.decision
+    deps, service = check.deps, check.service
     if not _first_today(deps.state, service.arn, WARNED_MEMO, check.now):
         return result.model_copy(update={"outcome": SpendOutcome.WARNED_EARLIER})
-    reach = decision.projection.reach_at
-    when = f"{reach:%Y-%m-%d %H:%M} UTC" if reach else "soon"
-    name = service.name
-    then = (
-        "pause the service with a budget claim (SPEND_GUARD=pause)"
-        if check.settings.spend_guard is GuardMode.PAUSE
-        else "notify you again; it does not pause (SPEND_GUARD=notify)"
-    )
-    notification = Notification(
-        subject=f"[warden] SPEND PROJECTED {name}: {check.threshold} reached about {when}",
-        body=render(
-            [
-                ("Why", [decision.reason + "."]),
-                ("Evidence", check.guess.parts()),
-                (
-                    "What Warden does",
-                    [
-                        f"When the estimate reaches {check.threshold} Warden will {then}.",
-                        "This warning is sent at most once a day.",
-                    ],
-                ),
-                (
-                    "What you can do",
-                    [
-                        f"Check what scales {name} out (traffic, a retry loop, the auto scaling maximum).",
-                        'Pause it now: warden pause --reason "<why>"',
-                    ],
-                ),
-                check.links(),
-            ],
-            headline=f"{name}'s spend is rising: at ${_cents(check.guess.burn_rate, '0.0001')}/hour Warden projects "
-            f"the enforce threshold {check.threshold} about {when}.",
-        ),
-        event="spend.projected",
-        severity=Severity.WARNING,
-    )
+    notification = words.projected(check.facts)
     _publish(deps, service.arn, WARNED_MEMO, notification)
     return result.model_copy(update={"outcome": SpendOutcome.WARNED, "notification_event": notification.event})
 
@@ -284,44 +283,14 @@ def _breach(check: _Check, result: SpendResult) -> SpendResult:
     return _notify_breach(check, result, overridden)
 
 
-def _notify_breach(check: _Check, result: SpendResult, overridden: str | None) -> SpendResult:
-    deps, service, name = check.deps, check.service, check.service.name
+def _notify_breach(check: _Check, result: SpendResult, overridden: Cleared | None) -> SpendResult:
+    deps, service = check.deps, check.service
     if not _first_today(deps.state, service.arn, BREACH_MEMO, check.now):
         return result.model_copy(update={"outcome": SpendOutcome.BREACH_NOTIFIED_EARLIER})
-    if overridden is not None:
-        outcome, event, tag = SpendOutcome.OVERRIDDEN, "spend.overridden", "NOT PAUSED AGAIN"
-        headline = f"{name}'s estimated spend is over the enforce threshold, but a person cleared its budget claim in "
-        headline += "this period; Warden does not pause it again."
-        did = [f"Nothing: the budget claim was cleared {overridden}."]
-    else:
-        outcome, event, tag = SpendOutcome.BREACH_NOTIFIED, "spend.estimated_breach", "SPEND ESTIMATE OVER"
-        headline = f"{name}'s estimated spend reached the enforce threshold {check.threshold} before AWS Budgets "
-        headline += "reported it. Warden did not pause it (SPEND_GUARD=notify)."
-        did = ["Nothing: SPEND_GUARD is notify. Set the SpendGuard parameter to pause for Warden to pause."]
-    notification = Notification(
-        subject=f"[warden] {tag} {name}: estimated ${_cents(check.guess.total)} of {check.budget.limit}",
-        body=render(
-            [
-                ("What happened", [check.decision.reason + "."]),
-                ("Evidence", check.guess.parts()),
-                ("What Warden did", did),
-                (
-                    "What you can do",
-                    [
-                        'Pause it now: warden pause --reason "<why>"',
-                        "AWS Budgets confirms or corrects the estimate at its next refresh (up to three a day).",
-                        "This notification is sent at most once a day.",
-                    ],
-                ),
-                check.links(),
-            ],
-            headline=headline,
-        ),
-        event=event,
-        severity=Severity.CRITICAL,
-    )
+    outcome = SpendOutcome.BREACH_NOTIFIED if overridden is None else SpendOutcome.OVERRIDDEN
+    notification = words.breach(check.facts, overridden)
     _publish(deps, service.arn, BREACH_MEMO, notification)
-    return result.model_copy(update={"outcome": outcome, "notification_event": event})
+    return result.model_copy(update={"outcome": outcome, "notification_event": notification.event})
 
 
 def _pause(check: _Check, result: SpendResult) -> SpendResult:
@@ -340,9 +309,7 @@ def _pause(check: _Check, result: SpendResult) -> SpendResult:
     claim = Claim.new(
         ClaimReason.BUDGET,
         owner=ACTOR,
-        evidence=f"estimated, not yet confirmed by AWS Budgets: ${_cents(guess.total)} of {budget.limit} = Budgets' "
-        f"${_cents(guess.base.amount)} (covering usage up to {_cents(guess.figure_age_hours, '0.1')} h ago) + "
-        f"${_cents(guess.usage.cost)} used since; prices: {guess.prices}",
+        evidence=words.claim_evidence(guess, budget.limit),
         now=now,
         # One placement per budget period: a person's override of it stands until the period ends.
         source_event=f"spend-guard:{settings.budget_name}:{period_start.isoformat()}",
@@ -353,13 +320,20 @@ def _pause(check: _Check, result: SpendResult) -> SpendResult:
             "budgets_figure_covers_until": guess.base.covered_until.isoformat(),
             "figure_age_hours": _cents(guess.figure_age_hours, "0.1"),
             "usage_since": _cents(guess.usage.cost, "0.0001"),
-            "prices": guess.prices[:300],
+            "prices": words.prices_line(guess)[:300],
             "actual": str(budget.actual),
             "limit": str(budget.limit),
             "period_start": period_start.isoformat(),
             "period_end": period_end.isoformat(),
         },
     )
+
+    def told(change: ClaimChange | None, busy: str = "") -> Notification:
+        # The undo commands are read after the pause: a platform that remembers what to restore (ECS) quotes it.
+        undo = undo_facts(deps.service, settings, ClaimReason.BUDGET, claim.key, state=deps.state)
+        pause = SpendPause(check=check.facts, dry_run=settings.dry_run, change=change, busy=busy, undo=undo)
+        return words.spend_paused(pause)
+
     try:
         change = place_claim(
             deps.claims,
@@ -372,7 +346,7 @@ def _pause(check: _Check, result: SpendResult) -> SpendResult:
         )
     except ServiceBusy as busy:
         # The claim is recorded; the reconcile pauses the service once the operation in progress ends.
-        notification = _pause_notification(check, claim, [f"Recorded the 'budget' pause claim. {busy}"], None)
+        notification = told(None, str(busy))
         deps.notifier.publish(notification)
         count("NotificationsSent")
         return result.model_copy(
@@ -383,7 +357,7 @@ def _pause(check: _Check, result: SpendResult) -> SpendResult:
         return _notify_breach(check, result, change.cleared)
     if not change.changed:
         return result.model_copy(update={"outcome": SpendOutcome.HELD})
-    notification = _pause_notification(check, claim, [change.line, change.result.summary], change.result.before)
+    notification = told(change)
     if settings.dry_run:
         _publish(deps, service.arn, BREACH_MEMO, notification)  # not sent: the next check says it again
     else:
@@ -395,50 +369,9 @@ def _pause(check: _Check, result: SpendResult) -> SpendResult:
     return result.model_copy(update={"outcome": outcome, "notification_event": notification.event})
 
 
-def _pause_notification(check: _Check, claim: Claim, did: list[str], before: ServiceSnapshot | None) -> Notification:
-    settings, name = check.settings, check.service.name
-    if settings.dry_run:
-        tag, event = "DRY RUN would pause", "spend.dry_run"
-        headline = f"[dry run] Warden would have paused {name}: its estimated spend reached {check.threshold}. "
-        headline += "DRY_RUN is on, so nothing was changed."
-    else:
-        tag, event = "PAUSED", "spend.paused"
-        headline = f"Warden paused {name}: its estimated spend reached the enforce threshold {check.threshold} "
-        headline += "before AWS Budgets reported it."
-    return Notification(
-        subject=f"[warden] {tag} {name}: estimated ${_cents(check.guess.total)} of {check.budget.limit}",
-        body=render(
-            [
-                ("What happened", [check.decision.reason + "."]),
-                ("Evidence", ["Estimated, not yet confirmed by AWS Budgets.", *check.guess.parts()]),
-                ("What Warden did", did),
-                (
-                    "What happens next",
-                    [
-                        "AWS Budgets confirms or corrects the estimate at its next refresh (up to three a day).",
-                        "The budget claim stays until the next budget period starts and the Budgets API shows spend "
-                        f"under {settings.enforce_threshold_percent}% of the budget, unless a person overrides it.",
-                        check.deps.service.facts.while_paused,
-                    ],
-                ),
-                (SECTION, paused_cost_lines(before) if before is not None and not settings.dry_run else []),
-                (
-                    "How to undo",
-                    undo_pause_lines(
-                        check.deps.service, settings, ClaimReason.BUDGET, claim.key, state=check.deps.state
-                    ),
-                ),
-                check.links(),
-            ],
-            headline=headline,
-        ),
-        event=event,
-        severity=Severity.CRITICAL,
-    )
-
-
-def _cannot(deps: SpendDeps, service: ServiceRef, now: datetime, reason: str) -> SpendResult:
+def _cannot(deps: SpendDeps, service: ServiceRef, now: datetime, cannot: CannotReason) -> SpendResult:
     """The guard cannot estimate: said once a day (and in `warden status`), never answered with a zero."""
+    reason = words.cannot_reason(cannot)
     logger.warning("spend guard cannot estimate", extra={"service_arn": service.arn, "reason": reason})
     count("SpendCannotEstimate")
     deps.state.put_memo(
@@ -447,35 +380,7 @@ def _cannot(deps: SpendDeps, service: ServiceRef, now: datetime, reason: str) ->
     result = SpendResult(service_arn=service.arn, outcome=SpendOutcome.CANNOT_ESTIMATE, reason=reason)
     if not _first_today(deps.state, service.arn, CANNOT_MEMO, now):
         return result
-    name = service.name
-    notification = Notification(
-        subject=f"[warden] SPEND GUARD CANNOT ESTIMATE {name}",
-        body=render(
-            [
-                ("Why", [reason + "."]),
-                (
-                    "What this means",
-                    [
-                        f"Warden cannot estimate {name}'s spend ahead of AWS Budgets: only Budgets' own alerts, "
-                        "hours behind the usage, can pause it until this is fixed.",
-                        "This notification is sent at most once a day.",
-                    ],
-                ),
-                (
-                    "How to fix it",
-                    [
-                        "Prices for another region or platform: the SpendPrices parameter (SPEND_PRICES), e.g. "
-                        '{"eu-central-1": {"apprunner": {"vcpu_hour": "0.081", "gb_hour": "0.009", '
-                        '"provisioned_gb_hour": "0.009"}}}',
-                        "`warden status` shows the guard's last estimate or why it has none.",
-                    ],
-                ),
-            ],
-            headline=f"Warden's spend guard cannot estimate {name}'s spend.",
-        ),
-        event="spend.cannot_estimate",
-        severity=Severity.WARNING,
-    )
+    notification = words.cannot_estimate(service.name, cannot)
     _publish(deps, service.arn, CANNOT_MEMO, notification)
     return result.model_copy(update={"notification_event": notification.event})
 
@@ -486,9 +391,7 @@ def _deferred(deps: SpendDeps, service: ServiceRef, now: datetime, reason: str) 
     last = deps.state.get_memo(service.arn, LAST_MEMO) or {}
     made = _moment(last.get("at")) if last.get("action") != SpendOutcome.CANNOT_ESTIMATE.value else None
     if made is None or now - made >= SILENT_FOR:
-        return _cannot(
-            deps, service, now, f"{reason} (no estimate since {made:%Y-%m-%d %H:%M} UTC)" if made else reason
-        )
+        return _cannot(deps, service, now, CannotReason(kind=CannotKind.NO_ANSWER, detail=reason, since=made))
     logger.warning("spend check deferred", extra={"service_arn": service.arn, "reason": reason})
     count("SpendChecksDeferred")
     return SpendResult(service_arn=service.arn, outcome=SpendOutcome.DEFERRED, reason=reason)
@@ -519,11 +422,11 @@ def _remember(
             "burn_rate": str(guess.burn_rate),
             "threshold": str(decision.projection.threshold),
             "reach_at": reach.isoformat() if reach is not None and not decision.projection.reached else "",
-            "projection": decision.projection.describe(),
+            "projection": words.projection_text(decision.projection),
             "action": decision.action.value,
-            "reason": decision.reason,
+            "reason": words.decision_reason(decision),
             "mode": mode.value,
-            "parts": "\n".join(guess.parts()),
+            "parts": "\n".join(words.estimate_parts(guess)),
         },
     )
     log = [entry for entry in _estimates(state, arn)[0] if entry[0] >= now - ESTIMATES_KEPT and entry[0] < now]
@@ -556,7 +459,7 @@ def _publish(deps: SpendDeps, arn: str, marker: str, notification: Notification)
     count("NotificationsSent")
 
 
-def _cleared_this_period(state: StatePort, arn: str, period_start: date) -> str | None:
+def _cleared_this_period(state: StatePort, arn: str, period_start: date) -> Cleared | None:
     """Who cleared a budget claim by hand in this period, and when (None when nobody did).
 
     The budget-period check (actor run_schedule) clears the previous period's claim at the start of a period: that
@@ -569,8 +472,9 @@ def _cleared_this_period(state: StatePort, arn: str, period_start: date) -> str 
             and record.actor != PERIOD_CHECK_ACTOR
             and record.at.date() >= period_start
         ):
-            why = record.reason.removeprefix(f"{ClaimReason.BUDGET.value}: ")
-            return f"by {record.actor} at {record.at:%Y-%m-%d %H:%M} UTC: {why}"
+            return Cleared(
+                actor=record.actor, at=record.at, why=record.reason.removeprefix(f"{ClaimReason.BUDGET.value}: ")
+            )
     return None
 
 
@@ -620,7 +524,10 @@ def record_accuracy(state: StatePort, service: ServiceRef) -> Comparison | None:
             "history": json.dumps([item.model_dump(mode="json") for item in history], separators=(",", ":")),
         },
     )
-    logger.info("spend estimate compared with Budgets", extra={"service_arn": arn, "comparison": comparison.line()})
+    logger.info(
+        "spend estimate compared with Budgets",
+        extra={"service_arn": arn, "comparison": words.accuracy_line(comparison)},
+    )
     return comparison
 
 

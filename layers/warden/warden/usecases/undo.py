@@ -3,34 +3,46 @@
 Clearing the pause claim is the same everywhere (Warden's CLI, or the state table by hand); resuming the service
 by hand is the platform's: its target gives those commands. A platform whose pause Warden emulates (ECS: the
 desired count and Auto Scaling target) quotes what it remembered when `state` is given, right after the pause;
-otherwise (a dry run, an older pause) it shows where to read it.
+otherwise (a dry run, an older pause) it shows where to read it. warden/messages/service.py writes the lines.
 """
 
 from __future__ import annotations
 
-import json
-import shlex
+from pydantic import BaseModel, ConfigDict
 
 from warden.domain.claims import ClaimReason
-from warden.domain.records import claim_sort_key, service_partition
+from warden.messages.service import undo_lines
 from warden.settings import Settings
 from warden.usecases.ports import StatePort
 from warden.usecases.target import Target
 
 
+class UndoFacts(BaseModel):
+    """What undoing one claim's pause takes: the claim's item in the state table, and the platform's resume."""
+
+    model_config = ConfigDict(frozen=True)
+
+    service_arn: str
+    state_table: str
+    reason: ClaimReason
+    claim_key: str
+    resume_commands: tuple[str, ...]  # the target's, indented two spaces
+
+
+def undo_facts(
+    target: Target, settings: Settings, reason: ClaimReason, claim_key: str, *, state: StatePort | None = None
+) -> UndoFacts:
+    """Read now: a platform that remembers what a pause changed (ECS) quotes it from the state table."""
+    return UndoFacts(
+        service_arn=settings.service.arn,
+        state_table=settings.state_table,
+        reason=reason,
+        claim_key=claim_key,
+        resume_commands=tuple(target.resume_commands(state, settings.state_table)),
+    )
+
+
 def undo_pause_lines(
     target: Target, settings: Settings, reason: ClaimReason, claim_key: str, *, state: StatePort | None = None
 ) -> list[str]:
-    service = settings.service
-    key = json.dumps(
-        {"PK": {"S": service_partition(service.arn)}, "SK": {"S": claim_sort_key(claim_key)}},
-        separators=(",", ":"),
-    )
-    override = "" if reason is ClaimReason.MANUAL else f" --override {reason.value}"
-    return [
-        "With the Warden CLI (records who resumed and why):",
-        f'  warden resume{override} --reason "<why>"',
-        "With the AWS CLI (clear the claim first, or Warden pauses the service again):",
-        f"  aws dynamodb delete-item --table-name {shlex.quote(settings.state_table)} --key {shlex.quote(key)}",
-        *target.resume_commands(state, settings.state_table),
-    ]
+    return undo_lines(undo_facts(target, settings, reason, claim_key, state=state))
