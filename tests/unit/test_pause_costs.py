@@ -25,13 +25,12 @@ from hypothesis import strategies as st
 from local.alarm_events import alarm_event
 from tests.events import budget_message, sns_event
 from tests.fakes import FakeBudgets, FakeImages, FakeNotifier, FakeRollback, FakeService, FakeState
-from warden.domain import costs as deprecated
 from warden.domain.budget import BudgetSnapshot
 from warden.domain.claims import Claim, ClaimReason
 from warden.domain.costs import ALB_MONTHLY_USD, CostItem, costs_while_paused, still_billed_monthly
 from warden.domain.notification import Notification
 from warden.domain.service import ServiceSnapshot, ServiceStatus
-from warden.messages.service import pause_effect, paused_cost_lines, paused_cost_note
+from warden.messages.service import pause_effect, paused_cost_lines
 from warden.models.money import Money
 from warden.models.sns import parse_sns_event
 from warden.settings import Settings
@@ -278,17 +277,3 @@ SNAPSHOTS = [
     for express in (True, False, None)
     for auto_deploy in (True, False, None)
 ]
-
-
-@pytest.mark.parametrize(
-    "service",
-    SNAPSHOTS,
-    ids=lambda service: f"{service.platform}-{service.load_balanced}-{service.express}-{service.auto_deploy}",
-)
-def test_the_cost_words_still_imported_from_the_domain_say_what_the_messages_say(service: ServiceSnapshot) -> None:
-    # Given any service, When the copies domain/costs.py keeps for the modules not yet moved (budget alert, alarm,
-    # unrecorded pause) and warden/messages/service.py tell what keeps billing
-    # Then they say the same: the messages are the source of these words
-    assert deprecated.paused_cost_lines(service) == paused_cost_lines(service)
-    assert deprecated.pause_effect(service) == pause_effect(service)
-    assert deprecated.paused_cost_note(service) == paused_cost_note(service)

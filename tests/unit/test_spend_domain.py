@@ -15,7 +15,6 @@ from warden.domain.spend import (
     Architecture,
     BaselineKind,
     CannotEstimate,
-    Comparison,
     FigureRecord,
     GapKind,
     GuardAction,
@@ -40,7 +39,6 @@ from warden.domain.spend import (
     records_to_memo,
     usage_between,
 )
-from warden.messages.spend import accuracy_line
 
 NOW = datetime(2026, 3, 14, 10, 0, tzinfo=UTC)
 MARCH = date(2026, 3, 1)
@@ -413,17 +411,3 @@ def test_usage_above_zero_is_never_priced_at_zero(values: list[int]) -> None:
     series = MetricPoints(points=tuple((start + timedelta(minutes=i), Decimal(v)) for i, v in enumerate(values)))
     for facts in (app_runner("0.25", "0.5", warm=1), fargate("0.25", "0.5")):
         assert usage_between(facts, PRICES, series, [], start, NOW).cost > 0
-
-
-@given(
-    estimated=st.decimals(min_value=0, max_value=100_000, places=4),
-    reported=st.decimals(min_value=0, max_value=100_000, places=2),
-    limit=st.decimals(min_value=0, max_value=10_000, places=2),
-)
-def test_the_accuracy_line_the_cli_still_reads_from_the_domain_says_what_the_messages_say(
-    estimated: Decimal, reported: Decimal, limit: Decimal
-) -> None:
-    # Given any comparison, When `Comparison.line` (kept for cli/service.py) and the renderer tell it
-    comparison = Comparison(estimated_at=NOW, estimated=estimated, reported=reported, limit=limit)
-    # Then they say the same: warden/messages/spend.py is the source of these words
-    assert comparison.line() == accuracy_line(comparison)

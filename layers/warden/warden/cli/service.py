@@ -16,6 +16,7 @@ from warden.cli.selection import NO_SERVICE, add_service_option, choose, chosen_
 from warden.domain.claims import ClaimReason, desired_state
 from warden.domain.costs import SECTION
 from warden.domain.table import table
+from warden.messages.spend import accuracy_line
 from warden.usecases.operator import manual_pause, manual_resume, pause_cost_lines, status
 from warden.usecases.spend_guard import SpendStatus
 from warden.wiring import operator_deps
@@ -128,7 +129,7 @@ def _spend_lines(spend: SpendStatus, mode: str, now: datetime) -> None:
         compared = len(spend.accuracy)
         print(f"Accuracy  the last {compared} estimates against Budgets' next figure (mean error ${mean:,.2f}):")
         for comparison in spend.accuracy[-5:]:
-            print(f"          {comparison.line()}")
+            print(f"          {accuracy_line(comparison)}")
 
 
 def _pause(args: argparse.Namespace) -> int:

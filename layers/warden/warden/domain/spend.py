@@ -798,16 +798,6 @@ class Comparison(BaseModel):
             return Decimal(0)
         return (self.error / self.limit * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
-    def line(self) -> str:
-        """Deprecated here (cli/service.py still calls it): warden.messages.spend.accuracy_line is the source of
-        these words, and tests/unit/test_spend_domain.py checks that both say the same."""
-        sign = "+" if self.error >= 0 else "-"
-        return (
-            f"{self.estimated_at:%Y-%m-%d %H:%M} UTC: estimated ${_cents(self.estimated)}, Budgets reported "
-            f"${_cents(self.reported)}: {sign}${_cents(abs(self.error))} ({self.error_percent_of_budget:+}% of the "
-            "budget)"
-        )
-
 
 def compare(record: FigureRecord, estimates: Sequence[tuple[datetime, Decimal]], limit: Decimal) -> Comparison | None:
     """The comparison for Budgets' latest refresh: the estimate Warden made at the last check before it (the check

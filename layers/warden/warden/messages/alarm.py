@@ -49,9 +49,9 @@ from warden.domain.alarms import (
     metric_statistic,
     metric_unit,
 )
-from warden.domain.costs import paused_cost_note
 from warden.domain.notification import Notification, Severity, render
 from warden.domain.target import TargetFacts
+from warden.messages.service import paused_cost_note
 from warden.models.alarm import AlarmMetric, AlarmState, AlarmStateChange
 
 COST_EXPLORER: Final = "https://console.aws.amazon.com/cost-management/home#/cost-explorer"

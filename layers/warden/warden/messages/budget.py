@@ -31,9 +31,10 @@ from warden.domain.budget import (
     Verdict,
     Verification,
 )
-from warden.domain.costs import SECTION, pause_effect, paused_cost_lines
+from warden.domain.costs import SECTION
 from warden.domain.notification import Notification, Severity, render
 from warden.domain.wiring import Check
+from warden.messages.service import pause_effect, paused_cost_lines
 from warden.models.budget import AlertType, BudgetAlert
 from warden.models.money import Money
 from warden.models.sns import SnsMessage
