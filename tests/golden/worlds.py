@@ -280,4 +280,7 @@ def undo(platform: str, reason: ClaimReason, key: str | None = None, *, remember
         reason=reason,
         claim_key=key or reason.value,
         resume_commands=tuple(commands),
+        service_name=ARNS[platform].rsplit("/", 2)[1]
+        if ":apprunner:" in ARNS[platform]
+        else ARNS[platform].rsplit("/", 1)[1],
     )

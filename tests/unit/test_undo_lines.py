@@ -38,7 +38,7 @@ def test_an_app_runner_pause_is_undone_with_app_runners_own_resume() -> None:
         platform(APPRUNNER_ARN), settings(APPRUNNER_ARN), ClaimReason.BUDGET, "budget", state=FakeState()
     )
     # Then they resume it through Warden or App Runner, after clearing the claim
-    assert lines[1] == '  warden resume --override budget --reason "<why>"'
+    assert lines[1] == '  warden resume --override budget --reason "<why>" --service consultation-app'
     assert lines[-1] == f"  aws apprunner resume-service --service-arn {APPRUNNER_ARN} --region eu-west-1"
     assert not any("aws ecs" in line for line in lines)
 
@@ -81,7 +81,7 @@ def test_an_ecs_pause_without_a_scaling_target_restores_only_the_desired_count()
     # When the undo lines are written
     lines = undo_pause_lines(platform(ECS_ARN), settings(ECS_ARN), ClaimReason.MANUAL, "manual", state=state)
     # Then no target is registered and the one task comes back
-    assert lines[1] == '  warden resume --reason "<why>"'
+    assert lines[1] == '  warden resume --reason "<why>" --service consultation-app'
     assert not any("register-scalable-target" in line for line in lines)
     assert lines[-1].endswith("--desired-count 1")
 

@@ -22,6 +22,7 @@ from warden.messages.service import (
     held_line,
     holders,
     paused_cost_lines,
+    service_option,
     undo_lines,
 )
 from warden.usecases.converge import PendingOutcome
@@ -72,7 +73,12 @@ def working_hours(facts: HoursChange) -> Notification:
             ("What Warden did", [change.line, change.result.summary]),
             ("Still holding the service", [held_line(claim, facts.now) for claim in facts.held]),
             (SECTION, paused_cost_lines(change.result.before) if change.called == "pause" else []),
-            ("How to change it", _schedule_help(facts.hours, working=decision.working, from_tag=facts.hours_from_tag)),
+            (
+                "How to change it",
+                _schedule_help(
+                    facts.hours, working=decision.working, from_tag=facts.hours_from_tag, name=facts.service
+                ),
+            ),
         ],
         headline=headline,
     )
@@ -80,11 +86,11 @@ def working_hours(facts: HoursChange) -> Notification:
     return Notification(subject=subject, body=body, event=event, severity=severity)
 
 
-def _schedule_help(hours: WorkingHours | None, *, working: bool, from_tag: bool) -> list[str]:
+def _schedule_help(hours: WorkingHours | None, *, working: bool, from_tag: bool, name: str) -> list[str]:
     where = f"the service's tag {HOURS_TAG}" if from_tag else "stack parameters WorkingHours*, ScheduleTimezone"
     lines = [f"Working hours: {hours.describe()} ({where})."] if hours else []
     if not working:
-        lines.append('Work late: warden resume --override schedule --reason "<why>"')
+        lines.append(f'Work late: warden resume --override schedule --reason "<why>"{service_option(name)}')
     return lines
 
 

@@ -304,6 +304,12 @@ def pause_cost_lines(change: ClaimChange) -> list[str]:
     return paused_cost_lines(change.result.before)
 
 
+def service_option(name: str) -> str:
+    """` --service <name>` for a command copied from a message: it works whether the stack guards one service or a
+    fleet (where a command about one service must name it)."""
+    return f" --service {shlex.quote(name)}" if name else ""
+
+
 # --- how to undo a pause ------------------------------------------------------------------------------------------
 
 
@@ -316,7 +322,7 @@ def undo_lines(undo: UndoFacts) -> list[str]:
     override = "" if undo.reason is ClaimReason.MANUAL else f" --override {undo.reason.value}"
     return [
         "With the Warden CLI (records who resumed and why):",
-        f'  warden resume{override} --reason "<why>"',
+        f'  warden resume{override} --reason "<why>"{service_option(undo.service_name)}',
         "With the AWS CLI (clear the claim first, or Warden pauses the service again):",
         f"  aws dynamodb delete-item --table-name {shlex.quote(undo.state_table)} --key {shlex.quote(key)}",
         *undo.resume_commands,

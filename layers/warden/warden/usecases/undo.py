@@ -27,6 +27,8 @@ class UndoFacts(BaseModel):
     reason: ClaimReason
     claim_key: str
     resume_commands: tuple[str, ...]  # the target's, indented two spaces
+    # The service's name for `warden --service`: a stack may guard a fleet, and a copied command must name it.
+    service_name: str = ""
 
 
 def undo_facts(
@@ -39,6 +41,7 @@ def undo_facts(
         reason=reason,
         claim_key=claim_key,
         resume_commands=tuple(target.resume_commands(state, settings.state_table)),
+        service_name=settings.service.name,
     )
 
 
