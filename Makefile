@@ -31,7 +31,7 @@ export WARDEN_CHECKOV := $(abspath $(CHECKOV_VENV)/bin/checkov)
 
 .PHONY: help
 help: ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
 $(DEV_STAMP): requirements/dev.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -101,13 +101,19 @@ format: $(DEV_STAMP) ## Apply ruff's fixes and formatting
 typecheck: $(DEV_STAMP) ## mypy --strict on the warden layer
 	$(BIN)/mypy
 
-.PHONY: unit integration template
+.PHONY: unit integration template-tests
 unit: $(DEV_STAMP) ## Unit tests only (no network)
 	$(BIN)/python -m pytest tests/unit
 integration: $(DEV_STAMP) ## Handlers and adapters against moto and the App Runner emulator
 	$(BIN)/python -m pytest tests/integration
-template: $(DEV_STAMP) $(SAM_STAMP) $(CHECKOV_STAMP) ## cfn-lint, sam validate --lint, sam build, checkov, IAM checks
+template-tests: $(DEV_STAMP) $(SAM_STAMP) $(CHECKOV_STAMP) ## cfn-lint, sam validate --lint, sam build, checkov, IAM checks
 	$(BIN)/python -m pytest tests/template
+
+# template.yaml is assembled from templates/src/ (one file per concern) and committed. The assembler needs only the
+# standard library: no virtual environment, no network.
+.PHONY: template
+template: ## Assemble template.yaml from its parts in templates/src/ (CHECK=1: only say whether it is up to date)
+	$(PYTHON) -m local.template_build $(if $(CHECK),--check)
 
 .PHONY: validate
 validate: $(SAM_STAMP) ## sam validate --lint
@@ -115,6 +121,7 @@ validate: $(SAM_STAMP) ## sam validate --lint
 
 .PHONY: build
 build: $(SAM_STAMP) ## sam build (python3.13, arm64; no Docker needed)
+	$(PYTHON) -m local.template_build --check
 	$(SAM) build
 
 .PHONY: deploy
