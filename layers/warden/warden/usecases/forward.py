@@ -7,11 +7,11 @@ nothing with it.
 
 from __future__ import annotations
 
-from warden.domain.notification import Notification, Severity, render
+from warden.messages.forward import EVENT, Unparsed, forwarded
 from warden.observability import count, logger
 from warden.usecases.ports import NotifierPort
 
-EVENT = "alert.unparsed"
+__all__ = ["EVENT", "forward_unparseable"]
 
 
 def forward_unparseable(
@@ -31,16 +31,5 @@ def forward_unparseable(
     """
     count("AlertsUnparsed")
     logger.warning("forwarding a message Warden cannot parse", extra={"reason": why, "source": source})
-    headline = (
-        f"Warden received a message it could not understand on {topic}, and did nothing with it.\n"
-        f"Why: {why}.\nNo pause or other action was taken. The original follows, verbatim."
-    )
-    body = render([("Received", [f"source: {source}", f"original subject: {subject or '(none)'}"])], headline=headline)
-    body += "\n----- original message -----\n" + raw + "\n----- end of original message -----\n"
-    notification = Notification(
-        subject=f"[warden] UNPARSED alert forwarded: {subject or service_name}",
-        body=body,
-        event=EVENT,
-        severity=Severity.WARNING,
-    )
-    return notifier.publish(notification)
+    unparsed = Unparsed(raw=raw, why=why, subject=subject, source=source, topic=topic, service_name=service_name)
+    return notifier.publish(forwarded(unparsed))
