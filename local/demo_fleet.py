@@ -196,8 +196,8 @@ def play(timeline: Timeline, fleet: Fleet) -> int:
     )
     failures += _states(timeline, fleet, paused=[fleet.front, fleet.worker])
 
-    timeline.say(_utc(tuesday, time(15, 0)), "The team removes the worker's warden:guard tag (ECS UntagResource)")
-    account.client("ecs").untag_resource(resourceArn=fleet.worker.arn, tagKeys=["warden:guard"])
+    timeline.say(_utc(tuesday, time(15, 0)), "The team lets the worker go: warden:guard=false (ECS TagResource)")
+    account.client("ecs").tag_resource(resourceArn=fleet.worker.arn, tags=[{"key": "warden:guard", "value": "false"}])
     timeline.note("Nothing happens until the next reconcile: Warden reads the tags every 15 minutes.")
 
     timeline.say(_utc(tuesday, time(15, 5)), "run_schedule reconcile")
@@ -207,7 +207,7 @@ def play(timeline: Timeline, fleet: Fleet) -> int:
         result["left"] == [fleet.worker.arn]
         and [m.attributes.get("event") for m in left] == ["fleet.left"]
         and "resumed it" in left[0].body,
-        "the untagged worker leaves the fleet: its budget claim is released and it is resumed (Warden paused it)",
+        "the worker leaves the fleet: its budget claim is released and it is resumed (Warden paused it)",
     )
     failures += _states(timeline, fleet, paused=[fleet.front])
 

@@ -3,7 +3,7 @@
 Played as the operator plays it, in a subprocess: it exits 0 with every one of its own checks passed, its steps are
 told in time order, and the story's events are there, each in its step: the tagged services announced by the first
 reconcile, staging paused at the end of its own (Berlin) working day while the others run, one message for the
-budget alert that paused the two services on the shared budget, the untagged worker released and resumed, and
+budget alert that paused the two services on the shared budget, the worker let go (warden:guard=false) released and resumed, and
 `warden status` listing the fleet.
 """
 
@@ -122,8 +122,8 @@ def test_the_shared_budgets_alert_pauses_both_its_services_with_one_message() ->
     }
 
 
-def test_the_service_whose_tag_is_removed_is_released_and_resumed() -> None:
-    # Given the worker paused by the budget, When its guard tag is gone at the next reconcile
+def test_the_service_let_go_with_guard_false_is_released_and_resumed() -> None:
+    # Given the worker paused by the budget, When it is tagged warden:guard=false before the next reconcile
     lines = step(play().stdout, "15:05  run_schedule reconcile")
     # Then it left the fleet: its budget claim is released and, as Warden paused it, it runs again
     assert inbox(lines) == ["[warden] NO LONGER GUARDED: worker"]

@@ -75,6 +75,9 @@ SERVICE_MUTATIONS = {
     "ecs:UpdateExpressGatewayService",
 }
 TAG_CONDITION = {"StringEqualsIgnoreCase": {f"aws:ResourceTag/{GUARD_TAG}": "true"}}
+# Pause, resume and deploy: while the service carries the guard tag's key, so a service let go with
+# warden:guard=false can still be resumed if Warden paused it (Warden's code acts only on members).
+KEY_CONDITION = {"Null": {f"aws:ResourceTag/{GUARD_TAG}": "false"}}
 CENTRAL_TOPIC = "arn:aws:sns:eu-central-1:111122223333:org-warden"
 
 
@@ -296,7 +299,7 @@ def test_whatever_changes_a_service_is_granted_on_the_listed_arns_or_under_the_g
         # And a service is changed only where it is listed, or where its guard tag says so
         for resource in resources:
             if resource in tagged:
-                assert statement.get("Condition") == TAG_CONDITION, (holder, statement)
+                assert statement.get("Condition") in (TAG_CONDITION, KEY_CONDITION), (holder, statement)
                 assert {action.split(":")[0] for action in mutations} == {tagged[resource]}, (holder, statement)
             else:
                 assert resource in guarded, (holder, resource)
@@ -385,7 +388,7 @@ def test_the_tagged_services_are_granted_by_their_guard_tag_in_this_account_and_
     assert statement["Resource"] == {
         "Fn::Sub": f"arn:${{AWS::Partition}}:{platform}:${{AWS::Region}}:${{AWS::AccountId}}:service/*"
     }
-    assert statement["Condition"] == TAG_CONDITION
+    assert statement["Condition"] == KEY_CONDITION
     assert {action.split(":")[0] for action in statement["Action"]} == {platform}
     # And it names the same actions as the statement on the listed ARNs: a tagged service is guarded like a listed one
     listed = statements_by_sid(template, "ListedServicesControlPolicy")

@@ -70,8 +70,9 @@ def membership(arrivals: Sequence[Arrival], departures: Sequence[Departure]) -> 
             )
             + (
                 [
-                    "Remove the warden:guard tag (or the ARN from ServiceArns): Warden releases its pause claims and "
-                    "resumes the service if Warden paused it."
+                    "To stop guarding a service, set its tag to warden:guard=false (or remove its ARN from "
+                    "ServiceArns): the next reconcile releases its pause claims and resumes it if Warden paused it. "
+                    "Remove the tag only after that: without it, Warden's role may no longer change the service."
                 ]
                 if arrivals
                 else []
@@ -92,9 +93,9 @@ def _departure_line(departure: Departure) -> str:
         done.append(f"released its {', '.join(departure.released)} pause claim(s)")
     if departure.resumed:
         done.append("resumed it (Warden had paused it)")
-    what = "; ".join(done) or "nothing to release (Warden held no pause on it)"
+    what = f"Warden {'; '.join(done)}." if done else "Warden held no pause on it: nothing to release."
     outcome = f" {departure.outcome}" if departure.outcome else ""
-    return f"{departure.name} ({departure.arn}): {departure.why}. Warden {what}.{outcome}"
+    return f"{departure.name} ({departure.arn}): {departure.why}. {what}{outcome}"
 
 
 def tag_problems(name: str, arn: str, problems: Sequence[str]) -> Notification:

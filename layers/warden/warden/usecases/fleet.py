@@ -299,8 +299,9 @@ def leave(
             released = [left.reason.value for left in claims]
             command = next(iter(deps.service.resume_commands(None, settings.state_table)), "").strip()
             outcome = (
-                f"Warden could not resume it ({_short(error)}): once untagged, its role may no longer change the "
-                f"service. If it should run, resume it yourself{': ' + command if command else '.'}"
+                f"Warden could not resume it ({_short(error)}): without the warden:guard tag its role may no longer "
+                f"change the service (warden:guard=false keeps that right). If it should run, resume it yourself"
+                f"{': ' + command if command else '.'}"
             )
             logger.warning("a leaving service could not be released", extra={"service_arn": ref.arn})
             count("FleetLeaveFailures")
@@ -321,7 +322,7 @@ def _short(error: Exception) -> str:
 def _departure_reason(member: FleetMember, discoveries: Sequence[Discovery]) -> str:
     seen = {service.arn: service for discovery in discoveries for service in discovery.services}
     if member.arn in seen:
-        return "its warden:guard tag was removed"
+        return "its warden:guard tag is no longer true"
     if member.listed:
         return "it is no longer listed in ServiceArns"
     return "the service no longer exists"
