@@ -129,8 +129,8 @@ def test_without_working_hours_the_list_says_off(account: LocalAccount, fleet: d
 
 
 def test_an_ecs_service_says_ecs_from_its_target_facts(account: LocalAccount, fleet: dict[str, str]) -> None:
-    # Given an ECS service in the fleet too
-    ecs_arn = seed_ecs_service(account, "fleet-ecs-web")
+    # Given an ECS service in the fleet too (no scalable target: the session's moto is shared with the ECS tests)
+    ecs_arn = seed_ecs_service(account, "fleet-ecs-web", scaling=None)
     store_fleet(
         account,
         FleetMember(arn=fleet["consultation-app"], listed=True),
@@ -138,7 +138,10 @@ def test_an_ecs_service_says_ecs_from_its_target_facts(account: LocalAccount, fl
         FleetMember(arn=ecs_arn, tags=TAGGED),
     )
     # When the fleet is listed
-    result = account.warden("status")
+    try:
+        result = account.warden("status")
+    finally:
+        account.client("ecs").delete_service(cluster=CLUSTER, service="fleet-ecs-web", force=True)
     # Then it shows with its platform and state like the App Runner services
     assert result.returncode == 0, result.stderr
     assert row(result.stdout, "fleet-ecs-web")[:4] == ["fleet-ecs-web", "ECS", "RUNNING", "-"]

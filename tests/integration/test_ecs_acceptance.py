@@ -22,9 +22,10 @@ def ecs_account(account: LocalAccount) -> LocalAccount:
 
 def ecs_state(account: LocalAccount) -> tuple[int, int, int]:
     service = account.client("ecs").describe_services(cluster=CLUSTER, services=["consultation-app"])["services"][0]
-    (target,) = account.client("application-autoscaling").describe_scalable_targets(ServiceNamespace="ecs")[
-        "ScalableTargets"
-    ]
+    # This service's own target: the session's moto may hold other tests' ECS services too.
+    (target,) = account.client("application-autoscaling").describe_scalable_targets(
+        ServiceNamespace="ecs", ResourceIds=[f"service/{CLUSTER}/consultation-app"]
+    )["ScalableTargets"]
     return int(service["desiredCount"]), int(target["MinCapacity"]), int(target["MaxCapacity"])
 
 
