@@ -85,7 +85,8 @@ def test_the_emailed_pause_reaches_the_chat_topic_once_as_an_amazon_q_custom_not
     notification = json.loads(envelope["Message"])
     assert (notification["version"], notification["source"]) == ("1.0", "custom")
     assert notification["content"]["title"] == "🔴 [warden] PAUSED consultation-app: spend $10.42 of $10.00"
-    assert '`warden resume --override budget --reason "&lt;why&gt;" --service consultation-app`' in notification["content"]["nextSteps"]
+    undo = '`warden resume --override budget --reason "&lt;why&gt;" --service consultation-app`'
+    assert undo in notification["content"]["nextSteps"]
     assert notification["metadata"]["additionalContext"] == {"event": "budget.paused", "severity": "critical"}
     attributes = {name: value["Value"] for name, value in envelope["MessageAttributes"].items()}
     assert attributes == {"event": "budget.paused", "severity": "critical"}

@@ -3,8 +3,8 @@
 Played as the operator plays it, in a subprocess: it exits 0 with every one of its own checks passed, its steps are
 told in time order, and the story's events are there, each in its step: the tagged services announced by the first
 reconcile, staging paused at the end of its own (Berlin) working day while the others run, one message for the
-budget alert that paused the two services on the shared budget, the worker let go (warden:guard=false) released and resumed, and
-`warden status` listing the fleet.
+budget alert that paused the two services on the shared budget, the worker let go (warden:guard=false) released
+and resumed, and `warden status` listing the fleet.
 """
 
 from __future__ import annotations

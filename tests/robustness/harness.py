@@ -318,6 +318,7 @@ def _fake_deps(account: FakeAccount) -> dict[str, Callable[[Any], Any]]:
     from warden.usecases.fleet import FleetDeps
     from warden.usecases.purge_images import PurgeImagesDeps, PurgeService, RepositoryPurgeDeps
     from warden.usecases.schedule import ScheduleDeps
+
     a = account
     return {
         # The fleet: the stored record in the fake table, no discovery (the listed SERVICE_ARN is the fleet).

@@ -222,7 +222,8 @@ class StateTable:
 
     def release_event(self, event_key: str) -> None:
         try:
-            self._ddb.delete_item(TableName=self._table, Key={"PK": _s(_event_partition(self._scoped(event_key))), "SK": _s("EVENT")})
+            key = {"PK": _s(_event_partition(self._scoped(event_key))), "SK": _s("EVENT")}
+            self._ddb.delete_item(TableName=self._table, Key=key)
         except (ClientError, BotoCoreError):
             # The lock expires on its own; failing here would hide the error that made us release it.
             return
