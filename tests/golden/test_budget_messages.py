@@ -353,19 +353,19 @@ NOTIFICATIONS: dict[str, Callable[[], Notification]] = {
     "budget.service_missing.ecs": lambda: words.service_missing(guard(ECS_ARN), message(BREACH), ECS_ARN),
     # Without the state table: paused, but not recorded.
     "budget.unrecorded.paused.apprunner": lambda: words.unrecorded(
-        enforced(AlertOutcome.PAUSED), GONE, AlertOutcome.PAUSED
+        enforced(AlertOutcome.PAUSED), GONE, AlertOutcome.PAUSED, guard().target
     ),
     "budget.unrecorded.paused.ecs": lambda: words.unrecorded(
-        enforced(AlertOutcome.PAUSED, ECS_ARN), GONE, AlertOutcome.PAUSED
+        enforced(AlertOutcome.PAUSED, ECS_ARN), GONE, AlertOutcome.PAUSED, guard(ECS_ARN).target
     ),
     "budget.unrecorded.anomaly_paused": lambda: words.unrecorded(
-        anomaly_paused(AlertOutcome.PAUSED), GONE, AlertOutcome.PAUSED
+        anomaly_paused(AlertOutcome.PAUSED), GONE, AlertOutcome.PAUSED, guard().target
     ),
     "budget.unrecorded.dry_run": lambda: words.unrecorded(
-        enforced(AlertOutcome.WOULD_PAUSE), GONE, AlertOutcome.WOULD_PAUSE
+        enforced(AlertOutcome.WOULD_PAUSE), GONE, AlertOutcome.WOULD_PAUSE, guard().target
     ),
     "budget.unrecorded.warned": lambda: words.unrecorded(
-        words.notify_only(guard(), assess_alert(alert(**WARNING), policy())), GONE, AlertOutcome.WARNED
+        words.notify_only(guard(), assess_alert(alert(**WARNING), policy())), GONE, AlertOutcome.WARNED, guard().target
     ),
     # Without the table, and the pause itself needed it: nothing done.
     "budget.cannot_pause_without_table.apprunner": lambda: words.cannot_pause_without_table(

@@ -39,6 +39,9 @@ class TargetFacts(BaseModel):
     """A sentence after a pause where the platform has no pause of its own (what Warden's pause did instead)."""
     would_pause_means: str = ""
     """The same for a dry run."""
+    unrecorded_pause_note: str = ""
+    """What else a pause without the state table could not store, where the platform keeps something there (ECS:
+    the scale to restore); empty where the platform's own pause keeps it (App Runner)."""
     while_paused: str
     """What a paused service does not do, and what its resume brings back."""
     resumes_the_image_before_pause: bool = False

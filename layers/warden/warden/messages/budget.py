@@ -33,6 +33,7 @@ from warden.domain.budget import (
 )
 from warden.domain.costs import SECTION
 from warden.domain.notification import Notification, Severity, render
+from warden.domain.target import TargetFacts
 from warden.domain.wiring import Check
 from warden.messages.service import pause_effect, paused_cost_lines
 from warden.models.budget import AlertType, BudgetAlert
@@ -370,7 +371,7 @@ def service_missing(guard: BudgetGuard, message: SnsMessage, missing: str) -> No
 # --- without the state table ------------------------------------------------------------------------------------
 
 
-def unrecorded(notification: Notification, cause: str, outcome: AlertOutcome) -> Notification:
+def unrecorded(notification: Notification, cause: str, outcome: AlertOutcome, target: TargetFacts) -> Notification:
     """`notification`, saying first that the state table is unavailable and what that leaves unrecorded."""
     if outcome in HELD:
         done = (
@@ -392,7 +393,10 @@ def unrecorded(notification: Notification, cause: str, outcome: AlertOutcome) ->
                     "retries pauses again (which changes nothing) and sends this message again.",
                 ],
             ),
-            ("What to do", _unrecorded_help(anomaly=anomaly) if outcome in HELD else []),
+            (
+                "What to do",
+                _unrecorded_help(anomaly=anomaly, note=target.unrecorded_pause_note) if outcome in HELD else [],
+            ),
         ],
         headline=done,
     )
@@ -457,7 +461,7 @@ _BRING_THE_TABLE_BACK: Final = (
 )
 
 
-def _unrecorded_help(*, anomaly: bool) -> list[str]:
+def _unrecorded_help(*, anomaly: bool, note: str) -> list[str]:
     recorded = (
         'Then keep it paused with `warden pause --reason "cost anomaly"`: a pause for a cost anomaly cannot be '
         "re-derived from the Budgets API, and the reconcile resumes a paused service that no claim holds."
@@ -471,8 +475,7 @@ def _unrecorded_help(*, anomaly: bool) -> list[str]:
         "Until then `warden resume` and `warden status` fail. To resume by hand, use the platform's own command "
         "under 'How to undo' once Lambda's retries of this alert are over; the reconcile leaves a running service "
         "running.",
-        "On ECS the desired count and Auto Scaling target to restore could not be stored either: this function's "
-        "log has them (search for 'memo kept in memory only').",
+        *([note] if note else []),
     ]
 
 

@@ -369,7 +369,7 @@ def _service_missing(
 def _send(deps: BudgetAlertDeps, notification: Notification, result: AlertResult) -> AlertResult:
     """Publishes `notification` (saying first, without the state table, what is not recorded); `result` with it."""
     if isinstance(deps.state, UnrecordedState):
-        notification = words.unrecorded(notification, deps.state.cause, result.outcome)
+        notification = words.unrecorded(notification, deps.state.cause, result.outcome, deps.service.facts)
     deps.notifier.publish(notification)
     count("NotificationsSent")
     return result.model_copy(update={"notification_event": notification.event})

@@ -135,6 +135,10 @@ def facts(service: ServiceRef) -> TargetFacts:
         status_meanings=MEANINGS,
         pause_means="On ECS this means no task runs now: the desired count is 0 and auto scaling is held at 0/0; the "
         "resume restores the desired count and scaling bounds Warden remembered.",
+        unrecorded_pause_note=(
+            "On ECS the desired count and Auto Scaling target to restore could not be stored either: this function's "
+            "log has them (search for 'memo kept in memory only')."
+        ),
         would_pause_means="[dry run] On ECS the pause would set the desired count to 0 and hold auto scaling at 0/0 "
         "until the resume.",
         while_paused="While paused no task runs and no traffic is served; resuming starts the same task definition "
