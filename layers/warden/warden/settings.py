@@ -185,16 +185,20 @@ class StackSettings(BaseModel):
         env = os.environ if environ is None else environ
         return cls.model_validate(_parse(env, require_service=False))
 
-    def for_service(self, service: ServiceRef, tags: Mapping[str, str] | None = None) -> Settings:
+    def for_service(
+        self, service: ServiceRef, tags: Mapping[str, str] | None = None, *, overrides: TagOverrides | None = None
+    ) -> Settings:
         """The settings of one guarded service: the stack's, with what its `warden:*` tags set laid over them
-        (`service_overrides`; a malformed tag leaves that one setting as the stack's)."""
+        (`service_overrides`; a malformed tag leaves that one setting as the stack's). A caller that has already
+        read the tags passes their `overrides` instead of reading them again."""
         values = {name: getattr(self, name) for name in StackSettings.model_fields}
-        overrides = service_overrides(tags).values if tags else {}
+        if overrides is None:
+            overrides = service_overrides(tags or {})
         # The first listed service (SERVICE_ARN) keeps the event keys it had before fleets: in-flight
         # deliveries of an upgrade are still recognised. Every other service's keys are its own.
         primary = self.services[0].arn if self.services else None
         scope = "" if service.arn == primary else service.arn
-        return Settings.model_validate({**values, **overrides, "service": service, "event_scope": scope})
+        return Settings.model_validate({**values, **overrides.values, "service": service, "event_scope": scope})
 
 
 class Settings(StackSettings):

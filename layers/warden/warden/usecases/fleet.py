@@ -135,8 +135,9 @@ def read_record(store: FleetStorePort) -> FleetRecord:
 def members_of(stack: StackSettings, stored: Sequence[FleetMember]) -> list[Member]:
     """The listed services first (SERVICE_ARN, then SERVICE_ARNS), then the tagged ones by ARN."""
     by_arn = {member.arn: member for member in stored}
+    listed = {ref.arn for ref in stack.services}
     ordered = [by_arn.get(ref.arn, FleetMember(arn=ref.arn, listed=True)) for ref in stack.services]
-    ordered += [member for member in stored if member.arn not in {ref.arn for ref in stack.services}]
+    ordered += [member for member in stored if member.arn not in listed]
     members: list[Member] = []
     for member in ordered:
         try:
@@ -147,9 +148,9 @@ def members_of(stack: StackSettings, stored: Sequence[FleetMember]) -> list[Memb
         overrides = service_overrides(member.tags)
         members.append(
             Member(
-                settings=stack.for_service(ref, member.tags),
+                settings=stack.for_service(ref, overrides=overrides),
                 problems=overrides.problems,
-                listed=member.listed or ref in stack.services,
+                listed=member.listed or ref.arn in listed,
             )
         )
     return members
@@ -170,21 +171,10 @@ def guarded_now(stack: StackSettings, store: FleetStorePort) -> list[Member]:
     return members_of(stack, record.members)
 
 
-def find_member(members: Sequence[Member], arn_or_name: str) -> Member | None:
-    """A member by ARN, or by service name when exactly one member has it."""
-    for member in members:
-        if member.settings.service.arn == arn_or_name:
-            return member
-    named = [member for member in members if member.settings.service.name == arn_or_name]
-    return named[0] if len(named) == 1 else None
-
-
 # --- the reconcile ---------------------------------------------------------------------------------------------
 
 
-def refresh(
-    stack: StackSettings, deps: FleetDeps, now: datetime
-) -> tuple[list[Member], MembershipChange, list[Discovery]]:
+def refresh(stack: StackSettings, deps: FleetDeps) -> tuple[list[Member], MembershipChange, list[Discovery]]:
     """Discovers, stores and announces the fleet; returns the members and how the fleet moved."""
     record = read_record(deps.store)
     discoveries = _discover(deps.discovery)
@@ -212,7 +202,6 @@ def refresh(
             "discovery_calls": sum(discovery.calls for discovery in discoveries),
         },
     )
-    del now
     return members, change, discoveries
 
 
@@ -384,7 +373,7 @@ def run_fleet_job(
     joined: tuple[str, ...] = ()
     left: tuple[str, ...] = ()
     if job is Job.RECONCILE:
-        members, change, seen = refresh(stack, deps, now)
+        members, change, seen = refresh(stack, deps)
         departures = [leave(stack, gone, deps_for, now, why=_departure_reason(gone, seen)) for gone in change.removed]
         arrivals = [
             arrival(member, deps_for(member.settings).service.facts.platform)
