@@ -12,6 +12,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from warden.messages.fleet import NO_FLEET
 from warden.observability import logger, metrics, tracer
 from warden.settings import get_stack_settings
 from warden.usecases.deployment import handle_event
@@ -27,7 +28,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     stack = get_stack_settings()
     member = deployment_member(event, guarded_now(stack, fleet_store(stack)))
     if member is None:
-        reason = "ignored, because no service is guarded (no SERVICE_ARN, SERVICE_ARNS or warden:guard tag yet)"
+        reason = f"ignored, because {NO_FLEET}"
         logger.warning(reason)
         return {"results": [{"outcome": "ignored", "reason": reason}]}
     settings = member.settings

@@ -10,6 +10,8 @@ from pydantic import BaseModel, ConfigDict
 from warden.domain.notification import Notification, Severity, render
 
 _MOST_NAMES = 6
+# Why an event or job did nothing while the fleet is empty.
+NO_FLEET = "no service is guarded (no SERVICE_ARN, no SERVICE_ARNS and no service tagged warden:guard=true yet)"
 
 
 class Departure(BaseModel):

@@ -482,7 +482,7 @@ def _summarise(
             accuracy=only.accuracy,
         )
     if not runs:
-        reason = "ignored, because no service is guarded (no SERVICE_ARN, SERVICE_ARNS or warden:guard tag)"
+        reason = f"ignored, because {words.NO_FLEET}"
         logger.info(reason)
         return FleetJobResult(job=job.value, outcome="ignored", reason=reason, joined=joined, left=left)
     tally: dict[str, int] = {}

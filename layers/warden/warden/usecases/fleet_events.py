@@ -26,7 +26,7 @@ from warden.usecases.budget_alert import AlertResult, BudgetAlertDeps, Outcome, 
 from warden.usecases.fleet import Member
 from warden.usecases.ports import NotifierPort
 
-NO_FLEET = "no service is guarded (no SERVICE_ARN, no SERVICE_ARNS and no service tagged warden:guard=true yet)"
+NO_FLEET = words.NO_FLEET
 
 
 class CollectingNotifier:
